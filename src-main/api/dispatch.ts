@@ -1,0 +1,55 @@
+import { isMethodName, methods, type ApiErrorBody } from '../../src-shared/contract/index.js';
+import type { AppContext } from '../app/context.js';
+import { AppError, errorMessage } from '../core/errors.js';
+import type { Handlers } from './handlers.js';
+
+export type DispatchResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorBody; status: number };
+
+const statusOf: Record<string, number> = {
+  invalid_request: 400,
+  unknown_method: 404,
+  not_found: 404,
+  conflict: 409,
+};
+
+/**
+ * The single entry point both transports use: checks the method name and the payload against the contract,
+ * runs the handler, and checks what it answers, so neither side can drift from the contract unnoticed.
+ */
+export function createDispatcher(handlers: Handlers, context: AppContext) {
+  return async function dispatch(method: unknown, payload: unknown): Promise<DispatchResult> {
+    if (!isMethodName(method)) {
+      return failure('unknown_method', `There is no API method named ${JSON.stringify(method)}`);
+    }
+    const spec = methods[method];
+    const parsed = spec.request.safeParse(payload ?? {});
+    if (!parsed.success) {
+      return failure('invalid_request', `Invalid request for ${method}: ${describeIssues(parsed.error.issues)}`);
+    }
+    try {
+      const handler = handlers[method] as (request: unknown, ctx: AppContext) => unknown;
+      const value = await handler(parsed.data, context);
+      const checked = spec.response.safeParse(value);
+      if (!checked.success) {
+        return failure('internal', `The ${method} answer broke the API contract: ${describeIssues(checked.error.issues)}`);
+      }
+      return { ok: true, value: checked.data };
+    } catch (error) {
+      if (error instanceof AppError) return failure(error.code, error.message);
+      return failure('internal', `${method} failed: ${errorMessage(error)}`);
+    }
+  };
+}
+
+function failure(code: string, message: string): DispatchResult {
+  return { ok: false, error: { code, message }, status: statusOf[code] ?? (code === 'internal' ? 500 : 422) };
+}
+
+function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export type Dispatch = ReturnType<typeof createDispatcher>;

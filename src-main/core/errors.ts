@@ -1,0 +1,31 @@
+/**
+ * Errors a user can act on. `code` is stable for programs (CLI exit reasons, API error bodies); `message`
+ * names the thing that is wrong and what to do about it.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+}
+
+/** A request that does not match the API contract. */
+export class InvalidRequestError extends AppError {
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string) {
+    super('not_found', `${what} was not found`);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

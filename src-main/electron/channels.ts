@@ -1,0 +1,4 @@
+/** IPC channel names shared by the preload script and the main process. */
+export const CALL_CHANNEL = 'dmlreview:call';
+export const EVENT_CHANNEL = 'dmlreview:event';
+export const DIALOG_CHANNEL = 'dmlreview:dialog';

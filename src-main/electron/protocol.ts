@@ -1,0 +1,33 @@
+import { protocol } from 'electron';
+import type { AppContext } from '../app/context.js';
+import { rendererDir } from '../core/paths.js';
+import { contentSecurityPolicy } from '../server/review-server.js';
+import { readStatic } from '../server/static.js';
+
+/** Must run before the app is ready: dmlr:// behaves like a secure, standard origin (fetch, CSP, storage). */
+export function registerSchemePrivileges(): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: 'dmlr', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+  ]);
+}
+
+/** dmlr://app/ serves the built renderer, dmlr://media/ the frames and maps: no file:// anywhere. */
+export function handleAppProtocol(context: AppContext): void {
+  protocol.handle('dmlr', async (request) => {
+    const url = new URL(request.url);
+    if (url.host === 'media') {
+      const media = await context.media.resolve(decodeURIComponent(url.pathname.slice(1)));
+      return media ? new Response(new Uint8Array(media.body), { headers: { 'content-type': media.contentType } }) : notFound();
+    }
+    if (url.host !== 'app') return notFound();
+    const file = (await readStatic(rendererDir(), url.pathname)) ?? (await readStatic(rendererDir(), '/'));
+    if (!file) return notFound();
+    return new Response(new Uint8Array(file.body), {
+      headers: { 'content-type': file.contentType, 'content-security-policy': contentSecurityPolicy },
+    });
+  });
+}
+
+function notFound(): Response {
+  return new Response('Not found', { status: 404 });
+}

@@ -1,0 +1,59 @@
+import {
+  events as eventSchemas,
+  methods,
+  type ApiClient,
+  type EventName,
+  type EventPayload,
+  type MethodName,
+  type Request,
+  type Response,
+} from '../../../src-shared/contract/index';
+import { ApiCallError } from './errors';
+
+type Listener = (payload: unknown) => void;
+
+/** The API over the review server: POST /api/<method>, events over one WebSocket, media under /media/. */
+export function createHttpClient(origin: string, token: string): ApiClient {
+  const listeners = new Map<EventName, Set<Listener>>();
+  let socket: WebSocket | undefined;
+
+  function connect(): void {
+    const url = new URL('/api/events', origin);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('token', token);
+    socket = new WebSocket(url);
+    socket.onmessage = (message) => {
+      const { event, payload } = JSON.parse(String(message.data)) as { event: EventName; payload: unknown };
+      const parsed = eventSchemas[event]?.safeParse(payload);
+      if (parsed?.success) listeners.get(event)?.forEach((listener) => listener(parsed.data));
+    };
+    // The server restarts or the laptop sleeps: reconnect quietly, the next event brings the state back.
+    socket.onclose = () => {
+      socket = undefined;
+      if (listeners.size) setTimeout(connect, 1000);
+    };
+  }
+
+  return {
+    async call<M extends MethodName>(method: M, request: Request<M>): Promise<Response<M>> {
+      const response = await fetch(new URL(`/api/${method}`, origin), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(request),
+      });
+      const body: unknown = await response.json();
+      if (!response.ok) throw ApiCallError.from(method, body);
+      return methods[method].response.parse(body) as Response<M>;
+    },
+    on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
+      if (!socket) connect();
+      const set = listeners.get(event) ?? new Set<Listener>();
+      set.add(listener as Listener);
+      listeners.set(event, set);
+      return () => set.delete(listener as Listener);
+    },
+    mediaUrl(path: string) {
+      return `${origin}/media/${path}?token=${encodeURIComponent(token)}`;
+    },
+  };
+}

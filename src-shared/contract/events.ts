@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/** A notice for the status bar: something the user should know about that no request asked for. */
+export const Notice = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string(),
+});
+
+export const systemEvents = {
+  notice: Notice,
+} as const;

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { Empty } from './common.js';
+
+export const Health = z.object({
+  name: z.literal('dmlreview'),
+  version: z.string(),
+  /** Which shell serves the API: the Electron app or the browser review server. */
+  host: z.enum(['electron', 'review-server']),
+  node: z.string(),
+  platform: z.string(),
+  libraryPath: z.string(),
+});
+export type Health = z.infer<typeof Health>;
+
+export const systemMethods = {
+  health: { request: Empty, response: Health },
+} as const;

@@ -1,0 +1,250 @@
+"""Shared pieces: configuration, model construction, checkpoints, inference, calibration, evaluation."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import scores as S
+from .data import IGNORE, OOD, MEAN, STD, DataError, SegData, build_label_map, normalize, read_dataset
+from .heads import make_head, sq_distances
+from .metrics import ConfusionMatrix, OODAccumulator
+from .model import SegNet
+
+TRAINING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(TRAINING_DIR)
+DEFAULT_DATA = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "datasets", "camvid"))
+
+DEFAULT_CONFIG = {
+    "name": "camvid",
+    "description": "",
+    "dataset": {"name": "camvid", "root": None, "unknown": [], "size": [480, 360]},
+    "model": {"backbone": "small", "widths": [32, 48, 96, 192], "decoder": [128, 96, 64],
+              "head": "fixed-prototypes", "embedDim": None, "T": 3.0, "scale": 4.0,
+              "pretrained": None, "dropout": 0.1},
+    "loss": {"lambda": 0.01, "circleM": 0.25, "circleGamma": 64.0},
+    "optim": {"lr": 0.002, "weightDecay": 0.01, "batch": 8, "warmup": 100, "poly": 0.9},
+    "aug": {"crop": [256, 256], "scale": [0.75, 1.5], "jitter": 0.25},
+    "train": {"minutes": None, "steps": 1000, "seed": 0, "ckptEvery": 100, "logEvery": 10},
+    "calibration": {"sMaxPercentile": 99.0, "thresholdPercentile": 95.0, "pixelStride": 2},
+    "scores": {"default": None},
+    "normalize": {"mean": list(MEAN), "std": list(STD)},
+}
+
+SIGNATURE_KEYS = [("dataset", "name"), ("dataset", "unknown"), ("model", "backbone"), ("model", "widths"),
+                  ("model", "decoder"), ("model", "head"), ("model", "embedDim"), ("model", "T"),
+                  ("model", "scale")]
+
+
+def deep_merge(base, over):
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_config(path=None, overrides=None):
+    cfg = DEFAULT_CONFIG
+    if path:
+        with open(path) as f:
+            try:
+                cfg = deep_merge(cfg, json.load(f))
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}: invalid JSON config ({e})") from None
+    return deep_merge(cfg, overrides or {})
+
+
+def data_root(cfg):
+    root = cfg["dataset"].get("root")
+    if not root:
+        return DEFAULT_DATA
+    return root if os.path.isabs(root) else os.path.normpath(os.path.join(REPO_ROOT, root))
+
+
+def signature(cfg, known_names):
+    sig = {f"{a}.{b}": cfg[a][b] for a, b in SIGNATURE_KEYS}
+    sig["classes"] = list(known_names)
+    return sig
+
+
+def embed_dim(cfg, k):
+    head = cfg["model"]["head"]
+    if head in ("fixed-prototypes", "linear"):
+        return k
+    return int(cfg["model"]["embedDim"] or 16)
+
+
+def build(cfg, k, device="cpu", pretrained=True):
+    m = cfg["model"]
+    d = embed_dim(cfg, k)
+    net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
+                 scale=m["scale"], pretrained=(m.get("pretrained") if pretrained else None),
+                 dropout=m.get("dropout", 0.1))
+    head = make_head(m["head"], k, d, T=m["T"], scale=m["scale"])
+    return net.to(device), head.to(device)
+
+
+def resolve_device(name):
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda requested but CUDA is not available")
+    return torch.device(name)
+
+
+def load_checkpoint(path, device="cpu", expect_signature=None):
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: checkpoint not found")
+    try:
+        ck = torch.load(path, map_location=device)
+    except Exception as e:  # noqa: BLE001
+        raise DataError(f"{path}: unreadable checkpoint ({e})") from None
+    if not isinstance(ck, dict) or "signature" not in ck or "model" not in ck:
+        raise DataError(f"{path}: not a dmlnet checkpoint")
+    if expect_signature is not None and ck["signature"] != expect_signature:
+        diff = [f"{k}: checkpoint {ck['signature'].get(k)!r} vs requested {v!r}"
+                for k, v in expect_signature.items() if ck["signature"].get(k) != v]
+        raise DataError(f"{path}: checkpoint from another configuration ({'; '.join(diff)})")
+    return ck
+
+
+def open_split(cfg, split, unknown=None):
+    spec = read_dataset(cfg["dataset"]["name"], data_root(cfg), split)
+    lm = build_label_map(spec, cfg["dataset"]["unknown"] if unknown is None else unknown)
+    return spec, lm
+
+
+@torch.no_grad()
+def forward_image(net, img_u8, size, device, mean=MEAN, std=STD):
+    """img_u8 [3,H,W] uint8 -> network output [1,C,H,W] at the label resolution (model run at size=(w,h))."""
+    h0, w0 = img_u8.shape[-2:]
+    x = normalize(img_u8, mean, std)[None].to(device)
+    if size is not None and (w0, h0) != tuple(size):
+        x = F.interpolate(x, size=(size[1], size[0]), mode="bilinear", align_corners=False)
+    y = net(x)
+    if y.shape[-2:] != (h0, w0):
+        y = F.interpolate(y, size=(h0, w0), mode="bilinear", align_corners=False)
+    return y
+
+
+def pixel_scores(out, head, smax):
+    if head.type == "linear":
+        return out.argmax(1), S.linear_scores(out)
+    d = sq_distances(out, head.prototypes())
+    return d.argmin(1), S.metric_scores(d, smax)
+
+
+@torch.no_grad()
+def calibrate(net, head, cfg, device, log=print):
+    """sMax = percentile (default 99) of S = sum_t ||f - m_t||^2 over known-class TRAIN pixels (every
+    pixelStride-th pixel in each direction, model at its input size); suggested thresholds = percentile
+    (default 95) of each score over the same pixels (about 5% of known train pixels flagged)."""
+    c = cfg["calibration"]
+    spec, lm = open_split(cfg, "train")
+    data = SegData(spec, lm)
+    st = int(c.get("pixelStride", 2))
+    net.eval()
+    Ss, raw = [], {}
+    size = cfg["dataset"]["size"]
+    mean, std = cfg["normalize"]["mean"], cfg["normalize"]["std"]
+    for img, lab in zip(data.images, data.labels):
+        out = forward_image(net, img, size, device, mean, std)[..., ::st, ::st]
+        known = (lab[::st, ::st] < lm.num_known).to(out.device)
+        if head.type == "linear":
+            sc = S.linear_scores(out)
+        else:
+            d = sq_distances(out, head.prototypes())
+            Ss.append(S.eds_sum(d)[0][known].cpu().numpy())
+            sc = S.metric_scores(d, 1.0)  # eds with placeholder scale, recomputed below
+        for k, v in sc.items():
+            raw.setdefault(k, []).append(v[0][known].cpu().numpy())
+    cal = {"rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels; "
+                   f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels",
+           "trainImages": len(data)}
+    if Ss:
+        allS = np.concatenate(Ss)
+        smax = float(np.percentile(allS, c["sMaxPercentile"]))
+        cal["sMax"] = smax
+        cal["sStats"] = {"min": float(allS.min()), "median": float(np.median(allS)), "max": float(allS.max())}
+        pe = 1.0 - np.minimum(allS, smax) / smax
+        raw["eds"] = [pe]
+        # combined with the calibrated scale
+        mm = np.concatenate(raw["mmsp"])
+        alpha = 1.0 / (1.0 + np.exp(-S.BETA * (pe - S.GAMMA)))
+        raw["combined"] = [alpha * pe + (1 - alpha) * mm]
+    cal["thresholds"] = {k: float(np.percentile(np.concatenate(v), c["thresholdPercentile"])) for k, v in raw.items()}
+    log(f"calibration: {json.dumps(cal)}")
+    return cal
+
+
+@torch.no_grad()
+def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=print):
+    spec, lm = open_split(cfg, split, unknown)
+    data = SegData(spec, lm)
+    net.eval()
+    cm = ConfusionMatrix(lm.num_known)
+    accs = {}
+    size = cfg["dataset"]["size"]
+    mean, std = cfg["normalize"]["mean"], cfg["normalize"]["std"]
+    t0 = time.time()
+    for img, lab in zip(data.images, data.labels):
+        out = forward_image(net, img, size, device, mean, std)
+        pred, sc = pixel_scores(out, head, smax if smax else 1.0)
+        lab_np = lab.numpy()
+        cm.add(pred[0].cpu().numpy(), lab_np)
+        valid = lab_np != IGNORE
+        is_ood = (lab_np == OOD)[valid]
+        for k, v in sc.items():
+            if k in ("eds", "combined") and not smax:
+                continue
+            accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy()[valid], is_ood)
+    res = cm.result([c.name for c in lm.known])
+    res["images"] = len(data)
+    res["seconds"] = round(time.time() - t0, 1)
+    ood = {}
+    for k, a in accs.items():
+        r = a.result()
+        if r is not None:
+            ood[k] = r
+    res["ood"] = ood
+    res["split"] = split
+    res["unknown"] = [c.name for c in lm.unknown]
+    return res
+
+
+def format_table(res):
+    lines = [f"split={res['split']} images={res['images']} unknown={','.join(res['unknown']) or '-'}",
+             f"mIoU {res['miou']:.2f}  acc {res['acc']:.2f}"]
+    if res["ood"]:
+        lines.append(f"{'score':<16}{'AUROC':>8}{'AUPR':>8}{'FPR95':>8} | {'AUROC/i':>8}{'AUPR/i':>8}{'FPR95/i':>8}")
+        for k, r in res["ood"].items():
+            def f(x):
+                return f"{x:8.2f}" if x is not None else f"{'-':>8}"
+            lines.append(f"{k:<16}{f(r['auroc'])}{f(r['aupr'])}{f(r['fpr95'])} | "
+                         f"{f(r['auroc_image'])}{f(r['aupr_image'])}{f(r['fpr95_image'])}")
+    lines.append("per-class IoU: " + ", ".join(f"{n} {v:.1f}" if v is not None else f"{n} -"
+                                               for n, v in res["perClassIoU"].items()))
+    return "\n".join(lines)
+
+
+def lr_factor(step, progress, warmup, power):
+    w = min(1.0, (step + 1) / max(1, warmup))
+    return w * max(0.0, 1.0 - progress) ** power
+
+
+def seed_all(seed):
+    import random
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+
+
+def finite(x):
+    return x is not None and math.isfinite(x)

@@ -1,0 +1,190 @@
+"""Encoder-decoder segmentation network with a pyramid pooling head and an embedding head.
+
+Backbones:
+  * ``small``    - a compact residual net built from scratch (CPU friendly; our shipped models).
+  * ``resnet18`` / ``resnet50`` - torchvision ResNets made dilated (output stride 8), optionally
+    initialised from a local weights file (``--pretrained PATH``); weights are never downloaded.
+
+Everything here exports to ONNX with dynamic height and width: the pyramid pooling module uses
+global average pooling plus stride-1 box pooling at several window sizes (no adaptive pooling, whose
+ONNX export bakes in the example size), and every upsampling takes its target size from a tensor.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ConvBNReLU(nn.Sequential):
+    def __init__(self, cin, cout, k=3, stride=1, dilation=1):
+        pad = dilation * (k // 2)
+        super().__init__(
+            nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride=1, dilation=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, dilation, dilation=dilation, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        idt = x if self.down is None else self.down(x)
+        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + idt, inplace=True)
+
+
+class SmallBackbone(nn.Module):
+    """Residual encoder: 1/4 (c1), 1/8 (c2), 1/16 (c3) features."""
+
+    def __init__(self, widths=(24, 32, 64, 128)):
+        super().__init__()
+        w0, w1, w2, w3 = widths
+        self.stem = nn.Sequential(ConvBNReLU(3, w0, stride=2), ConvBNReLU(w0, w1, stride=2))
+        self.layer1 = BasicBlock(w1, w1)
+        self.layer2 = nn.Sequential(BasicBlock(w1, w2, stride=2), BasicBlock(w2, w2))
+        self.layer3 = nn.Sequential(BasicBlock(w2, w3, stride=2), BasicBlock(w3, w3),
+                                    BasicBlock(w3, w3, dilation=2))
+        self.channels = (w1, w2, w3)
+
+    def forward(self, x):
+        c1 = self.layer1(self.stem(x))
+        c2 = self.layer2(c1)
+        c3 = self.layer3(c2)
+        return c1, c2, c3
+
+
+def _dilate_resnet_layer(layer, dilation):
+    """Turn a torchvision ResNet stage into a stride-1 stage with the given dilation."""
+    for block in layer:
+        for name, m in block.named_modules():
+            if isinstance(m, nn.Conv2d):
+                if m.stride == (2, 2):
+                    m.stride = (1, 1)
+                if m.kernel_size == (3, 3):
+                    m.dilation = (dilation, dilation)
+                    m.padding = (dilation, dilation)
+
+
+class ResNetBackbone(nn.Module):
+    """torchvision ResNet-18/50, layers 3 and 4 dilated (output stride 8)."""
+
+    def __init__(self, name="resnet50", pretrained=None):
+        super().__init__()
+        import torchvision
+        ctor = {"resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50}[name]
+        net = ctor()  # random init; never downloads
+        if pretrained:
+            state = torch.load(pretrained, map_location="cpu")
+            if isinstance(state, dict) and "state_dict" in state:
+                state = state["state_dict"]
+            state = {k.replace("module.", ""): v for k, v in state.items()}
+            missing, unexpected = net.load_state_dict(state, strict=False)
+            missing = [k for k in missing if not k.startswith("fc.")]
+            if missing:
+                raise ValueError(f"{pretrained}: not a {name} weights file (missing {missing[:3]}...)")
+        _dilate_resnet_layer(net.layer3, 2)
+        _dilate_resnet_layer(net.layer4, 4)
+        self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
+        self.layer1, self.layer2, self.layer3, self.layer4 = net.layer1, net.layer2, net.layer3, net.layer4
+        exp = 4 if name == "resnet50" else 1
+        self.channels = (64 * exp, 128 * exp, 512 * exp)
+
+    def forward(self, x):
+        c1 = self.layer1(self.stem(x))
+        c2 = self.layer2(c1)
+        c3 = self.layer4(self.layer3(c2))
+        return c1, c2, c3
+
+
+class PyramidPooling(nn.Module):
+    """PSPNet-style context module: global pooling plus box pooling at several window sizes."""
+
+    def __init__(self, cin, branch=32, windows=(3, 7, 13), cout=128):
+        super().__init__()
+        self.windows = tuple(windows)
+        self.gp = ConvBNReLU(cin, branch, k=1)
+        self.branches = nn.ModuleList(ConvBNReLU(cin, branch, k=1) for _ in self.windows)
+        self.fuse = ConvBNReLU(cin + branch * (len(self.windows) + 1), cout, k=1)
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        g = self.gp(F.adaptive_avg_pool2d(x, 1))
+        feats = [x, g.expand(-1, -1, h, w)]
+        for k, conv in zip(self.windows, self.branches):
+            feats.append(conv(F.avg_pool2d(x, k, 1, k // 2, count_include_pad=False)))
+        return self.fuse(torch.cat(feats, 1))
+
+
+def _up(x, ref):
+    return F.interpolate(x, size=ref.shape[-2:], mode="bilinear", align_corners=False)
+
+
+class Decoder(nn.Module):
+    """PPM on the deepest features, then a light FPN back to 1/4 resolution."""
+
+    def __init__(self, channels, ppm_out=128, mid=96, out=64, windows=(3, 7, 13)):
+        super().__init__()
+        c1, c2, c3 = channels
+        self.ppm = PyramidPooling(c3, branch=max(16, c3 // 4), windows=windows, cout=ppm_out)
+        self.lat2 = ConvBNReLU(c2, mid, k=1)
+        self.top2 = ConvBNReLU(ppm_out, mid, k=1)
+        self.smooth2 = ConvBNReLU(mid, mid)
+        self.lat1 = ConvBNReLU(c1, out, k=1)
+        self.top1 = ConvBNReLU(mid, out, k=1)
+        self.smooth1 = ConvBNReLU(out, out)
+        self.out_channels = out
+
+    def forward(self, c1, c2, c3):
+        p3 = self.ppm(c3)
+        p2 = self.smooth2(self.lat2(c2) + _up(self.top2(p3), c2))
+        p1 = self.smooth1(self.lat1(c1) + _up(self.top1(p2), c1))
+        return p1
+
+
+class SegNet(nn.Module):
+    """Backbone + decoder + a 1x1 output layer.
+
+    ``head`` decides what the output means:
+      * ``fixed-prototypes`` / ``linear``: raw output (embedding of size K, or logits).
+      * ``learned-centres``: output L2-normalised and multiplied by ``scale`` (cosine embedding).
+    The output is upsampled bilinearly to the input size (output stride 1), so the ONNX graph and the
+    training loss see exactly the same tensor.
+    """
+
+    def __init__(self, backbone="small", out_dim=11, head="fixed-prototypes", widths=(24, 32, 64, 128),
+                 decoder=(128, 96, 64), scale=1.0, pretrained=None, dropout=0.1):
+        super().__init__()
+        if backbone == "small":
+            self.backbone = SmallBackbone(tuple(widths))
+        elif backbone in ("resnet18", "resnet50"):
+            self.backbone = ResNetBackbone(backbone, pretrained)
+        else:
+            raise ValueError(f"unknown backbone {backbone!r} (small, resnet18, resnet50)")
+        if pretrained and backbone == "small":
+            state = torch.load(pretrained, map_location="cpu")
+            self.backbone.load_state_dict(state.get("backbone", state), strict=True)
+        ppm_out, mid, out = decoder
+        self.decoder = Decoder(self.backbone.channels, ppm_out, mid, out)
+        self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        self.classifier = nn.Conv2d(out, out_dim, 1)
+        self.head = head
+        self.scale = float(scale)
+
+    def forward(self, image):
+        c1, c2, c3 = self.backbone(image)
+        y = self.classifier(self.dropout(self.decoder(c1, c2, c3)))
+        y = F.interpolate(y, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        if self.head == "learned-centres":
+            y = self.scale * y / torch.sqrt((y * y).sum(1, keepdim=True) + 1e-12)
+        return y

@@ -1,0 +1,72 @@
+"""Pixel OOD scores. Convention: every score is oriented so that HIGHER = MORE LIKELY UNKNOWN.
+
+Metric models (squared distances d_t = ||f - m_t||^2, p_t = softmax_t(-d_t)):
+  eds       P_EDS = 1 - min(S, sMax)/sMax with S = sum_t d_t and a fixed sMax calibrated on train pixels
+  eds_image P_EDS = 1 - S / max_image(S)     (the paper's per-image normalisation)
+  mmsp      1 - max_t p_t
+  combined  alpha * P_EDS + (1 - alpha) * (1 - max_t p_t), alpha = sigmoid(beta (P_EDS - gamma)),
+            beta = 20, gamma = 0.8 (with the fixed-scale P_EDS; combined_image uses eds_image)
+  mindist   min_t d_t   (nearest-prototype distance)
+Linear baseline (logits z):
+  msp       1 - max softmax(z)
+  maxlogit  -max_t z_t
+"""
+from __future__ import annotations
+
+import torch
+
+BETA = 20.0
+GAMMA = 0.8
+
+
+def eds_sum(d):
+    return d.sum(1)
+
+
+def eds_fixed(S, smax):
+    return 1.0 - S.clamp(max=smax) / smax
+
+
+def eds_image(S):
+    mx = S.flatten(1).max(1).values.clamp_min(1e-12).view(-1, *([1] * (S.dim() - 1)))
+    return 1.0 - S / mx
+
+
+def mmsp(d):
+    return 1.0 - torch.softmax(-d, dim=1).max(1).values
+
+
+def combined(p_eds, d, beta=BETA, gamma=GAMMA):
+    alpha = torch.sigmoid(beta * (p_eds - gamma))
+    return alpha * p_eds + (1 - alpha) * mmsp(d)
+
+
+def msp(logits):
+    return 1.0 - torch.softmax(logits, dim=1).max(1).values
+
+
+def maxlogit(logits):
+    return -logits.max(1).values
+
+
+METRIC_SCORES = ("eds", "eds_image", "mmsp", "combined", "combined_image", "mindist")
+LINEAR_SCORES = ("msp", "maxlogit")
+
+
+def metric_scores(d, smax):
+    """d [B,K,H,W] squared distances -> dict of [B,H,W] scores."""
+    S = eds_sum(d)
+    pe = eds_fixed(S, smax)
+    pi = eds_image(S)
+    return {
+        "eds": pe,
+        "eds_image": pi,
+        "mmsp": mmsp(d),
+        "combined": combined(pe, d),
+        "combined_image": combined(pi, d),
+        "mindist": d.min(1).values,
+    }
+
+
+def linear_scores(logits):
+    return {"msp": msp(logits), "maxlogit": maxlogit(logits)}
