@@ -6,13 +6,16 @@
 import type { z } from 'zod';
 import { systemMethods } from './system.js';
 import { systemEvents } from './events.js';
+import { libraryEvents, libraryMethods } from './library.js';
 
 export const methods = {
   ...systemMethods,
+  ...libraryMethods,
 } as const;
 
 export const events = {
   ...systemEvents,
+  ...libraryEvents,
 } as const;
 
 export type Methods = typeof methods;
@@ -47,3 +50,4 @@ export * from './common.js';
 export * from './system.js';
 export * from './events.js';
 export * from './media.js';
+export * from './library.js';

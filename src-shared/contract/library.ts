@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { Id, Ok, Rgb } from './common.js';
+
+/** A class the model can name: built in (from the model card) or taught by the user. */
+export const ClassInfo = z.object({
+  index: z.number().int().min(0).max(254),
+  name: z.string(),
+  color: Rgb,
+  taught: z.boolean(),
+});
+export type ClassInfo = z.infer<typeof ClassInfo>;
+
+export const ModelInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** A model whose files are missing or broken is listed with its problem instead of stopping the app. */
+  status: z.enum(['ok', 'error']),
+  error: z.string().nullable(),
+  sha256: z.string(),
+  inputWidth: z.number().int(),
+  inputHeight: z.number().int(),
+  embeddingDim: z.number().int(),
+  classes: z.array(ClassInfo),
+  unknownClasses: z.array(z.string()),
+  defaultThreshold: z.number(),
+  isDefault: z.boolean(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const SourceFile = z.object({
+  path: z.string(),
+  kind: z.enum(['video', 'image-folder']),
+  durationMs: z.number(),
+  fps: z.number(),
+  width: z.number().int(),
+  height: z.number().int(),
+  rotation: z.number().int(),
+  createdAt: z.string().nullable(),
+  sha256: z.string(),
+  frameCount: z.number().int(),
+  /** Where this clip starts on the session timeline. */
+  offsetMs: z.number(),
+});
+export type SourceFile = z.infer<typeof SourceFile>;
+
+export const AnalysisStatus = z.enum(['queued', 'running', 'done', 'partial', 'failed', 'cancelled']);
+export type AnalysisStatus = z.infer<typeof AnalysisStatus>;
+
+export const AnalysisInfo = z.object({
+  id: Id,
+  sessionId: Id,
+  modelName: z.string(),
+  modelSha256: z.string(),
+  /** Version of the taught-class knowledge base in force, null when none was. */
+  knowledgeVersion: z.number().int().nullable(),
+  /** Frames per second sampled from the footage; null means every frame. */
+  sampleFps: z.number().positive().nullable(),
+  threshold: z.number(),
+  status: AnalysisStatus,
+  framesDone: z.number().int(),
+  framesTotal: z.number().int(),
+  fps: z.number(),
+  etaSeconds: z.number().nullable(),
+  /** Why the analysis failed or stopped early (a truncated file, say), in words a user can act on. */
+  message: z.string().nullable(),
+  classes: z.array(ClassInfo),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type AnalysisInfo = z.infer<typeof AnalysisInfo>;
+
+export const SessionInfo = z.object({
+  id: Id,
+  name: z.string(),
+  createdAt: z.string(),
+  durationMs: z.number(),
+  width: z.number().int(),
+  height: z.number().int(),
+  fps: z.number(),
+  sources: z.array(SourceFile),
+  latestAnalysis: AnalysisInfo.nullable(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+export const Region = z.object({
+  area: z.number(),
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+
+/** What the engine stores for every analysed frame (definitions in README, "Frame summary"). */
+export const FrameSummary = z.object({
+  index: z.number().int().min(0),
+  timeMs: z.number(),
+  score: z.number(),
+  unknownFraction: z.number(),
+  largestRegion: Region.nullable(),
+  /** Fraction of the frame per class index (see AnalysisInfo.classes). */
+  classAreas: z.array(z.number()),
+  flagged: z.boolean(),
+});
+export type FrameSummary = z.infer<typeof FrameSummary>;
+
+export const Timeline = z.object({
+  analysisId: Id,
+  timesMs: z.array(z.number()),
+  scores: z.array(z.number()),
+});
+export type Timeline = z.infer<typeof Timeline>;
+
+export const EventSettings = z.object({
+  threshold: z.number().min(0).max(1),
+  /** An event ends only when the score falls below threshold - hysteresis. */
+  hysteresis: z.number().min(0).max(1),
+  /** Events closer than this are merged. */
+  minGapMs: z.number().min(0),
+});
+export type EventSettings = z.infer<typeof EventSettings>;
+
+export const EventInfo = z.object({
+  id: Id,
+  analysisId: Id,
+  startMs: z.number(),
+  endMs: z.number(),
+  peakMs: z.number(),
+  peakScore: z.number(),
+  peakFrame: z.number().int(),
+  frameCount: z.number().int(),
+});
+export type EventInfo = z.infer<typeof EventInfo>;
+
+export const FlagCategory = z.enum(['hazard', 'unknown-object', 'false-alarm', 'other']);
+export const Flag = z.object({
+  id: Id,
+  sessionId: Id,
+  analysisId: Id,
+  frameIndex: z.number().int(),
+  timeMs: z.number(),
+  eventId: Id.nullable(),
+  category: FlagCategory,
+  note: z.string(),
+  createdAt: z.string(),
+});
+export type Flag = z.infer<typeof Flag>;
+
+const AnalysisRef = z.object({ analysisId: Id }).strict();
+const SessionRef = z.object({ sessionId: Id }).strict();
+
+export const libraryMethods = {
+  'models.list': { request: z.object({}).strict(), response: z.array(ModelInfo) },
+  'sessions.list': { request: z.object({}).strict(), response: z.array(SessionInfo) },
+  'sessions.get': { request: SessionRef, response: SessionInfo },
+  'sessions.import': {
+    request: z
+      .object({
+        paths: z.array(z.string().min(1)).min(1),
+        name: z.string().min(1).optional(),
+        /** Start an analysis right after import (the usual case). */
+        analyse: z.object({ model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() }).optional(),
+      })
+      .strict(),
+    response: SessionInfo,
+  },
+  'sessions.delete': { request: SessionRef, response: Ok },
+  'analysis.start': {
+    request: z
+      .object({ sessionId: Id, model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() })
+      .strict(),
+    response: AnalysisInfo,
+  },
+  'analysis.cancel': { request: AnalysisRef, response: AnalysisInfo },
+  'analysis.list': { request: SessionRef, response: z.array(AnalysisInfo) },
+  'timeline.get': { request: AnalysisRef, response: Timeline },
+  'frames.get': { request: z.object({ analysisId: Id, frameIndex: z.number().int().min(0) }).strict(), response: FrameSummary },
+  'frames.top': {
+    request: z
+      .object({
+        analysisId: Id,
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(100),
+        minScore: z.number().optional(),
+        classIndex: z.number().int().optional(),
+        flaggedOnly: z.boolean().optional(),
+      })
+      .strict(),
+    response: z.object({ total: z.number().int(), frames: z.array(FrameSummary) }),
+  },
+  'events.list': {
+    /** With settings, events are recomputed with them and stored; without, the stored ones come back. */
+    request: z.object({ analysisId: Id, settings: EventSettings.optional() }).strict(),
+    response: z.object({ settings: EventSettings, events: z.array(EventInfo) }),
+  },
+  'flags.list': { request: SessionRef, response: z.array(Flag) },
+  'flags.add': {
+    request: z
+      .object({
+        analysisId: Id,
+        frameIndex: z.number().int().min(0).optional(),
+        /** Flag a whole event: its peak frame carries the flag and the event id. */
+        eventId: Id.optional(),
+        category: FlagCategory.default('hazard'),
+        note: z.string().max(2000).default(''),
+      })
+      .strict()
+      .refine((value) => value.frameIndex !== undefined || value.eventId !== undefined, 'Give frameIndex or eventId'),
+    response: Flag,
+  },
+  'flags.update': {
+    request: z.object({ flagId: Id, category: FlagCategory.optional(), note: z.string().max(2000).optional() }).strict(),
+    response: Flag,
+  },
+  'flags.remove': { request: z.object({ flagId: Id }).strict(), response: Ok },
+} as const;
+
+export const libraryEvents = {
+  /** Sent on every state change and about twice a second while running. */
+  'analysis.progress': AnalysisInfo,
+  'sessions.changed': z.object({ sessionId: Id.nullable() }),
+} as const;
