@@ -1,9 +1,17 @@
 import type { Handlers } from './handlers.js';
+import { exportHandlers } from './export.js';
+import { libraryHandlers } from './library.js';
+import { modelHandlers } from './models.js';
 import { systemHandlers } from './system.js';
+import { teachingHandlers } from './teaching.js';
 
 /** Every API method's handler; each capability contributes its own group. */
 export const handlers: Handlers = {
   ...systemHandlers,
+  ...libraryHandlers,
+  ...teachingHandlers,
+  ...exportHandlers,
+  ...modelHandlers,
 };
 
 export { createDispatcher, type Dispatch, type DispatchResult } from './dispatch.js';

@@ -4,6 +4,10 @@ import type { AppContext } from './context.js';
 import { EventBus } from './events.js';
 import { MediaRouter } from './media.js';
 import { defaultLibraryPath, defaultModelsDir } from '../core/paths.js';
+import { registerLibraryMedia } from '../api/library.js';
+import { AnalysisService } from '../jobs/index.js';
+import { LibraryStore } from '../library/index.js';
+import { createTeachingService } from '../teaching/index.js';
 
 export interface AppOptions {
   host: AppContext['host'];
@@ -16,12 +20,31 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
   const libraryPath = options.libraryPath ?? defaultLibraryPath();
   mkdirSync(dirname(libraryPath), { recursive: true });
   const events = new EventBus();
+  const modelsDir = options.modelsDir ?? defaultModelsDir();
+  const library = new LibraryStore(libraryPath);
+  const analyses = new AnalysisService(library, modelsDir, (info) => events.emit('analysis.progress', info));
+  const teaching = createTeachingService(
+    library,
+    modelsDir,
+    async (sessionId, model) => (await analyses.startAnalysis(sessionId, { model })).id,
+  );
+  const media = new MediaRouter();
+  registerLibraryMedia(media, library);
+  // Analyses a crash or a closed app interrupted continue where they stopped.
+  analyses.resumeUnfinished();
   return {
     host: options.host,
     libraryPath,
-    modelsDir: options.modelsDir ?? defaultModelsDir(),
+    modelsDir,
     events,
-    media: new MediaRouter(),
-    close: async () => {},
+    media,
+    library,
+    analyses,
+    teaching,
+    close: async () => {
+      await analyses.close();
+      await teaching.close();
+      library.close();
+    },
   };
 }

@@ -29,11 +29,42 @@ export interface FrameResult {
   height: number;
   /** Class index per pixel (ClassInfo.index), UNKNOWN_CLASS where the pixel is unknown. */
   classMap: Uint8Array;
-  /** Pixel OOD score in 0..1 under the active score. */
+  /** Pixel OOD score under the active score, higher = more unknown: 0..1 (maxlogit: minus the largest logit). */
   oodMap: Float32Array;
   summary: Omit<FrameSummary, 'index' | 'timeMs' | 'flagged'>;
+  /** Closed-set prediction per pixel (nearest card prototype / largest logit), ignoring the threshold and taught classes. */
+  nearestKnown: Uint8Array;
   /** D x height x width, only when asked for (teaching, the metric-space view). */
   embedding?: Float32Array;
 }
 
 export const UNKNOWN_CLASS = 255;
+
+export interface AnalyzeOptions {
+  /** Keep the D x h x w embedding in the result (teaching, metric-space view). */
+  keepEmbedding?: boolean;
+}
+
+/**
+ * A loaded model ready to analyse frames. Obtained from engine/index.ts (openEngine); one per model and
+ * execution provider, reused across frames.
+ */
+export interface Engine {
+  readonly modelName: string;
+  readonly modelSha256: string;
+  /** Frames are resized to this size before inference; maps come back at the model's output size. */
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  readonly embeddingDim: number;
+  /** Known classes from the card followed by taught classes, in class-map index order. */
+  readonly classes: ClassInfo[];
+  /** Which execution provider runs, and why a preferred one was not used. */
+  readonly provider: { name: string; notes: string[] };
+  /** The OOD score in the maps and summaries, and the threshold above which a pixel is unknown. */
+  readonly score: ScoreName;
+  readonly threshold: number;
+  analyze(frame: RgbFrame, options?: AnalyzeOptions): Promise<FrameResult>;
+  /** Replaces the taught classes appended after the card's classes; no new .onnx needed. */
+  setTaughtClasses(classes: TaughtPrototype[]): void;
+  dispose(): Promise<void>;
+}

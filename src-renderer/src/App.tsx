@@ -1,27 +1,57 @@
 import { useEffect, useState } from 'react';
 import type { Health } from '../../src-shared/contract/index';
 import { useApi } from './api/context';
+import { LibraryScreen } from './library/LibraryScreen';
+import { SessionScreen } from './session/SessionScreen';
+import { useRoute } from './ui/route';
+import { ToastProvider } from './ui/toasts';
 
 export function App() {
   const api = useApi();
   const [health, setHealth] = useState<Health>();
   const [error, setError] = useState<string>();
+  const [route, navigate] = useRoute();
+  const [title, setTitle] = useState<string>();
 
   useEffect(() => {
     api.call('health', {}).then(setHealth, (reason: unknown) => setError(String(reason)));
   }, [api]);
 
   return (
-    <div className="app">
-      <header className="topbar">
-        <span className="brand">dmlreview</span>
-        <span className="version" data-testid="version">
-          {health ? `v${health.version} · ${health.host}` : error ? 'offline' : '…'}
-        </span>
-      </header>
-      <main className="content">
-        {error ? <p className="error">Cannot reach the main side: {error}</p> : <p>Library: {health?.libraryPath ?? '…'}</p>}
-      </main>
-    </div>
+    <ToastProvider>
+      <div className="app">
+        <header className="topbar">
+          <button className="brand" onClick={() => navigate({ screen: 'library' })} title="Back to the library">
+            <span className="brand-mark" aria-hidden>
+              ◆
+            </span>
+            dmlreview
+          </button>
+          <nav className="crumbs" data-testid="crumbs">
+            <button className="crumb" onClick={() => navigate({ screen: 'library' })}>
+              Library
+            </button>
+            {route.screen === 'session' && (
+              <>
+                <span className="crumb-sep">›</span>
+                <span className="crumb current">{title ?? `Session ${route.sessionId}`}</span>
+              </>
+            )}
+          </nav>
+          <span className="version" data-testid="version" title={health?.libraryPath}>
+            {health ? `v${health.version} · ${health.host}` : error ? 'offline' : '…'}
+          </span>
+        </header>
+        <main className="content">
+          {error ? (
+            <p className="error">Cannot reach the main side: {error}</p>
+          ) : route.screen === 'session' ? (
+            <SessionScreen key={route.sessionId} sessionId={route.sessionId} onTitle={setTitle} />
+          ) : (
+            <LibraryScreen onOpen={(sessionId) => navigate({ screen: 'session', sessionId })} />
+          )}
+        </main>
+      </div>
+    </ToastProvider>
   );
 }

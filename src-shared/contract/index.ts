@@ -7,15 +7,20 @@ import type { z } from 'zod';
 import { systemMethods } from './system.js';
 import { systemEvents } from './events.js';
 import { libraryEvents, libraryMethods } from './library.js';
+import { exportEvents, exportMethods } from './export.js';
+import { teachingMethods } from './teaching.js';
 
 export const methods = {
   ...systemMethods,
   ...libraryMethods,
+  ...exportMethods,
+  ...teachingMethods,
 } as const;
 
 export const events = {
   ...systemEvents,
   ...libraryEvents,
+  ...exportEvents,
 } as const;
 
 export type Methods = typeof methods;
@@ -51,3 +56,5 @@ export * from './system.js';
 export * from './events.js';
 export * from './media.js';
 export * from './library.js';
+export * from './export.js';
+export * from './teaching.js';

@@ -32,7 +32,7 @@ DEFAULT_CONFIG = {
     "optim": {"lr": 0.002, "weightDecay": 0.01, "batch": 8, "warmup": 100, "poly": 0.9},
     "aug": {"crop": [256, 256], "scale": [0.75, 1.5], "jitter": 0.25},
     "train": {"minutes": None, "steps": 1000, "seed": 0, "ckptEvery": 100, "logEvery": 10},
-    "calibration": {"sMaxPercentile": 99.0, "thresholdPercentile": 95.0, "pixelStride": 2},
+    "calibration": {"sMaxPercentile": 99.0, "thresholdPercentile": 95.0, "pixelStride": 2, "imageStride": 3},
     "scores": {"default": None},
     "normalize": {"mean": list(MEAN), "std": list(STD)},
 }
@@ -144,12 +144,15 @@ def pixel_scores(out, head, smax):
 @torch.no_grad()
 def calibrate(net, head, cfg, device, log=print):
     """sMax = percentile (default 99) of S = sum_t ||f - m_t||^2 over known-class TRAIN pixels (every
-    pixelStride-th pixel in each direction, model at its input size); suggested thresholds = percentile
+    imageStride-th train image in name order, every pixelStride-th pixel in each direction, model at its
+    input size, no augmentation); suggested thresholds = percentile
     (default 95) of each score over the same pixels (about 5% of known train pixels flagged)."""
     c = cfg["calibration"]
     spec, lm = open_split(cfg, "train")
     data = SegData(spec, lm)
     st = int(c.get("pixelStride", 2))
+    ist = int(c.get("imageStride", 1))
+    data.images, data.labels = data.images[::ist], data.labels[::ist]
     net.eval()
     Ss, raw = [], {}
     size = cfg["dataset"]["size"]
@@ -165,7 +168,8 @@ def calibrate(net, head, cfg, device, log=print):
             sc = S.metric_scores(d, 1.0)  # eds with placeholder scale, recomputed below
         for k, v in sc.items():
             raw.setdefault(k, []).append(v[0][known].cpu().numpy())
-    cal = {"rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels; "
+    cal = {"rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels "
+                   f"(every {ist}th train image, every {st}th pixel); "
                    f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels",
            "trainImages": len(data)}
     if Ss:
@@ -202,6 +206,8 @@ def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=p
         valid = lab_np != IGNORE
         is_ood = (lab_np == OOD)[valid]
         for k, v in sc.items():
+            if not lm.unknown and not spec.ood_ids:
+                break  # no OOD pixels possible: segmentation metrics only
             if k in ("eds", "combined") and not smax:
                 continue
             accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy()[valid], is_ood)

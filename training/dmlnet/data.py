@@ -214,7 +214,7 @@ def build_label_map(spec: DatasetSpec, unknown_names=()) -> LabelMap:
 def load_pair(img_path, lab_path, lut):
     try:
         with Image.open(img_path) as im:
-            img = np.asarray(im.convert("RGB"), dtype=np.uint8)
+            img = np.array(im.convert("RGB"), dtype=np.uint8)
     except Exception as e:  # noqa: BLE001 - report any decoder failure with the file name
         raise DataError(f"{img_path}: unreadable image ({e})") from None
     try:

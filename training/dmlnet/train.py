@@ -42,6 +42,8 @@ def parse(argv=None):
     p.add_argument("--out", required=True, help="run folder (checkpoints, log, metrics)")
     p.add_argument("--resume", nargs="?", const="", default=None,
                    help="continue from a checkpoint (default OUT/last.pt)")
+    p.add_argument("--init", help="initialise from another checkpoint (tensors whose shapes match; the "
+                   "classifier of a different class set is left fresh), e.g. the camvid-open run")
     p.add_argument("--no-eval", action="store_true", help="skip calibration + val evaluation at the end")
     return p.parse_args(argv)
 
@@ -78,6 +80,13 @@ def config_from_args(a):
     return C.load_config(a.config, over)
 
 
+def command_line():
+    args = sys.argv[1:]
+    if sys.argv and sys.argv[0].endswith(os.path.join("dmlnet", "train.py")):
+        return " ".join(["python3 -m dmlnet.train"] + args)
+    return " ".join(sys.argv)
+
+
 class Logger:
     def __init__(self, path):
         self.f = open(path, "a", buffering=1)
@@ -95,7 +104,7 @@ def main(argv=None):
     device = C.resolve_device(a.device)
     os.makedirs(a.out, exist_ok=True)
     log = Logger(os.path.join(a.out, "train.log"))
-    log("command: " + " ".join(sys.argv))
+    log("command: " + command_line())
     try:
         return run(cfg, a, device, log)
     except DataError as e:
@@ -129,6 +138,13 @@ def run(cfg, a, device, log):
         head.load_state_dict(ck["head"])
         opt.load_state_dict(ck["optim"])
         step, elapsed = ck["step"], ck["elapsed"]
+    elif a.init:
+        src = C.load_checkpoint(a.init, "cpu")
+        own = net.state_dict()
+        take = {k: v for k, v in src["model"].items() if k in own and own[k].shape == v.shape}
+        skipped = sorted(set(own) - set(take))
+        net.load_state_dict(take, strict=False)
+        log(f"initialised from {a.init} (step {src['step']}): {len(take)} tensors, fresh: {skipped}")
     nparam = sum(p.numel() for p in net.parameters())
     log(f"config: {json.dumps(cfg)}")
     log(f"known={[c.name for c in lm.known]} unknown={[c.name for c in lm.unknown]} params={nparam} "
@@ -159,7 +175,7 @@ def run(cfg, a, device, log):
         state = {"config": cfg, "signature": sig, "model": net.state_dict(), "head": head.state_dict(),
                  "optim": opt.state_dict(), "step": step, "elapsed": time.time() - run_t0,
                  "known": [vars(c) for c in lm.known], "unknownClasses": [vars(c) for c in lm.unknown],
-                 "command": " ".join(sys.argv), "device": str(device), "final": final}
+                 "command": command_line(), "device": str(device), "final": final}
         tmp = ckpt_path + ".tmp"
         torch.save(state, tmp)
         os.replace(tmp, ckpt_path)

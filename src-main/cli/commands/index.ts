@@ -1,6 +1,23 @@
 import type { CliCommand } from '../command.js';
+import { analyzeCommand } from './analyze.js';
+import { eventsCommand } from './events.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { framesCommand } from './frames.js';
 import { serveCommand } from './serve.js';
+import { sessionsCommand } from './sessions.js';
 import { versionCommand } from './version.js';
+import { fewshotCommand } from './fewshot.js';
 
 /** Every subcommand of `dmlreview`, in the order `dmlreview help` lists them. */
-export const commands: CliCommand[] = [serveCommand, versionCommand];
+export const commands: CliCommand[] = [
+  serveCommand,
+  versionCommand,
+  fewshotCommand,
+  analyzeCommand,
+  sessionsCommand,
+  eventsCommand,
+  framesCommand,
+  evalCommand,
+  exportCommand,
+];

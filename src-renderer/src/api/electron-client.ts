@@ -31,11 +31,12 @@ export function createElectronClient(bridge: PreloadBridge): ApiClient {
       return bridge.onEvent((name, payload) => {
         if (name !== event) return;
         const parsed = eventSchemas[event].safeParse(payload);
-        if (parsed.success) listener(parsed.data);
+        if (parsed.success) listener(parsed.data as EventPayload<E>);
       });
     },
+    // Same origin as the page (dmlr://app), so the CSP's 'self' covers images and fetch() needs no CORS.
     mediaUrl(path: string) {
-      return `dmlr://media/${path}`;
+      return `dmlr://app/media/${path}`;
     },
   };
 }

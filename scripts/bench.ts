@@ -1,0 +1,20 @@
+/**
+ * `npm run bench [suite ...]`: every capability's speed figures, printed side by side. To add a suite,
+ * export `{ name, run }` from src-main/<capability>/bench.ts and list it in `suites` below.
+ */
+import { engineBench } from '../src-main/engine/bench.js';
+import { jobsBench } from '../src-main/jobs/bench.js';
+
+interface BenchSuite {
+  name: string;
+  run(): Promise<void>;
+}
+
+const suites: BenchSuite[] = [engineBench, jobsBench];
+
+const wanted = process.argv.slice(2);
+for (const suite of suites) {
+  if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
+  console.log(`\n== ${suite.name} ==`);
+  await suite.run();
+}

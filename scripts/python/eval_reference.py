@@ -1,0 +1,27 @@
+"""Python evaluation (training/dmlnet's evaluate) of a shipped model on a CamVid-layout folder, for comparing with `dmlreview eval`.
+
+  /usr/bin/python3 scripts/python/eval_reference.py MODELS_DIR NAME DATA_ROOT [SPLIT]
+
+Prints one JSON line: dmlnet.common.evaluate's result, with sMax taken from the card (as the engine does).
+"""
+import json
+import sys
+
+import torch
+
+import torch_from_onnx as T
+
+
+def main():
+    models_dir, name, root = sys.argv[1:4]
+    split = sys.argv[4] if len(sys.argv) > 4 else "val"
+    torch.set_num_threads(2)
+    net, head, cfg, card = T.load(models_dir, name)
+    cfg["dataset"]["root"] = root
+    smax = card["scores"]["eds"]["sMax"] if card["output"]["kind"] == "embedding" else None
+    res = T.C.evaluate(net, head, cfg, "cpu", split, smax=smax, log=lambda *_: None)
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+import { exportFlagged } from '../export/index.js';
+import type { HandlerGroup } from './handlers.js';
+
+export const exportHandlers: HandlerGroup<'export.flagged'> = {
+  'export.flagged': (request, context) =>
+    exportFlagged(request, {
+      library: context.library,
+      onProgress: (done, total) =>
+        context.events.emit('export.progress', { sessionId: request.sessionId, done, total }),
+    }),
+};

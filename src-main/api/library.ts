@@ -1,0 +1,84 @@
+import type { MediaRouter } from '../app/media.js';
+import type { LibraryStore, MapKind } from '../library/index.js';
+import type { HandlerGroup } from './handlers.js';
+
+type LibraryMethod =
+  | 'sessions.list'
+  | 'sessions.get'
+  | 'sessions.import'
+  | 'sessions.delete'
+  | 'analysis.start'
+  | 'analysis.cancel'
+  | 'analysis.list'
+  | 'timeline.get'
+  | 'frames.get'
+  | 'frames.top'
+  | 'events.list'
+  | 'flags.list'
+  | 'flags.add'
+  | 'flags.update'
+  | 'flags.remove';
+
+export const libraryHandlers: HandlerGroup<LibraryMethod> = {
+  'sessions.list': (_request, { library }) => library.sessions(),
+  'sessions.get': ({ sessionId }, { library }) => library.session(sessionId),
+  'sessions.import': async ({ paths, name, analyse }, context) => {
+    const session = await context.analyses.importSession(paths, name);
+    if (analyse) await context.analyses.startAnalysis(session.id, analyse);
+    context.events.emit('sessions.changed', { sessionId: session.id });
+    return context.library.session(session.id);
+  },
+  'sessions.delete': async ({ sessionId }, context) => {
+    for (const analysis of context.library.analyses(sessionId)) {
+      if (context.analyses.queue.isActive(analysis.id)) {
+        const stopped = context.analyses.queue.waitFor(analysis.id);
+        context.analyses.cancel(analysis.id);
+        await stopped;
+      }
+    }
+    context.library.deleteSession(sessionId);
+    context.events.emit('sessions.changed', { sessionId });
+    return { ok: true as const };
+  },
+  'analysis.start': ({ sessionId, model, sampleFps }, { analyses }) =>
+    analyses.startAnalysis(sessionId, { model, sampleFps }),
+  'analysis.cancel': ({ analysisId }, { analyses }) => analyses.cancel(analysisId),
+  'analysis.list': ({ sessionId }, { library }) => library.analyses(sessionId),
+  'timeline.get': ({ analysisId }, { library }) => library.timeline(analysisId),
+  'frames.get': ({ analysisId, frameIndex }, { library }) => library.frame(analysisId, frameIndex),
+  'frames.top': (query, { library }) => library.topFrames(query),
+  'events.list': ({ analysisId, settings }, { library }) => {
+    const events = settings ? library.recomputeEvents(analysisId, settings) : library.events(analysisId);
+    return { settings: library.eventSettings(analysisId), events };
+  },
+  'flags.list': ({ sessionId }, { library }) => library.flags(sessionId),
+  'flags.add': (request, { library }) => library.addFlag(request),
+  'flags.update': ({ flagId, ...change }, { library }) => library.updateFlag(flagId, change),
+  'flags.remove': ({ flagId }, { library }) => {
+    library.removeFlag(flagId);
+    return { ok: true as const };
+  },
+};
+
+const mapRoutes: { prefix: string; kind: MapKind; contentType: string; extension: string }[] = [
+  { prefix: 'frame', kind: 'preview', contentType: 'image/jpeg', extension: 'jpg' },
+  { prefix: 'classmap', kind: 'class_map', contentType: 'image/png', extension: 'png' },
+  { prefix: 'oodmap', kind: 'ood_map', contentType: 'image/png', extension: 'png' },
+];
+
+/** Serves the stored per-frame images and session thumbnails (paths in src-shared/contract/media.ts). */
+export function registerLibraryMedia(media: MediaRouter, library: LibraryStore): void {
+  for (const route of mapRoutes) {
+    const pattern = new RegExp(`^(\\d+)/(\\d+)\\.${route.extension}$`);
+    media.register(route.prefix, async (path) => {
+      const match = pattern.exec(path);
+      const body = match && library.frameMap(Number(match[1]), Number(match[2]), route.kind);
+      return body ? { contentType: route.contentType, body } : undefined;
+    });
+  }
+  media.register('thumbnail', async (path) => {
+    const match = /^(\d+)\.jpg$/.exec(path);
+    const body = match && library.thumbnail(Number(match[1]));
+    return body ? { contentType: 'image/jpeg', body } : undefined;
+  });
+}

@@ -1,0 +1,109 @@
+import type { AnalysisInfo, SessionInfo } from '../../../src-shared/contract/index.js';
+import { defaultModelsDir } from '../../core/paths.js';
+import { AppError } from '../../core/errors.js';
+import { DEFAULT_MODEL, readModelCard } from '../../engine/index.js';
+import { AnalysisService, DEFAULT_SAMPLE_FPS } from '../../jobs/index.js';
+import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
+import { libraryOption, openLibrary } from './library-common.js';
+
+export const analyzeCommand: CliCommand = {
+  name: 'analyze',
+  summary: 'Import dashcam footage (video files or an image folder: one drive) and analyse it; rerun to resume',
+  usage: 'analyze FILE_OR_FOLDER... [--library PATH] [--model NAME] [--models DIR] [--fps N|all] [--json]',
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(this, args, {
+      ...libraryOption,
+      model: { type: 'string' },
+      models: { type: 'string' },
+      fps: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length === 0)
+      throw new AppError('usage', `Give at least one video file or image folder. Usage: dmlreview ${this.usage}`);
+    const sampleFps = parseFps(values.fps);
+    const store = openLibrary(values.library);
+    const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
+    const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info));
+    const stop = () => service.queue.cancelAll();
+    process.once('SIGINT', stop);
+    try {
+      const session = (await service.findSession(positionals)) ?? (await service.importSession(positionals));
+      const analysis = await chooseAnalysis(service, session, values.model ?? DEFAULT_MODEL, sampleFps);
+      const finished = ['done', 'partial'].includes(analysis.status)
+        ? analysis
+        : await service.queue.waitFor(analysis.id);
+      bar?.end();
+      if (finished.status === 'failed')
+        throw new AppError('analysis_failed', finished.message ?? `Analysis ${finished.id} failed`);
+      const events = store.events(finished.id).length;
+      const partial = finished.status !== 'done';
+      process.stderr.write(
+        `Session ${session.id}, analysis ${finished.id}: ${finished.framesDone} frames, ${events} events, ${finished.status}${finished.message ? ` (${finished.message})` : ''}\n`,
+      );
+      printJson({
+        session: session.id,
+        analysis: finished.id,
+        frames: finished.framesDone,
+        events,
+        partial,
+        status: finished.status,
+        message: finished.message,
+      });
+      // Stopped by Ctrl+C: the conventional exit status of a command interrupted by SIGINT.
+      if (finished.status === 'cancelled') process.exitCode = 130;
+    } finally {
+      process.off('SIGINT', stop);
+      await service.close();
+      store.close();
+    }
+  },
+};
+
+function parseFps(value: string | undefined): number | null {
+  if (value === undefined) return DEFAULT_SAMPLE_FPS;
+  if (value === 'all') return null;
+  const fps = numberFlag('fps', value, DEFAULT_SAMPLE_FPS);
+  if (!(fps > 0))
+    throw new AppError('usage', `--fps must be a positive number of frames per second, or "all", got "${value}"`);
+  return fps;
+}
+
+/**
+ * Rerunning the same command continues the analysis it started (after a crash or Ctrl+C) or reports the one
+ * it finished; a different model or sampling rate starts a new one.
+ */
+async function chooseAnalysis(
+  service: AnalysisService,
+  session: SessionInfo,
+  model: string,
+  sampleFps: number | null,
+): Promise<AnalysisInfo> {
+  const card = await readModelCard(service.modelsDir, model);
+  const previous = service.store
+    .analyses(session.id)
+    .find((analysis) => analysis.modelName === card.name && analysis.sampleFps === sampleFps);
+  if (previous && ['queued', 'running', 'cancelled'].includes(previous.status)) return service.resume(previous.id);
+  if (previous && ['done', 'partial'].includes(previous.status) && previous.modelSha256 === card.sha256)
+    return previous;
+  return service.startAnalysis(session.id, { model, sampleFps });
+}
+
+/** One line on the terminal, redrawn in place. */
+class ProgressBar {
+  private drawn = false;
+
+  draw(info: AnalysisInfo): void {
+    const total = Math.max(info.framesTotal, info.framesDone, 1);
+    const width = 30;
+    const filled = Math.round((info.framesDone / total) * width);
+    const eta = info.etaSeconds === null ? '' : `  ETA ${Math.ceil(info.etaSeconds)} s`;
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${info.framesDone}/${total} frames  ${info.fps.toFixed(1)} fps${eta}  ${info.status}   `,
+    );
+    this.drawn = true;
+  }
+
+  end(): void {
+    if (this.drawn) process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Engine speed, side by side in one run (`npm run bench`): the ONNX model alone, the full engine
+ * (pre-processing + model + metric head + summary + both PNG maps), the same weights in PyTorch eager
+ * (scripts/python/bench_torch.py), at 1 and 2 threads; stage times; the head in TypeScript against the
+ * same head as an ONNX graph; model FLOPs and the fraction of this CPU's peak.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as ort from 'onnxruntime-node';
+import { defaultModelsDir, packageRoot } from '../core/paths.js';
+import { createHead, openEngine } from './engine.js';
+import { decodeImageFile } from './image-file.js';
+import { encodeClassMapPng, encodeOodMapPng } from './maps.js';
+import { readModelCard, type ModelCard } from './model-card.js';
+import { DEFAULT_MODEL, listModels } from './model-list.js';
+import { OnnxModel } from './onnx-model.js';
+import { Preprocessor } from './preprocess.js';
+import { summarizeFrame } from './summary.js';
+import type { Engine, RgbFrame } from './types.js';
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 5);
+/** ONNX model, engine and PyTorch are timed in turn, ROUNDS times; medians are reported (the machine is shared). */
+const ROUNDS = 3;
+const THREADS = [1, 2];
+const PYTHON = '/usr/bin/python3';
+
+async function msPerFrame(work: () => unknown): Promise<number> {
+  await work();
+  const start = performance.now();
+  for (let i = 0; i < FRAMES; i++) await work();
+  return (performance.now() - start) / FRAMES;
+}
+
+/** Engine throughput, ms per frame, with up to `inFlight` frames submitted at once (as an analysis job does). */
+async function engineMsPerFrame(engine: Engine, frame: RgbFrame, inFlight: number): Promise<number> {
+  const analyseAndEncode = () =>
+    engine.analyze(frame).then((result) => {
+      encodeClassMapPng(result);
+      encodeOodMapPng(result);
+    });
+  await analyseAndEncode();
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < FRAMES; i++) {
+    pending.push(analyseAndEncode());
+    if (pending.length >= inFlight) await pending.shift();
+  }
+  await Promise.all(pending);
+  return (performance.now() - start) / FRAMES;
+}
+
+async function benchModelName(modelsDir: string): Promise<string> {
+  if (process.env.BENCH_MODEL) return process.env.BENCH_MODEL;
+  const ok = (await listModels(modelsDir)).filter((model) => model.status === 'ok');
+  const chosen = ok.find((model) => model.name === DEFAULT_MODEL) ?? ok[0];
+  if (!chosen) throw new Error(`No usable model in ${modelsDir}`);
+  return chosen.name;
+}
+
+/** The first CamVid val frame when the dataset is beside the repo, else a gradient at the model's input size. */
+async function benchFrame(card: ModelCard): Promise<RgbFrame> {
+  const images = join(packageRoot(), '..', 'shared', 'datasets', 'camvid', 'val', 'images');
+  if (existsSync(images)) return decodeImageFile(join(images, readdirSync(images).sort()[0]!));
+  const { width, height } = card.input;
+  return { width, height, data: Uint8Array.from({ length: width * height * 3 }, (_, i) => i % 251) };
+}
+
+/**
+ * Assumed float32 peak: cores x GHz x FLOP/cycle, GHz as /proc/cpuinfo reports it (no turbo), two FMA units
+ * per core: 32 FLOP/cycle with AVX2 (8 lanes), 64 with AVX-512 (16 lanes).
+ */
+function assumedPeak(threads: number): { gflops: number; ghz: number; flopsPerCycle: number; isa: string } {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const ghz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(cpuinfo)?.[1] ?? 0) / 1000;
+  const avx512 = /\bavx512f\b/.test(cpuinfo);
+  const flopsPerCycle = avx512 ? 64 : 32;
+  return { gflops: threads * ghz * flopsPerCycle, ghz, flopsPerCycle, isa: avx512 ? 'AVX-512 FMA' : 'AVX2 FMA' };
+}
+
+interface TorchTimes {
+  networkMs: number;
+  networkAndHeadMs: number;
+}
+
+/** scripts/python/bench_torch.py kept running, so its timings can alternate with ours. */
+class TorchBench {
+  private readonly child;
+  private readonly lines: AsyncIterator<string>;
+
+  constructor(modelsDir: string, name: string) {
+    this.child = spawn(PYTHON, [join(packageRoot(), 'scripts', 'python', 'bench_torch.py'), modelsDir, name], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  async next<T>(): Promise<T> {
+    const line = await this.lines.next();
+    if (line.done) throw new Error('bench_torch.py stopped early (see its error above)');
+    return JSON.parse(line.value) as T;
+  }
+
+  measure(threads: number): Promise<TorchTimes> {
+    this.child.stdin.write(`${threads} ${FRAMES}\n`);
+    return this.next<TorchTimes>();
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** DMLNet's head as an ONNX graph (scripts/python/head_graph.py), run by onnxruntime on the model's output. */
+async function inGraphHeadMs(card: ModelCard, embedding: ort.Tensor, threads: number): Promise<number> {
+  const path = join(mkdtempSync(join(tmpdir(), 'dml-head-')), 'head.onnx');
+  const { sMax } = card.scores.eds;
+  const { beta, gamma } = card.scores.combined;
+  execFileSync(PYTHON, [join(packageRoot(), 'scripts', 'python', 'head_graph.py'), path, String(card.output.embeddingDim), String(sMax), String(beta), String(gamma)]);
+  const session = await ort.InferenceSession.create(path, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
+  const prototypes = new ort.Tensor('float32', Float32Array.from(card.head.prototypes!.flat()), [card.classes.length, card.output.embeddingDim]);
+  const ms = await msPerFrame(() => session.run({ embedding, prototypes }));
+  await session.release();
+  return ms;
+}
+
+interface ThreadFigures {
+  threads: number;
+  modelMs: number;
+  /** One frame at a time (latency) and two in flight (throughput, the model of one frame overlapping the head of the other). */
+  engineMs: number;
+  pipelinedMs: number;
+  torch: TorchTimes;
+  stages: { preprocess: number; head: number; headInGraph: number | null; summary: number; maps: number };
+}
+
+async function measureThreads(modelsDir: string, card: ModelCard, frame: RgbFrame, threads: number, torch: TorchBench): Promise<ThreadFigures> {
+  const model = await OnnxModel.load(modelsDir, card, 'cpu', threads);
+  const engine = await openEngine(modelsDir, card.name, { provider: 'cpu', threads });
+  const preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
+  const input = preprocessor.run(frame).slice();
+  const rounds: { model: number; engine: number; pipelined: number; torch: TorchTimes }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rounds.push({
+      model: await msPerFrame(() => model.run(input)),
+      engine: await engineMsPerFrame(engine, frame, 1),
+      pipelined: await engineMsPerFrame(engine, frame, 2),
+      torch: await torch.measure(threads),
+    });
+  }
+  const output = await model.run(input);
+  await model.release();
+  await engine.dispose();
+  const head = createHead(card, card.scores.default, card.scores.threshold, card.onnx);
+  const pixels = output.width * output.height;
+  const mapped = head.apply(output.data, pixels);
+  const result = { classMap: mapped.classMap, oodMap: mapped.ood, width: output.width, height: output.height };
+  const embedding = new ort.Tensor('float32', output.data, [1, output.channels, output.height, output.width]);
+  return {
+    threads,
+    modelMs: median(rounds.map((round) => round.model)),
+    engineMs: median(rounds.map((round) => round.engine)),
+    pipelinedMs: median(rounds.map((round) => round.pipelined)),
+    torch: {
+      networkMs: median(rounds.map((round) => round.torch.networkMs)),
+      networkAndHeadMs: median(rounds.map((round) => round.torch.networkAndHeadMs)),
+    },
+    stages: {
+      preprocess: await msPerFrame(() => preprocessor.run(frame)),
+      head: await msPerFrame(() => head.apply(output.data, pixels)),
+      headInGraph: card.output.kind === 'embedding' ? await inGraphHeadMs(card, embedding, threads) : null,
+      summary: await msPerFrame(() => summarizeFrame(mapped.classMap, mapped.ood, output.width, output.height, card.classes.length)),
+      maps: await msPerFrame(() => {
+        encodeClassMapPng(result);
+        encodeOodMapPng(result);
+      }),
+    },
+  };
+}
+
+const fps = (ms: number) => (1000 / ms).toFixed(2);
+const cell = (text: string | number, width = 12) => String(text).padStart(width);
+
+async function run(): Promise<void> {
+  const modelsDir = process.env.BENCH_MODELS ?? defaultModelsDir();
+  const name = await benchModelName(modelsDir);
+  const card = await readModelCard(modelsDir, name);
+  const frame = await benchFrame(card);
+  console.log(
+    `model ${name}: input ${card.input.width}x${card.input.height}, ${card.output.kind} D=${card.output.embeddingDim}, score ${card.scores.default}; ` +
+      `frame ${frame.width}x${frame.height}; median of ${ROUNDS} rounds of ${FRAMES} frames after one warm-up, ORT / engine / PyTorch in turn`,
+  );
+  const torch = new TorchBench(modelsDir, name);
+  const { torch: torchVersion, convMacs } = await torch.next<{ torch: string; convMacs: number }>();
+  const figures: ThreadFigures[] = [];
+  try {
+    for (const threads of THREADS) figures.push(await measureThreads(modelsDir, card, frame, threads, torch));
+  } finally {
+    torch.close();
+  }
+  console.log(
+    ['threads', 'ORT model', 'engine', 'engine x2', 'torch net', 'torch+head', 'x2/torch', 'outside model'].map((title, i) => cell(title, i === 0 ? 7 : 12)).join(''),
+  );
+  for (const figure of figures) {
+    const reference = figure.torch;
+    console.log(
+      cell(figure.threads, 7) +
+        [figure.modelMs, figure.engineMs, figure.pipelinedMs, reference.networkMs, reference.networkAndHeadMs].map((ms) => cell(fps(ms), 12)).join('') +
+        cell(`${(reference.networkAndHeadMs / figure.pipelinedMs).toFixed(2)}x`, 12) +
+        cell(`${((100 * (figure.pipelinedMs - figure.modelMs)) / figure.pipelinedMs).toFixed(1)}%`, 12),
+    );
+  }
+  console.log(
+    'frames per second; engine = pre-processing + model + head + summary + both PNG maps, one frame at a time; engine x2 = two frames in flight;\n' +
+      'torch+head = PyTorch network + distances, score and nearest class; x2/torch = engine x2 over torch+head; outside model = share of the engine x2 frame time not spent in the ORT model',
+  );
+  for (const { threads, modelMs, stages } of figures) {
+    const graph = stages.headInGraph === null ? '' : ` (same head as an ONNX graph: ${stages.headInGraph.toFixed(1)})`;
+    console.log(
+      `stages at ${threads} thread(s), ms per frame: preprocess ${stages.preprocess.toFixed(1)}, model ${modelMs.toFixed(1)}, ` +
+        `TypeScript head ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
+    );
+  }
+  const gflop = (2 * convMacs) / 1e9;
+  console.log(`model cost: ${(convMacs / 1e9).toFixed(2)} GMAC = ${gflop.toFixed(2)} GFLOP per frame (conv layers, counted on the PyTorch rebuild)`);
+  for (const { threads, modelMs } of figures) {
+    const peak = assumedPeak(threads);
+    const achieved = gflop / (modelMs / 1000);
+    console.log(
+      `  ${threads} thread(s): ${achieved.toFixed(1)} GFLOP/s = ${((100 * achieved) / peak.gflops).toFixed(1)}% of the assumed peak ` +
+        `${peak.gflops.toFixed(0)} GFLOP/s (${threads} core(s) x ${peak.ghz.toFixed(2)} GHz x ${peak.flopsPerCycle} FLOP/cycle, ${peak.isa})`,
+    );
+  }
+  console.log(`PyTorch ${torchVersion} eager on CPU, weights rebuilt from ${card.onnx} and checked against ${name}.reference.json`);
+}
+
+export const engineBench = { name: 'engine', run };

@@ -1,0 +1,116 @@
+import { availableParallelism } from 'node:os';
+import type { ClassInfo } from '../../src-shared/contract/index.js';
+import { MetricHead } from './metric-head.js';
+import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
+import { OnnxModel, type ModelOutput } from './onnx-model.js';
+import { Preprocessor } from './preprocess.js';
+import { summarizeFrame } from './summary.js';
+import type { AnalyzeOptions, Engine, ExecutionProviderSetting, FrameResult, RgbFrame, ScoreName, TaughtPrototype } from './types.js';
+
+export interface OpenEngineOptions {
+  provider?: ExecutionProviderSetting;
+  /** Intra-op threads; default: all cores, at most 4. */
+  threads?: number;
+  /** OOD score; default: the card's. */
+  score?: ScoreName;
+  /** Unknown above this score; default: the card's. */
+  threshold?: number;
+}
+
+/** The metric head a card describes, scoring with `score` and marking unknown above `threshold`. */
+export function createHead(card: ModelCard, score: ScoreName, threshold: number, source: string): MetricHead {
+  return new MetricHead({
+    kind: card.output.kind,
+    knownCount: card.classes.length,
+    dim: card.output.embeddingDim,
+    prototypes: card.head.prototypes ?? [],
+    score,
+    sMax: card.scores.eds.sMax,
+    beta: card.scores.combined.beta,
+    gamma: card.scores.combined.gamma,
+    threshold,
+    source,
+  });
+}
+
+class OnnxEngine implements Engine {
+  readonly modelName: string;
+  readonly modelSha256: string;
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  readonly embeddingDim: number;
+  classes: ClassInfo[];
+  readonly provider: { name: string; notes: string[] };
+  private readonly preprocessor: Preprocessor;
+  private readonly head: MetricHead;
+  /**
+   * Two stages, each one frame at a time (they own the input tensor and the head's scratch buffers):
+   * pre-processing + model, then head + summary. With two frames in flight, onnxruntime runs frame N+1
+   * on its own threads while this thread computes frame N's head.
+   */
+  private modelStage: Promise<unknown> = Promise.resolve();
+  private headStage: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly card: ModelCard,
+    private readonly model: OnnxModel,
+    readonly score: ScoreName,
+    readonly threshold: number,
+  ) {
+    this.modelName = card.name;
+    this.modelSha256 = card.sha256;
+    this.inputWidth = card.input.width;
+    this.inputHeight = card.input.height;
+    this.embeddingDim = card.output.embeddingDim;
+    this.classes = cardClasses(card);
+    this.provider = model.provider;
+    this.preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
+    this.head = createHead(card, score, threshold, model.path);
+  }
+
+  analyze(frame: RgbFrame, options: AnalyzeOptions = {}): Promise<FrameResult> {
+    const modelled = this.modelStage.then(() => this.model.run(this.preprocessor.run(frame)));
+    this.modelStage = modelled.catch(() => undefined);
+    const analysed = Promise.all([modelled, this.headStage]).then(([output]) => this.finish(output, options));
+    this.headStage = analysed.catch(() => undefined);
+    return analysed;
+  }
+
+  private finish(output: ModelOutput, options: AnalyzeOptions): FrameResult {
+    const { width, height } = output;
+    const head = this.head.apply(output.data, width * height);
+    return {
+      width,
+      height,
+      classMap: head.classMap,
+      oodMap: head.ood,
+      nearestKnown: head.nearestKnown,
+      summary: summarizeFrame(head.classMap, head.ood, width, height, this.classes.length),
+      ...(options.keepEmbedding ? { embedding: output.data } : {}),
+    };
+  }
+
+  setTaughtClasses(classes: TaughtPrototype[]): void {
+    this.head.setTaught(classes);
+    const known = cardClasses(this.card);
+    this.classes = [...known, ...classes.map((cls, i) => ({ index: known.length + i, name: cls.name, color: cls.color, taught: true }))];
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.modelStage, this.headStage]);
+    await this.model.release();
+  }
+}
+
+/** Loads a model (card checked against its graph, one warm-up run) and returns an engine for it. */
+export async function openEngine(modelsDir: string, name: string, options: OpenEngineOptions = {}): Promise<Engine> {
+  const card = await readModelCard(modelsDir, name);
+  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const model = await OnnxModel.load(modelsDir, card, options.provider ?? 'auto', threads);
+  try {
+    return new OnnxEngine(card, model, options.score ?? card.scores.default, options.threshold ?? card.scores.threshold);
+  } catch (error) {
+    await model.release();
+    throw error;
+  }
+}

@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ClassInfo } from '../../src-shared/contract/index.js';
+import { AppError, errorMessage } from '../core/errors.js';
+
+const Rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
+const Triple = z.tuple([z.number(), z.number(), z.number()]);
+
+/** The JSON card next to every model (written by training/dmlnet/export.py, format dmlreview-model-card/1). */
+export const ModelCard = z.object({
+  format: z.literal('dmlreview-model-card/1'),
+  name: z.string().min(1),
+  description: z.string(),
+  onnx: z.string().min(1),
+  sha256: z.string(),
+  input: z.object({
+    name: z.string().min(1),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    resize: z.literal('stretch'),
+    mean: Triple,
+    std: Triple.refine((std) => std.every((value) => value > 0), 'std must be positive'),
+  }),
+  output: z.object({
+    name: z.string().min(1),
+    stride: z.number().int().positive(),
+    kind: z.enum(['embedding', 'logits']),
+    embeddingDim: z.number().int().positive(),
+  }),
+  head: z.object({
+    type: z.enum(['fixed-prototypes', 'learned-centres', 'linear']),
+    prototypes: z.array(z.array(z.number())).optional(),
+  }),
+  classes: z.array(z.object({ index: z.number().int().min(0).max(254), name: z.string(), datasetId: z.number().int(), color: Rgb })).min(1),
+  unknownClasses: z.array(z.object({ name: z.string(), datasetId: z.number().int(), color: Rgb })),
+  scores: z.object({
+    default: z.enum(['eds', 'mmsp', 'combined', 'msp', 'maxlogit']),
+    eds: z.object({ sMax: z.number() }),
+    combined: z.object({ beta: z.number(), gamma: z.number() }),
+    threshold: z.number(),
+  }),
+  dataset: z.object({ name: z.string(), ignoreIndex: z.number().int() }),
+});
+export type ModelCard = z.infer<typeof ModelCard>;
+
+/** Rules zod cannot express: class indices in order, prototypes K x D, a usable EDS scale. */
+function consistencyProblems(card: ModelCard): string[] {
+  const problems: string[] = [];
+  card.classes.forEach((cls, position) => {
+    if (cls.index !== position) problems.push(`classes[${position}].index is ${cls.index}, expected ${position}`);
+  });
+  const classCount = card.classes.length;
+  const dim = card.output.embeddingDim;
+  if (card.output.kind === 'logits') {
+    if (dim !== classCount) problems.push(`output.embeddingDim ${dim} must equal the ${classCount} classes for a logits model`);
+    return problems;
+  }
+  const prototypes = card.head.prototypes;
+  if (!prototypes) return [...problems, 'head.prototypes is missing for an embedding model'];
+  if (prototypes.length !== classCount) problems.push(`head.prototypes has ${prototypes.length} rows for ${classCount} classes`);
+  const badRow = prototypes.findIndex((row) => row.length !== dim);
+  if (badRow >= 0) problems.push(`head.prototypes[${badRow}] has ${prototypes[badRow]?.length} values, output.embeddingDim is ${dim}`);
+  if (!(card.scores.eds.sMax > 0)) problems.push(`scores.eds.sMax must be positive, got ${card.scores.eds.sMax}`);
+  return problems;
+}
+
+/** The card's classes as the app lists them. */
+export function cardClasses(card: ModelCard): ClassInfo[] {
+  return card.classes.map((cls) => ({ index: cls.index, name: cls.name, color: cls.color, taught: false }));
+}
+
+export function cardPath(modelsDir: string, name: string): string {
+  return join(modelsDir, `${name}.json`);
+}
+
+/** Reads and validates NAME.json; every problem names the file and the field. */
+export async function readModelCard(modelsDir: string, name: string): Promise<ModelCard> {
+  const path = cardPath(modelsDir, name);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new AppError('model_missing', `Model card ${path} cannot be read (${errorMessage(error)})`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new AppError('model_invalid', `Model card ${path} is not valid JSON (${errorMessage(error)})`, { cause: error });
+  }
+  const parsed = ModelCard.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new AppError('model_invalid', `Model card ${path} is invalid: ${issues.join('; ')}`);
+  }
+  const problems = consistencyProblems(parsed.data);
+  if (problems.length > 0) throw new AppError('model_invalid', `Model card ${path} is inconsistent: ${problems.join('; ')}`);
+  return parsed.data;
+}

@@ -1,0 +1,137 @@
+import { decodeImageFile, decodeLabelPng, openEngine, readModelCard, type ScoreName } from '../engine/index.js';
+import { AppError } from '../core/errors.js';
+import { ConfusionMatrix } from './confusion.js';
+import { anomalyMapping, camvidMapping, IGNORE_LABEL, OOD_LABEL, type LabelFormat, type LabelMapping } from './labels.js';
+import { oodMetrics, type OodMetrics } from './ood-metrics.js';
+import { resizeNearest, resizeScores } from './resample.js';
+import { decodeJpegLikeLibjpeg } from './libjpeg-decode.js';
+import { listSamples } from './samples.js';
+
+export interface EvaluationOptions {
+  modelsDir: string;
+  model: string;
+  images: string;
+  labels: string;
+  format: LabelFormat;
+  /** camvid: class names scored as OOD (default: the card's unknown classes). */
+  unknown?: string[];
+  /** anomaly: raw label ids of anomalies and of void. */
+  oodIds?: number[];
+  ignoreIds?: number[];
+  score?: ScoreName;
+  threads?: number;
+  onImage?: (done: number, total: number) => void;
+}
+
+export interface ImageResult extends Partial<OodMetrics> {
+  name: string;
+  pixels: number;
+  oodPixels: number;
+}
+
+export interface EvaluationResult {
+  model: string;
+  score: ScoreName;
+  format: LabelFormat;
+  ood: string[];
+  images: number;
+  /** Pooled over all labelled pixels, percent; null without both OOD and in-distribution pixels. */
+  pooled: OodMetrics | null;
+  /** Means over images that hold both OOD and in-distribution pixels (StreetHazards convention). */
+  perImageMean: OodMetrics | null;
+  imagesWithOod: number;
+  /** Known classes (camvid format): closed-set prediction against ground truth. */
+  segmentation: { miou: number | null; acc: number; classes: { name: string; iou: number | null; acc: number | null }[] } | null;
+  perImage: ImageResult[];
+}
+
+/** Splits labelled pixels' scores into OOD and in-distribution lists. */
+function splitScores(scores: Float32Array, truth: Uint8Array) {
+  let positives = 0;
+  let negatives = 0;
+  for (let p = 0; p < truth.length; p++) {
+    if (truth[p] === OOD_LABEL) positives++;
+    else if (truth[p] !== IGNORE_LABEL) negatives++;
+  }
+  const ood = new Float32Array(positives);
+  const known = new Float32Array(negatives);
+  for (let p = 0, i = 0, j = 0; p < truth.length; p++) {
+    if (truth[p] === OOD_LABEL) ood[i++] = scores[p]!;
+    else if (truth[p] !== IGNORE_LABEL) known[j++] = scores[p]!;
+  }
+  return { ood, known };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function mean(values: OodMetrics[]): OodMetrics | null {
+  if (values.length === 0) return null;
+  const average = (key: keyof OodMetrics) => values.reduce((sum, value) => sum + value[key], 0) / values.length;
+  return { auroc: average('auroc'), aupr: average('aupr'), fpr95: average('fpr95') };
+}
+
+function mappingFor(options: EvaluationOptions, card: Awaited<ReturnType<typeof readModelCard>>): LabelMapping {
+  if (options.format === 'camvid') return camvidMapping(card, options.unknown);
+  return anomalyMapping(options.oodIds ?? [1], options.ignoreIds ?? [255]);
+}
+
+/** JPEGs as libjpeg decodes them (training's evaluation reads images with PIL); PNGs are lossless anyway. */
+function decodeImage(path: string) {
+  return /\.jpe?g$/i.test(path) ? decodeJpegLikeLibjpeg(path) : decodeImageFile(path);
+}
+
+/** Runs the shipped engine over labelled images; OOD metrics are exact (see ood-metrics.ts). */
+export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationResult> {
+  const card = await readModelCard(options.modelsDir, options.model);
+  const mapping = mappingFor(options, card);
+  const samples = listSamples(options.images, options.labels);
+  const engine = await openEngine(options.modelsDir, options.model, { provider: 'cpu', threads: options.threads, score: options.score });
+  const confusion = mapping.hasClasses ? new ConfusionMatrix(card.classes.length) : null;
+  const oodParts: Float32Array[] = [];
+  const knownParts: Float32Array[] = [];
+  const perImage: ImageResult[] = [];
+  try {
+    for (const [index, sample] of samples.entries()) {
+      const [frame, label] = await Promise.all([decodeImage(sample.image), decodeLabelPng(sample.label)]);
+      if (frame.width !== label.width || frame.height !== label.height) {
+        throw new AppError('eval_label_invalid', `Image ${sample.image} is ${frame.width}x${frame.height} but its label ${sample.label} is ${label.width}x${label.height}`);
+      }
+      const result = await engine.analyze(frame);
+      const sameSize = result.width === label.width && result.height === label.height;
+      const scores = sameSize ? result.oodMap : resizeScores(result.oodMap, result.width, result.height, label.width, label.height);
+      const truth = label.data.map((value) => mapping.lut[value]!);
+      confusion?.add(truth, sameSize ? result.nearestKnown : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height));
+      const { ood, known } = splitScores(scores, truth);
+      oodParts.push(ood);
+      knownParts.push(known);
+      perImage.push({ name: sample.name, pixels: ood.length + known.length, oodPixels: ood.length, ...oodMetrics(ood, known) });
+      options.onImage?.(index + 1, samples.length);
+    }
+  } finally {
+    await engine.dispose();
+  }
+  const withOod = perImage.filter((image): image is ImageResult & OodMetrics => image.auroc !== undefined);
+  const segmentation = confusion?.result();
+  return {
+    model: options.model,
+    score: options.score ?? card.scores.default,
+    format: options.format,
+    ood: mapping.ood,
+    images: samples.length,
+    pooled: oodMetrics(concat(oodParts), concat(knownParts)),
+    perImageMean: mean(withOod),
+    imagesWithOod: withOod.length,
+    segmentation: segmentation
+      ? { miou: segmentation.miou, acc: segmentation.acc, classes: card.classes.map((cls, i) => ({ name: cls.name, iou: segmentation.iou[i] ?? null, acc: segmentation.classAcc[i] ?? null })) }
+      : null,
+    perImage,
+  };
+}

@@ -1,0 +1,5 @@
+/** Evaluation of the shipped engine on labelled images (the `eval` command). */
+export { runEvaluation, type EvaluationOptions, type EvaluationResult } from './evaluate.js';
+export { evaluationJson, evaluationTable, perImageCsv } from './report.js';
+export type { LabelFormat } from './labels.js';
+export { oodMetrics, type OodMetrics } from './ood-metrics.js';

@@ -1,0 +1,50 @@
+/**
+ * Exact OOD metrics with OOD as the positive class, the same definitions as training/dmlnet/metrics.py
+ * (and sklearn): the ROC and precision-recall curves have one point per distinct score.
+ *   AUROC  trapezoidal area under (FPR, TPR), starting at (0, 0)
+ *   AUPR   average precision: sum over points of (R_n - R_{n-1}) * P_n
+ *   FPR95  FPR at the first point, by descending threshold, whose TPR reaches 0.95
+ * Exact because both score lists are fully sorted (typed-array sort) and merged from the top; no binning.
+ */
+export interface OodMetrics {
+  auroc: number;
+  aupr: number;
+  fpr95: number;
+}
+
+/** Metrics in percent from OOD (positive) and in-distribution (negative) scores; null unless both are present. Sorts the arrays in place. */
+export function oodMetrics(positives: Float32Array, negatives: Float32Array): OodMetrics | null {
+  const totalPositives = positives.length;
+  const totalNegatives = negatives.length;
+  if (totalPositives === 0 || totalNegatives === 0) return null;
+  positives.sort();
+  negatives.sort();
+  let i = totalPositives - 1;
+  let j = totalNegatives - 1;
+  let truePositives = 0;
+  let falsePositives = 0;
+  let previousTpr = 0;
+  let previousFpr = 0;
+  let auroc = 0;
+  let aupr = 0;
+  let fpr95 = Number.NaN;
+  while (i >= 0 || j >= 0) {
+    const threshold = Math.max(i >= 0 ? positives[i]! : -Infinity, j >= 0 ? negatives[j]! : -Infinity);
+    while (i >= 0 && positives[i] === threshold) {
+      truePositives++;
+      i--;
+    }
+    while (j >= 0 && negatives[j] === threshold) {
+      falsePositives++;
+      j--;
+    }
+    const tpr = truePositives / totalPositives;
+    const fpr = falsePositives / totalNegatives;
+    auroc += ((fpr - previousFpr) * (tpr + previousTpr)) / 2;
+    aupr += (tpr - previousTpr) * (truePositives / (truePositives + falsePositives));
+    if (Number.isNaN(fpr95) && tpr >= 0.95) fpr95 = fpr;
+    previousTpr = tpr;
+    previousFpr = fpr;
+  }
+  return { auroc: 100 * auroc, aupr: 100 * aupr, fpr95: 100 * fpr95 };
+}

@@ -1,0 +1,94 @@
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import type { ClassInfo } from '../../src-shared/contract/index.js';
+import { UNKNOWN_CLASS } from '../engine/types.js';
+
+/** An RGBA image, 8 bits per channel. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** A single-channel 8-bit map (class ids or scaled scores). */
+export interface ByteMap {
+  width: number;
+  height: number;
+  values: Uint8Array;
+}
+
+export function decodePng(png: Uint8Array): RgbaImage {
+  const image = PNG.sync.read(Buffer.from(png));
+  return { width: image.width, height: image.height, data: image.data };
+}
+
+export function decodeJpeg(data: Uint8Array): RgbaImage {
+  const image = jpeg.decode(data, { useTArray: true, formatAsRGBA: true });
+  return { width: image.width, height: image.height, data: image.data };
+}
+
+/** The grey values of an 8-bit map PNG as stored by the engine (class ids, or round(score * 255)). */
+export function decodeByteMap(png: Uint8Array): ByteMap {
+  const image = decodePng(png);
+  const values = new Uint8Array(image.width * image.height);
+  for (let pixel = 0; pixel < values.length; pixel++) values[pixel] = image.data[pixel * 4] ?? 0;
+  return { width: image.width, height: image.height, values };
+}
+
+export function encodePng(image: RgbaImage): Buffer {
+  const png = new PNG({ width: image.width, height: image.height });
+  png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return PNG.sync.write(png, { colorType: 6 });
+}
+
+export function encodeJpeg(image: RgbaImage, quality = 82): Buffer {
+  return jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data) }, quality).data;
+}
+
+const CLASS_ALPHA = 0.45;
+const UNKNOWN_TINT: [number, number, number] = [255, 40, 40];
+const UNKNOWN_ALPHA = 0.55;
+const OUTLINE: [number, number, number] = [0, 240, 255];
+
+/**
+ * The frame with the class colours blended over it, unknown pixels tinted red and their border drawn in cyan
+ * (the viewer's colours). The map is scaled to the frame by nearest neighbour, so every pixel shows the class
+ * the engine stored for its cell.
+ */
+export function compositeOverlay(frame: RgbaImage, classMap: ByteMap, classes: readonly ClassInfo[]): RgbaImage {
+  const palette = new Map(classes.map((info) => [info.index, info.color] as const));
+  const { width, height } = frame;
+  const out = new Uint8Array(frame.data);
+  const columnCell = new Int32Array(width);
+  for (let x = 0; x < width; x++)
+    columnCell[x] = Math.min(classMap.width - 1, Math.floor((x * classMap.width) / width));
+  const classAt = (x: number, y: number) =>
+    classMap.values[
+      Math.min(classMap.height - 1, Math.floor((y * classMap.height) / height)) * classMap.width + columnCell[x]!
+    ]!;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const value = classAt(x, y);
+      const offset = (y * width + x) * 4;
+      if (value === UNKNOWN_CLASS) {
+        const edge =
+          (x > 0 && classAt(x - 1, y) !== UNKNOWN_CLASS) ||
+          (x < width - 1 && classAt(x + 1, y) !== UNKNOWN_CLASS) ||
+          (y > 0 && classAt(x, y - 1) !== UNKNOWN_CLASS) ||
+          (y < height - 1 && classAt(x, y + 1) !== UNKNOWN_CLASS);
+        blend(out, offset, edge ? OUTLINE : UNKNOWN_TINT, edge ? 1 : UNKNOWN_ALPHA);
+      } else {
+        const color = palette.get(value);
+        if (color) blend(out, offset, color, CLASS_ALPHA);
+      }
+    }
+  }
+  return { width, height, data: out };
+}
+
+function blend(data: Uint8Array, offset: number, color: readonly [number, number, number], alpha: number): void {
+  for (let channel = 0; channel < 3; channel++) {
+    data[offset + channel] = Math.round(data[offset + channel]! * (1 - alpha) + color[channel]! * alpha);
+  }
+  data[offset + 3] = 255;
+}

@@ -1,0 +1,219 @@
+import { basename } from 'node:path';
+import type { AnalysisInfo, ExportedFrame, ExportResult, Flag, SessionInfo } from '../../src-shared/contract/index.js';
+import { AppError } from '../core/errors.js';
+import { extractAnalysedFrame } from '../footage/index.js';
+import type { LibraryStore } from '../library/index.js';
+import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
+import { compositeOverlay, decodeByteMap, decodeJpeg, decodePng, encodeJpeg, encodePng } from './images.js';
+import { classAreasByName, EXPORT_FORMAT, manifestCsv, round6, type Manifest, type ManifestRow } from './manifest.js';
+import { renderReport, type ReportThumbnails } from './report.js';
+
+export { writeFolderAtomically, nodeExportFs, type ExportFs } from './atomic.js';
+
+export interface ExportRequest {
+  sessionId: number;
+  analysisId?: number;
+  /** Existing folder the export folder is created in. */
+  folder: string;
+  name?: string;
+}
+
+export interface ExportDependencies {
+  library: LibraryStore;
+  /** Full-resolution PNG of an analysed frame, decoded from the footage. */
+  fullFrame?: (analysisId: number, frameIndex: number) => Promise<Buffer>;
+  fs?: ExportFs;
+  onProgress?: (done: number, total: number) => void;
+  now?: () => Date;
+}
+
+/**
+ * Exports the flagged frames of one analysis: per frame the original from the footage at full resolution, an
+ * overlay, the OOD map and the class-id map; then manifest.json, manifest.csv and report.html. The folder is
+ * written atomically (see writeFolderAtomically): it is complete or absent.
+ */
+export async function exportFlagged(request: ExportRequest, deps: ExportDependencies): Promise<ExportResult> {
+  const { library } = deps;
+  const session = library.session(request.sessionId);
+  const analysis = pickAnalysis(library, session, request.analysisId);
+  const flags = library.flags(session.id).filter((flag) => flag.analysisId === analysis.id);
+  if (!flags.length) {
+    throw new AppError(
+      'export_nothing_flagged',
+      `Session "${session.name}" has no flagged frame in analysis ${analysis.id}: flag frames (F in the session view) before exporting`,
+    );
+  }
+  flags.sort((a, b) => a.timeMs - b.timeMs || a.id - b.id);
+  const createdAt = (deps.now?.() ?? new Date()).toISOString();
+  const name = request.name ?? `dmlreview-${safeName(session.name)}-${createdAt.replace(/[:.]/g, '-').slice(0, 19)}`;
+  const fullFrame =
+    deps.fullFrame ?? ((analysisId, frameIndex) => extractAnalysedFrame(library, analysisId, frameIndex));
+
+  const written = await writeFolderAtomically(
+    request.folder,
+    name,
+    async (put) => {
+      const rows: ManifestRow[] = [];
+      const thumbnails: ReportThumbnails[] = [];
+      const frameFiles = new Map<
+        number,
+        { row: Omit<ManifestRow, 'flagId' | 'category' | 'note' | 'eventId' | 'flaggedAt'>; thumbs: ReportThumbnails }
+      >();
+      for (const [done, flag] of flags.entries()) {
+        let frame = frameFiles.get(flag.frameIndex);
+        if (!frame) {
+          frame = await writeFrame(put, library, analysis, session, flag, fullFrame);
+          frameFiles.set(flag.frameIndex, frame);
+        }
+        rows.push({
+          flagId: flag.id,
+          category: flag.category,
+          note: flag.note,
+          eventId: flag.eventId,
+          flaggedAt: flag.createdAt,
+          ...frame.row,
+        });
+        thumbnails.push(frame.thumbs);
+        deps.onProgress?.(done + 1, flags.length);
+      }
+      const manifest = buildManifest(session, analysis, library.eventSettings(analysis.id).threshold, rows, createdAt);
+      await put('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
+      await put('manifest.csv', manifestCsv(manifest));
+      await put('report.html', renderReport(manifest, library.timeline(analysis.id), thumbnails));
+      return rows;
+    },
+    deps.fs ?? nodeExportFs,
+  );
+
+  const frames: ExportedFrame[] = written.value.map((row) => ({
+    flagId: row.flagId,
+    frameIndex: row.frameIndex,
+    timeMs: row.timeMs,
+    frame: row.files.frame,
+    overlay: row.files.overlay,
+    oodMap: row.files.oodMap,
+    classMap: row.files.classMap,
+  }));
+  return {
+    path: written.path,
+    frames,
+    manifestJson: 'manifest.json',
+    manifestCsv: 'manifest.csv',
+    report: 'report.html',
+    bytes: written.bytes,
+  };
+}
+
+async function writeFrame(
+  put: PutFile,
+  library: LibraryStore,
+  analysis: AnalysisInfo,
+  session: SessionInfo,
+  flag: Flag,
+  fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
+) {
+  const summary = library.frame(analysis.id, flag.frameIndex);
+  const classPng = library.frameMap(analysis.id, flag.frameIndex, 'class_map');
+  const oodPng = library.frameMap(analysis.id, flag.frameIndex, 'ood_map');
+  const preview = library.frameMap(analysis.id, flag.frameIndex, 'preview');
+  if (!classPng || !oodPng || !preview) {
+    throw new AppError(
+      'export_missing_maps',
+      `Frame ${flag.frameIndex} of analysis ${analysis.id} has no stored maps: re-run the analysis, then export again`,
+    );
+  }
+  const stem = `${String(flag.frameIndex).padStart(6, '0')}_t${String(Math.round(summary.timeMs)).padStart(9, '0')}`;
+  const files = {
+    frame: `frames/${stem}.png`,
+    overlay: `overlays/${stem}.png`,
+    oodMap: `oodmaps/${stem}.png`,
+    classMap: `classmaps/${stem}.png`,
+  };
+  const original = await fullFrame(analysis.id, flag.frameIndex);
+  const classMap = decodeByteMap(classPng);
+  const decoded = decodePng(original);
+  await put(files.frame, original);
+  await put(files.overlay, encodePng(compositeOverlay(decoded, classMap, analysis.classes)));
+  await put(files.oodMap, oodPng);
+  await put(files.classMap, classPng);
+
+  const small = decodeJpeg(preview);
+  const thumbs = {
+    frame: Buffer.from(preview),
+    overlay: encodeJpeg(compositeOverlay(small, classMap, analysis.classes)),
+  };
+  const frameSource = library.frameSource(analysis.id, flag.frameIndex);
+  const source = library.sources(session.id)[frameSource.sourceIndex] ?? library.sources(session.id)[0];
+  const row = {
+    frameIndex: flag.frameIndex,
+    timeMs: summary.timeMs,
+    score: round6(summary.score),
+    unknownFraction: round6(summary.unknownFraction),
+    largestRegion: summary.largestRegion,
+    classAreas: classAreasByName(summary, analysis.classes),
+    sourceFile: source ? basename(source.path) : '',
+    files,
+    frameWidth: decoded.width,
+    frameHeight: decoded.height,
+  };
+  return { row, thumbs };
+}
+
+function buildManifest(
+  session: SessionInfo,
+  analysis: AnalysisInfo,
+  threshold: number,
+  rows: ManifestRow[],
+  createdAt: string,
+): Manifest {
+  return {
+    format: EXPORT_FORMAT,
+    createdAt,
+    session: {
+      id: session.id,
+      name: session.name,
+      durationMs: session.durationMs,
+      sources: session.sources.map(({ path, sha256 }) => ({ path, sha256 })),
+    },
+    analysis: {
+      id: analysis.id,
+      model: analysis.modelName,
+      modelSha256: analysis.modelSha256,
+      knowledgeVersion: analysis.knowledgeVersion,
+      sampleFps: analysis.sampleFps,
+      threshold,
+    },
+    classes: analysis.classes.map(({ index, name, color, taught }) => ({ index, name, color, taught })),
+    unknownClassIndex: 255,
+    oodMapScale: 255,
+    rows,
+  };
+}
+
+function pickAnalysis(library: LibraryStore, session: SessionInfo, analysisId: number | undefined): AnalysisInfo {
+  if (analysisId === undefined) {
+    if (!session.latestAnalysis)
+      throw new AppError(
+        'not_found',
+        `Session "${session.name}" has not been analysed: analyse it, flag frames, then export`,
+      );
+    return session.latestAnalysis;
+  }
+  const analysis = library.analysis(analysisId);
+  if (analysis.sessionId !== session.id)
+    throw new AppError(
+      'invalid_request',
+      `Analysis ${analysisId} belongs to session ${analysis.sessionId}, not to session ${session.id}`,
+    );
+  return analysis;
+}
+
+/** A session name made safe as part of a folder name on every platform. */
+function safeName(name: string): string {
+  return (
+    name
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 60) || 'session'
+  );
+}

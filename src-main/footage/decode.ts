@@ -1,0 +1,302 @@
+import { spawn } from 'node:child_process';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { RgbFrame } from '../engine/types.js';
+import type { StoredSource } from '../library/index.js';
+import { ffmpegReason, ffmpegTools } from './ffmpeg.js';
+
+export interface DecodedFrame {
+  sourceIndex: number;
+  /** Position among the frames sampled from this source. */
+  frameInSource: number;
+  /** Time on the session timeline: the source's offset plus the frame's own presentation time. */
+  timeMs: number;
+  rgb: RgbFrame;
+  /** The same frame as JPEG (quality ~85), stored as the frame's preview. */
+  previewJpeg: Buffer;
+}
+
+export interface DecodeOptions {
+  width: number;
+  height: number;
+  /** Frames per second to sample; null decodes every frame. */
+  sampleFps: number | null;
+  /** Sampled frames to pass over without yielding them (resume). */
+  skipFrames?: number;
+  signal?: AbortSignal;
+}
+
+/** How a source's decoding ended; filled in when the frame iterator finishes. */
+export interface DecodeOutcome {
+  complete: boolean;
+  /** Where and why decoding stopped early, for the user. */
+  message: string | null;
+  framesSampled: number;
+}
+
+/**
+ * Sampling rule shared by videos and image folders: a frame is taken when it is the first one in its cell of
+ * the 1/sampleFps grid. It depends only on the frame's own time and its predecessor's, so a resumed decode
+ * samples exactly the frames an uninterrupted one would.
+ */
+export const gridSelectFilter = (fps: number) =>
+  `select='isnan(prev_selected_t)+gte(floor(t*${fps})-floor(prev_selected_t*${fps}),1)'`;
+
+/** An estimate for progress bars; the analysis stores the true count when it ends. */
+export function expectedFrames(source: StoredSource, sampleFps: number | null): number {
+  if (!sampleFps || sampleFps >= source.fps) return source.frameCount;
+  return Math.min(source.frameCount, Math.ceil((source.durationMs / 1000) * sampleFps));
+}
+
+export function decodeSource(
+  source: StoredSource,
+  options: DecodeOptions,
+  outcome: DecodeOutcome,
+): AsyncGenerator<DecodedFrame> {
+  return source.kind === 'video' ? decodeVideo(source, options, outcome) : decodeImages(source, options, outcome);
+}
+
+async function* decodeVideo(
+  source: StoredSource,
+  options: DecodeOptions,
+  outcome: DecodeOutcome,
+): AsyncGenerator<DecodedFrame> {
+  const end: FfmpegEnd = { code: null, lastPtsMs: source.startMs, problems: [] };
+  const select = options.sampleFps ? [gridSelectFilter(options.sampleFps)] : [];
+  for await (const frame of ffmpegFrames(['-i', source.path], select, options, end)) {
+    const frameInSource = outcome.framesSampled++;
+    if (frameInSource < (options.skipFrames ?? 0)) continue;
+    yield {
+      sourceIndex: source.position,
+      frameInSource,
+      timeMs: source.offsetMs + frame.ptsMs - source.startMs,
+      rgb: frame.rgb,
+      previewJpeg: frame.jpeg,
+    };
+  }
+  if (options.signal?.aborted) return;
+  judgeVideoEnd(source, options, outcome, end);
+}
+
+interface FfmpegEnd {
+  code: number | null;
+  lastPtsMs: number;
+  problems: string[];
+}
+
+/**
+ * One ffmpeg process decoding to the model size, with three outputs read side by side: raw RGB frames on
+ * stdout (the engine's input), a JPEG of each frame on fd 3 (the stored preview: ffmpeg's encoder costs a
+ * fraction of a JavaScript one), and showinfo's true timestamps on stderr. Only stdout is read with
+ * backpressure (rawFrames), so ffmpeg stays a few frames ahead of the consumer at most.
+ */
+async function* ffmpegFrames(
+  input: string[],
+  select: string[],
+  options: DecodeOptions,
+  end: FfmpegEnd,
+): AsyncGenerator<{ ptsMs: number; rgb: RgbFrame; jpeg: Buffer }> {
+  const scaled = [
+    ...select,
+    'showinfo',
+    `scale=${options.width}:${options.height}:flags=bilinear`,
+    'format=rgb24',
+    'split=2[raw][preview]',
+  ].join(',');
+  const graph = `[0:v:0]${scaled};[preview]format=yuvj420p[jpeg]`;
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'info',
+    ...input,
+    '-filter_complex',
+    graph,
+    '-map',
+    '[raw]',
+    '-vsync',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+    '-map',
+    '[jpeg]',
+    '-vsync',
+    'passthrough',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '4',
+    '-f',
+    'image2pipe',
+    '-flush_packets',
+    '1',
+    'pipe:3',
+  ];
+  const child = spawn(ffmpegTools().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const abort = () => child.kill('SIGKILL');
+  options.signal?.addEventListener('abort', abort);
+  const timestamps = new ArrivalQueue<number>();
+  createInterface({ input: child.stderr! })
+    .on('line', (line) => {
+      const pts = /Parsed_showinfo.*\bpts_time:\s*(\S+)/.exec(line);
+      if (pts) timestamps.push(Number(pts[1]) * 1000);
+      else if (/error|invalid|corrupt|truncat|partial|missing/i.test(line) && end.problems.length < 20)
+        end.problems.push(line);
+    })
+    .on('close', () => timestamps.end());
+  const previews = new ArrivalQueue<Buffer>();
+  splitJpegs(child.stdio[3] as Readable, previews);
+
+  const frames = rawFrames(child.stdout!, options.width * options.height * 3);
+  try {
+    for (let data = await frames.next(); data; data = await frames.next()) {
+      const [ptsMs, jpeg] = [await timestamps.next(), await previews.next()];
+      if (ptsMs === undefined || jpeg === undefined) break;
+      end.lastPtsMs = ptsMs;
+      yield { ptsMs, rgb: { width: options.width, height: options.height, data }, jpeg };
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  end.code = await closed;
+}
+
+/** How many whole frames may wait unread: enough that ffmpeg can always reach the JPEG of the frame being paired. */
+const FRAMES_AHEAD = 4;
+
+/**
+ * Cuts stdout into frames. Reading pauses once FRAMES_AHEAD frames wait, and resumes as they are taken, so
+ * ffmpeg is held back (memory stays flat) without ever being stopped before it writes the JPEG being waited for.
+ */
+function rawFrames(stream: Readable, frameBytes: number): { next(): Promise<Uint8Array | undefined> } {
+  const frames = new ArrivalQueue<Uint8Array>();
+  let waiting = 0;
+  let frame = new Uint8Array(frameBytes);
+  let filled = 0;
+  stream.on('data', (chunk: Buffer) => {
+    for (let offset = 0; offset < chunk.length;) {
+      const take = Math.min(frameBytes - filled, chunk.length - offset);
+      frame.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled < frameBytes) continue;
+      frames.push(frame);
+      frame = new Uint8Array(frameBytes);
+      filled = 0;
+      if (++waiting >= FRAMES_AHEAD) stream.pause();
+    }
+  });
+  stream.on('close', () => frames.end());
+  return {
+    next: async () => {
+      const next = await frames.next();
+      if (next && --waiting < FRAMES_AHEAD) stream.resume();
+      return next;
+    },
+  };
+}
+
+/** Cuts ffmpeg's image2pipe MJPEG stream into JPEG files (start of image FFD8 ... end of image FFD9). */
+function splitJpegs(stream: Readable, out: ArrivalQueue<Buffer>): void {
+  let pending: Buffer = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    for (let end = pending.indexOf(END_OF_IMAGE); end >= 0; end = pending.indexOf(END_OF_IMAGE)) {
+      out.push(Buffer.from(pending.subarray(0, end + 2)));
+      pending = pending.subarray(end + 2);
+    }
+  });
+  stream.on('close', () => out.end());
+}
+
+// Inside JPEG entropy-coded data every 0xFF byte is followed by 0x00, so FFD9 only ever marks the end.
+const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
+
+function judgeVideoEnd(source: StoredSource, options: DecodeOptions, outcome: DecodeOutcome, end: FfmpegEnd): void {
+  const decodedMs = end.lastPtsMs - source.startMs;
+  const step = 1000 / Math.min(options.sampleFps ?? source.fps, source.fps || 1);
+  const missingMs = source.durationMs - decodedMs;
+  const cutShort = outcome.framesSampled === 0 || missingMs > Math.max(2.5 * step, 1000);
+  outcome.complete = end.code === 0 && !cutShort;
+  if (outcome.complete) return;
+  const reason = end.problems.length ? ffmpegReason(end.problems.join('\n')) : `ffmpeg exited with code ${end.code}`;
+  outcome.message =
+    outcome.framesSampled === 0
+      ? `${basename(source.path)}: no frame could be decoded (${reason})`
+      : `${basename(source.path)} broke at ${(decodedMs / 1000).toFixed(1)} s of ${(source.durationMs / 1000).toFixed(1)} s: frames after it could not be decoded (${reason})`;
+}
+
+async function* decodeImages(
+  source: StoredSource,
+  options: DecodeOptions,
+  outcome: DecodeOutcome,
+): AsyncGenerator<DecodedFrame> {
+  const images = source.images ?? [];
+  const stepMs = 1000 / source.fps;
+  let previousCell = Number.NEGATIVE_INFINITY;
+  for (const [position, name] of images.entries()) {
+    if (options.signal?.aborted) return;
+    const timeMs = position * stepMs;
+    if (options.sampleFps) {
+      const cell = Math.floor((timeMs / 1000) * options.sampleFps);
+      if (cell <= previousCell) continue;
+      previousCell = cell;
+    }
+    const frameInSource = outcome.framesSampled++;
+    if (frameInSource < (options.skipFrames ?? 0)) continue;
+    const decoded = await decodeImage(join(source.path, name), options);
+    if (!decoded) {
+      outcome.framesSampled--;
+      outcome.complete = false;
+      outcome.message = `${name} in ${source.path} could not be decoded at ${(timeMs / 1000).toFixed(1)} s: the images after it were not analysed`;
+      return;
+    }
+    yield {
+      sourceIndex: source.position,
+      frameInSource,
+      timeMs: source.offsetMs + timeMs,
+      rgb: decoded.rgb,
+      previewJpeg: decoded.jpeg,
+    };
+  }
+  outcome.complete = true;
+}
+
+async function decodeImage(path: string, options: DecodeOptions): Promise<{ rgb: RgbFrame; jpeg: Buffer } | undefined> {
+  const end: FfmpegEnd = { code: null, lastPtsMs: 0, problems: [] };
+  let decoded: { rgb: RgbFrame; jpeg: Buffer } | undefined;
+  for await (const frame of ffmpegFrames(['-i', path], [], options, end)) decoded ??= frame;
+  return end.code === 0 ? decoded : undefined;
+}
+
+/** Values arriving on one pipe, awaited by the reader of another, whichever comes first. */
+class ArrivalQueue<T> {
+  private readonly values: T[] = [];
+  private waiting: ((value: T | undefined) => void) | undefined;
+  private ended = false;
+
+  push(value: T): void {
+    if (this.waiting) {
+      this.waiting(value);
+      this.waiting = undefined;
+    } else this.values.push(value);
+  }
+
+  end(): void {
+    this.ended = true;
+    this.waiting?.(undefined);
+    this.waiting = undefined;
+  }
+
+  next(): Promise<T | undefined> {
+    if (this.values.length) return Promise.resolve(this.values.shift());
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+}

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { AppError } from '../core/errors.js';
+import type { LibraryStore, StoredSource } from '../library/index.js';
+import { ffmpegReason, ffmpegTools, runTool } from './ffmpeg.js';
+
+/**
+ * The original full-resolution frame shown at a session time, as PNG (export needs the real pixels, not the
+ * model-size copy). Times come from the analysis, so the frame is the one that was analysed.
+ */
+export async function extractFullFrame(sources: StoredSource[], sessionTimeMs: number): Promise<Buffer> {
+  const source = sourceAt(sources, sessionTimeMs);
+  const clipMs = sessionTimeMs - source.offsetMs;
+  const input =
+    source.kind === 'video'
+      ? // Seek a millisecond early: pts_time is printed rounded, and the seek keeps the first frame at or after it.
+        ['-ss', (Math.max(0, clipMs - 1) / 1000).toFixed(6), '-i', source.path]
+      : ['-i', join(source.path, imageAt(source, clipMs))];
+  const result = await runTool(ffmpegTools().ffmpeg, [
+    '-v',
+    'error',
+    '-nostdin',
+    ...input,
+    '-frames:v',
+    '1',
+    '-f',
+    'image2pipe',
+    '-vcodec',
+    'png',
+    'pipe:1',
+  ]);
+  if (result.code !== 0 || result.stdout.length === 0) {
+    throw new AppError(
+      'footage_extract_failed',
+      `No frame at ${(sessionTimeMs / 1000).toFixed(3)} s could be decoded from ${source.path}: ${ffmpegReason(result.stderr)}`,
+    );
+  }
+  return result.stdout;
+}
+
+/** The full-resolution PNG of one analysed frame. */
+export async function extractAnalysedFrame(
+  store: LibraryStore,
+  analysisId: number,
+  frameIndex: number,
+): Promise<Buffer> {
+  const frame = store.frameSource(analysisId, frameIndex);
+  return extractFullFrame(store.sources(frame.sessionId), frame.timeMs);
+}
+
+/** A small JPEG of the first frame, stored with the session for the library screen. */
+export async function makeThumbnail(
+  source: StoredSource | { kind: StoredSource['kind']; path: string; images: string[] | null },
+): Promise<Buffer | null> {
+  const file = source.kind === 'video' ? source.path : join(source.path, source.images?.[0] ?? '');
+  const result = await runTool(ffmpegTools().ffmpeg, [
+    '-v',
+    'error',
+    '-nostdin',
+    '-i',
+    file,
+    '-frames:v',
+    '1',
+    '-vf',
+    'scale=320:-2',
+    '-f',
+    'image2pipe',
+    '-vcodec',
+    'mjpeg',
+    '-q:v',
+    '5',
+    'pipe:1',
+  ]);
+  return result.code === 0 && result.stdout.length > 0 ? result.stdout : null;
+}
+
+function sourceAt(sources: StoredSource[], sessionTimeMs: number): StoredSource {
+  const source = sources.findLast((candidate) => candidate.offsetMs <= sessionTimeMs) ?? sources[0];
+  if (!source) throw new AppError('not_found', 'The session has no source files');
+  return source;
+}
+
+function imageAt(source: StoredSource, clipMs: number): string {
+  const images = source.images ?? [];
+  const index = Math.min(images.length - 1, Math.max(0, Math.round((clipMs * source.fps) / 1000)));
+  return images[index] ?? '';
+}

@@ -1,0 +1,11 @@
+export { ffmpegTools, forgetFfmpegTools, type FfmpegTools } from './ffmpeg.js';
+export { probeSource, type ProbeOptions } from './probe.js';
+export {
+  decodeSource,
+  expectedFrames,
+  gridSelectFilter,
+  type DecodedFrame,
+  type DecodeOptions,
+  type DecodeOutcome,
+} from './decode.js';
+export { extractFullFrame, extractAnalysedFrame, makeThumbnail } from './extract.js';

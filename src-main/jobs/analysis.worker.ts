@@ -1,0 +1,16 @@
+// Runs one analysis off the main thread (the Electron UI thread, the review server's event loop).
+import { parentPort, workerData } from 'node:worker_threads';
+import { runAnalysis, type AnalysisJob } from './pipeline.js';
+import type { WorkerMessage } from './job-queue.js';
+
+const port = parentPort!;
+const controller = new AbortController();
+port.on('message', (message) => {
+  if (message === 'cancel') controller.abort();
+});
+const send = (message: WorkerMessage) => port.postMessage(message);
+const info = await runAnalysis(workerData as AnalysisJob, {
+  signal: controller.signal,
+  onProgress: (progress) => send({ type: 'progress', info: progress }),
+});
+send({ type: 'done', info });

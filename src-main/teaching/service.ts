@@ -1,0 +1,381 @@
+/**
+ * The teaching service behind the teaching panel, the metric-space view and their API methods: embeds shot
+ * frames with the engine, builds taught classes (prototypes.ts), keeps them in the knowledge base
+ * (knowledge-store.ts) and hands the active ones to the engine.
+ */
+import { userInfo } from 'node:os';
+import {
+  decodeRle,
+  encodeRle,
+  type EmbeddingCloud,
+  type FrameRef,
+  type Methods,
+  type Response,
+  type TeachingWarning,
+} from '../../src-shared/contract/index.js';
+import type { z } from 'zod';
+import { AppError } from '../core/errors.js';
+import type { ModelCard } from '../engine/model-card.js';
+import { UNKNOWN_CLASS, type Engine, type FrameResult, type RgbFrame } from '../engine/types.js';
+import { exportKnowledge, importKnowledge, type ModelIdentity } from './knowledge-file.js';
+import type { KnowledgeStore } from './knowledge-store.js';
+import { channelProjection, fitPca, project } from './pca.js';
+import {
+  classifyMap,
+  nearestExisting,
+  seededRandom,
+  teachClass,
+  type EmbeddingMap,
+  type TaughtModel,
+} from './prototypes.js';
+import { wandSelect } from './wand.js';
+
+export interface TeachingDeps {
+  store: KnowledgeStore;
+  /** The engine of a model (the default model when undefined); the service sets its taught classes. */
+  engine: (model?: string) => Promise<Engine>;
+  /** The card of the engine's model: the built-in prototypes live there. */
+  card: (model?: string) => Promise<ModelCard>;
+  readFrame: (frame: FrameRef) => Promise<RgbFrame>;
+  /** Starts a fresh analysis of a session (jobs queue); the job records the knowledge version it uses. */
+  startAnalysis?: (sessionId: number, model?: string) => Promise<number>;
+}
+
+/** A frame as the model sees it: its result with the embedding kept. */
+interface EmbeddedFrame {
+  result: FrameResult & { embedding: Float32Array };
+  embedding: EmbeddingMap;
+}
+
+/** A request as the handler gets it: validated, defaults filled in. */
+type Request<M extends keyof Methods> = z.output<Methods[M]['request']>;
+type TeachRequest = Request<'teaching.preview'>;
+
+const CACHE_SIZE = 8;
+
+export class TeachingService {
+  /** The UI calls the wand and previews repeatedly on the same few frames: keep their embeddings. */
+  private readonly cache = new Map<string, EmbeddedFrame>();
+
+  constructor(private readonly deps: TeachingDeps) {}
+
+  private async model(model?: string) {
+    const [engine, card] = await Promise.all([this.deps.engine(model), this.deps.card(model)]);
+    if (card.output.kind !== 'embedding' || !card.head.prototypes) {
+      throw new AppError(
+        'teach_invalid',
+        `Model ${card.name} outputs logits, not embeddings: teaching needs a metric-learning (DMLNet) model`,
+      );
+    }
+    const identity: ModelIdentity = { name: card.name, sha256: engine.modelSha256, embeddingDim: engine.embeddingDim };
+    const active = this.deps.store.activePrototypes(identity.sha256);
+    engine.setTaughtClasses(active.classes);
+    return { engine, card, identity, active, basePrototypes: card.head.prototypes };
+  }
+
+  private async embed(engine: Engine, frame: FrameRef, knowledgeVersion: number | null): Promise<EmbeddedFrame> {
+    const key = JSON.stringify([engine.modelSha256, knowledgeVersion, frame]);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const result = await engine.analyze(await this.deps.readFrame(frame), { keepEmbedding: true });
+    if (!result.embedding) throw new AppError('internal', 'The engine did not keep the embedding it was asked for');
+    const embedded = {
+      result: { ...result, embedding: result.embedding },
+      embedding: { dim: engine.embeddingDim, pixels: result.width * result.height, data: result.embedding },
+    };
+    this.cache.set(key, embedded);
+    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+    return embedded;
+  }
+
+  async listClasses(request: Request<'teaching.classes.list'>): Promise<Response<'teaching.classes.list'>> {
+    const engine = await this.deps.engine(request.model);
+    return {
+      knowledgeVersion: this.deps.store.currentVersion(),
+      modelSha256: engine.modelSha256,
+      classes: this.deps.store.list(engine.modelSha256),
+    };
+  }
+
+  private async build(request: TeachRequest) {
+    const context = await this.model(request.model);
+    const frames = await Promise.all(
+      request.shots.map((shot) => this.embed(context.engine, shot.frame, context.active.version)),
+    );
+    const shots = frames.map((frame, i) => {
+      const rle = request.shots[i]!.mask;
+      const { width, height } = frame.result;
+      if (rle.width !== width || rle.height !== height) {
+        throw new AppError(
+          'invalid_mask',
+          `The mask of shot ${i + 1} is ${rle.width}x${rle.height}; masks are at the model's output size ${width}x${height}`,
+        );
+      }
+      let mask: Uint8Array;
+      try {
+        mask = decodeRle(rle);
+      } catch (error) {
+        throw new AppError('invalid_mask', `The mask of shot ${i + 1} is malformed: ${(error as Error).message}`);
+      }
+      return { embedding: frame.embedding, mask };
+    });
+    const taught = teachClass(shots, { k: request.prototypes, basePrototypes: context.basePrototypes });
+    return {
+      context,
+      frames,
+      shots,
+      taught,
+      warnings: this.warnings(
+        taught,
+        context,
+        frames,
+        shots.map((shot) => shot.mask),
+      ),
+    };
+  }
+
+  /**
+   * A new class that duplicates an existing one: its prototype lies inside its own acceptance radius of an
+   * existing prototype, or most marked pixels are already classified (not unknown) as one existing class.
+   */
+  private warnings(
+    taught: TaughtModel,
+    context: Awaited<ReturnType<TeachingService['model']>>,
+    frames: EmbeddedFrame[],
+    masks: Uint8Array[],
+  ): TeachingWarning[] {
+    const existing = [
+      ...context.card.classes.map((cls, i) => ({ name: cls.name, prototypes: [context.basePrototypes[i]!] })),
+      ...context.active.classes,
+    ];
+    const near = nearestExisting(taught.prototypes[0]!, existing);
+    if (!near) return [];
+    const votes = new Map<number, number>();
+    let marked = 0;
+    frames.forEach((frame, i) => {
+      masks[i]!.forEach((bit, p) => {
+        if (!bit) return;
+        marked++;
+        const cls = frame.result.classMap[p]!;
+        if (cls !== UNKNOWN_CLASS) votes.set(cls, (votes.get(cls) ?? 0) + 1);
+      });
+    });
+    const [topClass, topVotes] = [...votes].sort((a, b) => b[1] - a[1])[0] ?? [-1, 0];
+    const share = marked ? topVotes / marked : 0;
+    const onTop = near.squaredDistance < taught.acceptanceRadius;
+    if (!onTop && share < 0.5) return [];
+    const className = onTop ? near.name : (context.engine.classes[topClass]?.name ?? near.name);
+    const target = existing.find((entry) => entry.name === className)!;
+    const distance = Math.sqrt(nearestExisting(taught.prototypes[0]!, [target])!.squaredDistance);
+    const reason = onTop
+      ? `inside its own acceptance radius ${Math.sqrt(taught.acceptanceRadius).toFixed(2)}`
+      : `and ${Math.round(share * 100)}% of the marked pixels are already classified as ${className}`;
+    return [
+      {
+        code: 'near_existing_class',
+        className,
+        distance,
+        message: `The new prototype lies ${distance.toFixed(2)} from "${className}" ${reason}: the marked pixels may be ${className}, or the new class will take ${className}'s pixels`,
+      },
+    ];
+  }
+
+  async preview(request: TeachRequest): Promise<Response<'teaching.preview'>> {
+    const { context, frames, shots, taught, warnings } = await this.build(request);
+    const taughtList = [
+      ...context.active.classes,
+      { prototypes: taught.prototypes, acceptanceRadius: taught.acceptanceRadius },
+    ];
+    const newIndex = context.basePrototypes.length + context.active.classes.length;
+    return {
+      prototypes: taught.prototypes,
+      acceptanceRadius: taught.acceptanceRadius,
+      warnings,
+      shots: frames.map((frame, i) => {
+        const { width, height, classMap } = frame.result;
+        const after = classifyMap(frame.embedding, context.basePrototypes, taughtList).map((cls) =>
+          cls === newIndex ? 1 : 0,
+        );
+        const mask = shots[i]!.mask;
+        let marked = 0;
+        let caught = 0;
+        let outside = 0;
+        for (let p = 0; p < mask.length; p++) {
+          marked += mask[p]!;
+          caught += mask[p]! & after[p]!;
+          outside += after[p]! & (1 - mask[p]!);
+        }
+        return {
+          frame: request.shots[i]!.frame,
+          width,
+          height,
+          unknownBefore: encodeRle(
+            classMap.map((cls) => (cls === UNKNOWN_CLASS ? 1 : 0)),
+            width,
+            height,
+          ),
+          taughtAfter: encodeRle(after, width, height),
+          maskRecall: marked ? caught / marked : 0,
+          pixelsOutsideMask: outside,
+        };
+      }),
+    };
+  }
+
+  async teach(request: Request<'teaching.teach'>): Promise<Response<'teaching.teach'>> {
+    const card = await this.deps.card(request.model);
+    const builtIn = card.classes.find((cls) => cls.name.toLowerCase() === request.name.toLowerCase());
+    if (builtIn)
+      throw new AppError('conflict', `"${request.name}" is already a class of model ${card.name}: choose another name`);
+    const { context, shots, taught, warnings } = await this.build(request);
+    const { taughtClass, version } = this.deps.store.add({
+      modelSha256: context.identity.sha256,
+      embeddingDim: context.identity.embeddingDim,
+      name: request.name,
+      color: request.color,
+      prototypes: taught.prototypes,
+      acceptanceRadius: taught.acceptanceRadius,
+      createdBy: request.author ?? currentUser(),
+      shots: request.shots.map((shot, i) => ({
+        frame: shot.frame,
+        description: describeFrame(shot.frame),
+        pixels: shots[i]!.mask.reduce((sum, bit) => sum + bit, 0),
+        mask: shot.mask,
+      })),
+    });
+    await this.refreshEngine(request.model);
+    return { taughtClass, knowledgeVersion: version, warnings };
+  }
+
+  async update(request: Request<'teaching.update'>): Promise<Response<'teaching.update'>> {
+    const { taughtClass, version } = this.deps.store.update(request.classId, request, currentUser());
+    await this.refreshEngine();
+    return { taughtClass, knowledgeVersion: version };
+  }
+
+  async delete(request: Request<'teaching.delete'>): Promise<Response<'teaching.delete'>> {
+    const knowledgeVersion = this.deps.store.delete(request.classId, currentUser());
+    await this.refreshEngine();
+    return { ok: true, knowledgeVersion };
+  }
+
+  async exportKnowledge(request: Request<'teaching.export'>): Promise<Response<'teaching.export'>> {
+    const { identity } = await this.model(request.model);
+    return exportKnowledge(this.deps.store, identity);
+  }
+
+  async importKnowledge(request: Request<'teaching.import'>): Promise<Response<'teaching.import'>> {
+    const { identity } = await this.model(request.model);
+    const outcome = importKnowledge(this.deps.store, request.document, identity, currentUser());
+    await this.refreshEngine(request.model);
+    return outcome;
+  }
+
+  async wand(request: Request<'teaching.wand'>): Promise<Response<'teaching.wand'>> {
+    const { engine, active } = await this.model(request.model);
+    const frame = await this.embed(engine, request.frame, active.version);
+    const { width, height } = frame.result;
+    const mask = wandSelect({
+      embedding: frame.embedding,
+      width,
+      height,
+      x: request.x,
+      y: request.y,
+      maxDistance: request.maxDistance,
+    });
+    return { mask: encodeRle(mask, width, height), pixels: mask.reduce((sum, bit) => sum + bit, 0) };
+  }
+
+  async embeddings(request: Request<'teaching.embeddings'>): Promise<Response<'teaching.embeddings'>> {
+    const { engine, card, active, basePrototypes } = await this.model(request.model);
+    const frame = await this.embed(engine, request.frame, active.version);
+    const channels = request.channels;
+    if (channels?.some((channel) => channel >= engine.embeddingDim)) {
+      throw new AppError(
+        'invalid_request',
+        `Channels ${channels.join(', ')}: the embedding of ${engine.modelName} has channels 0 to ${engine.embeddingDim - 1}`,
+      );
+    }
+    return embeddingCloud(frame, engine, request.samples, channels, [
+      ...card.classes.map((cls, i) => ({
+        name: cls.name,
+        color: cls.color,
+        taught: false,
+        prototypes: [basePrototypes[i]!],
+      })),
+      ...active.classes.map((cls) => ({ name: cls.name, color: cls.color, taught: true, prototypes: cls.prototypes })),
+    ]);
+  }
+
+  async reanalyse(request: Request<'teaching.reanalyse'>): Promise<Response<'teaching.reanalyse'>> {
+    const start = this.deps.startAnalysis;
+    if (!start)
+      throw new AppError('unavailable', 'Re-analysis needs the analysis jobs queue, which this host does not run');
+    const analysisIds: number[] = [];
+    for (const sessionId of request.sessionIds) analysisIds.push(await start(sessionId, request.model));
+    return { analysisIds, knowledgeVersion: this.deps.store.currentVersion() };
+  }
+
+  /** After any change the engine classifies with the new knowledge, and cached frames are stale. */
+  private async refreshEngine(model?: string): Promise<void> {
+    this.cache.clear();
+    await this.model(model);
+  }
+}
+
+function embeddingCloud(
+  frame: EmbeddedFrame,
+  engine: Engine,
+  samples: number,
+  channels: readonly number[] | undefined,
+  prototypes: { name: string; color: [number, number, number]; taught: boolean; prototypes: number[][] }[],
+): EmbeddingCloud {
+  const { width, height, classMap } = frame.result;
+  const { dim, pixels, data } = frame.embedding;
+  const count = Math.min(samples, pixels);
+  const random = seededRandom(pixels);
+  // A random subset without repeats (partial Fisher-Yates over pixel indices).
+  const order = Uint32Array.from({ length: pixels }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (pixels - i));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const chosen = order.slice(0, count);
+  const rows = Array.from(chosen, (p) => Float32Array.from({ length: dim }, (_, c) => data[c * pixels + p]!));
+  const pca = channels ? channelProjection(rows, dim, channels) : fitPca(rows, dim);
+  const positions = new Float32Array(count * 3);
+  rows.forEach((row, i) => positions.set(project(row, pca), i * 3));
+  const classes = Uint8Array.from(chosen, (p) => classMap[p]!);
+  return {
+    width,
+    height,
+    positions: Buffer.from(positions.buffer).toString('base64'),
+    pixels: Buffer.from(chosen.buffer, chosen.byteOffset, chosen.byteLength).toString('base64'),
+    classes: Buffer.from(classes).toString('base64'),
+    count,
+    dim,
+    explained: pca.explained,
+    prototypes: prototypes.flatMap((cls) =>
+      cls.prototypes.map((prototype) => ({
+        name: cls.name,
+        color: cls.color,
+        taught: cls.taught,
+        position: project(prototype, pca),
+      })),
+    ),
+    classColors: engine.classes.map((cls) => cls.color),
+    classNames: engine.classes.map((cls) => cls.name),
+  };
+}
+
+function describeFrame(frame: FrameRef): string {
+  return 'imagePath' in frame ? frame.imagePath : `analysis ${frame.analysisId}, frame ${frame.frameIndex}`;
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,105 @@
+import { useState } from 'react';
+import type { Flag } from '../../../src-shared/contract/index';
+import { formatTime } from '../ui/format';
+import { useGuarded } from '../ui/toasts';
+import { useSessionView } from './context';
+import { Thumb } from './Thumb';
+
+/** Every flag of the session, in drive order; notes edit in place, a click seeks. */
+export function FlagsPanel() {
+  const { api, analysis, flags, seek, frameIndex, refresh } = useSessionView();
+  const guarded = useGuarded();
+  const sorted = [...flags].sort((a, b) => a.timeMs - b.timeMs);
+  const remove = (flag: Flag) =>
+    void guarded(async () => {
+      await api.call('flags.remove', { flagId: flag.id });
+      refresh();
+    });
+  const saveNote = (flag: Flag, note: string) =>
+    void guarded(async () => {
+      await api.call('flags.update', { flagId: flag.id, note });
+      refresh();
+    });
+  if (!sorted.length) {
+    return (
+      <div className="empty muted" data-testid="flags-panel">
+        No flags yet. Press <kbd>F</kbd> to flag the frame on screen, or ⚑ on an event.
+      </div>
+    );
+  }
+  return (
+    <div className="flags" data-testid="flags-panel">
+      {sorted.map((flag) => (
+        <div
+          key={flag.id}
+          className={`row flag-row${flag.frameIndex === frameIndex ? ' current' : ''}`}
+          data-testid="flag-row"
+          onClick={() => seek(flag.frameIndex)}
+        >
+          {flag.analysisId === analysis.id ? (
+            <Thumb analysisId={flag.analysisId} frameIndex={flag.frameIndex} />
+          ) : (
+            <span className="thumb-stack" />
+          )}
+          <div className="row-main">
+            <div>
+              <span className={`chip chip-${flag.category}`}>{flag.category}</span> {formatTime(flag.timeMs)}
+              <span className="muted"> · frame {flag.frameIndex}</span>
+              {flag.eventId !== null && <span className="muted"> · event</span>}
+            </div>
+            <NoteEditor note={flag.note} onSave={(note) => saveNote(flag, note)} />
+          </div>
+          <button
+            className="icon danger"
+            title="Remove flag"
+            aria-label="Remove flag"
+            onClick={(event) => {
+              event.stopPropagation();
+              remove(flag);
+            }}
+          >
+            ✕
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function NoteEditor({ note, onSave }: { note: string; onSave: (note: string) => void }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(note);
+  if (!editing) {
+    return (
+      <div
+        className={`note${note ? '' : ' muted'}`}
+        onClick={(event) => {
+          event.stopPropagation();
+          setText(note);
+          setEditing(true);
+        }}
+        title="Click to edit the note"
+      >
+        {note || 'add a note…'}
+      </div>
+    );
+  }
+  const finish = (save: boolean) => {
+    setEditing(false);
+    if (save && text !== note) onSave(text);
+  };
+  return (
+    <input
+      className="note-input"
+      autoFocus
+      value={text}
+      onClick={(event) => event.stopPropagation()}
+      onChange={(event) => setText(event.target.value)}
+      onBlur={() => finish(true)}
+      onKeyDown={(event) => {
+        if (event.key === 'Enter') finish(true);
+        if (event.key === 'Escape') finish(false);
+      }}
+    />
+  );
+}

@@ -1,0 +1,182 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { ClassInfo } from '../../../src-shared/contract/index';
+import { useApi } from '../api/context';
+import {
+  classPalette,
+  drawUnknownOutline,
+  loadFrameLayers,
+  paintClasses,
+  paintHeat,
+  type FrameLayers,
+} from './frame-layers';
+
+export interface OverlaySettings {
+  classes: boolean;
+  heat: boolean;
+  outline: boolean;
+  opacity: number;
+}
+
+interface Props {
+  analysisId: number;
+  frameIndex: number;
+  frameCount: number;
+  classes: ClassInfo[];
+  overlays: OverlaySettings;
+}
+
+/**
+ * The frame under the cursor with its overlays, each on its own canvas: the preview image, class colours at
+ * the map's own resolution (pixelated, so what is shown is what is stored), the OOD heat map, and the outline
+ * of unknown regions at screen resolution. While scrubbing at most one frame loads at a time and the newest
+ * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
+ */
+export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overlays }: Props) {
+  const api = useApi();
+  const stageRef = useRef<HTMLDivElement>(null);
+  const baseRef = useRef<HTMLCanvasElement>(null);
+  const classRef = useRef<HTMLCanvasElement>(null);
+  const heatRef = useRef<HTMLCanvasElement>(null);
+  const outlineRef = useRef<HTMLCanvasElement>(null);
+  const [shown, setShown] = useState<{ index: number; layers: FrameLayers }>();
+  const [failure, setFailure] = useState<string>();
+  const [box, setBox] = useState({ width: 0, height: 0 });
+  const wanted = useRef(frameIndex);
+  const inFlight = useRef(0);
+  const issued = useRef(0);
+  const latestShown = useRef(0);
+  const alive = useRef(true);
+  const palette = useMemo(() => classPalette(classes), [classes]);
+
+  // At most two loads in flight: the newest wanted frame starts at once even while an older one finishes,
+  // so when the cursor stops its frame is one round trip away; an older answer never replaces a newer one.
+  useEffect(() => {
+    wanted.current = frameIndex;
+    if (inFlight.current >= 2) return;
+    const pump = async () => {
+      inFlight.current += 1;
+      try {
+        for (;;) {
+          const index = wanted.current;
+          const ticket = ++issued.current;
+          try {
+            const layers = await loadFrameLayers(api, analysisId, index);
+            if (!alive.current || ticket < latestShown.current) return;
+            latestShown.current = ticket;
+            setShown({ index, layers });
+            setFailure(undefined);
+          } catch (error) {
+            if (alive.current && index === wanted.current)
+              setFailure(error instanceof Error ? error.message : String(error));
+          }
+          if (index === wanted.current) return;
+        }
+      } finally {
+        inFlight.current -= 1;
+      }
+    };
+    void pump();
+  }, [api, analysisId, frameIndex]);
+
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+
+  // Warm the cache with the next frames so playback and arrow keys do not wait on the network.
+  useEffect(() => {
+    if (shown?.index !== frameIndex) return;
+    for (let ahead = 1; ahead <= 2 && frameIndex + ahead < frameCount; ahead++) {
+      loadFrameLayers(api, analysisId, frameIndex + ahead).catch(() => undefined);
+    }
+  }, [api, analysisId, frameIndex, frameCount, shown]);
+
+  const aspect = shown ? shown.layers.image.width / shown.layers.image.height : 4 / 3;
+  useLayoutEffect(() => {
+    const stage = stageRef.current;
+    if (!stage) return;
+    const fit = () => {
+      const { clientWidth, clientHeight } = stage;
+      const width = Math.min(clientWidth, clientHeight * aspect);
+      setBox({ width: Math.floor(width), height: Math.floor(width / aspect) });
+    };
+    fit();
+    const observer = new ResizeObserver(fit);
+    observer.observe(stage);
+    return () => observer.disconnect();
+  }, [aspect]);
+
+  useLayoutEffect(() => {
+    if (!shown) return;
+    const { layers } = shown;
+    drawBitmap(baseRef.current, layers.image);
+    putImage(classRef.current, paintClasses(layers, palette));
+    putImage(heatRef.current, paintHeat(layers));
+    const outline = outlineRef.current;
+    if (outline && box.width > 0) {
+      const ratio = window.devicePixelRatio || 1;
+      outline.width = Math.round(box.width * ratio);
+      outline.height = Math.round(box.height * ratio);
+      const context = outline.getContext('2d');
+      if (context) {
+        context.lineWidth = 1.6 * ratio;
+        context.strokeStyle = '#00f0ff';
+        context.shadowColor = 'rgba(0,0,0,0.9)';
+        context.shadowBlur = 2 * ratio;
+        drawUnknownOutline(context, layers, outline.width / layers.mapWidth, outline.height / layers.mapHeight);
+      }
+    }
+    performance.mark('frame-shown', { detail: { frameIndex: shown.index } });
+  }, [shown, palette, box]);
+
+  const ready = shown?.index === frameIndex;
+  return (
+    <div className="viewer-stage" ref={stageRef}>
+      <div
+        className="frame-box"
+        style={{ width: box.width, height: box.height }}
+        data-testid="frame-viewer"
+        data-frame-index={shown?.index ?? -1}
+        data-ready={ready ? 'true' : 'false'}
+      >
+        <canvas ref={baseRef} className="layer" data-testid="frame-image" />
+        <canvas
+          ref={classRef}
+          className="layer pixelated"
+          data-testid="overlay-classes"
+          style={{ opacity: overlays.classes ? overlays.opacity : 0 }}
+        />
+        <canvas
+          ref={heatRef}
+          className="layer"
+          data-testid="overlay-heat"
+          style={{ opacity: overlays.heat ? overlays.opacity : 0 }}
+        />
+        <canvas
+          ref={outlineRef}
+          className="layer"
+          data-testid="overlay-outline"
+          style={{ opacity: overlays.outline ? 1 : 0 }}
+        />
+        {!ready && <div className="viewer-loading" aria-hidden />}
+        {failure && <div className="viewer-message">{failure}</div>}
+      </div>
+    </div>
+  );
+}
+
+function drawBitmap(canvas: HTMLCanvasElement | null, bitmap: ImageBitmap) {
+  if (!canvas) return;
+  if (canvas.width !== bitmap.width) canvas.width = bitmap.width;
+  if (canvas.height !== bitmap.height) canvas.height = bitmap.height;
+  canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
+}
+
+function putImage(canvas: HTMLCanvasElement | null, image: ImageData) {
+  if (!canvas) return;
+  if (canvas.width !== image.width) canvas.width = image.width;
+  if (canvas.height !== image.height) canvas.height = image.height;
+  canvas.getContext('2d')?.putImageData(image, 0, 0);
+}

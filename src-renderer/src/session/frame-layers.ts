@@ -1,0 +1,152 @@
+import { mediaPaths, type ApiClient, type ClassInfo } from '../../../src-shared/contract/index';
+
+/** Class index of pixels the model calls unknown (engine UNKNOWN_CLASS). */
+export const UNKNOWN_INDEX = 255;
+
+/** Everything the viewer draws for one frame, decoded once and cached. */
+export interface FrameLayers {
+  key: string;
+  image: ImageBitmap;
+  mapWidth: number;
+  mapHeight: number;
+  /** Class index per map pixel. */
+  classMap: Uint8Array;
+  /** round(score * 255) per map pixel. */
+  oodMap: Uint8Array;
+}
+
+const CACHE_SIZE = 48;
+const cache = new Map<string, Promise<FrameLayers>>();
+
+/** Decodes a frame's preview and maps, sharing work between concurrent callers and keeping recent frames. */
+export function loadFrameLayers(api: ApiClient, analysisId: number, frameIndex: number): Promise<FrameLayers> {
+  const key = `${analysisId}/${frameIndex}`;
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const loading = decodeLayers(api, analysisId, frameIndex, key);
+  cache.set(key, loading);
+  loading.catch(() => cache.delete(key));
+  while (cache.size > CACHE_SIZE) {
+    const oldest = cache.keys().next().value as string;
+    cache.delete(oldest);
+  }
+  return loading;
+}
+
+async function decodeLayers(api: ApiClient, analysisId: number, frameIndex: number, key: string): Promise<FrameLayers> {
+  const [image, classes, ood] = await Promise.all([
+    fetchBitmap(api.mediaUrl(mediaPaths.frame(analysisId, frameIndex))),
+    fetchBitmap(api.mediaUrl(mediaPaths.classMap(analysisId, frameIndex))),
+    fetchBitmap(api.mediaUrl(mediaPaths.oodMap(analysisId, frameIndex))),
+  ]);
+  const classMap = firstChannel(classes);
+  const oodMap = firstChannel(ood);
+  return { key, image, mapWidth: classes.width, mapHeight: classes.height, classMap, oodMap };
+}
+
+async function fetchBitmap(url: string): Promise<ImageBitmap> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Could not load ${url.split('?')[0]} (${response.status})`);
+  // No colour management: the maps carry numbers (class ids, scores), not colours.
+  return createImageBitmap(await response.blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+}
+
+/** The grey value of every pixel of an 8-bit greyscale PNG, as the browser decoded it. */
+function firstChannel(bitmap: ImageBitmap): Uint8Array {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw new Error('No 2D canvas');
+  context.drawImage(bitmap, 0, 0);
+  const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const values = new Uint8Array(bitmap.width * bitmap.height);
+  for (let pixel = 0; pixel < values.length; pixel++) values[pixel] = rgba[pixel * 4] ?? 0;
+  return values;
+}
+
+/** RGBA per class index; unknown and unnamed indices stay transparent. */
+export function classPalette(classes: ClassInfo[]): Uint8ClampedArray {
+  const palette = new Uint8ClampedArray(256 * 4);
+  for (const info of classes) {
+    palette.set([info.color[0], info.color[1], info.color[2], 255], info.index * 4);
+  }
+  return palette;
+}
+
+export function paintClasses(layers: FrameLayers, palette: Uint8ClampedArray): ImageData {
+  const image = new ImageData(layers.mapWidth, layers.mapHeight);
+  const out = image.data;
+  const map = layers.classMap;
+  for (let pixel = 0; pixel < map.length; pixel++) {
+    const base = (map[pixel] ?? 0) * 4;
+    out[pixel * 4] = palette[base] ?? 0;
+    out[pixel * 4 + 1] = palette[base + 1] ?? 0;
+    out[pixel * 4 + 2] = palette[base + 2] ?? 0;
+    out[pixel * 4 + 3] = palette[base + 3] ?? 0;
+  }
+  return image;
+}
+
+/** A perceptual heat ramp (dark red -> orange -> yellow -> white); low scores fade out so the frame shows. */
+const heatRamp = (() => {
+  const ramp = new Uint8ClampedArray(256 * 4);
+  for (let value = 0; value < 256; value++) {
+    const t = value / 255;
+    ramp[value * 4] = 255 * Math.min(1, t * 2.2);
+    ramp[value * 4 + 1] = 255 * Math.max(0, Math.min(1, (t - 0.35) * 1.9));
+    ramp[value * 4 + 2] = 255 * Math.max(0, (t - 0.8) * 5);
+    ramp[value * 4 + 3] = 220 * Math.max(0, Math.min(1, (t - 0.35) * 2.2));
+  }
+  return ramp;
+})();
+
+export function paintHeat(layers: FrameLayers): ImageData {
+  const image = new ImageData(layers.mapWidth, layers.mapHeight);
+  const out = image.data;
+  const map = layers.oodMap;
+  for (let pixel = 0; pixel < map.length; pixel++)
+    out.set(heatRamp.subarray((map[pixel] ?? 0) * 4, (map[pixel] ?? 0) * 4 + 4), pixel * 4);
+  return image;
+}
+
+/**
+ * Draws the border of unknown regions as crisp line segments between map cells, scaled to the canvas, so the
+ * outline stays sharp however small the map is.
+ */
+export function drawUnknownOutline(
+  context: CanvasRenderingContext2D,
+  layers: FrameLayers,
+  scaleX: number,
+  scaleY: number,
+): void {
+  const { mapWidth: width, mapHeight: height, classMap } = layers;
+  const unknown = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < width && y < height && classMap[y * width + x] === UNKNOWN_INDEX;
+  context.beginPath();
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!unknown(x, y)) continue;
+      if (!unknown(x, y - 1)) segment(context, x, y, x + 1, y, scaleX, scaleY);
+      if (!unknown(x, y + 1)) segment(context, x, y + 1, x + 1, y + 1, scaleX, scaleY);
+      if (!unknown(x - 1, y)) segment(context, x, y, x, y + 1, scaleX, scaleY);
+      if (!unknown(x + 1, y)) segment(context, x + 1, y, x + 1, y + 1, scaleX, scaleY);
+    }
+  }
+  context.stroke();
+}
+
+function segment(
+  context: CanvasRenderingContext2D,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  sx: number,
+  sy: number,
+) {
+  context.moveTo(x0 * sx, y0 * sy);
+  context.lineTo(x1 * sx, y1 * sy);
+}

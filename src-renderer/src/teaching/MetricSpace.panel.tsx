@@ -1,0 +1,367 @@
+import { useEffect, useRef, useState } from 'react';
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { useSessionView, type SessionPanel } from '../session/context';
+import { loadFrameLayers, type FrameLayers } from '../session/frame-layers';
+import { useGuarded, useToast } from '../ui/toasts';
+import { draftFor } from './draft';
+import { stampDisc } from './mask-editor';
+import { decodeCloud, insidePolygon, type DecodedCloud } from './cloud';
+import './teaching.css';
+
+/** Colours are given in sRGB, as the rest of the UI draws them. */
+const srgb = (r: number, g: number, b: number) =>
+  new THREE.Color().setRGB(r / 255, g / 255, b / 255, THREE.SRGBColorSpace);
+const UNKNOWN_COLOR = srgb(255, 43, 214);
+const LOAD_DELAY_MS = 400;
+
+/**
+ * The frame's pixel embeddings in 3D (PCA of ~20,000 sampled pixels, computed on the main side): coloured by
+ * predicted class, unknown pixels in magenta and larger, prototypes as labelled spheres. Drag to orbit,
+ * wheel to zoom, hover a point to see its pixel, Shift+drag a lasso to start a teaching mask from the points.
+ */
+function MetricSpacePanel() {
+  const { api, analysis, frameIndex } = useSessionView();
+  const guarded = useGuarded();
+  const toast = useToast();
+  const [cloud, setCloud] = useState<DecodedCloud>();
+  const [layers, setLayers] = useState<FrameLayers>();
+  const [hover, setHover] = useState<number>();
+  const [selection, setSelection] = useState<Uint32Array>();
+  const [fps, setFps] = useState(0);
+  const stageRef = useRef<HTMLDivElement>(null);
+  const lassoRef = useRef<HTMLCanvasElement>(null);
+  const thumbRef = useRef<HTMLCanvasElement>(null);
+  const [loadedFrame, setLoadedFrame] = useState<number>();
+  /** Undefined: PCA; else three embedding channels as x, y, z. */
+  const [channels, setChannels] = useState<[number, number, number]>();
+
+  useEffect(() => {
+    let alive = true;
+    const timer = setTimeout(() => {
+      void guarded(async () => {
+        const [result, frameLayers] = await Promise.all([
+          api.call('teaching.embeddings', {
+            model: analysis.modelName,
+            frame: { analysisId: analysis.id, frameIndex },
+            samples: 20_000,
+            channels,
+          }),
+          loadFrameLayers(api, analysis.id, frameIndex),
+        ]);
+        if (!alive) return;
+        setCloud(decodeCloud(result));
+        setLayers(frameLayers);
+        setLoadedFrame(frameIndex);
+        setSelection(undefined);
+      });
+    }, LOAD_DELAY_MS);
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+    };
+  }, [api, guarded, analysis.id, analysis.modelName, frameIndex, channels]);
+
+  useEffect(() => {
+    const stage = stageRef.current;
+    if (!stage || !cloud) return;
+    return mountScene(stage, lassoRef.current!, cloud, { onHover: setHover, onLasso: setSelection, onFps: setFps });
+  }, [cloud]);
+
+  // The hovered point's pixel, marked on a small copy of the frame.
+  useEffect(() => {
+    const canvas = thumbRef.current;
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context || !layers || !cloud) return;
+    canvas.width = cloud.width;
+    canvas.height = cloud.height;
+    context.drawImage(layers.image, 0, 0, cloud.width, cloud.height);
+    const pixels = selection ?? (hover === undefined ? undefined : Uint32Array.of(cloud.pixels[hover]!));
+    if (!pixels) return;
+    context.fillStyle = 'rgba(255, 43, 214, 0.9)';
+    for (const pixel of pixels) context.fillRect((pixel % cloud.width) - 1, Math.floor(pixel / cloud.width) - 1, 3, 3);
+    if (hover !== undefined && !selection) {
+      const pixel = cloud.pixels[hover]!;
+      context.strokeStyle = '#fff';
+      context.strokeRect((pixel % cloud.width) - 6, Math.floor(pixel / cloud.width) - 6, 12, 12);
+    }
+  }, [hover, selection, layers, cloud]);
+
+  const startMask = () => {
+    if (!cloud || !selection || loadedFrame === undefined) return;
+    try {
+      const draft = draftFor(analysis.id);
+      const shot = draft.addFrame(loadedFrame, { width: cloud.width, height: cloud.height });
+      draft.change(() => {
+        shot.history.checkpoint();
+        // The points are a sample (about one pixel in nine): a small disc around each fills the gaps.
+        for (const pixel of selection)
+          stampDisc(shot.history.mask, shot.history.size, pixel % cloud.width, Math.floor(pixel / cloud.width), 1.5, 1);
+      });
+      toast(
+        'info',
+        `Frame ${loadedFrame} added to the teaching draft with ${selection.length} lassoed points: refine it in the Teach tab`,
+      );
+    } catch (error) {
+      toast('error', error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const hovered = hover !== undefined && cloud ? (cloud.classNames[cloud.classes[hover]!] ?? 'unknown') : undefined;
+  return (
+    <div className="metric-space" data-testid="metric-space">
+      <div className="teach-row muted">
+        {cloud ? (
+          <span data-testid="metric-count">
+            frame {loadedFrame}: {cloud.count.toLocaleString()} pixels · {channels ? 'channels' : 'PCA'} explain
+            {channels ? '' : 's'} {(cloud.explained.reduce((a, b) => a + b, 0) * 100).toFixed(0)}%
+          </span>
+        ) : (
+          <span>Embedding the frame…</span>
+        )}
+        <span className="spacer" />
+        {cloud && <AxisPicker dim={cloud.dim} channels={channels} onChange={setChannels} />}
+        <span data-testid="metric-fps">{fps} fps</span>
+      </div>
+      <div className="metric-stage" ref={stageRef}>
+        <canvas className="metric-lasso" ref={lassoRef} />
+      </div>
+      <div className="teach-row">
+        {hovered && <span>hover: {hovered}</span>}
+        {selection && (
+          <>
+            <span>{selection.length.toLocaleString()} points lassoed</span>
+            <button onClick={startMask} data-testid="metric-start-mask">
+              Start a teaching mask
+            </button>
+            <button onClick={() => setSelection(undefined)}>Clear</button>
+          </>
+        )}
+        {!selection && <span className="muted">Shift+drag: lasso</span>}
+      </div>
+      <div className="metric-thumb">
+        <canvas ref={thumbRef} />
+      </div>
+    </div>
+  );
+}
+
+/** PCA, or three chosen embedding channels as the axes. */
+function AxisPicker({
+  dim,
+  channels,
+  onChange,
+}: {
+  dim: number;
+  channels: [number, number, number] | undefined;
+  onChange: (next: [number, number, number] | undefined) => void;
+}) {
+  const options = Array.from({ length: dim }, (_, c) => c);
+  return (
+    <span className="teach-row">
+      <select
+        value={channels ? 'channels' : 'pca'}
+        onChange={(event) => onChange(event.target.value === 'pca' ? undefined : [0, 1, Math.min(2, dim - 1)])}
+        data-testid="metric-axes"
+      >
+        <option value="pca">PCA</option>
+        <option value="channels">channels</option>
+      </select>
+      {channels?.map((channel, axis) => (
+        <select
+          key={axis}
+          value={channel}
+          title={`${'xyz'[axis]} axis`}
+          onChange={(event) =>
+            onChange(channels.map((c, i) => (i === axis ? Number(event.target.value) : c)) as [number, number, number])
+          }
+        >
+          {options.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      ))}
+    </span>
+  );
+}
+
+interface SceneCallbacks {
+  onHover(index: number | undefined): void;
+  onLasso(pixels: Uint32Array | undefined): void;
+  onFps(fps: number): void;
+}
+
+/** Builds the three.js scene in `stage`; returns the cleanup. */
+function mountScene(
+  stage: HTMLDivElement,
+  lasso: HTMLCanvasElement,
+  cloud: DecodedCloud,
+  callbacks: SceneCallbacks,
+): () => void {
+  const width = stage.clientWidth || 320;
+  const height = stage.clientHeight || 320;
+  const renderer = new THREE.WebGLRenderer({ antialias: false });
+  renderer.setPixelRatio(1);
+  renderer.setSize(width, height);
+  stage.prepend(renderer.domElement);
+  const scene = new THREE.Scene();
+  const camera = new THREE.PerspectiveCamera(50, width / height, 0.01, 100);
+  camera.position.set(1.6, 1.2, 2.2);
+  const controls = new OrbitControls(camera, renderer.domElement);
+  controls.enableDamping = true;
+
+  const { known, unknown } = buildPoints(cloud);
+  scene.add(known.points, unknown.points);
+  const labels = cloud.prototypes.map((prototype) => {
+    const sphere = new THREE.Mesh(
+      new THREE.SphereGeometry(prototype.taught ? 0.06 : 0.045, 16, 12),
+      new THREE.MeshBasicMaterial({ color: srgb(...prototype.color) }),
+    );
+    sphere.position.set(...prototype.scaled);
+    scene.add(sphere);
+    const label = document.createElement('div');
+    label.className = 'metric-label';
+    label.textContent = prototype.taught ? `★ ${prototype.name}` : prototype.name;
+    stage.append(label);
+    return { label, position: sphere.position };
+  });
+
+  const raycaster = new THREE.Raycaster();
+  raycaster.params.Points = { threshold: 0.02 };
+  const pointer = new THREE.Vector2();
+  let lassoPath: [number, number][] | undefined;
+  const lassoContext = lasso.getContext('2d')!;
+  lasso.width = width;
+  lasso.height = height;
+
+  const local = (event: PointerEvent): [number, number] => {
+    const rect = renderer.domElement.getBoundingClientRect();
+    return [event.clientX - rect.left, event.clientY - rect.top];
+  };
+  const onDown = (event: PointerEvent) => {
+    if (!event.shiftKey) return;
+    controls.enabled = false;
+    lassoPath = [local(event)];
+  };
+  const onMove = (event: PointerEvent) => {
+    const [x, y] = local(event);
+    if (lassoPath) {
+      lassoPath.push([x, y]);
+      lassoContext.clearRect(0, 0, width, height);
+      lassoContext.strokeStyle = '#fff';
+      lassoContext.beginPath();
+      lassoPath.forEach(([px, py], i) => (i ? lassoContext.lineTo(px, py) : lassoContext.moveTo(px, py)));
+      lassoContext.closePath();
+      lassoContext.stroke();
+      return;
+    }
+    pointer.set((x / width) * 2 - 1, -(y / height) * 2 + 1);
+    raycaster.setFromCamera(pointer, camera);
+    const hit = raycaster.intersectObjects([unknown.points, known.points])[0];
+    callbacks.onHover(
+      hit?.index === undefined ? undefined : (hit.object === unknown.points ? unknown.order : known.order)[hit.index],
+    );
+  };
+  const onUp = () => {
+    if (!lassoPath) return;
+    const path = lassoPath;
+    lassoPath = undefined;
+    controls.enabled = true;
+    lassoContext.clearRect(0, 0, width, height);
+    if (path.length < 3) return callbacks.onLasso(undefined);
+    const projected = new THREE.Vector3();
+    const chosen: number[] = [];
+    for (let i = 0; i < cloud.count; i++) {
+      projected.set(cloud.scaled[i * 3]!, cloud.scaled[i * 3 + 1]!, cloud.scaled[i * 3 + 2]!).project(camera);
+      if (insidePolygon(((projected.x + 1) / 2) * width, ((1 - projected.y) / 2) * height, path))
+        chosen.push(cloud.pixels[i]!);
+    }
+    callbacks.onLasso(chosen.length ? Uint32Array.from(chosen) : undefined);
+  };
+  renderer.domElement.addEventListener('pointerdown', onDown, { capture: true });
+  renderer.domElement.addEventListener('pointermove', onMove);
+  window.addEventListener('pointerup', onUp);
+
+  let frames = 0;
+  let since = performance.now();
+  let running = true;
+  const screen = new THREE.Vector3();
+  const animate = () => {
+    if (!running) return;
+    controls.update();
+    renderer.render(scene, camera);
+    for (const { label, position } of labels) {
+      screen.copy(position).project(camera);
+      label.style.left = `${((screen.x + 1) / 2) * width}px`;
+      label.style.top = `${((1 - screen.y) / 2) * height}px`;
+      label.style.display = screen.z < 1 ? '' : 'none';
+    }
+    frames++;
+    const now = performance.now();
+    if (now - since >= 1000) {
+      callbacks.onFps(Math.round((frames * 1000) / (now - since)));
+      frames = 0;
+      since = now;
+    }
+    requestAnimationFrame(animate);
+  };
+  requestAnimationFrame(animate);
+
+  return () => {
+    running = false;
+    window.removeEventListener('pointerup', onUp);
+    controls.dispose();
+    for (const { label } of labels) label.remove();
+    scene.traverse((object) => {
+      if (object instanceof THREE.Mesh || object instanceof THREE.Points) {
+        const drawn = object as THREE.Mesh<THREE.BufferGeometry, THREE.Material>;
+        drawn.geometry.dispose();
+        drawn.material.dispose();
+      }
+    });
+    renderer.dispose();
+    renderer.domElement.remove();
+  };
+}
+
+/** Known and unknown points as two clouds, so unknown ones can be drawn larger; `order` maps back to cloud indices. */
+function buildPoints(cloud: DecodedCloud) {
+  const build = (wanted: (cls: number) => boolean, size: number, colour: (cls: number) => THREE.Color) => {
+    const order: number[] = [];
+    for (let i = 0; i < cloud.count; i++) if (wanted(cloud.classes[i]!)) order.push(i);
+    const positions = new Float32Array(order.length * 3);
+    const colours = new Float32Array(order.length * 3);
+    order.forEach((index, k) => {
+      positions.set(cloud.scaled.subarray(index * 3, index * 3 + 3), k * 3);
+      const c = colour(cloud.classes[index]!);
+      colours.set([c.r, c.g, c.b], k * 3);
+    });
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute('position', new THREE.BufferAttribute(positions, 3));
+    geometry.setAttribute('color', new THREE.BufferAttribute(colours, 3));
+    return {
+      points: new THREE.Points(geometry, new THREE.PointsMaterial({ size, vertexColors: true, sizeAttenuation: true })),
+      order,
+    };
+  };
+  const palette = cloud.classColors.map((rgb) => srgb(...rgb));
+  return {
+    known: build(
+      (cls) => cls !== 255,
+      0.012,
+      (cls) => palette[cls] ?? srgb(128, 128, 128),
+    ),
+    unknown: build(
+      (cls) => cls === 255,
+      0.03,
+      () => UNKNOWN_COLOR,
+    ),
+  };
+}
+
+export const panel: SessionPanel = {
+  id: 'metric-space',
+  title: 'Metric space',
+  order: 60,
+  component: MetricSpacePanel,
+};

@@ -1,0 +1,241 @@
+import { z } from 'zod';
+import { Id, Ok, Rgb } from './common.js';
+
+/**
+ * A binary mask at the model's output size, run-length encoded: `counts` alternates runs of 0 and 1 in
+ * row-major order, starting with a (possibly empty) run of 0. A 480x360 object mask is a few hundred numbers.
+ */
+export const RleMask = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  counts: z.array(z.number().int().min(0)),
+});
+export type RleMask = z.infer<typeof RleMask>;
+
+export function encodeRle(mask: ArrayLike<number>, width: number, height: number): RleMask {
+  const counts: number[] = [];
+  let current = 0;
+  let run = 0;
+  for (let i = 0; i < width * height; i++) {
+    const bit = mask[i] ? 1 : 0;
+    if (bit !== current) {
+      counts.push(run);
+      current = bit;
+      run = 0;
+    }
+    run++;
+  }
+  counts.push(run);
+  return { width, height, counts };
+}
+
+/** Decodes a mask; throws when the runs do not cover exactly width x height pixels. */
+export function decodeRle(rle: RleMask): Uint8Array {
+  const total = rle.width * rle.height;
+  const mask = new Uint8Array(total);
+  let position = 0;
+  rle.counts.forEach((run, i) => {
+    if (position + run > total)
+      throw new RangeError(`The mask's runs cover more than its ${rle.width}x${rle.height} pixels`);
+    if (i % 2 === 1) mask.fill(1, position, position + run);
+    position += run;
+  });
+  if (position !== total)
+    throw new RangeError(`The mask's runs cover ${position} pixels, not its ${rle.width}x${rle.height}`);
+  return mask;
+}
+
+/** A frame to teach from: one of an analysed session's frames, or an image file on the main side. */
+export const FrameRef = z.union([
+  z.object({ analysisId: Id, frameIndex: z.number().int().min(0) }).strict(),
+  z.object({ imagePath: z.string().min(1) }).strict(),
+]);
+export type FrameRef = z.infer<typeof FrameRef>;
+
+export const ShotInput = z.object({ frame: FrameRef, mask: RleMask }).strict();
+export type ShotInput = z.infer<typeof ShotInput>;
+
+export const TaughtShot = z.object({
+  /** Null for a class imported from another library: its frames are not here, only their description. */
+  frame: FrameRef.nullable(),
+  description: z.string(),
+  /** Marked pixels in this shot. */
+  pixels: z.number().int(),
+});
+
+export const TaughtClassInfo = z.object({
+  id: Id,
+  name: z.string(),
+  color: Rgb,
+  enabled: z.boolean(),
+  modelSha256: z.string(),
+  prototypes: z.array(z.array(z.number())),
+  /** Squared distance under which a pixel may join the class (it must also beat every built-in prototype). */
+  acceptanceRadius: z.number(),
+  shots: z.array(TaughtShot),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TaughtClassInfo = z.infer<typeof TaughtClassInfo>;
+
+/** Something the user should look at before trusting a class, e.g. a prototype almost on top of another class. */
+export const TeachingWarning = z.object({
+  code: z.enum(['near_existing_class']),
+  message: z.string(),
+  /** Euclidean distance to the nearest existing prototype. */
+  distance: z.number(),
+  className: z.string(),
+});
+export type TeachingWarning = z.infer<typeof TeachingWarning>;
+
+const TeachRequest = z
+  .object({
+    model: z.string().optional(),
+    name: z.string().trim().min(1).max(64),
+    shots: z.array(ShotInput).min(1).max(5),
+    /** Prototypes per class (k-means over the marked pixels); 1 is NPM. */
+    prototypes: z.number().int().min(1).max(3).default(1),
+  })
+  .strict();
+
+/** What one shot frame looks like before and after the class is added. */
+export const ShotPreview = z.object({
+  frame: FrameRef,
+  width: z.number().int(),
+  height: z.number().int(),
+  /** Pixels the current model leaves unknown (before), and pixels the new class takes (after). */
+  unknownBefore: RleMask,
+  taughtAfter: RleMask,
+  /** Share of the marked pixels the new class takes, and pixels it takes outside the mask. */
+  maskRecall: z.number(),
+  pixelsOutsideMask: z.number().int(),
+});
+
+export const TeachingPreview = z.object({
+  prototypes: z.array(z.array(z.number())),
+  acceptanceRadius: z.number(),
+  warnings: z.array(TeachingWarning),
+  shots: z.array(ShotPreview),
+});
+
+export const KnowledgeDocument = z.object({
+  format: z.literal('dmlreview-knowledge/1'),
+  modelName: z.string(),
+  modelSha256: z.string(),
+  embeddingDim: z.number().int().positive(),
+  exportedAt: z.string(),
+  classes: z.array(
+    z.object({
+      name: z.string().min(1),
+      color: Rgb,
+      enabled: z.boolean(),
+      prototypes: z.array(z.array(z.number())).min(1),
+      acceptanceRadius: z.number().positive(),
+      createdBy: z.string(),
+      createdAt: z.string(),
+      shots: z.array(z.object({ description: z.string(), pixels: z.number().int() })),
+    }),
+  ),
+});
+export type KnowledgeDocument = z.infer<typeof KnowledgeDocument>;
+
+const ClassRef = z.object({ classId: Id }).strict();
+const ModelRef = z.object({ model: z.string().optional() }).strict();
+
+export const EmbeddingCloud = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  /** Base64 of little-endian Float32 x, y, z per point (PCA of the sampled pixel embeddings). */
+  positions: z.string(),
+  /** Base64 of little-endian Uint32 pixel indices (row-major at width x height), one per point. */
+  pixels: z.string(),
+  /** Base64 of a Uint8 class index per point; 255 = unknown. */
+  classes: z.string(),
+  count: z.number().int(),
+  /** Embedding size D: the channels a caller may choose as axes. */
+  dim: z.number().int(),
+  /** Share of the variance each of the three axes explains. */
+  explained: z.array(z.number()),
+  prototypes: z.array(
+    z.object({
+      name: z.string(),
+      color: Rgb,
+      taught: z.boolean(),
+      position: z.tuple([z.number(), z.number(), z.number()]),
+    }),
+  ),
+  classColors: z.array(Rgb),
+  classNames: z.array(z.string()),
+});
+export type EmbeddingCloud = z.infer<typeof EmbeddingCloud>;
+
+export const teachingMethods = {
+  'teaching.classes.list': {
+    request: ModelRef,
+    response: z.object({
+      knowledgeVersion: z.number().int().nullable(),
+      modelSha256: z.string(),
+      classes: z.array(TaughtClassInfo),
+    }),
+  },
+  'teaching.preview': { request: TeachRequest, response: TeachingPreview },
+  'teaching.teach': {
+    request: TeachRequest.extend({ color: Rgb, author: z.string().max(100).optional() }).strict(),
+    response: z.object({
+      taughtClass: TaughtClassInfo,
+      knowledgeVersion: z.number().int(),
+      warnings: z.array(TeachingWarning),
+    }),
+  },
+  'teaching.update': {
+    request: z
+      .object({
+        classId: Id,
+        name: z.string().trim().min(1).max(64).optional(),
+        color: Rgb.optional(),
+        enabled: z.boolean().optional(),
+      })
+      .strict(),
+    response: z.object({ taughtClass: TaughtClassInfo, knowledgeVersion: z.number().int() }),
+  },
+  'teaching.delete': { request: ClassRef, response: Ok.extend({ knowledgeVersion: z.number().int() }) },
+  'teaching.export': { request: ModelRef, response: KnowledgeDocument },
+  'teaching.import': {
+    /** The document as read from a file: validated on the main side so a corrupt file gets a clear error. */
+    request: z.object({ model: z.string().optional(), document: z.string().min(1) }).strict(),
+    response: z.object({
+      imported: z.array(z.string()),
+      skipped: z.array(z.string()),
+      knowledgeVersion: z.number().int(),
+    }),
+  },
+  'teaching.wand': {
+    request: z
+      .object({
+        model: z.string().optional(),
+        frame: FrameRef,
+        x: z.number().int().min(0),
+        y: z.number().int().min(0),
+        maxDistance: z.number().positive(),
+      })
+      .strict(),
+    response: z.object({ mask: RleMask, pixels: z.number().int() }),
+  },
+  'teaching.embeddings': {
+    request: z
+      .object({
+        model: z.string().optional(),
+        frame: FrameRef,
+        samples: z.number().int().min(100).max(100_000).default(20_000),
+        /** Three embedding channels to use as x, y, z instead of PCA. */
+        channels: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).optional(),
+      })
+      .strict(),
+    response: EmbeddingCloud,
+  },
+  'teaching.reanalyse': {
+    request: z.object({ sessionIds: z.array(Id).min(1), model: z.string().optional() }).strict(),
+    response: z.object({ analysisIds: z.array(Id), knowledgeVersion: z.number().int().nullable() }),
+  },
+} as const;

@@ -1,0 +1,86 @@
+// Shared by the review e2e tests: talking to the review server from Node, and reading canvases in the page.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { MethodName, Request, Response } from '../../src-shared/contract/index.js';
+import { repoRoot } from '../helpers/cli.js';
+
+export const screenshots = join(repoRoot, 'test-output', 'screenshots');
+
+/** The shipped default model when it is there, else the first model card in models/. */
+export function e2eModel(): string {
+  const dir = join(repoRoot, 'models');
+  if (existsSync(join(dir, 'camvid.json'))) return 'camvid';
+  const card = readdirSync(dir).find((file) => file.endsWith('.json') && !file.endsWith('.reference.json'));
+  if (!card) throw new Error('No model card in models/: the e2e test needs a shipped model');
+  return card.slice(0, -'.json'.length);
+}
+
+/** The API as the browser sees it, for checking what the UI shows against what is stored. */
+export function apiFor(serverUrl: string) {
+  const url = new URL(serverUrl);
+  const token = url.searchParams.get('token') ?? '';
+  return {
+    token,
+    origin: url.origin,
+    async call<M extends MethodName>(method: M, request: Request<M>): Promise<Response<M>> {
+      const response = await fetch(`${url.origin}/api/${method}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+      if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as Response<M>;
+    },
+    async media(path: string): Promise<Buffer> {
+      const response = await fetch(`${url.origin}/media/${path}?token=${token}`);
+      if (!response.ok) throw new Error(`media ${path}: ${response.status}`);
+      return Buffer.from(await response.arrayBuffer());
+    },
+  };
+}
+
+/** Waits until the viewer shows `frameIndex` (or any frame) fully loaded, and returns the index shown. */
+export async function waitForFrame(page: Page, frameIndex?: number): Promise<number> {
+  const viewer = page.getByTestId('frame-viewer');
+  await page.waitForFunction(
+    (wanted) => {
+      const element = document.querySelector('[data-testid="frame-viewer"]');
+      return (
+        element?.getAttribute('data-ready') === 'true' &&
+        (wanted === null || element.getAttribute('data-frame-index') === String(wanted))
+      );
+    },
+    frameIndex ?? null,
+    { timeout: 20_000 },
+  );
+  return Number(await viewer.getAttribute('data-frame-index'));
+}
+
+/** RGBA pixels of a canvas in the page, as drawn (its own resolution, not the screen's). */
+export async function canvasPixels(
+  page: Page,
+  testId: string,
+): Promise<{ width: number; height: number; data: number[] }> {
+  return page.evaluate((id) => {
+    const canvas = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement;
+    const context = canvas.getContext('2d');
+    if (!context) throw new Error(`no 2d context on ${id}`);
+    return {
+      width: canvas.width,
+      height: canvas.height,
+      data: Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data),
+    };
+  }, testId);
+}
+
+/** Drags across the timeline plot from one fraction of its width to another, in steps, at mid height. */
+export async function scrubTimeline(page: Page, from: number, to: number, steps = 12): Promise<void> {
+  const box = await page.getByTestId('timeline-canvas').boundingBox();
+  if (!box) throw new Error('timeline not visible');
+  const y = box.y + box.height * 0.85;
+  await page.mouse.move(box.x + box.width * from, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to, y, { steps });
+  await page.mouse.up();
+}

@@ -1,0 +1,32 @@
+// Small real clips made from the val drive with the system ffmpeg, for footage, jobs and CLI tests.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './cli.js';
+
+export const valDrive = join(repoRoot, '../shared/datasets/camvid/footage/0016E5-val.mp4');
+export const valImages = join(repoRoot, '../shared/datasets/camvid/val/images');
+export const valLabels = join(repoRoot, '../shared/datasets/camvid/val/labels');
+
+export function tempDir(prefix = 'dml-clips-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Transcodes the first `seconds` of the val drive; extra ffmpeg output options pick codec and rate. */
+export function clip(dir: string, name: string, seconds: number, options: string[]): string {
+  const out = join(dir, name);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', valDrive, '-t', String(seconds), '-an', ...options, out]);
+  return out;
+}
+
+/** A copy cut to the first `fraction` of its bytes, as a dashcam file ends when the power goes. */
+export function truncatedCopy(path: string, out: string, fraction: number): string {
+  const bytes = readFileSync(path);
+  writeFileSync(out, bytes.subarray(0, Math.floor(bytes.length * fraction)));
+  return out;
+}
+
+export function hasEncoder(name: string): boolean {
+  return execFileSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' }).includes(` ${name} `);
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { mediaPaths, type AnalysisInfo, type SessionInfo } from '../../src-shared/contract/index.js';
+import { createDispatcher, handlers } from '../../src-main/api/index.js';
+import type { AppContext } from '../../src-main/app/context.js';
+import { createApp } from '../../src-main/app/create-app.js';
+import { clip, tempDir } from '../helpers/clips.js';
+
+const dir = tempDir('dml-api-');
+let context: AppContext;
+let dispatch: ReturnType<typeof createDispatcher>;
+let session: SessionInfo;
+let analysis: AnalysisInfo;
+const progress: AnalysisInfo[] = [];
+
+async function call<T>(method: string, request: unknown): Promise<T> {
+  const result = await dispatch(method, request);
+  if (!result.ok) throw new Error(`${method}: ${result.error.code} ${result.error.message}`);
+  return result.value as T;
+}
+
+before(async () => {
+  context = await createApp({ host: 'review-server', libraryPath: join(dir, 'library.sqlite') });
+  dispatch = createDispatcher(handlers, context);
+  context.events.subscribe((event, payload) => {
+    if (event === 'analysis.progress') progress.push(payload as AnalysisInfo);
+  });
+  const drive = clip(dir, 'drive.mp4', 6, ['-c:v', 'libx264', '-preset', 'ultrafast']);
+  session = await call<SessionInfo>('sessions.import', {
+    paths: [drive],
+    analyse: { model: 'camvid-open', sampleFps: null },
+  });
+  analysis = session.latestAnalysis!;
+  const done = await context.analyses.queue.waitFor(analysis.id);
+  assert.equal(done.status, 'done');
+});
+
+after(() => context.close());
+
+test('import with analyse runs the analysis and reports progress on the event bus', async () => {
+  assert.equal(session.sources.length, 1);
+  assert.deepEqual([session.width, session.height, session.durationMs], [480, 360, 6000]);
+  assert.equal(progress.at(-1)?.status, 'done');
+  assert.ok(progress.some((info) => info.status === 'running'));
+  const sessions = await call<SessionInfo[]>('sessions.list', {});
+  assert.equal(sessions[0]?.latestAnalysis?.framesDone, 6);
+});
+
+test('timeline, frames and top frames answer from the stored analysis', async () => {
+  const timeline = await call<{ timesMs: number[]; scores: number[] }>('timeline.get', { analysisId: analysis.id });
+  assert.deepEqual(timeline.timesMs, [0, 1000, 2000, 3000, 4000, 5000]);
+  const top = await call<{ total: number; frames: { index: number; score: number }[] }>('frames.top', {
+    analysisId: analysis.id,
+    limit: 3,
+  });
+  assert.equal(top.total, 6);
+  assert.equal(top.frames[0]!.score, Math.max(...timeline.scores));
+  const frame = await call<{ index: number; timeMs: number }>('frames.get', { analysisId: analysis.id, frameIndex: 4 });
+  assert.deepEqual([frame.index, frame.timeMs], [4, 4000]);
+  const missing = await dispatch('frames.get', { analysisId: analysis.id, frameIndex: 99 });
+  assert.ok(!missing.ok && missing.status === 404);
+});
+
+test('events.list recomputes with new settings; flags attach to frames and events', async () => {
+  const all = await call<{ events: { id: number; frameCount: number }[] }>('events.list', {
+    analysisId: analysis.id,
+    settings: { threshold: 0, hysteresis: 0, minGapMs: 0 },
+  });
+  assert.deepEqual(
+    all.events.map((event) => event.frameCount),
+    [6],
+  );
+  const flag = await call<{ id: number; frameIndex: number; eventId: number }>('flags.add', {
+    analysisId: analysis.id,
+    eventId: all.events[0]!.id,
+    note: 'check',
+  });
+  assert.equal(flag.eventId, all.events[0]!.id);
+  const stored = await call<{ settings: { threshold: number } }>('events.list', { analysisId: analysis.id });
+  assert.equal(stored.settings.threshold, 0);
+  const flags = await call<{ id: number }[]>('flags.list', { sessionId: session.id });
+  assert.deepEqual(
+    flags.map((entry) => entry.id),
+    [flag.id],
+  );
+  await call('flags.update', { flagId: flag.id, category: 'false-alarm' });
+  await call('flags.remove', { flagId: flag.id });
+  assert.deepEqual(await call('flags.list', { sessionId: session.id }), []);
+});
+
+test('media routes serve the preview, both maps and the session thumbnail', async () => {
+  const preview = await context.media.resolve(mediaPaths.frame(analysis.id, 2));
+  assert.equal(preview?.contentType, 'image/jpeg');
+  assert.equal(jpeg.decode(preview.body).width, 480);
+  const classMap = await context.media.resolve(mediaPaths.classMap(analysis.id, 2));
+  assert.equal(PNG.sync.read(classMap!.body).height, 360);
+  assert.equal((await context.media.resolve(mediaPaths.oodMap(analysis.id, 2)))?.contentType, 'image/png');
+  const thumbnail = await context.media.resolve(mediaPaths.thumbnail(session.id));
+  assert.equal(jpeg.decode(thumbnail!.body).width, 320);
+  assert.equal(await context.media.resolve(mediaPaths.frame(analysis.id, 99)), undefined);
+});
+
+test('importing a file that is not a video is a clear error and adds no session', async () => {
+  const result = await dispatch('sessions.import', { paths: [join(dir, 'missing.mp4')] });
+  assert.ok(
+    !result.ok &&
+      result.error.code === 'footage_unreadable' &&
+      /missing\.mp4 does not exist/.test(result.error.message),
+  );
+  assert.equal((await call<SessionInfo[]>('sessions.list', {})).length, 1);
+});
+
+test('deleting a session removes it and its analyses', async () => {
+  await call('sessions.delete', { sessionId: session.id });
+  assert.deepEqual(await call('sessions.list', {}), []);
+  const gone = await dispatch('analysis.list', { sessionId: session.id });
+  assert.ok(!gone.ok && gone.status === 404);
+});

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MetricHead, type HeadSettings } from '../../src-main/engine/metric-head.js';
+import { UNKNOWN_CLASS, type ScoreName } from '../../src-main/engine/types.js';
+
+const T = 3;
+/** Two known classes in a 2-D embedding, prototypes T*e_t as DMLNet's. */
+const PROTOTYPES = [
+  [T, 0],
+  [0, T],
+];
+
+function settings(score: ScoreName, overrides: Partial<HeadSettings> = {}): HeadSettings {
+  return { kind: 'embedding', knownCount: 2, dim: 2, prototypes: PROTOTYPES, score, sMax: 36, beta: 20, gamma: 0.8, threshold: 0.6, source: 'test.onnx', ...overrides };
+}
+
+/** Pixels given as [x, y] embedding vectors -> channel-major D x N output. */
+function channelMajor(pixels: number[][]): Float32Array {
+  const dim = pixels[0]!.length;
+  const out = new Float32Array(dim * pixels.length);
+  pixels.forEach((vector, p) => vector.forEach((value, c) => (out[c * pixels.length + p] = value)));
+  return out;
+}
+
+/** The paper's formulas, written out directly (independent of the engine's sum-of-dot-products form). */
+function expectedScores(f: number[], sMax = 36, beta = 20, gamma = 0.8) {
+  const d = PROTOTYPES.map((m) => m.reduce((sum, value, c) => sum + (f[c]! - value) ** 2, 0));
+  const exps = d.map((value) => Math.exp(-value));
+  const maxProbability = Math.max(...exps) / exps.reduce((a, b) => a + b, 0);
+  const mmsp = 1 - maxProbability;
+  const eds = 1 - Math.min(d.reduce((a, b) => a + b, 0), sMax) / sMax;
+  const alpha = 1 / (1 + Math.exp(-beta * (eds - gamma)));
+  return { d, eds, mmsp, combined: alpha * eds + (1 - alpha) * mmsp, nearest: d.indexOf(Math.min(...d)) };
+}
+
+const PIXELS = [
+  [3, 0], // on prototype 0: d = [0, 18]
+  [0.2, 2.7], // near prototype 1
+  [1.5, 1.5], // equidistant: d = [4.5, 4.5]
+  [0, 0], // the origin, where DMLNet puts unknowns: d = [9, 9]
+  [6, 6], // far from both: S above sMax
+];
+
+for (const score of ['eds', 'mmsp', 'combined'] as const) {
+  test(`metric head ${score}: scores, nearest class and unknown mask follow the formulas`, () => {
+    const head = new MetricHead(settings(score));
+    const out = head.apply(channelMajor(PIXELS), PIXELS.length);
+    PIXELS.forEach((f, p) => {
+      const expected = expectedScores(f);
+      const value = expected[score];
+      assert.ok(Math.abs(out.ood[p]! - value) < 1e-6, `pixel ${p}: ${score} ${out.ood[p]} vs ${value}`);
+      assert.equal(out.nearestKnown[p], expected.nearest, `pixel ${p} nearest`);
+      assert.equal(out.classMap[p], value > 0.6 ? UNKNOWN_CLASS : expected.nearest, `pixel ${p} class`);
+    });
+  });
+}
+
+test('metric head: hand-computed values for the equidistant and the on-prototype pixel', () => {
+  const head = new MetricHead(settings('eds'));
+  const out = head.apply(channelMajor([[1.5, 1.5], [3, 0]]), 2);
+  assert.ok(Math.abs(out.ood[0]! - 0.75) < 1e-6); // S = 9, 1 - 9/36
+  assert.ok(Math.abs(out.ood[1]! - 0.5) < 1e-6); // S = 18
+  const mmsp = new MetricHead(settings('mmsp')).apply(channelMajor([[1.5, 1.5]]), 1);
+  assert.ok(Math.abs(mmsp.ood[0]! - 0.5) < 1e-6); // two equal distances: max p = 1/2
+});
+
+test('metric head: a taught class wins only inside its radius and when closer than every known prototype', () => {
+  const head = new MetricHead(settings('eds'));
+  head.setTaught([{ name: 'cone', color: [255, 128, 0], prototypes: [[2, 2]], acceptanceRadius: 1 }]);
+  const pixels = [
+    [2, 2.2], // d_taught 0.04, d_known 5.84 / 4.64: taught
+    [3, 0.1], // d_known 0.01 beats d_taught 1.01 (also outside the radius)
+    [2.6, 1.4], // d_taught 0.72 inside the radius and below d_known0 = 2.12: taught
+    [2.9, 0.6], // d_taught 0.81+1.96 = 2.77 > radius
+  ];
+  const out = head.apply(channelMajor(pixels), pixels.length);
+  assert.equal(out.classMap[0], 2);
+  assert.equal(out.ood[0], 0, 'a taught pixel is known: OOD score 0');
+  assert.equal(out.nearestKnown[0], 1, 'the closed-set prediction ignores taught classes');
+  assert.equal(out.classMap[1], 0);
+  assert.equal(out.classMap[2], 2);
+  assert.notEqual(out.classMap[3], 2);
+  head.setTaught([]);
+  assert.notEqual(head.apply(channelMajor(pixels), pixels.length).classMap[0], 2, 'removing taught classes restores the card classes');
+});
+
+test('metric head: taught prototypes of the wrong size are refused with the class name', () => {
+  const head = new MetricHead(settings('eds'));
+  assert.throws(() => head.setTaught([{ name: 'cone', color: [1, 2, 3], prototypes: [[1, 2, 3]], acceptanceRadius: 1 }]), /cone.*3 values.*needs 2/);
+});
+
+test('metric head: logits models score MSP and MaxLogit', () => {
+  const logits = [
+    [5, 1],
+    [0.2, 0.1],
+  ];
+  const msp = new MetricHead(settings('msp', { kind: 'logits', prototypes: [], threshold: 0.4 })).apply(channelMajor(logits), 2);
+  const expectedMsp = (z: number[]) => 1 - Math.max(...z.map(Math.exp)) / z.map(Math.exp).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(msp.ood[0]! - expectedMsp(logits[0]!)) < 1e-6);
+  assert.ok(Math.abs(msp.ood[1]! - expectedMsp(logits[1]!)) < 1e-6);
+  assert.deepEqual([...msp.classMap], [0, UNKNOWN_CLASS]);
+  const maxLogit = new MetricHead(settings('maxlogit', { kind: 'logits', prototypes: [], threshold: 0 })).apply(channelMajor(logits), 2);
+  assert.deepEqual([...maxLogit.ood], [-5, -0.20000000298023224]);
+});
+
+test('metric head: NaN output is an error naming the model', () => {
+  const head = new MetricHead(settings('eds'));
+  assert.throws(() => head.apply(channelMajor([[1, 1], [Number.NaN, 0]]), 2), /test\.onnx produced a NaN or infinite output \(pixel 1\)/);
+  const logits = new MetricHead(settings('msp', { kind: 'logits', prototypes: [] }));
+  assert.throws(() => logits.apply(channelMajor([[Number.POSITIVE_INFINITY, 0]]), 1), /test\.onnx produced a NaN/);
+});
+
+test('metric head: a score that does not fit the model kind is refused', () => {
+  assert.throws(() => new MetricHead(settings('msp')), /Score "msp" does not apply to test\.onnx \(embedding model\)/);
+});
+
+test('metric head: results do not depend on how pixels fall into processing blocks', () => {
+  const pixels = Array.from({ length: 1500 }, (_, i) => [Math.sin(i) * 3, Math.cos(i * 0.7) * 3]);
+  const out = new MetricHead(settings('combined')).apply(channelMajor(pixels), pixels.length);
+  pixels.forEach((f, p) => assert.ok(Math.abs(out.ood[p]! - expectedScores(f).combined) < 1e-6, `pixel ${p}`));
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { detectEvents, type ScoredFrame } from '../../src-main/library/events.js';
+
+/** Frames one second apart with the given scores. */
+const frames = (scores: number[]): ScoredFrame[] =>
+  scores.map((score, index) => ({ index, timeMs: index * 1000, score }));
+const settings = { threshold: 0.5, hysteresis: 0.1, minGapMs: 0 };
+
+test('an event is a run of frames above the threshold, with its peak', () => {
+  const events = detectEvents(frames([0.1, 0.6, 0.9, 0.7, 0.2, 0.1]), settings);
+  assert.deepEqual(events, [
+    {
+      startFrame: 1,
+      endFrame: 3,
+      startMs: 1000,
+      endMs: 3000,
+      peakFrame: 2,
+      peakMs: 2000,
+      peakScore: 0.9,
+      frameCount: 3,
+    },
+  ]);
+});
+
+test('hysteresis keeps an event open while the score stays above threshold - hysteresis', () => {
+  const wavering = frames([0.6, 0.45, 0.55, 0.41, 0.39, 0.6]);
+  const events = detectEvents(wavering, settings);
+  assert.deepEqual(
+    events.map((event) => [event.startFrame, event.endFrame]),
+    [
+      [0, 3],
+      [5, 5],
+    ],
+  );
+  const strict = detectEvents(wavering, { ...settings, hysteresis: 0 });
+  assert.deepEqual(
+    strict.map((event) => [event.startFrame, event.endFrame]),
+    [
+      [0, 0],
+      [2, 2],
+      [5, 5],
+    ],
+  );
+});
+
+test('a frame at exactly the threshold does not start an event', () => {
+  assert.deepEqual(detectEvents(frames([0.5, 0.5, 0.2]), settings), []);
+});
+
+test('events closer than minGapMs merge, keeping the higher peak; farther ones stay apart', () => {
+  const scores = frames([0.8, 0.1, 0.1, 0.95, 0.1, 0.1, 0.1, 0.1, 0.7]);
+  const merged = detectEvents(scores, { ...settings, minGapMs: 3001 });
+  assert.deepEqual(
+    merged.map((event) => [event.startFrame, event.endFrame, event.peakFrame, event.frameCount]),
+    [
+      [0, 3, 3, 4],
+      [8, 8, 8, 1],
+    ],
+  );
+  const apart = detectEvents(scores, { ...settings, minGapMs: 3000 });
+  assert.equal(apart.length, 3);
+});
+
+test('an event still open at the end of the drive is closed at the last frame', () => {
+  const events = detectEvents(frames([0.1, 0.7, 0.8]), settings);
+  assert.deepEqual(
+    events.map((event) => [event.startFrame, event.endFrame, event.endMs]),
+    [[1, 2, 2000]],
+  );
+});
+
+test('no frames, no events', () => {
+  assert.deepEqual(detectEvents([], settings), []);
+});

@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { AppError } from '../../src-main/core/errors.js';
+import {
+  LibraryStore,
+  migrations,
+  schemaVersion,
+  type NewSource,
+  type StoredFrame,
+} from '../../src-main/library/index.js';
+import { cliEntry, repoRoot } from '../helpers/cli.js';
+
+const tempLibrary = () => join(mkdtempSync(join(tmpdir(), 'dml-lib-')), 'library.sqlite');
+
+const source: NewSource = {
+  path: '/drives/a.mp4',
+  kind: 'video',
+  durationMs: 10_000,
+  fps: 30,
+  width: 1920,
+  height: 1080,
+  rotation: 0,
+  createdAt: null,
+  sha256: 'ab'.repeat(32),
+  frameCount: 300,
+  startMs: 0,
+  codec: 'h264',
+  images: null,
+};
+
+const classes = [
+  { index: 0, name: 'road', color: [128, 64, 128] as [number, number, number], taught: false },
+  { index: 1, name: 'car', color: [64, 0, 128] as [number, number, number], taught: false },
+];
+
+function analysedLibrary(scores: number[]) {
+  const store = new LibraryStore(tempLibrary());
+  const session = store.createSession('drive', [source, { ...source, path: '/drives/b.mp4' }], null);
+  const analysis = store.createAnalysis({
+    sessionId: session.id,
+    modelName: 'camvid',
+    modelSha256: 'cd'.repeat(32),
+    knowledgeVersion: null,
+    sampleFps: 1,
+    inputWidth: 4,
+    inputHeight: 2,
+    classes,
+    threshold: 0.5,
+    framesTotal: scores.length,
+  });
+  store.writeFrames(
+    analysis.id,
+    scores.map((score, index) => storedFrame(index, score)),
+  );
+  return { store, session, analysis };
+}
+
+function storedFrame(index: number, score: number): StoredFrame {
+  return {
+    index,
+    sourceIndex: index < 5 ? 0 : 1,
+    timeMs: index * 1000,
+    score,
+    unknownFraction: score / 10,
+    largestRegion: index === 2 ? { area: 0.1, x: 1, y: 0, width: 2, height: 1 } : null,
+    classAreas: [0.75, index % 2 === 0 ? 0.25 : 0],
+    classMapPng: Buffer.from([1, index]),
+    oodMapPng: Buffer.from([2, index]),
+    previewJpeg: Buffer.from([3, index]),
+  };
+}
+
+function expectAppError(fn: () => unknown, code: string, mention: RegExp) {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof AppError, `expected an AppError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    assert.match(error.message, mention);
+    return true;
+  });
+}
+
+test('a new library is migrated to the newest version, in WAL mode with foreign keys on', () => {
+  const store = new LibraryStore(tempLibrary());
+  assert.equal(schemaVersion(store.db), migrations.at(-1)!.version);
+  const recorded = store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
+    version: number;
+  }[];
+  assert.deepEqual(
+    recorded.map((row) => row.version),
+    migrations.map((migration) => migration.version),
+  );
+  assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
+  store.close();
+});
+
+test('reopening applies only the migrations not yet recorded', () => {
+  const path = tempLibrary();
+  new LibraryStore(path, { migrations: migrations.slice(0, 1) }).close();
+  const store = new LibraryStore(path);
+  assert.equal(schemaVersion(store.db), migrations.at(-1)!.version);
+  store.close();
+});
+
+test('a library written by a newer version is refused, untouched', () => {
+  const path = tempLibrary();
+  const store = new LibraryStore(path);
+  store.db.prepare("INSERT INTO schema_migrations VALUES (99, 'from the future', 'now')").run();
+  store.close();
+  expectAppError(() => new LibraryStore(path), 'library_too_new', /newer dmlreview \(schema version 99/);
+  const raw = new Database(path);
+  assert.equal(raw.prepare('SELECT count(*) FROM schema_migrations WHERE version = 99').pluck().get(), 1);
+  raw.close();
+});
+
+test('migrations out of order are a programming error caught on open', () => {
+  const shuffled = [migrations[1]!, migrations[0]!];
+  assert.throws(() => new LibraryStore(tempLibrary(), { migrations: shuffled }), /out of order/);
+});
+
+test('a file that is not a database is refused with the path named', () => {
+  const path = tempLibrary();
+  writeFileSync(path, 'this is a shopping list, not a library\n'.repeat(200));
+  expectAppError(() => new LibraryStore(path), 'library_not_database', /is not a dmlreview library/);
+});
+
+test('a library locked by another process is refused after the busy timeout', () => {
+  const path = tempLibrary();
+  new LibraryStore(path).close();
+  const other = new Database(path);
+  other.pragma('locking_mode = EXCLUSIVE');
+  other.exec('BEGIN EXCLUSIVE');
+  try {
+    expectAppError(() => new LibraryStore(path, { busyTimeoutMs: 100 }), 'library_locked', /locked by another program/);
+  } finally {
+    other.exec('ROLLBACK');
+    other.close();
+  }
+});
+
+test(
+  'a read-only library is refused by the CLI with a one-line reason',
+  { skip: process.getuid?.() !== 0 && 'needs root to run the CLI as another user' },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dml-ro-'));
+    chmodSync(dir, 0o755);
+    const path = join(dir, 'library.sqlite');
+    new LibraryStore(path).close();
+    chmodSync(path, 0o644);
+    // root ignores permission bits: the CLI runs as nobody, for whom the root-owned file is read-only.
+    const result = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, 'sessions', '--library', path, '--json'], {
+      cwd: repoRoot,
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+      env: { ...process.env, HOME: dir },
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /library .*library\.sqlite is read-only/);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+  },
+);
+
+test('sessions keep their sources in timeline order with offsets', () => {
+  const { store, session } = analysedLibrary([0.1]);
+  assert.deepEqual(
+    session.sources.map((entry) => [entry.path, entry.offsetMs]),
+    [
+      ['/drives/a.mp4', 0],
+      ['/drives/b.mp4', 10_000],
+    ],
+  );
+  assert.equal(session.durationMs, 20_000);
+  assert.equal(store.sessions().length, 1);
+  store.close();
+});
+
+test('frames come back as stored: timeline, one frame, maps', () => {
+  const { store, analysis } = analysedLibrary([0.1, 0.2, 0.9, 0.3]);
+  assert.deepEqual(store.timeline(analysis.id), {
+    analysisId: analysis.id,
+    timesMs: [0, 1000, 2000, 3000],
+    scores: [0.1, 0.2, 0.9, 0.3],
+  });
+  const frame = store.frame(analysis.id, 2);
+  assert.deepEqual(frame, {
+    index: 2,
+    timeMs: 2000,
+    score: 0.9,
+    unknownFraction: 0.09,
+    largestRegion: { area: 0.1, x: 1, y: 0, width: 2, height: 1 },
+    classAreas: [0.75, 0.25],
+    flagged: false,
+  });
+  assert.deepEqual(store.frameMap(analysis.id, 3, 'ood_map'), Buffer.from([2, 3]));
+  assert.equal(store.analysis(analysis.id).framesDone, 4);
+  store.close();
+});
+
+test('the timeline is packed across chunk boundaries in index order', () => {
+  const { store, analysis } = analysedLibrary([]);
+  const scores = Array.from({ length: 2500 }, (_, i) => (i % 97) / 97);
+  for (let first = 0; first < scores.length; first += 700) {
+    store.writeFrames(
+      analysis.id,
+      scores.slice(first, first + 700).map((score, i) => storedFrame(first + i, score)),
+    );
+  }
+  const timeline = store.timeline(analysis.id);
+  assert.deepEqual(timeline.scores, scores);
+  assert.deepEqual(
+    timeline.timesMs,
+    scores.map((_, i) => i * 1000),
+  );
+  store.close();
+});
+
+test('writing a frame index twice fails the whole batch and keeps what was stored', () => {
+  const { store, analysis } = analysedLibrary([0.1, 0.2]);
+  assert.throws(() => store.writeFrames(analysis.id, [storedFrame(2, 0.5), storedFrame(1, 0.5)]), /UNIQUE|PRIMARY KEY/);
+  assert.deepEqual(store.timeline(analysis.id).scores, [0.1, 0.2]);
+  assert.equal(store.analysis(analysis.id).framesDone, 2);
+  store.close();
+});
+
+test('top frames rank by score and filter by score, class and flag', () => {
+  const { store, analysis } = analysedLibrary([0.1, 0.8, 0.5, 0.9, 0.3]);
+  const top = store.topFrames({ analysisId: analysis.id, offset: 0, limit: 2 });
+  assert.equal(top.total, 5);
+  assert.deepEqual(
+    top.frames.map((frame) => frame.index),
+    [3, 1],
+  );
+  assert.deepEqual(
+    store
+      .topFrames({ analysisId: analysis.id, offset: 1, limit: 10, minScore: 0.5 })
+      .frames.map((frame) => frame.index),
+    [1, 2],
+  );
+  assert.deepEqual(
+    store
+      .topFrames({ analysisId: analysis.id, offset: 0, limit: 10, classIndex: 1 })
+      .frames.map((frame) => frame.index),
+    [2, 4, 0],
+  );
+  store.addFlag({ analysisId: analysis.id, frameIndex: 4, category: 'hazard', note: '' });
+  const flagged = store.topFrames({ analysisId: analysis.id, offset: 0, limit: 10, flaggedOnly: true });
+  assert.deepEqual([flagged.total, flagged.frames[0]?.index, flagged.frames[0]?.flagged], [1, 4, true]);
+  store.close();
+});
+
+test('events are recomputed with new settings, stored, ranked by peak, and flags follow them', () => {
+  const { store, analysis } = analysedLibrary([0.1, 0.7, 0.6, 0.1, 0.95, 0.1, 0.8, 0.1, 0.1, 0.1]);
+  const first = store.recomputeEvents(analysis.id);
+  assert.deepEqual(
+    first.map((event) => [event.peakFrame, event.peakScore]),
+    [
+      [4, 0.95],
+      [6, 0.8],
+      [1, 0.7],
+    ],
+  );
+  const flag = store.addFlag({ analysisId: analysis.id, eventId: first[2]!.id, category: 'hazard', note: 'cyclist' });
+  assert.deepEqual([flag.frameIndex, flag.eventId], [1, first[2]!.id]);
+  const merged = store.recomputeEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001 });
+  assert.deepEqual(
+    merged.map((event) => [event.startMs, event.endMs, event.peakFrame]),
+    [[1000, 6000, 4]],
+  );
+  assert.deepEqual(store.eventSettings(analysis.id), { threshold: 0.65, hysteresis: 0, minGapMs: 3001 });
+  assert.deepEqual(store.events(analysis.id), merged);
+  assert.equal(store.flag(flag.id).eventId, merged[0]!.id);
+  store.close();
+});
+
+test('flags are updated and removed; unknown ids are not_found', () => {
+  const { store, session, analysis } = analysedLibrary([0.1, 0.2]);
+  const flag = store.addFlag({ analysisId: analysis.id, frameIndex: 1, category: 'hazard', note: 'a' });
+  assert.deepEqual(store.updateFlag(flag.id, { note: 'b' }).note, 'b');
+  assert.deepEqual(
+    store.flags(session.id).map((entry) => entry.timeMs),
+    [1000],
+  );
+  store.removeFlag(flag.id);
+  expectAppError(() => store.removeFlag(flag.id), 'not_found', /Flag/);
+  expectAppError(
+    () => store.addFlag({ analysisId: analysis.id, frameIndex: 7, category: 'hazard', note: '' }),
+    'not_found',
+    /Frame 7/,
+  );
+  store.close();
+});
+
+test('deleting a session removes its analyses, frames and maps', () => {
+  const { store, session, analysis } = analysedLibrary([0.1, 0.2]);
+  store.deleteSession(session.id);
+  assert.equal(store.db.prepare('SELECT count(*) FROM frames').pluck().get(), 0);
+  assert.equal(store.db.prepare('SELECT count(*) FROM frame_maps').pluck().get(), 0);
+  expectAppError(() => store.analysis(analysis.id), 'not_found', /Analysis/);
+  store.close();
+});

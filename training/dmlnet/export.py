@@ -1,0 +1,193 @@
+"""Export a checkpoint to ONNX + model card + reference tensors (the contract with the TS engine).
+
+  /usr/bin/python3 -m dmlnet.export runs/camvid-open/last.pt --name camvid-open --out ../models
+
+Writes OUT/NAME.onnx (input `image` [1,3,H,W] normalised RGB, dynamic H/W; output `embedding` or
+`logits` [1,D,H,W], stride 1), OUT/NAME.json (card) and OUT/NAME.reference.json (a 48x64
+pseudo-random input and the PyTorch eval-mode output). The export is checked against PyTorch with
+dmlnet.onnx_run at the reference size and at a second odd size.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import io
+import json
+import os
+
+import numpy as np
+import torch
+
+from . import common as C
+from .data import DataError
+from .onnx_run import run as onnx_run
+
+OPSET = 13
+
+
+def export_onnx(net, path, out_name, opset=OPSET):
+    net.eval()
+    x = torch.randn(1, 3, 64, 96)
+    buf = io.BytesIO()
+    kw = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kw["dynamo"] = False  # newer PyTorch: keep the TorchScript exporter (same graph as on 1.13)
+    torch.onnx.export(net, x, buf, input_names=["image"], output_names=[out_name], opset_version=opset,
+                      dynamic_axes={"image": {2: "height", 3: "width"}, out_name: {2: "height", 3: "width"}},
+                      do_constant_folding=True, **kw)
+    import onnx
+    model = onnx.load_from_string(buf.getvalue())
+    dims = model.graph.output[0].type.tensor_type.shape.dim
+    dims[0].dim_value = 1
+    with torch.no_grad():
+        dims[1].dim_value = int(net(x).shape[1])
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[0].dim_value = 1
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    with open(path, "wb") as f:
+        f.write(data)
+    return data
+
+
+def reference_input(h=48, w=64, seed=20260127):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(1, 3, h, w, generator=g)
+
+
+def check_onnx(path, net, sizes=((48, 64), (37, 53)), tol=1e-4):
+    """Max abs difference between PyTorch and the ONNX graph (NumPy interpreter) at the given sizes."""
+    worst = 0.0
+    for h, w in sizes:
+        x = reference_input(h, w, seed=h * 1000 + w)
+        with torch.no_grad():
+            ref = net(x).numpy()
+        got = onnx_run(path, {"image": x.numpy()})[0]
+        if got.shape != ref.shape:
+            raise AssertionError(f"{path}: ONNX output shape {got.shape} != PyTorch {ref.shape}")
+        worst = max(worst, float(np.abs(got - ref).max()))
+    if worst > tol:
+        raise AssertionError(f"{path}: ONNX differs from PyTorch by {worst:.2e} > {tol}")
+    return worst
+
+
+def _cmd(c):
+    head, sep, rest = c.partition(" ")
+    return "python3 -m dmlnet.train " + rest if head.endswith("dmlnet/train.py") else c
+
+
+def _r(x, nd=7):
+    return float(f"{float(x):.{nd}g}")
+
+
+def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, stride=1):
+    cfg = ck["config"]
+    head_type = cfg["model"]["head"]
+    cal = ck.get("calibration") or {}
+    w, h = cfg["dataset"]["size"]
+    head = {"type": head_type}
+    if head_type != "linear":
+        head["prototypes"] = [[_r(v) for v in row] for row in ck["_prototypes"]]
+    thresholds = cal.get("thresholds", {})
+    thr = thresholds.get(default_score)
+    if thr is None or not (0.0 <= thr <= 1.0):
+        thr = 0.5
+    ds_name = {"camvid": "CamVid", "cityscapes": "Cityscapes", "streethazards": "StreetHazards"}.get(
+        cfg["dataset"]["name"].lower(), cfg["dataset"]["name"])
+    metrics = (ck.get("metrics") or {}).get("val")
+    training = {
+        "config": cfg, "steps": ck["step"], "seconds": round(ck["elapsed"], 1), "seed": cfg["train"]["seed"],
+        "device": ck.get("device", "cpu"), "commandLine": _cmd(ck.get("command", "")), "torch": torch.__version__,
+        "calibration": cal,
+    }
+    return {
+        "format": "dmlreview-model-card/1",
+        "name": name,
+        "description": description,
+        "onnx": onnx_file,
+        "sha256": sha,
+        "input": {"name": "image", "width": int(w), "height": int(h), "resize": "stretch",
+                  "mean": [float(v) for v in cfg["normalize"]["mean"]],
+                  "std": [float(v) for v in cfg["normalize"]["std"]]},
+        "output": {"name": kind, "stride": stride, "kind": kind, "embeddingDim": int(dim)},
+        "head": head,
+        "classes": [{"index": i, "name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
+                    for i, c in enumerate(ck["known"])],
+        "unknownClasses": [{"name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
+                           for c in ck["unknownClasses"]],
+        "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0))},
+                   "combined": {"beta": 20, "gamma": 0.8}, "threshold": _r(thr)},
+        "dataset": {"name": ds_name, "ignoreIndex": 11 if ds_name == "CamVid" else 255},
+        "training": training,
+        "metrics": {"val": metrics} if metrics else {},
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint")
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", default=os.path.join(C.REPO_ROOT, "models"))
+    p.add_argument("--default-score", choices=["eds", "mmsp", "combined", "msp", "maxlogit"])
+    p.add_argument("--description", default="")
+    p.add_argument("--opset", type=int, default=OPSET)
+    p.add_argument("--evaluate", action="store_true", help="calibrate + evaluate if the checkpoint lacks metrics")
+    p.add_argument("--skip-check", action="store_true")
+    a = p.parse_args(argv)
+    torch.set_num_threads(2)
+    try:
+        ck = C.load_checkpoint(a.checkpoint, "cpu")
+    except DataError as e:
+        raise SystemExit(f"error: {e}")
+    cfg = ck["config"]
+    k = len(ck["known"])
+    net, head = C.build(cfg, k, "cpu", pretrained=False)
+    net.load_state_dict(ck["model"])
+    head.load_state_dict(ck["head"])
+    net.eval()
+    if a.evaluate and not ck.get("metrics"):
+        cal = C.calibrate(net, head, cfg, "cpu")
+        res = C.evaluate(net, head, cfg, "cpu", "val", smax=cal.get("sMax"))
+        print(C.format_table(res))
+        ck["calibration"], ck["metrics"] = cal, {"val": res}
+    kind = "logits" if head.type == "linear" else "embedding"
+    dim = C.embed_dim(cfg, k)
+    ck["_prototypes"] = None if head.type == "linear" else head.prototypes().detach().cpu().numpy().tolist()
+    default = a.default_score or cfg.get("scores", {}).get("default") or ("msp" if head.type == "linear" else "eds")
+    os.makedirs(a.out, exist_ok=True)
+    onnx_path = os.path.join(a.out, a.name + ".onnx")
+    data = export_onnx(net, onnx_path, kind, a.opset)
+    size_mb = len(data) / 1e6
+    if size_mb > 15:
+        raise SystemExit(f"{onnx_path}: {size_mb:.1f} MB exceeds the 15 MB limit")
+    sha = hashlib.sha256(data).hexdigest()
+    diff = None
+    if not a.skip_check:
+        diff = check_onnx(onnx_path, net)
+        print(f"ONNX vs PyTorch max abs diff {diff:.2e}")
+    # reference tensors (keep the file < 1 MB)
+    h, w = 48, 64
+    while 3 * h * w + dim * h * w > 70000:
+        h, w = h - 8, w - 8
+    x = reference_input(h, w)
+    with torch.no_grad():
+        y = net(x)
+    ref = {"input": {"shape": list(x.shape), "data": [_r(v, 8) for v in x.flatten().tolist()]},
+           "output": {"name": kind, "shape": list(y.shape), "data": [_r(v, 8) for v in y.flatten().tolist()]},
+           "note": "PyTorch eval-mode output for this input; values rounded to 8 significant digits"}
+    with open(os.path.join(a.out, a.name + ".reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+    desc = a.description or cfg.get("description") or ""
+    card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc)
+    card["training"]["onnxCheckMaxAbsDiff"] = diff
+    card["training"]["onnxOpset"] = a.opset
+    with open(os.path.join(a.out, a.name + ".json"), "w") as f:
+        json.dump(card, f, indent=1)
+    print(f"wrote {onnx_path} ({size_mb:.2f} MB, sha256 {sha[:12]}...), {a.name}.json, {a.name}.reference.json")
+    return card
+
+
+if __name__ == "__main__":
+    main()
