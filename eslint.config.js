@@ -6,7 +6,10 @@ import tseslint from 'typescript-eslint';
 // The renderer is untrusted web content: it may only reach the main side through the typed API.
 const forbiddenInRenderer = {
   paths: [
-    { name: 'electron', message: 'The renderer talks to the main side only through the typed API (src-renderer/src/api).' },
+    {
+      name: 'electron',
+      message: 'The renderer talks to the main side only through the typed API (src-renderer/src/api).',
+    },
     { name: 'better-sqlite3', message: 'Native modules run in the main process only.' },
     { name: 'onnxruntime-node', message: 'Native modules run in the main process only.' },
     { name: 'ws', message: 'Use the API client, not a Node WebSocket library.' },
@@ -15,7 +18,21 @@ const forbiddenInRenderer = {
     { group: ['node:*'], message: 'Node built-ins are not available in the renderer.' },
     { group: ['**/src-main/**', '../../src-main/*'], message: 'The renderer may import src-shared, never src-main.' },
     {
-      group: ['fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'worker_threads', 'zlib', 'stream', 'url', 'util'],
+      group: [
+        'fs',
+        'path',
+        'os',
+        'child_process',
+        'crypto',
+        'http',
+        'https',
+        'net',
+        'worker_threads',
+        'zlib',
+        'stream',
+        'url',
+        'util',
+      ],
       message: 'Node built-ins are not available in the renderer.',
     },
   ],

@@ -14,7 +14,14 @@ function workerEntries(dir) {
     .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
 }
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', packages: 'external' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  packages: 'external',
+};
 
 rmSync(join(outRoot, 'main'), { recursive: true, force: true });
 rmSync(join(outRoot, 'electron'), { recursive: true, force: true });
@@ -24,7 +31,9 @@ await build({
   format: 'esm',
   entryPoints: [join(root, 'src-main/cli/index.ts'), ...workerEntries(join(root, 'src-main'))].map((path) => ({
     in: path,
-    out: path.endsWith('cli/index.ts') ? 'cli' : relative(join(root, 'src-main'), path).replace(/\.ts$/, '').replaceAll('/', '-'),
+    out: path.endsWith('cli/index.ts')
+      ? 'cli'
+      : relative(join(root, 'src-main'), path).replace(/\.ts$/, '').replaceAll('/', '-'),
   })),
   outdir: join(outRoot, 'main'),
   outExtension: { '.js': '.js' },

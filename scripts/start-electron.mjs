@@ -19,13 +19,18 @@ function electronBinary() {
 }
 
 function fail(message) {
-  console.error(`\n${message}\n\nBrowser mode needs no Electron binary:  npm run serve   (then open the URL it prints)\n`);
+  console.error(
+    `\n${message}\n\nBrowser mode needs no Electron binary:  npm run serve   (then open the URL it prints)\n`,
+  );
   process.exit(1);
 }
 
 if (!electronBinary()) {
   console.log('Fetching the Electron binary (first run only)...');
-  const install = spawnSync(process.execPath, [join(electronDir, 'install.js')], { stdio: 'inherit', timeout: 300_000 });
+  const install = spawnSync(process.execPath, [join(electronDir, 'install.js')], {
+    stdio: 'inherit',
+    timeout: 300_000,
+  });
   if (install.status !== 0 || !electronBinary()) {
     fail('Could not download the Electron binary (no connection to its release host?).');
   }
@@ -33,8 +38,11 @@ if (!electronBinary()) {
 
 if (!existsSync(join(root, 'native', 'electron', 'better_sqlite3.node'))) {
   console.log('Building better-sqlite3 for Electron (first run only)...');
-  const native = spawnSync(process.execPath, [join(root, 'scripts', 'build-electron-native.mjs')], { stdio: 'inherit' });
-  if (native.status !== 0) fail('Could not build better-sqlite3 for Electron (needs Electron headers from the internet and a C++ toolchain).');
+  const native = spawnSync(process.execPath, [join(root, 'scripts', 'build-electron-native.mjs')], {
+    stdio: 'inherit',
+  });
+  if (native.status !== 0)
+    fail('Could not build better-sqlite3 for Electron (needs Electron headers from the internet and a C++ toolchain).');
 }
 
 const child = spawn(electronBinary(), [join(root, 'dist', 'electron', 'main.cjs')], { stdio: 'inherit' });

@@ -31,7 +31,10 @@ export function createDispatcher(handlers: Handlers, context: AppContext) {
       const value = await handler(parsed.data, context);
       const checked = spec.response.safeParse(value);
       if (!checked.success) {
-        return failure('internal', `The ${method} answer broke the API contract: ${describeIssues(checked.error.issues)}`);
+        return failure(
+          'internal',
+          `The ${method} answer broke the API contract: ${describeIssues(checked.error.issues)}`,
+        );
       }
       return { ok: true, value: checked.data };
     } catch (error) {

@@ -11,7 +11,11 @@ export interface CliCommand {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with errors a user can act on: unknown flags name the command's usage. */
-export function parseCommandArgs<O extends Options>(command: Pick<CliCommand, 'name' | 'usage'>, args: string[], options: O) {
+export function parseCommandArgs<O extends Options>(
+  command: Pick<CliCommand, 'name' | 'usage'>,
+  args: string[],
+  options: O,
+) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

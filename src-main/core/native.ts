@@ -15,6 +15,9 @@ export function sqliteNativeBinding(): string | undefined {
     join(packageRoot(), 'native', 'electron', 'better_sqlite3.node'),
   ].filter((path): path is string => Boolean(path));
   const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`The Electron build of better-sqlite3 is missing (looked in ${candidates.join(', ')}): run npm run native:electron`);
+  if (!found)
+    throw new Error(
+      `The Electron build of better-sqlite3 is missing (looked in ${candidates.join(', ')}): run npm run native:electron`,
+    );
   return found;
 }

@@ -14,12 +14,16 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'dmlreview') {
+    if (
+      existsSync(candidate) &&
+      (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'dmlreview'
+    ) {
       root = dir;
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('Cannot find the dmlreview package.json above ' + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error('Cannot find the dmlreview package.json above ' + fileURLToPath(import.meta.url));
     dir = parent;
   }
 }

@@ -21,8 +21,10 @@ export function registerIpc(context: AppContext, window: BrowserWindow): () => v
   ipcMain.handle(DIALOG_CHANNEL, async (event, kind: unknown) => {
     checkSender(event);
     const result = await dialog.showOpenDialog(window, {
-      properties: kind === 'folder' ? ['openDirectory', 'createDirectory'] : ['openFile', 'openDirectory', 'multiSelections'],
-      filters: kind === 'folder' ? [] : [{ name: 'Footage', extensions: ['mp4', 'mov', 'mkv', 'avi', 'webm', 'jpg', 'png'] }],
+      properties:
+        kind === 'folder' ? ['openDirectory', 'createDirectory'] : ['openFile', 'openDirectory', 'multiSelections'],
+      filters:
+        kind === 'folder' ? [] : [{ name: 'Footage', extensions: ['mp4', 'mov', 'mkv', 'avi', 'webm', 'jpg', 'png'] }],
     });
     return result.canceled ? [] : result.filePaths;
   });

@@ -34,4 +34,3 @@ start().catch((error: unknown) => {
   console.error('dmlreview failed to start:', error);
   app.exit(1);
 });
-

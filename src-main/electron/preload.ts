@@ -1,5 +1,5 @@
 // Runs sandboxed: only `electron` may be required, so esbuild bundles the contract's method list in.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { isEventName, isMethodName } from '../../src-shared/contract/index.js';
 import { CALL_CHANNEL, DIALOG_CHANNEL, EVENT_CHANNEL } from './channels.js';
 
@@ -20,6 +20,10 @@ const bridge = {
     };
     ipcRenderer.on(EVENT_CHANNEL, forward);
     return () => ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+  },
+  /** The path of a file dropped on the window (drag-and-drop import). */
+  pathForFile(file: File): string {
+    return webUtils.getPathForFile(file);
   },
   pickPaths(kind: 'footage' | 'folder'): Promise<string[]> {
     return ipcRenderer.invoke(DIALOG_CHANNEL, kind === 'folder' ? 'folder' : 'footage');

@@ -11,15 +11,18 @@ export function registerSchemePrivileges(): void {
   ]);
 }
 
-/** dmlr://app/ serves the built renderer, dmlr://media/ the frames and maps: no file:// anywhere. */
+/** dmlr://app/ serves the built renderer, dmlr://app/media/ the frames and maps: no file:// anywhere. */
 export function handleAppProtocol(context: AppContext): void {
   protocol.handle('dmlr', async (request) => {
     const url = new URL(request.url);
-    if (url.host === 'media') {
-      const media = await context.media.resolve(decodeURIComponent(url.pathname.slice(1)));
-      return media ? new Response(new Uint8Array(media.body), { headers: { 'content-type': media.contentType } }) : notFound();
-    }
     if (url.host !== 'app') return notFound();
+    // Media is same-origin with the page (dmlr://app/media/...) so the page's CSP allows it.
+    if (url.pathname.startsWith('/media/')) {
+      const media = await context.media.resolve(decodeURIComponent(url.pathname.slice('/media/'.length)));
+      return media
+        ? new Response(new Uint8Array(media.body), { headers: { 'content-type': media.contentType } })
+        : notFound();
+    }
     const file = (await readStatic(rendererDir(), url.pathname)) ?? (await readStatic(rendererDir(), '/'));
     if (!file) return notFound();
     return new Response(new Uint8Array(file.body), {

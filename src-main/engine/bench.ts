@@ -91,7 +91,9 @@ class TorchBench {
   private readonly lines: AsyncIterator<string>;
 
   constructor(modelsDir: string, name: string) {
-    this.child = spawn(PYTHON, [join(packageRoot(), 'scripts', 'python', 'bench_torch.py'), modelsDir, name], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(PYTHON, [join(packageRoot(), 'scripts', 'python', 'bench_torch.py'), modelsDir, name], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }
 
@@ -118,9 +120,19 @@ async function inGraphHeadMs(card: ModelCard, embedding: ort.Tensor, threads: nu
   const path = join(mkdtempSync(join(tmpdir(), 'dml-head-')), 'head.onnx');
   const { sMax } = card.scores.eds;
   const { beta, gamma } = card.scores.combined;
-  execFileSync(PYTHON, [join(packageRoot(), 'scripts', 'python', 'head_graph.py'), path, String(card.output.embeddingDim), String(sMax), String(beta), String(gamma)]);
+  execFileSync(PYTHON, [
+    join(packageRoot(), 'scripts', 'python', 'head_graph.py'),
+    path,
+    String(card.output.embeddingDim),
+    String(sMax),
+    String(beta),
+    String(gamma),
+  ]);
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
-  const prototypes = new ort.Tensor('float32', Float32Array.from(card.head.prototypes!.flat()), [card.classes.length, card.output.embeddingDim]);
+  const prototypes = new ort.Tensor('float32', Float32Array.from(card.head.prototypes!.flat()), [
+    card.classes.length,
+    card.output.embeddingDim,
+  ]);
   const ms = await msPerFrame(() => session.run({ embedding, prototypes }));
   await session.release();
   return ms;
@@ -136,7 +148,13 @@ interface ThreadFigures {
   stages: { preprocess: number; head: number; headInGraph: number | null; summary: number; maps: number };
 }
 
-async function measureThreads(modelsDir: string, card: ModelCard, frame: RgbFrame, threads: number, torch: TorchBench): Promise<ThreadFigures> {
+async function measureThreads(
+  modelsDir: string,
+  card: ModelCard,
+  frame: RgbFrame,
+  threads: number,
+  torch: TorchBench,
+): Promise<ThreadFigures> {
   const model = await OnnxModel.load(modelsDir, card, 'cpu', threads);
   const engine = await openEngine(modelsDir, card.name, { provider: 'cpu', threads });
   const preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
@@ -171,7 +189,9 @@ async function measureThreads(modelsDir: string, card: ModelCard, frame: RgbFram
       preprocess: await msPerFrame(() => preprocessor.run(frame)),
       head: await msPerFrame(() => head.apply(output.data, pixels)),
       headInGraph: card.output.kind === 'embedding' ? await inGraphHeadMs(card, embedding, threads) : null,
-      summary: await msPerFrame(() => summarizeFrame(mapped.classMap, mapped.ood, output.width, output.height, card.classes.length)),
+      summary: await msPerFrame(() =>
+        summarizeFrame(mapped.classMap, mapped.ood, output.width, output.height, card.classes.length),
+      ),
       maps: await msPerFrame(() => {
         encodeClassMapPng(result);
         encodeOodMapPng(result);
@@ -201,13 +221,17 @@ async function run(): Promise<void> {
     torch.close();
   }
   console.log(
-    ['threads', 'ORT model', 'engine', 'engine x2', 'torch net', 'torch+head', 'x2/torch', 'outside model'].map((title, i) => cell(title, i === 0 ? 7 : 12)).join(''),
+    ['threads', 'ORT model', 'engine', 'engine x2', 'torch net', 'torch+head', 'x2/torch', 'outside model']
+      .map((title, i) => cell(title, i === 0 ? 7 : 12))
+      .join(''),
   );
   for (const figure of figures) {
     const reference = figure.torch;
     console.log(
       cell(figure.threads, 7) +
-        [figure.modelMs, figure.engineMs, figure.pipelinedMs, reference.networkMs, reference.networkAndHeadMs].map((ms) => cell(fps(ms), 12)).join('') +
+        [figure.modelMs, figure.engineMs, figure.pipelinedMs, reference.networkMs, reference.networkAndHeadMs]
+          .map((ms) => cell(fps(ms), 12))
+          .join('') +
         cell(`${(reference.networkAndHeadMs / figure.pipelinedMs).toFixed(2)}x`, 12) +
         cell(`${((100 * (figure.pipelinedMs - figure.modelMs)) / figure.pipelinedMs).toFixed(1)}%`, 12),
     );
@@ -224,7 +248,9 @@ async function run(): Promise<void> {
     );
   }
   const gflop = (2 * convMacs) / 1e9;
-  console.log(`model cost: ${(convMacs / 1e9).toFixed(2)} GMAC = ${gflop.toFixed(2)} GFLOP per frame (conv layers, counted on the PyTorch rebuild)`);
+  console.log(
+    `model cost: ${(convMacs / 1e9).toFixed(2)} GMAC = ${gflop.toFixed(2)} GFLOP per frame (conv layers, counted on the PyTorch rebuild)`,
+  );
   for (const { threads, modelMs } of figures) {
     const peak = assumedPeak(threads);
     const achieved = gflop / (modelMs / 1000);
@@ -233,7 +259,9 @@ async function run(): Promise<void> {
         `${peak.gflops.toFixed(0)} GFLOP/s (${threads} core(s) x ${peak.ghz.toFixed(2)} GHz x ${peak.flopsPerCycle} FLOP/cycle, ${peak.isa})`,
     );
   }
-  console.log(`PyTorch ${torchVersion} eager on CPU, weights rebuilt from ${card.onnx} and checked against ${name}.reference.json`);
+  console.log(
+    `PyTorch ${torchVersion} eager on CPU, weights rebuilt from ${card.onnx} and checked against ${name}.reference.json`,
+  );
 }
 
 export const engineBench = { name: 'engine', run };

@@ -5,7 +5,15 @@ import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
 import { OnnxModel, type ModelOutput } from './onnx-model.js';
 import { Preprocessor } from './preprocess.js';
 import { summarizeFrame } from './summary.js';
-import type { AnalyzeOptions, Engine, ExecutionProviderSetting, FrameResult, RgbFrame, ScoreName, TaughtPrototype } from './types.js';
+import type {
+  AnalyzeOptions,
+  Engine,
+  ExecutionProviderSetting,
+  FrameResult,
+  RgbFrame,
+  ScoreName,
+  TaughtPrototype,
+} from './types.js';
 
 export interface OpenEngineOptions {
   provider?: ExecutionProviderSetting;
@@ -93,7 +101,10 @@ class OnnxEngine implements Engine {
   setTaughtClasses(classes: TaughtPrototype[]): void {
     this.head.setTaught(classes);
     const known = cardClasses(this.card);
-    this.classes = [...known, ...classes.map((cls, i) => ({ index: known.length + i, name: cls.name, color: cls.color, taught: true }))];
+    this.classes = [
+      ...known,
+      ...classes.map((cls, i) => ({ index: known.length + i, name: cls.name, color: cls.color, taught: true })),
+    ];
   }
 
   async dispose(): Promise<void> {
@@ -108,7 +119,12 @@ export async function openEngine(modelsDir: string, name: string, options: OpenE
   const threads = options.threads ?? Math.min(4, availableParallelism());
   const model = await OnnxModel.load(modelsDir, card, options.provider ?? 'auto', threads);
   try {
-    return new OnnxEngine(card, model, options.score ?? card.scores.default, options.threshold ?? card.scores.threshold);
+    return new OnnxEngine(
+      card,
+      model,
+      options.score ?? card.scores.default,
+      options.threshold ?? card.scores.threshold,
+    );
   } catch (error) {
     await model.release();
     throw error;

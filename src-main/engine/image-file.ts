@@ -53,7 +53,10 @@ export async function decodeLabelPng(path: string): Promise<{ width: number; hei
   const png = decodeOrExplain(path, () => PNG.sync.read(bytes));
   const colorType = bytes[25];
   if (colorType !== 0 && colorType !== 4) {
-    throw new AppError('label_invalid', `Label ${path} is not a grayscale PNG (colour type ${colorType}): save one class id per pixel as 8-bit grayscale`);
+    throw new AppError(
+      'label_invalid',
+      `Label ${path} is not a grayscale PNG (colour type ${colorType}): save one class id per pixel as 8-bit grayscale`,
+    );
   }
   const pixels = png.width * png.height;
   const data = new Uint8Array(pixels);

@@ -88,14 +88,18 @@ export class MetricHead {
     if (classes.length > 0 && kind !== 'embedding') {
       throw new AppError('teach_invalid', `${source} outputs logits: taught classes need an embedding model`);
     }
-    if (knownCount + classes.length > UNKNOWN_CLASS) throw new AppError('teach_invalid', `Too many classes for ${source}`);
+    if (knownCount + classes.length > UNKNOWN_CLASS)
+      throw new AppError('teach_invalid', `Too many classes for ${source}`);
     const rows: number[][] = [];
     const owner: number[] = [];
     const radius: number[] = [];
     classes.forEach((cls, position) => {
       for (const prototype of cls.prototypes) {
         if (prototype.length !== dim || !prototype.every(Number.isFinite)) {
-          throw new AppError('teach_invalid', `Taught class "${cls.name}" has a prototype of ${prototype.length} values; ${source} needs ${dim} finite values`);
+          throw new AppError(
+            'teach_invalid',
+            `Taught class "${cls.name}" has a prototype of ${prototype.length} values; ${source} needs ${dim} finite values`,
+          );
         }
         rows.push(prototype);
         owner.push(knownCount + position);
@@ -110,7 +114,11 @@ export class MetricHead {
 
   /** output: D x N channel-major model output (N = pixels). */
   apply(output: Float32Array, pixels: number): HeadOutput {
-    const result = { classMap: new Uint8Array(pixels), nearestKnown: new Uint8Array(pixels), ood: new Float32Array(pixels) };
+    const result = {
+      classMap: new Uint8Array(pixels),
+      nearestKnown: new Uint8Array(pixels),
+      ood: new Float32Array(pixels),
+    };
     if (this.settings.kind === 'logits') this.applyLogits(output, pixels, result);
     else this.applyEmbedding(output, pixels, result);
     return result;
@@ -130,7 +138,13 @@ export class MetricHead {
    * Squared norms and prototype dot products of one block of pixels, channel by channel: reads the
    * channel-major output sequentially, keeps the block in L1 cache, skips zero prototype entries.
    */
-  private accumulateBlock(output: Float32Array, pixels: number, start: number, length: number, prototypeCount: number): void {
+  private accumulateBlock(
+    output: Float32Array,
+    pixels: number,
+    start: number,
+    length: number,
+    prototypeCount: number,
+  ): void {
     const { dim } = this.settings;
     const { norms, dots, allPrototypes } = this;
     norms.fill(0);
@@ -225,7 +239,10 @@ export class MetricHead {
   }
 
   private throwNonFinite(pixel: number): never {
-    throw new AppError('model_output_invalid', `${this.settings.source} produced a NaN or infinite output (pixel ${pixel}): the model file is broken`);
+    throw new AppError(
+      'model_output_invalid',
+      `${this.settings.source} produced a NaN or infinite output (pixel ${pixel}): the model file is broken`,
+    );
   }
 }
 

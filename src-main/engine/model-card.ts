@@ -4,7 +4,11 @@ import { z } from 'zod';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 
-const Rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
+const Rgb = z.tuple([
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+]);
 const Triple = z.tuple([z.number(), z.number(), z.number()]);
 
 /** The JSON card next to every model (written by training/dmlnet/export.py, format dmlreview-model-card/1). */
@@ -32,7 +36,11 @@ export const ModelCard = z.object({
     type: z.enum(['fixed-prototypes', 'learned-centres', 'linear']),
     prototypes: z.array(z.array(z.number())).optional(),
   }),
-  classes: z.array(z.object({ index: z.number().int().min(0).max(254), name: z.string(), datasetId: z.number().int(), color: Rgb })).min(1),
+  classes: z
+    .array(
+      z.object({ index: z.number().int().min(0).max(254), name: z.string(), datasetId: z.number().int(), color: Rgb }),
+    )
+    .min(1),
   unknownClasses: z.array(z.object({ name: z.string(), datasetId: z.number().int(), color: Rgb })),
   scores: z.object({
     default: z.enum(['eds', 'mmsp', 'combined', 'msp', 'maxlogit']),
@@ -53,14 +61,17 @@ function consistencyProblems(card: ModelCard): string[] {
   const classCount = card.classes.length;
   const dim = card.output.embeddingDim;
   if (card.output.kind === 'logits') {
-    if (dim !== classCount) problems.push(`output.embeddingDim ${dim} must equal the ${classCount} classes for a logits model`);
+    if (dim !== classCount)
+      problems.push(`output.embeddingDim ${dim} must equal the ${classCount} classes for a logits model`);
     return problems;
   }
   const prototypes = card.head.prototypes;
   if (!prototypes) return [...problems, 'head.prototypes is missing for an embedding model'];
-  if (prototypes.length !== classCount) problems.push(`head.prototypes has ${prototypes.length} rows for ${classCount} classes`);
+  if (prototypes.length !== classCount)
+    problems.push(`head.prototypes has ${prototypes.length} rows for ${classCount} classes`);
   const badRow = prototypes.findIndex((row) => row.length !== dim);
-  if (badRow >= 0) problems.push(`head.prototypes[${badRow}] has ${prototypes[badRow]?.length} values, output.embeddingDim is ${dim}`);
+  if (badRow >= 0)
+    problems.push(`head.prototypes[${badRow}] has ${prototypes[badRow]?.length} values, output.embeddingDim is ${dim}`);
   if (!(card.scores.eds.sMax > 0)) problems.push(`scores.eds.sMax must be positive, got ${card.scores.eds.sMax}`);
   return problems;
 }
@@ -87,7 +98,9 @@ export async function readModelCard(modelsDir: string, name: string): Promise<Mo
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new AppError('model_invalid', `Model card ${path} is not valid JSON (${errorMessage(error)})`, { cause: error });
+    throw new AppError('model_invalid', `Model card ${path} is not valid JSON (${errorMessage(error)})`, {
+      cause: error,
+    });
   }
   const parsed = ModelCard.safeParse(json);
   if (!parsed.success) {
@@ -95,6 +108,7 @@ export async function readModelCard(modelsDir: string, name: string): Promise<Mo
     throw new AppError('model_invalid', `Model card ${path} is invalid: ${issues.join('; ')}`);
   }
   const problems = consistencyProblems(parsed.data);
-  if (problems.length > 0) throw new AppError('model_invalid', `Model card ${path} is inconsistent: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new AppError('model_invalid', `Model card ${path} is inconsistent: ${problems.join('; ')}`);
   return parsed.data;
 }

@@ -16,7 +16,9 @@ async function fileSha256(path: string): Promise<string> {
   const key = `${path}:${info.size}:${info.mtimeMs}`;
   const cached = hashCache.get(key);
   if (cached) return cached;
-  const hash = createHash('sha256').update(await readFile(path)).digest('hex');
+  const hash = createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
   hashCache.set(key, hash);
   return hash;
 }
@@ -31,7 +33,9 @@ async function checkModelFile(modelsDir: string, card: ModelCard): Promise<void>
     throw new Error(`Model file ${path} cannot be read (${errorMessage(error)})`);
   }
   if (card.sha256 && actual !== card.sha256) {
-    throw new Error(`Model file ${path} does not match its card (sha256 ${actual.slice(0, 12)}..., card ${card.sha256.slice(0, 12)}...): truncated or replaced`);
+    throw new Error(
+      `Model file ${path} does not match its card (sha256 ${actual.slice(0, 12)}..., card ${card.sha256.slice(0, 12)}...): truncated or replaced`,
+    );
   }
 }
 

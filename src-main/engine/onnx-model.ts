@@ -39,7 +39,12 @@ export class OnnxModel {
   ) {}
 
   /** Loads, checks the graph against the card, and runs once (warm-up, which also checks the output shape). */
-  static async load(modelsDir: string, card: ModelCard, provider: ExecutionProviderSetting, threads: number): Promise<OnnxModel> {
+  static async load(
+    modelsDir: string,
+    card: ModelCard,
+    provider: ExecutionProviderSetting,
+    threads: number,
+  ): Promise<OnnxModel> {
     const path = join(modelsDir, card.onnx);
     const bytes = await readModelBytes(path);
     let opened;
@@ -75,17 +80,27 @@ export class OnnxModel {
       if (meta.shape.length !== 4 || (typeof channels === 'number' && channels !== 3)) {
         throw disagree(`graph input shape [${meta.shape.join(', ')}] is not [1, 3, H, W]`);
       }
-      if ((typeof height === 'number' && height !== input.height) || (typeof width === 'number' && width !== input.width)) {
-        throw disagree(`card input size ${input.width}x${input.height}, graph input ${String(width)}x${String(height)}`);
+      if (
+        (typeof height === 'number' && height !== input.height) ||
+        (typeof width === 'number' && width !== input.width)
+      ) {
+        throw disagree(
+          `card input size ${input.width}x${input.height}, graph input ${String(width)}x${String(height)}`,
+        );
       }
     }
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 && actual !== sha256) throw disagree(`card sha256 ${sha256.slice(0, 12)}..., file sha256 ${actual.slice(0, 12)}...`);
+    if (sha256 && actual !== sha256)
+      throw disagree(`card sha256 ${sha256.slice(0, 12)}..., file sha256 ${actual.slice(0, 12)}...`);
   }
 
   private checkOutputShape(result: ModelOutput, cardFile: string): void {
     const { output, input } = this.card;
-    const expected = [output.embeddingDim, Math.ceil(input.height / output.stride), Math.ceil(input.width / output.stride)];
+    const expected = [
+      output.embeddingDim,
+      Math.ceil(input.height / output.stride),
+      Math.ceil(input.width / output.stride),
+    ];
     const actual = [result.channels, result.height, result.width];
     if (expected.some((value, i) => value !== actual[i])) {
       throw invalid(

@@ -33,7 +33,8 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
  * OOD map (about 55 kB) and a 3.5 kB class map.
  */
 export function encodeGrayPng(values: Uint8Array, width: number, height: number): Buffer {
-  if (values.length !== width * height) throw new Error(`PNG data holds ${values.length} values, expected ${width}x${height}`);
+  if (values.length !== width * height)
+    throw new Error(`PNG data holds ${values.length} values, expected ${width}x${height}`);
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -48,5 +49,10 @@ export function encodeGrayPng(values: Uint8Array, width: number, height: number)
       raw[rowStart + 1 + x] = y === 0 ? values[row + x]! : (values[row + x]! - values[row - width + x]!) & 0xff;
     }
   }
-  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { strategy: constants.Z_RLE })), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { strategy: constants.Z_RLE })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }

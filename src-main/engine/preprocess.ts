@@ -11,7 +11,10 @@ export function checkFrame(frame: RgbFrame): void {
   if (data.length !== pixels * 3) {
     const perPixel = data.length / pixels;
     const what = Number.isInteger(perPixel) ? `${perPixel} channels per pixel` : `${data.length} bytes`;
-    throw new AppError('frame_invalid', `Frame ${width}x${height} must hold ${pixels * 3} bytes of RGB (3 channels), got ${what}`);
+    throw new AppError(
+      'frame_invalid',
+      `Frame ${width}x${height} must hold ${pixels * 3} bytes of RGB (3 channels), got ${what}`,
+    );
   }
 }
 
@@ -23,7 +26,11 @@ export interface AxisTable {
 }
 
 export function axisTable(inLength: number, outLength: number): AxisTable {
-  const table = { lower: new Int32Array(outLength), upper: new Int32Array(outLength), upperWeight: new Float32Array(outLength) };
+  const table = {
+    lower: new Int32Array(outLength),
+    upper: new Int32Array(outLength),
+    upperWeight: new Float32Array(outLength),
+  };
   const scale = inLength / outLength;
   for (let i = 0; i < outLength; i++) {
     const source = Math.max(0, (i + 0.5) * scale - 0.5);

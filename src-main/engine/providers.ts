@@ -10,7 +10,8 @@ type GpuSetting = Exclude<ExecutionProviderSetting, 'auto' | 'cpu'>;
 /** onnxruntime-node's backend name for each setting. */
 const ORT_NAMES: Record<GpuSetting, string> = { cuda: 'cuda', directml: 'dml', coreml: 'coreml' };
 
-export const CUDA_INSTALL_HINT = 'npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12 (needs CUDA 12 and cuDNN 9)';
+export const CUDA_INSTALL_HINT =
+  'npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12 (needs CUDA 12 and cuDNN 9)';
 
 /** The GPU providers `auto` tries on this platform, best first. */
 function autoCandidates(): GpuSetting[] {
@@ -37,7 +38,8 @@ function unavailableReason(setting: GpuSetting): string | null {
   }
   if (setting === 'cuda') {
     const dir = nativeLibraryDir();
-    const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    const library =
+      process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
     if (!dir || !existsSync(join(dir, library))) return `cuda: provider libraries not installed (${CUDA_INSTALL_HINT})`;
   }
   return null;
@@ -49,7 +51,11 @@ export interface OpenedSession {
 }
 
 /** Creates the session on the preferred provider, falling back to CPU and recording why. */
-export async function createSession(model: Uint8Array, setting: ExecutionProviderSetting, threads: number): Promise<OpenedSession> {
+export async function createSession(
+  model: Uint8Array,
+  setting: ExecutionProviderSetting,
+  threads: number,
+): Promise<OpenedSession> {
   const notes: string[] = [];
   const base: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
@@ -65,7 +71,10 @@ export async function createSession(model: Uint8Array, setting: ExecutionProvide
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(model, { ...base, executionProviders: [ORT_NAMES[candidate], 'cpu'] });
+      const session = await ort.InferenceSession.create(model, {
+        ...base,
+        executionProviders: [ORT_NAMES[candidate], 'cpu'],
+      });
       return { session, provider: { name: candidate, notes } };
     } catch (error) {
       notes.push(`${candidate}: failed to start (${errorMessage(error)})`);

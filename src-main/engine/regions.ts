@@ -72,5 +72,11 @@ export function largestRegion(map: Uint8Array, value: number, width: number, hei
   }
   let best = 0;
   for (let label = 1; label < next; label++) if (count[label]! > count[best]!) best = label;
-  return { pixels: count[best]!, x: minX[best]!, y: minY[best]!, width: maxX[best]! - minX[best]! + 1, height: maxY[best]! - minY[best]! + 1 };
+  return {
+    pixels: count[best]!,
+    x: minX[best]!,
+    y: minY[best]!,
+    width: maxX[best]! - minX[best]! + 1,
+    height: maxY[best]! - minY[best]! + 1,
+  };
 }

@@ -23,7 +23,13 @@ export function scorePercentile(scores: Float32Array, q: number): number {
 }
 
 /** The per-frame record: frame score, unknown area, largest unknown region (8-connected) and class areas. */
-export function summarizeFrame(classMap: Uint8Array, ood: Float32Array, width: number, height: number, classCount: number): FrameResult['summary'] {
+export function summarizeFrame(
+  classMap: Uint8Array,
+  ood: Float32Array,
+  width: number,
+  height: number,
+  classCount: number,
+): FrameResult['summary'] {
   const pixels = width * height;
   const counts = new Uint32Array(256);
   for (let i = 0; i < pixels; i++) counts[classMap[i]!]!++;
@@ -31,7 +37,13 @@ export function summarizeFrame(classMap: Uint8Array, ood: Float32Array, width: n
   return {
     score: scorePercentile(ood, FRAME_SCORE_PERCENTILE),
     unknownFraction: counts[UNKNOWN_CLASS]! / pixels,
-    largestRegion: region && { area: region.pixels / pixels, x: region.x, y: region.y, width: region.width, height: region.height },
+    largestRegion: region && {
+      area: region.pixels / pixels,
+      x: region.x,
+      y: region.y,
+      width: region.width,
+      height: region.height,
+    },
     classAreas: Array.from({ length: classCount }, (_, index) => counts[index]! / pixels),
   };
 }

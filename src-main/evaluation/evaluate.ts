@@ -1,7 +1,14 @@
 import { decodeImageFile, decodeLabelPng, openEngine, readModelCard, type ScoreName } from '../engine/index.js';
 import { AppError } from '../core/errors.js';
 import { ConfusionMatrix } from './confusion.js';
-import { anomalyMapping, camvidMapping, IGNORE_LABEL, OOD_LABEL, type LabelFormat, type LabelMapping } from './labels.js';
+import {
+  anomalyMapping,
+  camvidMapping,
+  IGNORE_LABEL,
+  OOD_LABEL,
+  type LabelFormat,
+  type LabelMapping,
+} from './labels.js';
 import { oodMetrics, type OodMetrics } from './ood-metrics.js';
 import { resizeNearest, resizeScores } from './resample.js';
 import { decodeJpegLikeLibjpeg } from './libjpeg-decode.js';
@@ -41,7 +48,11 @@ export interface EvaluationResult {
   perImageMean: OodMetrics | null;
   imagesWithOod: number;
   /** Known classes (camvid format): closed-set prediction against ground truth. */
-  segmentation: { miou: number | null; acc: number; classes: { name: string; iou: number | null; acc: number | null }[] } | null;
+  segmentation: {
+    miou: number | null;
+    acc: number;
+    classes: { name: string; iou: number | null; acc: number | null }[];
+  } | null;
   perImage: ImageResult[];
 }
 
@@ -93,7 +104,11 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   const card = await readModelCard(options.modelsDir, options.model);
   const mapping = mappingFor(options, card);
   const samples = listSamples(options.images, options.labels);
-  const engine = await openEngine(options.modelsDir, options.model, { provider: 'cpu', threads: options.threads, score: options.score });
+  const engine = await openEngine(options.modelsDir, options.model, {
+    provider: 'cpu',
+    threads: options.threads,
+    score: options.score,
+  });
   const confusion = mapping.hasClasses ? new ConfusionMatrix(card.classes.length) : null;
   const oodParts: Float32Array[] = [];
   const knownParts: Float32Array[] = [];
@@ -102,17 +117,32 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     for (const [index, sample] of samples.entries()) {
       const [frame, label] = await Promise.all([decodeImage(sample.image), decodeLabelPng(sample.label)]);
       if (frame.width !== label.width || frame.height !== label.height) {
-        throw new AppError('eval_label_invalid', `Image ${sample.image} is ${frame.width}x${frame.height} but its label ${sample.label} is ${label.width}x${label.height}`);
+        throw new AppError(
+          'eval_label_invalid',
+          `Image ${sample.image} is ${frame.width}x${frame.height} but its label ${sample.label} is ${label.width}x${label.height}`,
+        );
       }
       const result = await engine.analyze(frame);
       const sameSize = result.width === label.width && result.height === label.height;
-      const scores = sameSize ? result.oodMap : resizeScores(result.oodMap, result.width, result.height, label.width, label.height);
+      const scores = sameSize
+        ? result.oodMap
+        : resizeScores(result.oodMap, result.width, result.height, label.width, label.height);
       const truth = label.data.map((value) => mapping.lut[value]!);
-      confusion?.add(truth, sameSize ? result.nearestKnown : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height));
+      confusion?.add(
+        truth,
+        sameSize
+          ? result.nearestKnown
+          : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height),
+      );
       const { ood, known } = splitScores(scores, truth);
       oodParts.push(ood);
       knownParts.push(known);
-      perImage.push({ name: sample.name, pixels: ood.length + known.length, oodPixels: ood.length, ...oodMetrics(ood, known) });
+      perImage.push({
+        name: sample.name,
+        pixels: ood.length + known.length,
+        oodPixels: ood.length,
+        ...oodMetrics(ood, known),
+      });
       options.onImage?.(index + 1, samples.length);
     }
   } finally {
@@ -130,7 +160,15 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     perImageMean: mean(withOod),
     imagesWithOod: withOod.length,
     segmentation: segmentation
-      ? { miou: segmentation.miou, acc: segmentation.acc, classes: card.classes.map((cls, i) => ({ name: cls.name, iou: segmentation.iou[i] ?? null, acc: segmentation.classAcc[i] ?? null })) }
+      ? {
+          miou: segmentation.miou,
+          acc: segmentation.acc,
+          classes: card.classes.map((cls, i) => ({
+            name: cls.name,
+            iou: segmentation.iou[i] ?? null,
+            acc: segmentation.classAcc[i] ?? null,
+          })),
+        }
       : null,
     perImage,
   };

@@ -26,12 +26,16 @@ export function camvidMapping(card: ModelCard, unknown: string[] | undefined): L
   const all = [...card.classes, ...card.unknownClasses];
   for (const name of names) {
     if (!all.some((cls) => cls.name === name)) {
-      throw new AppError('usage', `--unknown ${name}: model ${card.name} has no such class (${all.map((cls) => cls.name).join(', ')})`);
+      throw new AppError(
+        'usage',
+        `--unknown ${name}: model ${card.name} has no such class (${all.map((cls) => cls.name).join(', ')})`,
+      );
     }
   }
   const lut = new Uint8Array(256).fill(IGNORE_LABEL);
   for (const cls of card.classes) if (cls.datasetId >= 0 && cls.datasetId < 256) lut[cls.datasetId] = cls.index;
-  for (const cls of all) if (names.includes(cls.name) && cls.datasetId >= 0 && cls.datasetId < 256) lut[cls.datasetId] = OOD_LABEL;
+  for (const cls of all)
+    if (names.includes(cls.name) && cls.datasetId >= 0 && cls.datasetId < 256) lut[cls.datasetId] = OOD_LABEL;
   if (card.dataset.ignoreIndex >= 0 && card.dataset.ignoreIndex < 256) lut[card.dataset.ignoreIndex] = IGNORE_LABEL;
   return { lut, hasClasses: true, ood: names };
 }

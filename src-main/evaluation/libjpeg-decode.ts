@@ -10,7 +10,11 @@ function parsePpm(bytes: Buffer, path: string): RgbFrame {
   const width = Number(header[1]);
   const height = Number(header[2]);
   const data = bytes.subarray(header[0].length);
-  if (data.length !== width * height * 3) throw new AppError('image_invalid', `Image ${path}: ffmpeg returned ${data.length} bytes for ${width}x${height} RGB`);
+  if (data.length !== width * height * 3)
+    throw new AppError(
+      'image_invalid',
+      `Image ${path}: ffmpeg returned ${data.length} bytes for ${width}x${height} RGB`,
+    );
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
@@ -20,7 +24,21 @@ function parsePpm(bytes: Buffer, path: string): RgbFrame {
  * mIoU and AUROC by tenths of a point on CamVid.
  */
 export function decodeJpegLikeLibjpeg(path: string): Promise<RgbFrame> {
-  const args = ['-v', 'error', '-idct', 'int', '-i', path, '-sws_flags', 'accurate_rnd+full_chroma_int', '-f', 'image2pipe', '-vcodec', 'ppm', '-'];
+  const args = [
+    '-v',
+    'error',
+    '-idct',
+    'int',
+    '-i',
+    path,
+    '-sws_flags',
+    'accurate_rnd+full_chroma_int',
+    '-f',
+    'image2pipe',
+    '-vcodec',
+    'ppm',
+    '-',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegTools().ffmpeg, args);
     const chunks: Buffer[] = [];
@@ -29,7 +47,13 @@ export function decodeJpegLikeLibjpeg(path: string): Promise<RgbFrame> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) reject(new AppError('image_invalid', `Image ${path} cannot be decoded (ffmpeg: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`})`));
+      if (code !== 0)
+        reject(
+          new AppError(
+            'image_invalid',
+            `Image ${path} cannot be decoded (ffmpeg: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`})`,
+          ),
+        );
       else {
         try {
           resolve(parsePpm(Buffer.concat(chunks), path));

@@ -36,8 +36,13 @@ export function evaluationTable(result: EvaluationResult): string {
     metricsRow('mean over images', result.perImageMean),
   ];
   if (result.segmentation) {
-    lines.push('', `mIoU ${figure(result.segmentation.miou)}  pixel accuracy ${figure(result.segmentation.acc)}`, `${'class'.padEnd(22)}${'IoU'.padStart(8)}${'acc'.padStart(8)}`);
-    for (const cls of result.segmentation.classes) lines.push(`${cls.name.padEnd(22)}${figure(cls.iou).padStart(8)}${figure(cls.acc).padStart(8)}`);
+    lines.push(
+      '',
+      `mIoU ${figure(result.segmentation.miou)}  pixel accuracy ${figure(result.segmentation.acc)}`,
+      `${'class'.padEnd(22)}${'IoU'.padStart(8)}${'acc'.padStart(8)}`,
+    );
+    for (const cls of result.segmentation.classes)
+      lines.push(`${cls.name.padEnd(22)}${figure(cls.iou).padStart(8)}${figure(cls.acc).padStart(8)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -46,7 +51,9 @@ export function evaluationTable(result: EvaluationResult): string {
 export function perImageCsv(result: EvaluationResult): string {
   const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
   const rows = result.perImage.map((image) =>
-    [quote(image.name), image.pixels, image.oodPixels, image.auroc ?? '', image.aupr ?? '', image.fpr95 ?? ''].join(','),
+    [quote(image.name), image.pixels, image.oodPixels, image.auroc ?? '', image.aupr ?? '', image.fpr95 ?? ''].join(
+      ',',
+    ),
   );
   return `image,labelled_pixels,ood_pixels,auroc,aupr,fpr95\n${rows.join('\n')}\n`;
 }

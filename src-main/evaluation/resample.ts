@@ -4,7 +4,13 @@ import { axisTable } from '../engine/preprocess.js';
  * Maps at the model's output size -> the label's size, when they differ (anomaly benchmarks of any size):
  * scores bilinearly (PyTorch align_corners=false), class indices by nearest neighbour.
  */
-export function resizeScores(scores: Float32Array, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
+export function resizeScores(
+  scores: Float32Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Float32Array {
   const out = new Float32Array(outWidth * outHeight);
   const x = axisTable(width, outWidth);
   const y = axisTable(height, outHeight);
@@ -24,11 +30,18 @@ export function resizeScores(scores: Float32Array, width: number, height: number
   return out;
 }
 
-export function resizeNearest(values: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
+export function resizeNearest(
+  values: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
   const out = new Uint8Array(outWidth * outHeight);
   for (let y = 0; y < outHeight; y++) {
     const sy = Math.min(height - 1, Math.floor((y * height) / outHeight));
-    for (let x = 0; x < outWidth; x++) out[y * outWidth + x] = values[sy * width + Math.min(width - 1, Math.floor((x * width) / outWidth))]!;
+    for (let x = 0; x < outWidth; x++)
+      out[y * outWidth + x] = values[sy * width + Math.min(width - 1, Math.floor((x * width) / outWidth))]!;
   }
   return out;
 }

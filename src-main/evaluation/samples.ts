@@ -15,7 +15,10 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
  * SegmentMeIfYouCan's STEM_labels_semantic.png); a missing label is an error naming both.
  */
 export function listSamples(imagesDir: string, labelsDir: string): Sample[] {
-  for (const [flag, dir] of [['--images', imagesDir], ['--labels', labelsDir]] as const) {
+  for (const [flag, dir] of [
+    ['--images', imagesDir],
+    ['--labels', labelsDir],
+  ] as const) {
     if (!existsSync(dir)) throw new AppError('usage', `${flag} ${dir}: folder not found`);
   }
   const images = readdirSync(imagesDir)
@@ -27,7 +30,11 @@ export function listSamples(imagesDir: string, labelsDir: string): Sample[] {
     const stem = parse(file).name;
     const suffixed = labels.filter((label) => label.startsWith(`${stem}_`));
     const label = labels.includes(`${stem}.png`) ? `${stem}.png` : suffixed.length === 1 ? suffixed[0] : undefined;
-    if (!label) throw new AppError('eval_label_missing', `Image ${join(imagesDir, file)} has no label (expected ${join(labelsDir, `${stem}.png`)})`);
+    if (!label)
+      throw new AppError(
+        'eval_label_missing',
+        `Image ${join(imagesDir, file)} has no label (expected ${join(labelsDir, `${stem}.png`)})`,
+      );
     return { name: file, image: join(imagesDir, file), label: join(labelsDir, label) };
   });
 }

@@ -63,9 +63,14 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     }
     if (isApi) return handleApi(request, response, url.pathname.slice('/api/'.length));
     if (isMedia) return handleMedia(response, url.pathname.slice('/media/'.length));
-    if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { code: 'method', message: 'GET only' });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return sendJson(response, 405, { code: 'method', message: 'GET only' });
     const file = (await readStatic(root, url.pathname)) ?? (await readStatic(root, '/'));
-    if (!file) return sendJson(response, 503, { code: 'no_renderer', message: `The renderer is not built (${root}): run npm run build` });
+    if (!file)
+      return sendJson(response, 503, {
+        code: 'no_renderer',
+        message: `The renderer is not built (${root}): run npm run build`,
+      });
     response.writeHead(200, {
       'content-type': file.contentType,
       'content-security-policy': contentSecurityPolicy,
@@ -76,7 +81,8 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   }
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, method: string): Promise<void> {
-    if (method === 'events') return sendJson(response, 426, { code: 'upgrade', message: 'Open /api/events as a WebSocket' });
+    if (method === 'events')
+      return sendJson(response, 426, { code: 'upgrade', message: 'Open /api/events as a WebSocket' });
     let payload: unknown = {};
     if (request.method === 'POST') {
       const text = await readBody(request);
@@ -103,7 +109,8 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
 
   server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
-    const allowed = hostAllowed(request, port) && url.pathname === '/api/events' && tokenMatches(token, presentedToken(request, url));
+    const allowed =
+      hostAllowed(request, port) && url.pathname === '/api/events' && tokenMatches(token, presentedToken(request, url));
     if (!allowed) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;

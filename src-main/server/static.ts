@@ -14,7 +14,10 @@ const contentTypes: Record<string, string> = {
 };
 
 /** Reads a file of the built renderer; undefined for anything outside it or missing. */
-export async function readStatic(root: string, urlPath: string): Promise<{ body: Buffer; contentType: string } | undefined> {
+export async function readStatic(
+  root: string,
+  urlPath: string,
+): Promise<{ body: Buffer; contentType: string } | undefined> {
   const relative = urlPath === '/' ? 'index.html' : decodeURIComponent(urlPath).replace(/^\/+/, '');
   const file = normalize(join(root, relative));
   if (!file.startsWith(root + sep)) return undefined;

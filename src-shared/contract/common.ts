@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 /** An RGB colour, 0..255 per channel. */
-export const Rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
+export const Rgb = z.tuple([
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+]);
 export type Rgb = z.infer<typeof Rgb>;
 
 export const Id = z.number().int().positive();

@@ -158,7 +158,9 @@ export const libraryMethods = {
         paths: z.array(z.string().min(1)).min(1),
         name: z.string().min(1).optional(),
         /** Start an analysis right after import (the usual case). */
-        analyse: z.object({ model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() }).optional(),
+        analyse: z
+          .object({ model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() })
+          .optional(),
       })
       .strict(),
     response: SessionInfo,
@@ -173,7 +175,10 @@ export const libraryMethods = {
   'analysis.cancel': { request: AnalysisRef, response: AnalysisInfo },
   'analysis.list': { request: SessionRef, response: z.array(AnalysisInfo) },
   'timeline.get': { request: AnalysisRef, response: Timeline },
-  'frames.get': { request: z.object({ analysisId: Id, frameIndex: z.number().int().min(0) }).strict(), response: FrameSummary },
+  'frames.get': {
+    request: z.object({ analysisId: Id, frameIndex: z.number().int().min(0) }).strict(),
+    response: FrameSummary,
+  },
   'frames.top': {
     request: z
       .object({
@@ -208,7 +213,9 @@ export const libraryMethods = {
     response: Flag,
   },
   'flags.update': {
-    request: z.object({ flagId: Id, category: FlagCategory.optional(), note: z.string().max(2000).optional() }).strict(),
+    request: z
+      .object({ flagId: Id, category: FlagCategory.optional(), note: z.string().max(2000).optional() })
+      .strict(),
     response: Flag,
   },
   'flags.remove': { request: z.object({ flagId: Id }).strict(), response: Ok },

@@ -1,6 +1,6 @@
 /**
  * Paths of binary resources under the media root. The review server serves them at /media/<path>, the
- * Electron shell at dmlr://media/<path>; ApiClient.mediaUrl adds the root.
+ * Electron shell at dmlr://app/media/<path>; ApiClient.mediaUrl adds the root.
  */
 export const mediaPaths = {
   frame: (analysisId: number, frameIndex: number) => `frame/${analysisId}/${frameIndex}.jpg`,

@@ -201,12 +201,10 @@ test('100,000-frame session: timeline draw, frame after scrub, list scroll', { t
   await page.getByTestId('timeline-canvas').dblclick({ position: { x: box.width * 0.4, y: 4 } });
   await page.waitForTimeout(200);
   const draws = await page.evaluate(() =>
-    performance
-      .getEntriesByName('timeline-draw')
-      .map((entry) => ({
-        duration: entry.duration,
-        ...((entry as PerformanceMeasure).detail as { frames: number; envelope: boolean }),
-      })),
+    performance.getEntriesByName('timeline-draw').map((entry) => ({
+      duration: entry.duration,
+      ...((entry as PerformanceMeasure).detail as { frames: number; envelope: boolean }),
+    })),
   );
   const full = draws.filter((draw) => draw.envelope && draw.frames === 100_000);
   assert.ok(full.length >= 3, `expected several full timeline draws, got ${full.length}`);

@@ -26,7 +26,9 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
 }
 
 /** Starts `dmlreview serve` and resolves with the URL it prints as its first line. */
-export async function startServeProcess(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function startServeProcess(
+  args: string[],
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve', ...args], { cwd: repoRoot });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -10,7 +10,8 @@ export function modelsWithReference(): string[] {
   const names = readdirSync(testModelsDir)
     .filter((file) => file.endsWith('.reference.json'))
     .map((file) => file.slice(0, -'.reference.json'.length));
-  if (names.length === 0) throw new Error(`No NAME.reference.json in ${testModelsDir}: export a model first (training/dmlnet/export.py)`);
+  if (names.length === 0)
+    throw new Error(`No NAME.reference.json in ${testModelsDir}: export a model first (training/dmlnet/export.py)`);
   return names.sort();
 }
 

@@ -35,12 +35,20 @@ function modelFolder(name: string, writeOnnx: (path: string) => void, card: Reco
   const dir = mkdtempSync(join(tmpdir(), 'dml-engine-'));
   const onnx = join(dir, `${name}.onnx`);
   writeOnnx(onnx);
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ ...card, name, onnx: `${name}.onnx`, sha256: sha256(onnx) }));
+  writeFileSync(
+    join(dir, `${name}.json`),
+    JSON.stringify({ ...card, name, onnx: `${name}.onnx`, sha256: sha256(onnx) }),
+  );
   return dir;
 }
 
 function tinyCard(dim: number, width: number, height: number): Record<string, unknown> {
-  const classes = Array.from({ length: dim }, (_, index) => ({ index, name: `c${index}`, datasetId: index, color: [index, 0, 0] }));
+  const classes = Array.from({ length: dim }, (_, index) => ({
+    index,
+    name: `c${index}`,
+    datasetId: index,
+    color: [index, 0, 0],
+  }));
   return {
     format: 'dmlreview-model-card/1',
     description: 'test graph',
@@ -55,7 +63,8 @@ function tinyCard(dim: number, width: number, height: number): Record<string, un
 }
 
 function tinyGraph(dim: number, height: string, width: string, nan = false) {
-  return (path: string) => execFileSync('/usr/bin/python3', ['-c', TINY_GRAPH, path, String(dim), height, width, nan ? '1' : '0']);
+  return (path: string) =>
+    execFileSync('/usr/bin/python3', ['-c', TINY_GRAPH, path, String(dim), height, width, nan ? '1' : '0']);
 }
 
 const realName = modelsWithReference()[0]!;
@@ -75,7 +84,10 @@ test('a missing model file is an error naming the file; listModels reports it in
 test('a truncated model file is refused, naming the file', async () => {
   const bytes = readFileSync(join(testModelsDir, `${realName}.onnx`));
   const dir = modelFolder('cut', (path) => writeFileSync(path, bytes.subarray(0, bytes.length >> 1)), realCard);
-  await assert.rejects(openEngine(dir, 'cut', { provider: 'cpu' }), /Model file .*cut\.onnx is not a valid ONNX model or is truncated/);
+  await assert.rejects(
+    openEngine(dir, 'cut', { provider: 'cpu' }),
+    /Model file .*cut\.onnx is not a valid ONNX model or is truncated/,
+  );
   writeFileSync(join(dir, 'cut.json'), JSON.stringify({ ...realCard, name: 'cut', onnx: 'cut.onnx' }));
   const [info] = await listModels(dir);
   assert.match(info?.error ?? '', /cut\.onnx does not match its card .*truncated or replaced/);
@@ -83,7 +95,10 @@ test('a truncated model file is refused, naming the file', async () => {
 
 test('a file that is not ONNX is refused, naming the file', async () => {
   const dir = modelFolder('text', (path) => writeFileSync(path, 'this is not a model\n'), realCard);
-  await assert.rejects(openEngine(dir, 'text', { provider: 'cpu' }), /Model file .*text\.onnx is not a valid ONNX model/);
+  await assert.rejects(
+    openEngine(dir, 'text', { provider: 'cpu' }),
+    /Model file .*text\.onnx is not a valid ONNX model/,
+  );
   const empty = modelFolder('empty', (path) => writeFileSync(path, ''), realCard);
   await assert.rejects(openEngine(empty, 'empty', { provider: 'cpu' }), /Model file .*empty\.onnx is empty/);
 });
@@ -91,15 +106,24 @@ test('a file that is not ONNX is refused, naming the file', async () => {
 test('a card whose input or output name disagrees with the graph is refused with both names', async () => {
   const input = realCard.input as Record<string, unknown>;
   const dir = modelFolder('renamed', copyReal, { ...realCard, input: { ...input, name: 'pixels' } });
-  await assert.rejects(openEngine(dir, 'renamed', { provider: 'cpu' }), /renamed\.json disagrees with .*renamed\.onnx: card input "pixels", graph inputs \[image\]/);
+  await assert.rejects(
+    openEngine(dir, 'renamed', { provider: 'cpu' }),
+    /renamed\.json disagrees with .*renamed\.onnx: card input "pixels", graph inputs \[image\]/,
+  );
   const output = realCard.output as Record<string, unknown>;
   const dir2 = modelFolder('renamed', copyReal, { ...realCard, output: { ...output, name: 'features' } });
-  await assert.rejects(openEngine(dir2, 'renamed', { provider: 'cpu' }), /card output "features", graph outputs \[(embedding|logits)\]/);
+  await assert.rejects(
+    openEngine(dir2, 'renamed', { provider: 'cpu' }),
+    /card output "features", graph outputs \[(embedding|logits)\]/,
+  );
 });
 
 test('a card whose embedding size disagrees with the graph is refused at load', async () => {
   const dir = modelFolder('dims', tinyGraph(4, 'height', 'width'), tinyCard(3, 16, 8));
-  await assert.rejects(openEngine(dir, 'dims', { provider: 'cpu' }), /dims\.json disagrees with .*dims\.onnx: card expects output embedding \[1, 3, 8, 16\] \(embeddingDim 3, stride 1\), graph gives \[1, 4, 8, 16\]/);
+  await assert.rejects(
+    openEngine(dir, 'dims', { provider: 'cpu' }),
+    /dims\.json disagrees with .*dims\.onnx: card expects output embedding \[1, 3, 8, 16\] \(embeddingDim 3, stride 1\), graph gives \[1, 4, 8, 16\]/,
+  );
 });
 
 test('a card whose input size disagrees with a fixed-size graph is refused', async () => {
@@ -109,8 +133,21 @@ test('a card whose input size disagrees with a fixed-size graph is refused', asy
 
 test('a card that is inconsistent in itself names the field', async () => {
   const card = tinyCard(3, 16, 8);
-  const dir = modelFolder('proto', tinyGraph(3, 'height', 'width'), { ...card, head: { type: 'fixed-prototypes', prototypes: [[3, 0], [0, 3], [0, 0]] } });
-  await assert.rejects(readModelCard(dir, 'proto'), /proto\.json is inconsistent: head\.prototypes\[0\] has 2 values, output\.embeddingDim is 3/);
+  const dir = modelFolder('proto', tinyGraph(3, 'height', 'width'), {
+    ...card,
+    head: {
+      type: 'fixed-prototypes',
+      prototypes: [
+        [3, 0],
+        [0, 3],
+        [0, 0],
+      ],
+    },
+  });
+  await assert.rejects(
+    readModelCard(dir, 'proto'),
+    /proto\.json is inconsistent: head\.prototypes\[0\] has 2 values, output\.embeddingDim is 3/,
+  );
   const dir2 = modelFolder('field', tinyGraph(3, 'height', 'width'), { ...card, input: { name: 'image' } });
   await assert.rejects(readModelCard(dir2, 'field'), /field\.json is invalid: input\.width/);
   writeFileSync(join(dir2, 'field.json'), '{ not json');
@@ -121,13 +158,22 @@ test('NaN model output and bad frames are errors naming the problem; the engine 
   const dir = modelFolder('nan', tinyGraph(3, 'height', 'width', true), tinyCard(3, 16, 8));
   const engine = await openEngine(dir, 'nan', { provider: 'cpu', threads: 1 });
   try {
-    await assert.rejects(engine.analyze({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 3) }), /nan\.onnx produced a NaN or infinite output/);
+    await assert.rejects(
+      engine.analyze({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 3) }),
+      /nan\.onnx produced a NaN or infinite output/,
+    );
   } finally {
     await engine.dispose();
   }
-  const good = await openEngine(modelFolder('ok', tinyGraph(3, 'height', 'width'), tinyCard(3, 16, 8)), 'ok', { provider: 'cpu', threads: 1 });
+  const good = await openEngine(modelFolder('ok', tinyGraph(3, 'height', 'width'), tinyCard(3, 16, 8)), 'ok', {
+    provider: 'cpu',
+    threads: 1,
+  });
   try {
-    await assert.rejects(good.analyze({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 4) }), /Frame 16x8 must hold 384 bytes of RGB \(3 channels\), got 4 channels per pixel/);
+    await assert.rejects(
+      good.analyze({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 4) }),
+      /Frame 16x8 must hold 384 bytes of RGB \(3 channels\), got 4 channels per pixel/,
+    );
     const result = await good.analyze({ width: 30, height: 20, data: new Uint8Array(30 * 20 * 3).fill(128) });
     assert.equal(result.width, 16);
   } finally {

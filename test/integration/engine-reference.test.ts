@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { decodeImageFile, encodeClassMapPng, encodeOodMapPng, listModels, openEngine, readModelCard, UNKNOWN_CLASS } from '../../src-main/engine/index.js';
+import {
+  decodeImageFile,
+  encodeClassMapPng,
+  encodeOodMapPng,
+  listModels,
+  openEngine,
+  readModelCard,
+  UNKNOWN_CLASS,
+} from '../../src-main/engine/index.js';
 import { OnnxModel } from '../../src-main/engine/onnx-model.js';
 import { camvidRoot, modelsWithReference, testModelsDir } from '../helpers/models.js';
 
@@ -40,7 +48,10 @@ for (const name of modelsWithReference()) {
       const unknown = result.classMap.filter((value) => value === UNKNOWN_CLASS).length;
       assert.equal(result.summary.unknownFraction, unknown / result.classMap.length);
       const areas = result.summary.classAreas.reduce((a, b) => a + b, 0);
-      assert.ok(Math.abs(areas + result.summary.unknownFraction - 1) < 1e-9, 'class areas and unknown area cover the frame');
+      assert.ok(
+        Math.abs(areas + result.summary.unknownFraction - 1) < 1e-9,
+        'class areas and unknown area cover the frame',
+      );
       assert.equal(result.summary.classAreas.length, engine.classes.length);
       for (const png of [encodeClassMapPng(result), encodeOodMapPng(result)]) {
         assert.equal(png.readUInt32BE(16), result.width);

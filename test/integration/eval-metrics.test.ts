@@ -22,18 +22,32 @@ test('OOD metrics: a hand-computed case with ties', () => {
 
 test('OOD metrics: equal to sklearn (roc_auc_score, average_precision_score, roc_curve) on 20k tied scores', () => {
   const count = 20_000;
-  const scores = Float32Array.from({ length: count }, (_, i) => Math.round(((Math.sin(i * 12.9898) * 43758.5453) % 1) * 500) / 500);
-  const labels = Uint8Array.from({ length: count }, (_, i) => (scores[i]! + ((Math.cos(i * 7.233) * 9999) % 1) * 0.8 > 0.5 ? 1 : 0));
-  const ours = oodMetrics(scores.filter((_, i) => labels[i] === 1), scores.filter((_, i) => labels[i] === 0));
+  const scores = Float32Array.from(
+    { length: count },
+    (_, i) => Math.round(((Math.sin(i * 12.9898) * 43758.5453) % 1) * 500) / 500,
+  );
+  const labels = Uint8Array.from({ length: count }, (_, i) =>
+    scores[i]! + ((Math.cos(i * 7.233) * 9999) % 1) * 0.8 > 0.5 ? 1 : 0,
+  );
+  const ours = oodMetrics(
+    scores.filter((_, i) => labels[i] === 1),
+    scores.filter((_, i) => labels[i] === 0),
+  );
   const script = `
 import json, sys, numpy as np
 from sklearn.metrics import roc_auc_score, average_precision_score, roc_curve
 d = json.load(sys.stdin); s = np.asarray(d["s"], dtype=np.float32); y = np.asarray(d["y"])
 fpr, tpr, _ = roc_curve(y, s)
 print(json.dumps({"auroc": 100 * roc_auc_score(y, s), "aupr": 100 * average_precision_score(y, s), "fpr95": 100 * float(fpr[np.searchsorted(tpr, 0.95)])}))`;
-  const sklearn = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ s: [...scores], y: [...labels] }), encoding: 'utf8' })) as Record<string, number>;
+  const sklearn = JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', script], {
+      input: JSON.stringify({ s: [...scores], y: [...labels] }),
+      encoding: 'utf8',
+    }),
+  ) as Record<string, number>;
   assert.ok(ours);
-  for (const key of ['auroc', 'aupr', 'fpr95'] as const) assert.ok(Math.abs(ours[key] - sklearn[key]!) < 1e-9, `${key}: ${ours[key]} vs sklearn ${sklearn[key]}`);
+  for (const key of ['auroc', 'aupr', 'fpr95'] as const)
+    assert.ok(Math.abs(ours[key] - sklearn[key]!) < 1e-9, `${key}: ${ours[key]} vs sklearn ${sklearn[key]}`);
 });
 
 test('confusion matrix: IoU, per-class accuracy and mIoU over classes present', () => {
@@ -53,7 +67,9 @@ test('eval --format anomaly: images of another size, OOD / void ids, JSON and CS
   const labels = join(root, 'labels');
   mkdirSync(images);
   mkdirSync(labels);
-  const sources = readdirSync(join(camvidRoot, 'val', 'images')).sort().slice(0, 2);
+  const sources = readdirSync(join(camvidRoot, 'val', 'images'))
+    .sort()
+    .slice(0, 2);
   // Half-size copies (240x180) of two CamVid frames, labels: pedestrian/bicyclist = 2 (anomaly), void = 255, rest 0.
   const script = `
 import sys
@@ -66,16 +82,41 @@ for src, lab, out_img, out_lab in zip(*[iter(sys.argv[1:])] * 4):
     Image.fromarray(a.astype(np.uint8), "L").save(out_lab)`;
   const args = sources.flatMap((file) => {
     const stem = file.replace(/\.[^.]+$/, '');
-    return [join(camvidRoot, 'val', 'images', file), join(camvidRoot, 'val', 'labels', `${stem}.png`), join(images, `${stem}.png`), join(labels, `${stem}.png`)];
+    return [
+      join(camvidRoot, 'val', 'images', file),
+      join(camvidRoot, 'val', 'labels', `${stem}.png`),
+      join(images, `${stem}.png`),
+      join(labels, `${stem}.png`),
+    ];
   });
   execFileSync('/usr/bin/python3', ['-c', script, ...args]);
   const csv = join(root, 'rows.csv');
-  const cli = await runCli(['eval', '--model', join(testModelsDir, `${name}.onnx`), '--images', images, '--labels', labels, '--format', 'anomaly', '--ood-ids', '2', '--ignore-ids', '255', '--score', 'mmsp', '--csv', csv, '--json']);
+  const cli = await runCli([
+    'eval',
+    '--model',
+    join(testModelsDir, `${name}.onnx`),
+    '--images',
+    images,
+    '--labels',
+    labels,
+    '--format',
+    'anomaly',
+    '--ood-ids',
+    '2',
+    '--ignore-ids',
+    '255',
+    '--score',
+    'mmsp',
+    '--csv',
+    csv,
+    '--json',
+  ]);
   assert.equal(cli.code, 0, cli.stderr);
   const json = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
   assert.equal(json.images, 2);
   assert.equal(json.miou, null, 'no classes in the anomaly layout');
-  for (const key of ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image']) assert.equal(typeof json[key], 'number', key);
+  for (const key of ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image'])
+    assert.equal(typeof json[key], 'number', key);
   const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
   for (const [i, row] of rows.entries()) {
     const [, labelled, ood] = row.split(',').map(Number);
@@ -91,7 +132,17 @@ for src, lab, out_img, out_lab in zip(*[iter(sys.argv[1:])] * 4):
     assert.equal(ood, expectedOod);
   }
   copyFileSync(join(images, sources[0]!.replace(/\.[^.]+$/, '.png')), join(images, 'orphan.png'));
-  const missing = await runCli(['eval', '--model', join(testModelsDir, `${name}.onnx`), '--images', images, '--labels', labels, '--format', 'anomaly']);
+  const missing = await runCli([
+    'eval',
+    '--model',
+    join(testModelsDir, `${name}.onnx`),
+    '--images',
+    images,
+    '--labels',
+    labels,
+    '--format',
+    'anomaly',
+  ]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Image .*orphan\.png has no label \(expected .*labels\/orphan\.png\)/);
 });

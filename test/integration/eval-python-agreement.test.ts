@@ -22,18 +22,28 @@ function valSubset(): string {
   mkdirSync(images, { recursive: true });
   mkdirSync(labels, { recursive: true });
   symlinkSync(join(camvidRoot, 'classes.json'), join(root, 'classes.json'));
-  const files = readdirSync(join(camvidRoot, 'val', 'images')).sort().slice(0, IMAGES);
-  const script = 'import sys\nfrom PIL import Image\nfor src, dst in zip(sys.argv[1::2], sys.argv[2::2]): Image.open(src).convert("RGB").save(dst)';
-  const pairs = files.flatMap((file) => [join(camvidRoot, 'val', 'images', file), join(images, `${parse(file).name}.png`)]);
+  const files = readdirSync(join(camvidRoot, 'val', 'images'))
+    .sort()
+    .slice(0, IMAGES);
+  const script =
+    'import sys\nfrom PIL import Image\nfor src, dst in zip(sys.argv[1::2], sys.argv[2::2]): Image.open(src).convert("RGB").save(dst)';
+  const pairs = files.flatMap((file) => [
+    join(camvidRoot, 'val', 'images', file),
+    join(images, `${parse(file).name}.png`),
+  ]);
   execFileSync('/usr/bin/python3', ['-c', script, ...pairs]);
-  for (const file of files) symlinkSync(join(camvidRoot, 'val', 'labels', `${parse(file).name}.png`), join(labels, `${parse(file).name}.png`));
+  for (const file of files)
+    symlinkSync(join(camvidRoot, 'val', 'labels', `${parse(file).name}.png`), join(labels, `${parse(file).name}.png`));
   return root;
 }
 
 interface PythonResult {
   miou: number;
   acc: number;
-  ood: Record<string, { auroc: number; aupr: number; fpr95: number; auroc_image: number; aupr_image: number; fpr95_image: number }>;
+  ood: Record<
+    string,
+    { auroc: number; aupr: number; fpr95: number; auroc_image: number; aupr_image: number; fpr95_image: number }
+  >;
 }
 
 function close(label: string, ts: number | null | undefined, python: number | undefined) {
@@ -47,32 +57,71 @@ async function modelUnderTest(): Promise<string> {
   return names[0]!;
 }
 
-test('eval: TypeScript figures agree with training/dmlnet evaluate within 0.1 points', { timeout: 180_000 }, async () => {
-  const name = await modelUnderTest();
-  const card = await readModelCard(testModelsDir, name);
-  const root = valSubset();
-  const output = execFileSync('/usr/bin/python3', ['scripts/python/eval_reference.py', testModelsDir, name, root], { encoding: 'utf8' });
-  const python = JSON.parse(output.trim().split('\n').at(-1)!) as PythonResult;
-  const images = join(root, 'val', 'images');
-  const labels = join(root, 'val', 'labels');
+test(
+  'eval: TypeScript figures agree with training/dmlnet evaluate within 0.1 points',
+  { timeout: 180_000 },
+  async () => {
+    const name = await modelUnderTest();
+    const card = await readModelCard(testModelsDir, name);
+    const root = valSubset();
+    const output = execFileSync('/usr/bin/python3', ['scripts/python/eval_reference.py', testModelsDir, name, root], {
+      encoding: 'utf8',
+    });
+    const python = JSON.parse(output.trim().split('\n').at(-1)!) as PythonResult;
+    const images = join(root, 'val', 'images');
+    const labels = join(root, 'val', 'labels');
 
-  const cli = await runCli(['eval', '--model', join(testModelsDir, `${name}.onnx`), '--images', images, '--labels', labels, '--format', 'camvid', '--csv', join(root, 'per-image.csv'), '--json']);
-  assert.equal(cli.code, 0, cli.stderr);
-  const json = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as Record<string, number | null>;
-  assert.equal(json.images, IMAGES);
-  close('miou', json.miou, python.miou);
-  close('acc', json.acc, python.acc);
-  assert.equal(readFileSync(join(root, 'per-image.csv'), 'utf8').trim().split('\n').length, IMAGES + 1);
+    const cli = await runCli([
+      'eval',
+      '--model',
+      join(testModelsDir, `${name}.onnx`),
+      '--images',
+      images,
+      '--labels',
+      labels,
+      '--format',
+      'camvid',
+      '--csv',
+      join(root, 'per-image.csv'),
+      '--json',
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const json = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as Record<string, number | null>;
+    assert.equal(json.images, IMAGES);
+    close('miou', json.miou, python.miou);
+    close('acc', json.acc, python.acc);
+    assert.equal(readFileSync(join(root, 'per-image.csv'), 'utf8').trim().split('\n').length, IMAGES + 1);
 
-  const scores = card.output.kind === 'embedding' ? (['eds', 'mmsp', 'combined'] as const) : (['msp', 'maxlogit'] as const);
-  if (card.unknownClasses.length === 0) return;
-  const cliScore = json;
-  for (const score of scores) {
-    const ts = score === card.scores.default ? null : await runEvaluation({ modelsDir: testModelsDir, model: name, images, labels, format: 'camvid', score, threads: 2 });
-    const figures = ts
-      ? { auroc: ts.pooled?.auroc, aupr: ts.pooled?.aupr, fpr95: ts.pooled?.fpr95, auroc_image: ts.perImageMean?.auroc, aupr_image: ts.perImageMean?.aupr, fpr95_image: ts.perImageMean?.fpr95 }
-      : cliScore;
-    const reference = python.ood[score]!;
-    for (const key of ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image'] as const) close(`${score} ${key}`, figures[key], reference[key]);
-  }
-});
+    const scores =
+      card.output.kind === 'embedding' ? (['eds', 'mmsp', 'combined'] as const) : (['msp', 'maxlogit'] as const);
+    if (card.unknownClasses.length === 0) return;
+    const cliScore = json;
+    for (const score of scores) {
+      const ts =
+        score === card.scores.default
+          ? null
+          : await runEvaluation({
+              modelsDir: testModelsDir,
+              model: name,
+              images,
+              labels,
+              format: 'camvid',
+              score,
+              threads: 2,
+            });
+      const figures = ts
+        ? {
+            auroc: ts.pooled?.auroc,
+            aupr: ts.pooled?.aupr,
+            fpr95: ts.pooled?.fpr95,
+            auroc_image: ts.perImageMean?.auroc,
+            aupr_image: ts.perImageMean?.aupr,
+            fpr95_image: ts.perImageMean?.fpr95,
+          }
+        : cliScore;
+      const reference = python.ood[score]!;
+      for (const key of ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image'] as const)
+        close(`${score} ${key}`, figures[key], reference[key]);
+    }
+  },
+);

@@ -56,10 +56,13 @@ test('requests for another host name are refused (DNS rebinding)', async () => {
   const { request } = await import('node:http');
   const status = await new Promise<number | undefined>((resolve, reject) => {
     const url = new URL(origin);
-    const req = request({ host: '127.0.0.1', port: url.port, path: `/api/health?token=${token}`, headers: { host: 'evil.example:80' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
+    const req = request(
+      { host: '127.0.0.1', port: url.port, path: `/api/health?token=${token}`, headers: { host: 'evil.example:80' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

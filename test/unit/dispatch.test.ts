@@ -8,7 +8,10 @@ import { createApp } from '../../src-main/app/create-app.js';
 import { appVersion } from '../../src-main/core/version.js';
 
 async function dispatcher() {
-  const context = await createApp({ host: 'review-server', libraryPath: join(mkdtempSync(join(tmpdir(), 'dml-')), 'lib.sqlite') });
+  const context = await createApp({
+    host: 'review-server',
+    libraryPath: join(mkdtempSync(join(tmpdir(), 'dml-')), 'lib.sqlite'),
+  });
   return { dispatch: createDispatcher(handlers, context), context };
 }
 

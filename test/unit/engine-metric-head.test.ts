@@ -11,7 +11,19 @@ const PROTOTYPES = [
 ];
 
 function settings(score: ScoreName, overrides: Partial<HeadSettings> = {}): HeadSettings {
-  return { kind: 'embedding', knownCount: 2, dim: 2, prototypes: PROTOTYPES, score, sMax: 36, beta: 20, gamma: 0.8, threshold: 0.6, source: 'test.onnx', ...overrides };
+  return {
+    kind: 'embedding',
+    knownCount: 2,
+    dim: 2,
+    prototypes: PROTOTYPES,
+    score,
+    sMax: 36,
+    beta: 20,
+    gamma: 0.8,
+    threshold: 0.6,
+    source: 'test.onnx',
+    ...overrides,
+  };
 }
 
 /** Pixels given as [x, y] embedding vectors -> channel-major D x N output. */
@@ -28,7 +40,13 @@ function expectedScores(f: number[], sMax = 36, beta = 20, gamma = 0.8) {
   const exps = d.map((value) => Math.exp(-value));
   const maxProbability = Math.max(...exps) / exps.reduce((a, b) => a + b, 0);
   const mmsp = 1 - maxProbability;
-  const eds = 1 - Math.min(d.reduce((a, b) => a + b, 0), sMax) / sMax;
+  const eds =
+    1 -
+    Math.min(
+      d.reduce((a, b) => a + b, 0),
+      sMax,
+    ) /
+      sMax;
   const alpha = 1 / (1 + Math.exp(-beta * (eds - gamma)));
   return { d, eds, mmsp, combined: alpha * eds + (1 - alpha) * mmsp, nearest: d.indexOf(Math.min(...d)) };
 }
@@ -57,7 +75,13 @@ for (const score of ['eds', 'mmsp', 'combined'] as const) {
 
 test('metric head: hand-computed values for the equidistant and the on-prototype pixel', () => {
   const head = new MetricHead(settings('eds'));
-  const out = head.apply(channelMajor([[1.5, 1.5], [3, 0]]), 2);
+  const out = head.apply(
+    channelMajor([
+      [1.5, 1.5],
+      [3, 0],
+    ]),
+    2,
+  );
   assert.ok(Math.abs(out.ood[0]! - 0.75) < 1e-6); // S = 9, 1 - 9/36
   assert.ok(Math.abs(out.ood[1]! - 0.5) < 1e-6); // S = 18
   const mmsp = new MetricHead(settings('mmsp')).apply(channelMajor([[1.5, 1.5]]), 1);
@@ -81,12 +105,19 @@ test('metric head: a taught class wins only inside its radius and when closer th
   assert.equal(out.classMap[2], 2);
   assert.notEqual(out.classMap[3], 2);
   head.setTaught([]);
-  assert.notEqual(head.apply(channelMajor(pixels), pixels.length).classMap[0], 2, 'removing taught classes restores the card classes');
+  assert.notEqual(
+    head.apply(channelMajor(pixels), pixels.length).classMap[0],
+    2,
+    'removing taught classes restores the card classes',
+  );
 });
 
 test('metric head: taught prototypes of the wrong size are refused with the class name', () => {
   const head = new MetricHead(settings('eds'));
-  assert.throws(() => head.setTaught([{ name: 'cone', color: [1, 2, 3], prototypes: [[1, 2, 3]], acceptanceRadius: 1 }]), /cone.*3 values.*needs 2/);
+  assert.throws(
+    () => head.setTaught([{ name: 'cone', color: [1, 2, 3], prototypes: [[1, 2, 3]], acceptanceRadius: 1 }]),
+    /cone.*3 values.*needs 2/,
+  );
 });
 
 test('metric head: logits models score MSP and MaxLogit', () => {
@@ -94,18 +125,34 @@ test('metric head: logits models score MSP and MaxLogit', () => {
     [5, 1],
     [0.2, 0.1],
   ];
-  const msp = new MetricHead(settings('msp', { kind: 'logits', prototypes: [], threshold: 0.4 })).apply(channelMajor(logits), 2);
+  const msp = new MetricHead(settings('msp', { kind: 'logits', prototypes: [], threshold: 0.4 })).apply(
+    channelMajor(logits),
+    2,
+  );
   const expectedMsp = (z: number[]) => 1 - Math.max(...z.map(Math.exp)) / z.map(Math.exp).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(msp.ood[0]! - expectedMsp(logits[0]!)) < 1e-6);
   assert.ok(Math.abs(msp.ood[1]! - expectedMsp(logits[1]!)) < 1e-6);
   assert.deepEqual([...msp.classMap], [0, UNKNOWN_CLASS]);
-  const maxLogit = new MetricHead(settings('maxlogit', { kind: 'logits', prototypes: [], threshold: 0 })).apply(channelMajor(logits), 2);
+  const maxLogit = new MetricHead(settings('maxlogit', { kind: 'logits', prototypes: [], threshold: 0 })).apply(
+    channelMajor(logits),
+    2,
+  );
   assert.deepEqual([...maxLogit.ood], [-5, -0.20000000298023224]);
 });
 
 test('metric head: NaN output is an error naming the model', () => {
   const head = new MetricHead(settings('eds'));
-  assert.throws(() => head.apply(channelMajor([[1, 1], [Number.NaN, 0]]), 2), /test\.onnx produced a NaN or infinite output \(pixel 1\)/);
+  assert.throws(
+    () =>
+      head.apply(
+        channelMajor([
+          [1, 1],
+          [Number.NaN, 0],
+        ]),
+        2,
+      ),
+    /test\.onnx produced a NaN or infinite output \(pixel 1\)/,
+  );
   const logits = new MetricHead(settings('msp', { kind: 'logits', prototypes: [] }));
   assert.throws(() => logits.apply(channelMajor([[Number.POSITIVE_INFINITY, 0]]), 1), /test\.onnx produced a NaN/);
 });

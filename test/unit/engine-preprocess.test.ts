@@ -18,7 +18,14 @@ function rowFrame(values: number[]) {
 test('preprocess: same size only normalises, into NCHW planes', () => {
   const pre = new Preprocessor(2, 1, MEAN, STD);
   const tensor = pre.run(rowFrame([0, 255 - 20]));
-  const expected = [normalise(0, 0), normalise(235, 0), normalise(10, 1), normalise(245, 1), normalise(20, 2), normalise(255, 2)];
+  const expected = [
+    normalise(0, 0),
+    normalise(235, 0),
+    normalise(10, 1),
+    normalise(245, 1),
+    normalise(20, 2),
+    normalise(255, 2),
+  ];
   expected.forEach((value, i) => assert.ok(Math.abs(tensor[i]! - value) < 1e-5, `element ${i}`));
 });
 
@@ -40,7 +47,10 @@ test('preprocess: reuses one buffer across frames of any size', () => {
 
 test('preprocess: frames of the wrong size or channel count are refused with what they hold', () => {
   const pre = new Preprocessor(4, 1, MEAN, STD);
-  assert.throws(() => pre.run({ width: 2, height: 2, data: new Uint8Array(16) }), /Frame 2x2 must hold 12 bytes of RGB \(3 channels\), got 4 channels per pixel/);
+  assert.throws(
+    () => pre.run({ width: 2, height: 2, data: new Uint8Array(16) }),
+    /Frame 2x2 must hold 12 bytes of RGB \(3 channels\), got 4 channels per pixel/,
+  );
   assert.throws(() => pre.run({ width: 2, height: 2, data: new Uint8Array(7) }), /got 7 bytes/);
   assert.throws(() => pre.run({ width: 0, height: 2, data: new Uint8Array(0) }), /not a positive integer size/);
 });

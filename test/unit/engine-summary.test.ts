@@ -11,23 +11,14 @@ function mask(rows: string[]): Uint8Array {
 }
 
 test('largest region: 8-connectivity joins diagonal pixels; the bigger region wins with its bounding box', () => {
-  const rows = [
-    '#.....',
-    '.#..##',
-    '..#.##',
-    '....##',
-  ];
+  const rows = ['#.....', '.#..##', '..#.##', '....##'];
   assert.deepEqual(largestRegion(mask(rows), 1, 6, 4), { pixels: 6, x: 4, y: 1, width: 2, height: 3 });
   const diagonal = ['#....', '.#...', '..#..', '...#.', '....#'];
   assert.deepEqual(largestRegion(mask(diagonal), 1, 5, 5), { pixels: 5, x: 0, y: 0, width: 5, height: 5 });
 });
 
 test('largest region: a U shape whose arms meet late is one region (union of provisional labels)', () => {
-  const rows = [
-    '#...#',
-    '#...#',
-    '#####',
-  ];
+  const rows = ['#...#', '#...#', '#####'];
   assert.deepEqual(largestRegion(mask(rows), 1, 5, 3), { pixels: 9, x: 0, y: 0, width: 5, height: 3 });
   assert.equal(largestRegion(new Uint8Array(12), 1, 4, 3), null);
 });

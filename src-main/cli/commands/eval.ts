@@ -11,7 +11,8 @@ const SCORES: ScoreName[] = ['eds', 'mmsp', 'combined', 'msp', 'maxlogit'];
 /** models/NAME.onnx or models/NAME.json -> (models, NAME); a bare NAME means the shipped models folder. */
 function modelLocation(value: string): { modelsDir: string; name: string } {
   const extension = extname(value).toLowerCase();
-  if (extension === '.onnx' || extension === '.json') return { modelsDir: dirname(resolve(value)), name: basename(value, extname(value)) };
+  if (extension === '.onnx' || extension === '.json')
+    return { modelsDir: dirname(resolve(value)), name: basename(value, extname(value)) };
   return { modelsDir: defaultModelsDir(), name: value };
 }
 
@@ -19,7 +20,8 @@ function idList(flag: string, value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   return value.split(',').map((part) => {
     const id = Number(part.trim());
-    if (!Number.isInteger(id) || id < 0 || id > 255) throw new AppError('usage', `--${flag} takes label ids 0..255 separated by commas, got "${value}"`);
+    if (!Number.isInteger(id) || id < 0 || id > 255)
+      throw new AppError('usage', `--${flag} takes label ids 0..255 separated by commas, got "${value}"`);
     return id;
   });
 }
@@ -31,7 +33,8 @@ function required(flag: string, value: string | undefined): string {
 
 export const evalCommand: CliCommand = {
   name: 'eval',
-  summary: 'Evaluate a model on labelled images: AUROC, AUPR, FPR95 (pooled and per image), mIoU and accuracy per class',
+  summary:
+    'Evaluate a model on labelled images: AUROC, AUPR, FPR95 (pooled and per image), mIoU and accuracy per class',
   usage:
     'eval --model models/NAME.onnx --images DIR --labels DIR --format camvid|anomaly [--unknown a,b] [--ood-ids 1,2] ' +
     '[--ignore-ids 255] [--score eds|mmsp|combined|msp|maxlogit] [--csv FILE] [--threads N] [--json]',
@@ -49,7 +52,8 @@ export const evalCommand: CliCommand = {
       threads: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (values.format !== 'camvid' && values.format !== 'anomaly') throw new AppError('usage', `--format must be camvid or anomaly, got "${values.format}"`);
+    if (values.format !== 'camvid' && values.format !== 'anomaly')
+      throw new AppError('usage', `--format must be camvid or anomaly, got "${values.format}"`);
     if (values.score !== undefined && !SCORES.includes(values.score as ScoreName)) {
       throw new AppError('usage', `--score must be one of ${SCORES.join(', ')}, got "${values.score}"`);
     }
@@ -60,7 +64,10 @@ export const evalCommand: CliCommand = {
       images: required('images', values.images),
       labels: required('labels', values.labels),
       format: values.format,
-      unknown: values.unknown?.split(',').map((part) => part.trim()).filter(Boolean),
+      unknown: values.unknown
+        ?.split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
       oodIds: idList('ood-ids', values['ood-ids']),
       ignoreIds: idList('ignore-ids', values['ignore-ids']),
       score: values.score as ScoreName | undefined,
