@@ -1,7 +1,7 @@
 /**
  * The few-shot benchmark (DMLNet's NPM protocol): teach held-out classes from K train frames with the most
  * pixels of the class, masks from the labels, then measure closed-set mIoU on val for old, novel and all
- * classes, and the OOD separation of the classes still unknown. See docs/teaching.md for the conventions.
+ * classes, and the OOD separation of the classes still unknown. See README.md (Teaching) for the conventions.
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
