@@ -86,6 +86,12 @@ test('open the session, scrub, and see the stored class map drawn pixel for pixe
   await shot('session-start');
 
   await scrubTimeline(page, 0.1, 0.62);
+  // The viewer still reports frame 0 as ready until the scrub's state lands: wait for it to move first.
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="frame-viewer"]')?.getAttribute('data-frame-index') !== '0',
+    null,
+    { timeout: 20_000 },
+  );
   const shown = await waitForFrame(page);
   assert.ok(shown >= 55 && shown <= 70, `scrubbing to 62% of a 101-frame drive shows frame ${shown}`);
   await shot('session-scrubbed');
