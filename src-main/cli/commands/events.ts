@@ -1,4 +1,4 @@
-import { parseCommandArgs, printJson, type CliCommand } from '../command.js';
+import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 import {
   formatTime,
   latestAnalysis,
@@ -21,7 +21,7 @@ export const eventsCommand: CliCommand = {
       json: { type: 'boolean' },
     });
     const sessionId = sessionFlag(values.session, this.usage);
-    const limit = values.limit === undefined ? -1 : Number(values.limit);
+    const limit = numberFlag('limit', values.limit, -1);
     const events = await withLibrary(values.library, (store) =>
       store.events(latestAnalysis(store, sessionId).id, limit),
     );
