@@ -16,3 +16,25 @@ export function modelsWithReference(): string[] {
 }
 
 export const camvidRoot = join(repoRoot, '..', 'shared', 'datasets', 'camvid');
+
+/** The `eval` command line for a test model over an images/labels folder pair, plus extra flags. */
+export function evalArgs(
+  name: string,
+  images: string,
+  labels: string,
+  format: 'camvid' | 'anomaly',
+  ...extra: string[]
+) {
+  return [
+    'eval',
+    '--model',
+    join(testModelsDir, `${name}.onnx`),
+    '--images',
+    images,
+    '--labels',
+    labels,
+    '--format',
+    format,
+    ...extra,
+  ];
+}

@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { oodMetrics } from '../../src-main/evaluation/index.js';
 import { ConfusionMatrix } from '../../src-main/evaluation/confusion.js';
 import { runCli } from '../helpers/cli.js';
-import { camvidRoot, modelsWithReference, testModelsDir } from '../helpers/models.js';
+import { camvidRoot, modelsWithReference, evalArgs } from '../helpers/models.js';
 
 test('OOD metrics: a hand-computed case with ties', () => {
   // Scores 0.9 (OOD), 0.8 (OOD, known: a tie), 0.1 (known). Points: (0, .5), (.5, 1), (1, 1).
@@ -91,26 +91,23 @@ for src, lab, out_img, out_lab in zip(*[iter(sys.argv[1:])] * 4):
   });
   execFileSync('/usr/bin/python3', ['-c', script, ...args]);
   const csv = join(root, 'rows.csv');
-  const cli = await runCli([
-    'eval',
-    '--model',
-    join(testModelsDir, `${name}.onnx`),
-    '--images',
-    images,
-    '--labels',
-    labels,
-    '--format',
-    'anomaly',
-    '--ood-ids',
-    '2',
-    '--ignore-ids',
-    '255',
-    '--score',
-    'mmsp',
-    '--csv',
-    csv,
-    '--json',
-  ]);
+  const cli = await runCli(
+    evalArgs(
+      name,
+      images,
+      labels,
+      'anomaly',
+      '--ood-ids',
+      '2',
+      '--ignore-ids',
+      '255',
+      '--score',
+      'mmsp',
+      '--csv',
+      csv,
+      '--json',
+    ),
+  );
   assert.equal(cli.code, 0, cli.stderr);
   const json = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
   assert.equal(json.images, 2);
@@ -132,17 +129,7 @@ for src, lab, out_img, out_lab in zip(*[iter(sys.argv[1:])] * 4):
     assert.equal(ood, expectedOod);
   }
   copyFileSync(join(images, sources[0]!.replace(/\.[^.]+$/, '.png')), join(images, 'orphan.png'));
-  const missing = await runCli([
-    'eval',
-    '--model',
-    join(testModelsDir, `${name}.onnx`),
-    '--images',
-    images,
-    '--labels',
-    labels,
-    '--format',
-    'anomaly',
-  ]);
+  const missing = await runCli(evalArgs(name, images, labels, 'anomaly'));
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Image .*orphan\.png has no label \(expected .*labels\/orphan\.png\)/);
 });

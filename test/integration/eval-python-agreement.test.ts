@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { readModelCard } from '../../src-main/engine/index.js';
 import { runEvaluation } from '../../src-main/evaluation/index.js';
 import { runCli } from '../helpers/cli.js';
-import { camvidRoot, modelsWithReference, testModelsDir } from '../helpers/models.js';
+import { camvidRoot, modelsWithReference, evalArgs, testModelsDir } from '../helpers/models.js';
 
 const IMAGES = 10;
 
@@ -71,20 +71,7 @@ test(
     const images = join(root, 'val', 'images');
     const labels = join(root, 'val', 'labels');
 
-    const cli = await runCli([
-      'eval',
-      '--model',
-      join(testModelsDir, `${name}.onnx`),
-      '--images',
-      images,
-      '--labels',
-      labels,
-      '--format',
-      'camvid',
-      '--csv',
-      join(root, 'per-image.csv'),
-      '--json',
-    ]);
+    const cli = await runCli(evalArgs(name, images, labels, 'camvid', '--csv', join(root, 'per-image.csv'), '--json'));
     assert.equal(cli.code, 0, cli.stderr);
     const json = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as Record<string, number | null>;
     assert.equal(json.images, IMAGES);
