@@ -22,8 +22,8 @@ type LibraryMethod =
 export const libraryHandlers: HandlerGroup<LibraryMethod> = {
   'sessions.list': (_request, { library }) => library.sessions(),
   'sessions.get': ({ sessionId }, { library }) => library.session(sessionId),
-  'sessions.import': async ({ paths, name, analyse }, context) => {
-    const session = await context.analyses.importSession(paths, name);
+  'sessions.import': async ({ paths, name, imageFps, analyse }, context) => {
+    const session = await context.analyses.importSession(paths, name, { imageFps });
     if (analyse) await context.analyses.startAnalysis(session.id, analyse);
     context.events.emit('sessions.changed', { sessionId: session.id });
     return context.library.session(session.id);

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
-import { MetricHead } from './metric-head.js';
+import { HeadThread } from './head-thread.js';
+import { MetricHead, type HeadSettings } from './metric-head.js';
 import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
 import { OnnxModel, type ModelOutput } from './onnx-model.js';
 import { Preprocessor } from './preprocess.js';
-import { summarizeFrame } from './summary.js';
 import type {
   AnalyzeOptions,
   Engine,
@@ -14,6 +14,9 @@ import type {
   ScoreName,
   TaughtPrototype,
 } from './types.js';
+
+/** Frames to give an engine at once for throughput: the model of one overlaps the head of the other. */
+export const FRAMES_IN_FLIGHT = 2;
 
 export interface OpenEngineOptions {
   provider?: ExecutionProviderSetting;
@@ -27,7 +30,11 @@ export interface OpenEngineOptions {
 
 /** The metric head a card describes, scoring with `score` and marking unknown above `threshold`. */
 export function createHead(card: ModelCard, score: ScoreName, threshold: number, source: string): MetricHead {
-  return new MetricHead({
+  return new MetricHead(headSettings(card, score, threshold, source));
+}
+
+function headSettings(card: ModelCard, score: ScoreName, threshold: number, source: string): HeadSettings {
+  return {
     kind: card.output.kind,
     knownCount: card.classes.length,
     dim: card.output.embeddingDim,
@@ -38,7 +45,7 @@ export function createHead(card: ModelCard, score: ScoreName, threshold: number,
     gamma: card.scores.combined.gamma,
     threshold,
     source,
-  });
+  };
 }
 
 class OnnxEngine implements Engine {
@@ -50,14 +57,13 @@ class OnnxEngine implements Engine {
   classes: ClassInfo[];
   readonly provider: { name: string; notes: string[] };
   private readonly preprocessor: Preprocessor;
-  private readonly head: MetricHead;
+  private readonly headThread: HeadThread;
   /**
-   * Two stages, each one frame at a time (they own the input tensor and the head's scratch buffers):
-   * pre-processing + model, then head + summary. With two frames in flight, onnxruntime runs frame N+1
-   * on its own threads while this thread computes frame N's head.
+   * Pre-processing + model run one frame at a time (they own the input tensor). The head runs on its own
+   * thread, so with two frames in flight the model of frame N+1 overlaps the head of frame N.
    */
   private modelStage: Promise<unknown> = Promise.resolve();
-  private headStage: Promise<unknown> = Promise.resolve();
+  private lastFrame: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly card: ModelCard,
@@ -73,34 +79,27 @@ class OnnxEngine implements Engine {
     this.classes = cardClasses(card);
     this.provider = model.provider;
     this.preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
-    this.head = createHead(card, score, threshold, model.path);
+    this.headThread = new HeadThread(headSettings(card, score, threshold, model.path), this.classes.length);
   }
 
   analyze(frame: RgbFrame, options: AnalyzeOptions = {}): Promise<FrameResult> {
     const modelled = this.modelStage.then(() => this.model.run(this.preprocessor.run(frame)));
     this.modelStage = modelled.catch(() => undefined);
-    const analysed = Promise.all([modelled, this.headStage]).then(([output]) => this.finish(output, options));
-    this.headStage = analysed.catch(() => undefined);
+    const analysed = modelled.then((output) => this.finish(output, options));
+    this.lastFrame = analysed.catch(() => undefined);
     return analysed;
   }
 
-  private finish(output: ModelOutput, options: AnalyzeOptions): FrameResult {
+  private async finish(output: ModelOutput, options: AnalyzeOptions): Promise<FrameResult> {
     const { width, height } = output;
-    const head = this.head.apply(output.data, width * height);
-    return {
-      width,
-      height,
-      classMap: head.classMap,
-      oodMap: head.ood,
-      nearestKnown: head.nearestKnown,
-      summary: summarizeFrame(head.classMap, head.ood, width, height, this.classes.length),
-      ...(options.keepEmbedding ? { embedding: output.data } : {}),
-    };
+    const { data, ...head } = await this.headThread.apply(output.data, width, height);
+    return { width, height, ...head, ...(options.keepEmbedding ? { embedding: data } : {}) };
   }
 
   setTaughtClasses(classes: TaughtPrototype[]): void {
-    this.head.setTaught(classes);
     const known = cardClasses(this.card);
+    // Checked before it returns; should the head thread fail later, the next frame reports it.
+    void this.headThread.setTaught(classes, known.length + classes.length).catch(() => undefined);
     this.classes = [
       ...known,
       ...classes.map((cls, i) => ({ index: known.length + i, name: cls.name, color: cls.color, taught: true })),
@@ -108,7 +107,8 @@ class OnnxEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.modelStage, this.headStage]);
+    await Promise.all([this.modelStage, this.lastFrame]);
+    await this.headThread.close();
     await this.model.release();
   }
 }

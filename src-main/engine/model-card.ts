@@ -46,7 +46,10 @@ export const ModelCard = z.object({
     default: z.enum(['eds', 'mmsp', 'combined', 'msp', 'maxlogit']),
     eds: z.object({ sMax: z.number() }),
     combined: z.object({ beta: z.number(), gamma: z.number() }),
+    /** Pixel threshold: a pixel scoring above it is unknown. */
     threshold: z.number(),
+    /** Frame threshold: the default event threshold on the frame score (training/README.md, calibration). */
+    frameThreshold: z.number().min(0).max(1),
   }),
   dataset: z.object({ name: z.string(), ignoreIndex: z.number().int() }),
 });

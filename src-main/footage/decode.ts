@@ -24,6 +24,11 @@ export interface DecodeOptions {
   sampleFps: number | null;
   /** Sampled frames to pass over without yielding them (resume). */
   skipFrames?: number;
+  /**
+   * Session time of the last of those frames. A video then seeks to it instead of decoding from the start,
+   * so resuming late in a long drive is quick.
+   */
+  lastSkippedMs?: number;
   signal?: AbortSignal;
 }
 
@@ -64,19 +69,33 @@ async function* decodeVideo(
 ): AsyncGenerator<DecodedFrame> {
   const end: FfmpegEnd = { code: null, lastPtsMs: source.startMs, problems: [] };
   const select = options.sampleFps ? [gridSelectFilter(options.sampleFps)] : [];
-  for await (const frame of ffmpegFrames(['-i', source.path], select, options, end)) {
+  const skip = options.skipFrames ?? 0;
+  const resumeAfterMs = skip > 0 ? options.lastSkippedMs : undefined;
+  for await (const frame of ffmpegFrames(videoInput(source, resumeAfterMs), select, options, end)) {
+    const timeMs = source.offsetMs + frame.ptsMs - source.startMs;
+    if (resumeAfterMs !== undefined) {
+      // The seek lands at or a little before the last stored frame: frames up to it are stored already. From
+      // the first frame of the next sampling cell on, the grid rule picks exactly what an uninterrupted run did.
+      if (timeMs <= resumeAfterMs + 0.5) continue;
+      if (outcome.framesSampled < skip) outcome.framesSampled = skip;
+    }
     const frameInSource = outcome.framesSampled++;
-    if (frameInSource < (options.skipFrames ?? 0)) continue;
-    yield {
-      sourceIndex: source.position,
-      frameInSource,
-      timeMs: source.offsetMs + frame.ptsMs - source.startMs,
-      rgb: frame.rgb,
-      previewJpeg: frame.jpeg,
-    };
+    if (frameInSource < skip) continue;
+    yield { sourceIndex: source.position, frameInSource, timeMs, rgb: frame.rgb, previewJpeg: frame.jpeg };
   }
   if (options.signal?.aborted) return;
   judgeVideoEnd(source, options, outcome, end);
+}
+
+/**
+ * ffmpeg's input options. -copyts keeps the stream's own timestamps (ffmpeg would otherwise shift them by the
+ * file's start time, which need not be the video stream's start); -ss seeks relative to the file's start, a
+ * millisecond early because pts_time is printed rounded.
+ */
+function videoInput(source: StoredSource, resumeAfterMs: number | undefined): string[] {
+  if (resumeAfterMs === undefined) return ['-copyts', '-i', source.path];
+  const clipSeconds = Math.max(0, resumeAfterMs - source.offsetMs - 1) / 1000;
+  return ['-ss', clipSeconds.toFixed(6), '-copyts', '-i', source.path];
 }
 
 interface FfmpegEnd {

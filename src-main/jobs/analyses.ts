@@ -75,7 +75,7 @@ export class AnalysisService {
           taught: true,
         })),
       ],
-      threshold: card.scores.threshold,
+      threshold: card.scores.frameThreshold,
       framesTotal: this.store.sources(session.id).reduce((sum, source) => sum + expectedFrames(source, sampleFps), 0),
     });
     this.queue.enqueue(plan.id);

@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
+import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../core/errors.js';
-import { packageRoot } from '../core/paths.js';
+import { startWorker } from '../core/workers.js';
 import type { OpenEngineOptions } from '../engine/index.js';
 import type { LibraryStore } from '../library/index.js';
 import type { AnalysisJob } from './pipeline.js';
@@ -93,7 +89,7 @@ export class JobQueue {
       analysisId,
       engine: this.options.engine,
     };
-    const worker = startWorker(job);
+    const worker = startWorker('jobs/analysis.worker.ts', job);
     let last: AnalysisInfo | undefined;
     const finished = new Promise<void>((resolve) => {
       worker.on('message', (message: WorkerMessage) => {
@@ -125,28 +121,4 @@ export class JobQueue {
     this.waiters.delete(info.id);
     for (const resolve of waiters) resolve(info);
   }
-}
-
-/**
- * The worker script: the bundle build-main.mjs writes, or under tsx (tests, development) the .ts file, loaded
- * through tsx's loader, which a worker thread must register for itself.
- */
-function startWorker(job: AnalysisJob): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(pathToFileURL(join(packageRoot(), 'dist', 'main', 'jobs-analysis.worker.js')), {
-      workerData: job,
-    });
-  const tsx = tsxApiUrl();
-  const script = new URL('./analysis.worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
-}
-
-/** tsx's ESM API, found through its package.json (import.meta.resolve does not exist in the CommonJS bundle). */
-function tsxApiUrl(): string {
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  return pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
 }

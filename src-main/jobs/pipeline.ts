@@ -1,9 +1,21 @@
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
-import { encodeClassMapPng, encodeOodMapPng, openEngine, type OpenEngineOptions } from '../engine/index.js';
+import {
+  encodeClassMapPng,
+  encodeOodMapPng,
+  FRAMES_IN_FLIGHT,
+  openEngine,
+  type OpenEngineOptions,
+} from '../engine/index.js';
 import type { Engine, FrameResult } from '../engine/types.js';
 import { decodeSource, expectedFrames, type DecodedFrame, type DecodeOutcome } from '../footage/index.js';
-import { LibraryStore, type AnalysisPlan, type StoredFrame, type StoredSource } from '../library/index.js';
+import {
+  LibraryStore,
+  type AnalysisPlan,
+  type ResumePoint,
+  type StoredFrame,
+  type StoredSource,
+} from '../library/index.js';
 import { knowledgeForAnalysis } from '../teaching/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 
@@ -103,7 +115,7 @@ class AnalysisRun {
     const analysed = new BoundedQueue<Analysed>(QUEUE_CAPACITY);
     const resume = this.store.resumePoint(this.plan.id);
     const stages = [
-      this.decodeStage(decoded, resume.framesPerSource),
+      this.decodeStage(decoded, resume),
       this.engineStage(engine, decoded, analysed, resume.framesStored),
       this.writeStage(analysed),
     ];
@@ -113,7 +125,8 @@ class AnalysisRun {
     if (failed) throw failed.reason;
   }
 
-  private async decodeStage(out: BoundedQueue<DecodedFrame>, framesPerSource: Map<number, number>): Promise<void> {
+  private async decodeStage(out: BoundedQueue<DecodedFrame>, resume: ResumePoint): Promise<void> {
+    const { framesPerSource, lastTimeMsPerSource } = resume;
     const lastStarted = Math.max(-1, ...framesPerSource.keys());
     try {
       for (const source of this.sources) {
@@ -127,6 +140,7 @@ class AnalysisRun {
             height: this.plan.inputHeight,
             sampleFps: this.plan.sampleFps,
             skipFrames: framesPerSource.get(source.position) ?? 0,
+            lastSkippedMs: lastTimeMsPerSource.get(source.position),
             signal: this.hooks.signal,
           },
           outcome,
@@ -152,6 +166,15 @@ class AnalysisRun {
     firstIndex: number,
   ): Promise<void> {
     let index = firstIndex;
+    const inFlight: Promise<Analysed>[] = [];
+    const submit = (decoded: DecodedFrame, frameIndex: number) =>
+      engine.analyze(decoded.rgb).then((result) => ({ decoded, index: frameIndex, result }));
+    const deliverOldest = async () => {
+      const engineStart = performance.now();
+      const analysed = await inFlight.shift()!;
+      this.timings.engineMs += performance.now() - engineStart;
+      await out.push(analysed);
+    };
     try {
       for (;;) {
         const waitStart = performance.now();
@@ -159,13 +182,13 @@ class AnalysisRun {
         this.timings.decodeMs += performance.now() - waitStart;
         // On cancel, frames decoded but not analysed are dropped: a resume decodes them again.
         if (!decoded || this.hooks.signal?.aborted) break;
-        const engineStart = performance.now();
-        const result = await engine.analyze(decoded.rgb);
-        this.timings.engineMs += performance.now() - engineStart;
-        await out.push({ decoded, index: index++, result });
+        inFlight.push(submit(decoded, index++));
+        if (inFlight.length >= FRAMES_IN_FLIGHT) await deliverOldest();
       }
+      while (inFlight.length > 0) await deliverOldest();
       out.close();
     } catch (error) {
+      for (const pending of inFlight) pending.catch(() => undefined); // the first failure is the one reported
       out.fail(error);
       input.fail(error);
       throw error;

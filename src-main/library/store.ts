@@ -62,6 +62,8 @@ export interface ResumePoint {
   framesStored: number;
   /** Frames already stored per source position. */
   framesPerSource: Map<number, number>;
+  /** Session time of the last frame stored per source position. */
+  lastTimeMsPerSource: Map<number, number>;
 }
 
 export interface AnalysisProgress {
@@ -138,7 +140,9 @@ export class LibraryStore {
   }
 
   session(id: number): SessionInfo {
-    const row = this.db.prepare('SELECT id, name, created_at FROM sessions WHERE id = ?').get(id) as Row | undefined;
+    const row = this.db
+      .prepare('SELECT id, name, created_at, thumbnail IS NOT NULL AS has_thumbnail FROM sessions WHERE id = ?')
+      .get(id) as Row | undefined;
     if (!row) throw new NotFoundError(`Session ${id}`);
     const sources = this.sources(id);
     const first = sources[0];
@@ -151,6 +155,7 @@ export class LibraryStore {
       height: first?.height ?? 0,
       fps: first?.fps ?? 0,
       sources: sources.map(({ position: _p, startMs: _s, codec: _c, images: _i, ...source }) => source),
+      hasThumbnail: row.has_thumbnail === 1,
       latestAnalysis: this.latestAnalysis(id),
     };
   }
@@ -327,11 +332,16 @@ export class LibraryStore {
 
   resumePoint(analysisId: number): ResumePoint {
     const rows = this.db
-      .prepare('SELECT source_index, count(*) AS n FROM frames WHERE analysis_id = ? GROUP BY source_index')
+      .prepare(
+        'SELECT source_index, count(*) AS n, max(time_ms) FROM frames WHERE analysis_id = ? GROUP BY source_index',
+      )
       .raw()
-      .all(analysisId) as [number, number][];
-    const framesPerSource = new Map(rows.map(([source, n]) => [source, n]));
-    return { framesStored: rows.reduce((sum, [, n]) => sum + n, 0), framesPerSource };
+      .all(analysisId) as [number, number, number][];
+    return {
+      framesStored: rows.reduce((sum, [, n]) => sum + n, 0),
+      framesPerSource: new Map(rows.map(([source, n]) => [source, n])),
+      lastTimeMsPerSource: new Map(rows.map(([source, , last]) => [source, last])),
+    };
   }
 
   timeline(analysisId: number): Timeline {

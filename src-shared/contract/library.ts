@@ -78,6 +78,8 @@ export const SessionInfo = z.object({
   height: z.number().int(),
   fps: z.number(),
   sources: z.array(SourceFile),
+  /** False when no frame of the footage could be decoded for a thumbnail at import. */
+  hasThumbnail: z.boolean(),
   latestAnalysis: AnalysisInfo.nullable(),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
@@ -157,6 +159,8 @@ export const libraryMethods = {
       .object({
         paths: z.array(z.string().min(1)).min(1),
         name: z.string().min(1).optional(),
+        /** Frame rate of image folders (their files carry no timing); default 1 image per second. */
+        imageFps: z.number().positive().max(1000).optional(),
         /** Start an analysis right after import (the usual case). */
         analyse: z
           .object({ model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() })

@@ -44,22 +44,17 @@ function random(seed: number) {
 
 /** One set of small maps shared by every frame: sky, buildings, road, a car and an unknown blob. */
 function syntheticMaps() {
-  const classMap = new PNG({
-    width: MAP_WIDTH,
-    height: MAP_HEIGHT,
-    colorType: 0,
-    inputColorType: 0,
-    bitDepth: 8,
-    inputHasAlpha: false,
-  });
-  const oodMap = new PNG({
-    width: MAP_WIDTH,
-    height: MAP_HEIGHT,
-    colorType: 0,
-    inputColorType: 0,
-    bitDepth: 8,
-    inputHasAlpha: false,
-  });
+  const grayPng = () =>
+    new PNG({
+      width: MAP_WIDTH,
+      height: MAP_HEIGHT,
+      colorType: 0,
+      inputColorType: 0,
+      bitDepth: 8,
+      inputHasAlpha: false,
+    });
+  const classMap = grayPng();
+  const oodMap = grayPng();
   const rgba = Buffer.alloc(MAP_WIDTH * MAP_HEIGHT * 4);
   classMap.data = Buffer.alloc(MAP_WIDTH * MAP_HEIGHT);
   oodMap.data = Buffer.alloc(MAP_WIDTH * MAP_HEIGHT);

@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { MethodName, Request, Response } from '../../src-shared/contract/index.js';
-import { repoRoot } from '../helpers/cli.js';
+import { openBrowser, type BrowserSession } from '../helpers/browser.js';
+import { repoRoot, startServeProcess } from '../helpers/cli.js';
 
 export const screenshots = join(repoRoot, 'test-output', 'screenshots');
 
@@ -86,4 +87,29 @@ export async function scrubTimeline(page: Page, from: number, to: number, steps 
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * to, y, { steps });
   await page.mouse.up();
+}
+
+export interface Review {
+  server: Awaited<ReturnType<typeof startServeProcess>>;
+  browser: BrowserSession;
+  api: ReturnType<typeof apiFor>;
+  close(): Promise<void>;
+}
+
+/** The review server on a library of its own, and a fresh browser to drive it. */
+export async function openReview(library: string): Promise<Review> {
+  const server = await startServeProcess(['--library', library]);
+  const browser = await openBrowser().catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  return {
+    server,
+    browser,
+    api: apiFor(server.url),
+    close: async () => {
+      await browser.close();
+      await server.stop();
+    },
+  };
 }

@@ -5,29 +5,32 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { mediaPaths, type AnalysisInfo } from '../../src-shared/contract/index.js';
-import { openBrowser, type BrowserSession } from '../helpers/browser.js';
-import { startServeProcess } from '../helpers/cli.js';
 import { valDrive } from '../helpers/clips.js';
-import { apiFor, canvasPixels, e2eModel, screenshots, scrubTimeline, waitForFrame } from './review-helpers.js';
+import {
+  canvasPixels,
+  e2eModel,
+  openReview,
+  type Review,
+  screenshots,
+  scrubTimeline,
+  waitForFrame,
+} from './review-helpers.js';
 
 // One reviewer's day on the real val drive, in order: each step builds on the one before.
-let server: Awaited<ReturnType<typeof startServeProcess>>;
-let browser: BrowserSession;
-let api: ReturnType<typeof apiFor>;
+let review: Review | undefined;
+let server: Review['server'];
+let browser: Review['browser'];
+let api: Review['api'];
 const work = mkdtempSync(join(tmpdir(), 'dml-review-e2e-'));
 let analysis: AnalysisInfo;
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
-  server = await startServeProcess(['--library', join(work, 'library.sqlite')]);
-  api = apiFor(server.url);
-  browser = await openBrowser();
+  review = await openReview(join(work, 'library.sqlite'));
+  ({ server, browser, api } = review);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+after(() => review?.close());
 
 const shot = (name: string) => browser.page.screenshot({ path: join(screenshots, `${name}.png`) });
 

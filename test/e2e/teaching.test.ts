@@ -6,19 +6,19 @@ import { after, before, test } from 'node:test';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { decodeLabelPng } from '../../src-main/engine/index.js';
 import { camvidPairs, chooseShots } from '../../src-main/teaching/fewshot.js';
-import { openBrowser, type BrowserSession } from '../helpers/browser.js';
-import { repoRoot, startServeProcess } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/cli.js';
 import { camvidRoot } from '../helpers/models.js';
-import { apiFor, canvasPixels, screenshots, waitForFrame } from './review-helpers.js';
+import { canvasPixels, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
 
 // The teaching loop in the browser: paint a pedestrian the model calls unknown, teach it, re-analyse, and see it.
 const MODEL = 'camvid-open';
 const PEDESTRIAN = 9;
 /** The teaching panel's default colour, #e040fb. */
 const TAUGHT_RGB = [224, 64, 251];
-let server: Awaited<ReturnType<typeof startServeProcess>>;
-let browser: BrowserSession;
-let api: ReturnType<typeof apiFor>;
+let review: Review | undefined;
+let server: Review['server'];
+let browser: Review['browser'];
+let api: Review['api'];
 const work = mkdtempSync(join(tmpdir(), 'dml-teach-e2e-'));
 const frames = join(work, 'frames');
 let firstLabel = '';
@@ -43,15 +43,11 @@ before(async () => {
   mkdirSync(frames);
   for (const pair of pairs) copyFileSync(pair.image, join(frames, basename(pair.image)));
   firstLabel = pairs[0]!.label;
-  server = await startServeProcess(['--library', join(work, 'library.sqlite')]);
-  api = apiFor(server.url);
-  browser = await openBrowser();
+  review = await openReview(join(work, 'library.sqlite'));
+  ({ server, browser, api } = review);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+after(() => review?.close());
 
 test(
   'paint a pedestrian, teach it, re-analyse, and see the new class in the overlay',

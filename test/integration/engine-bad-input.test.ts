@@ -57,7 +57,13 @@ function tinyCard(dim: number, width: number, height: number): Record<string, un
     head: { type: 'fixed-prototypes', prototypes: classes.map((_, k) => classes.map((__, c) => (k === c ? 3 : 0))) },
     classes,
     unknownClasses: [],
-    scores: { default: 'eds', eds: { sMax: 30 }, combined: { beta: 20, gamma: 0.8 }, threshold: 0.5 },
+    scores: {
+      default: 'eds',
+      eds: { sMax: 30 },
+      combined: { beta: 20, gamma: 0.8 },
+      threshold: 0.5,
+      frameThreshold: 0.5,
+    },
     dataset: { name: 'test', ignoreIndex: 255 },
   };
 }

@@ -6,7 +6,13 @@ import { before, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { AppError } from '../../src-main/core/errors.js';
-import { decodeSource, extractFullFrame, probeSource, type DecodeOutcome } from '../../src-main/footage/index.js';
+import {
+  decodeSource,
+  extractFullFrame,
+  probeSource,
+  type DecodeOptions,
+  type DecodeOutcome,
+} from '../../src-main/footage/index.js';
 import type { NewSource, StoredSource } from '../../src-main/library/index.js';
 import { clip, hasEncoder, tempDir, truncatedCopy, valDrive, valImages } from '../helpers/clips.js';
 
@@ -16,12 +22,12 @@ const asStored = (source: NewSource, position = 0, offsetMs = 0): StoredSource =
 async function decodeAll(
   source: StoredSource,
   sampleFps: number | null,
-  skipFrames = 0,
+  resume: Pick<DecodeOptions, 'skipFrames' | 'lastSkippedMs'> = {},
   size = { width: 96, height: 72 },
 ) {
   const outcome: DecodeOutcome = { complete: false, message: null, framesSampled: 0 };
   const frames = [];
-  for await (const frame of decodeSource(source, { ...size, sampleFps, skipFrames }, outcome)) frames.push(frame);
+  for await (const frame of decodeSource(source, { ...size, sampleFps, ...resume }, outcome)) frames.push(frame);
   return { frames, outcome, times: frames.map((frame) => frame.timeMs) };
 }
 
@@ -78,7 +84,7 @@ test('sampling keeps the first frame of each 1/fps cell, with the frame its own 
 test('a resumed decode passes over the stored frames and yields exactly the rest', async () => {
   const source = asStored(await probeSource(fiveFps), 1, 50_000);
   const whole = await decodeAll(source, 2);
-  const rest = await decodeAll(source, 2, 3);
+  const rest = await decodeAll(source, 2, { skipFrames: 3 });
   assert.deepEqual(rest.times, whole.times.slice(3));
   assert.deepEqual(
     rest.frames.map((frame) => frame.frameInSource),
@@ -86,6 +92,24 @@ test('a resumed decode passes over the stored frames and yields exactly the rest
   );
   assert.deepEqual(Buffer.from(rest.frames[0]!.rgb.data), Buffer.from(whole.frames[3]!.rgb.data));
   assert.equal(rest.times[0], 50_000 + 1600);
+});
+
+test('a resumed video seeks to its last stored frame and yields exactly the rest, whatever the file start time', async () => {
+  // Keyframes every 5 frames, so the seek really lands mid-stream; timestamps start at 5 s, as in a cut clip.
+  const options = ['-vf', 'fps=5', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-output_ts_offset', '5'];
+  const source = asStored(await probeSource(clip(dir, 'offset-gop.mp4', 8, options)), 1, 50_000);
+  assert.equal(source.startMs, 5000);
+  const whole = await decodeAll(source, 2);
+  assert.deepEqual(whole.times.slice(0, 3), [50_000, 50_600, 51_000]);
+  for (const stored of [1, 4, 9]) {
+    const rest = await decodeAll(source, 2, { skipFrames: stored, lastSkippedMs: whole.times[stored - 1] });
+    assert.deepEqual(rest.times, whole.times.slice(stored), `resumed after ${stored} frames`);
+    assert.deepEqual(
+      rest.frames.map((frame) => frame.frameInSource),
+      whole.frames.slice(stored).map((frame) => frame.frameInSource),
+    );
+    assert.deepEqual(Buffer.from(rest.frames[0]!.rgb.data), Buffer.from(whole.frames[stored]!.rgb.data));
+  }
 });
 
 const containers: { name: string; codec: string; encoder: string; options: string[] }[] = [
@@ -143,6 +167,11 @@ test('an image folder is one source in natural name order, jpg and png mixed', a
   const { times, outcome } = await decodeAll(asStored(source), null);
   assert.deepEqual(times, [0, 1000, 2000]);
   assert.equal(outcome.complete, true);
+  // Their rate when the user gives it: a camera that saved 4 images a second.
+  const fast = asStored(await probeSource(folder, { imageFps: 4 }));
+  assert.deepEqual([fast.fps, fast.durationMs], [4, 750]);
+  assert.deepEqual((await decodeAll(fast, null)).times, [0, 250, 500]);
+  assert.deepEqual((await decodeAll(fast, 2)).times, [0, 500]);
 });
 
 test('a truncated mp4 decodes up to the break and says where it broke', async () => {
@@ -194,7 +223,7 @@ test('a folder with no images is refused', async () => {
 
 test('the full-resolution frame at an analysed time is the frame decoded at that time', async () => {
   const source = asStored(await probeSource(fiveFps), 0, 0);
-  const { frames } = await decodeAll(source, 2, 0, { width: 480, height: 360 });
+  const { frames } = await decodeAll(source, 2, {}, { width: 480, height: 360 });
   const wanted = frames[3]!;
   const png = PNG.sync.read(await extractFullFrame([source], wanted.timeMs));
   assert.deepEqual([png.width, png.height], [480, 360]);

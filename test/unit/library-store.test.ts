@@ -99,6 +99,16 @@ test('a new library is migrated to the newest version, in WAL mode with foreign 
   store.close();
 });
 
+test('a session says whether it has a thumbnail, so the library shows a placeholder instead of a broken image', () => {
+  const store = new LibraryStore(tempLibrary());
+  const without = store.createSession('no preview', [source], null);
+  const withThumbnail = store.createSession('preview', [source], Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  assert.equal(without.hasThumbnail, false);
+  assert.equal(withThumbnail.hasThumbnail, true);
+  assert.equal(store.thumbnail(without.id), undefined);
+  store.close();
+});
+
 test('reopening applies only the migrations not yet recorded', () => {
   const path = tempLibrary();
   new LibraryStore(path, { migrations: migrations.slice(0, 1) }).close();

@@ -32,7 +32,8 @@ DEFAULT_CONFIG = {
     "optim": {"lr": 0.002, "weightDecay": 0.01, "batch": 8, "warmup": 100, "poly": 0.9},
     "aug": {"crop": [256, 256], "scale": [0.75, 1.5], "jitter": 0.25},
     "train": {"minutes": None, "steps": 1000, "seed": 0, "ckptEvery": 100, "logEvery": 10},
-    "calibration": {"sMaxPercentile": 99.0, "thresholdPercentile": 95.0, "pixelStride": 2, "imageStride": 3},
+    "calibration": {"sMaxPercentile": 99.0, "thresholdPercentile": 95.0, "frameThresholdPercentile": 95.0,
+                    "pixelStride": 2, "imageStride": 3},
     "scores": {"default": None},
     "normalize": {"mean": list(MEAN), "std": list(STD)},
 }
@@ -141,12 +142,19 @@ def pixel_scores(out, head, smax):
     return d.argmin(1), S.metric_scores(d, smax)
 
 
+# The app's frame score: this percentile of the frame's pixel OOD scores (src-main/engine/summary.ts).
+FRAME_SCORE_PERCENTILE = 99.0
+
+
 @torch.no_grad()
 def calibrate(net, head, cfg, device, log=print):
     """sMax = percentile (default 99) of S = sum_t ||f - m_t||^2 over known-class TRAIN pixels (every
     imageStride-th train image in name order, every pixelStride-th pixel in each direction, model at its
-    input size, no augmentation); suggested thresholds = percentile
-    (default 95) of each score over the same pixels (about 5% of known train pixels flagged)."""
+    input size, no augmentation); suggested pixel thresholds = percentile (default 95) of each score over the
+    same pixels (about 5% of known train pixels flagged). Frame thresholds, for the app's events: the frame
+    score (FRAME_SCORE_PERCENTILE of the pixel scores) of each of those images over its known pixels only, i.e.
+    the frame as it would score without its unknown objects; the threshold is its frameThresholdPercentile
+    (default 95) over the images, so about 5% of frames without unknown objects rise above it."""
     c = cfg["calibration"]
     spec, lm = open_split(cfg, "train")
     data = SegData(spec, lm)
@@ -154,7 +162,7 @@ def calibrate(net, head, cfg, device, log=print):
     ist = int(c.get("imageStride", 1))
     data.images, data.labels = data.images[::ist], data.labels[::ist]
     net.eval()
-    Ss, raw = [], {}
+    Ss, per_image = [], []
     size = cfg["dataset"]["size"]
     mean, std = cfg["normalize"]["mean"], cfg["normalize"]["std"]
     for img, lab in zip(data.images, data.labels):
@@ -166,24 +174,30 @@ def calibrate(net, head, cfg, device, log=print):
             d = sq_distances(out, head.prototypes())
             Ss.append(S.eds_sum(d)[0][known].cpu().numpy())
             sc = S.metric_scores(d, 1.0)  # eds with placeholder scale, recomputed below
-        for k, v in sc.items():
-            raw.setdefault(k, []).append(v[0][known].cpu().numpy())
+        per_image.append({k: v[0][known].cpu().numpy() for k, v in sc.items()})
     cal = {"rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels "
                    f"(every {ist}th train image, every {st}th pixel); "
-                   f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels",
+                   f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels; "
+                   f"frame threshold = {c.get('frameThresholdPercentile', 95.0)}th percentile over those images of their "
+                   f"frame score ({FRAME_SCORE_PERCENTILE}th percentile of the score over the image's known pixels)",
            "trainImages": len(data)}
     if Ss:
         allS = np.concatenate(Ss)
         smax = float(np.percentile(allS, c["sMaxPercentile"]))
         cal["sMax"] = smax
         cal["sStats"] = {"min": float(allS.min()), "median": float(np.median(allS)), "max": float(allS.max())}
-        pe = 1.0 - np.minimum(allS, smax) / smax
-        raw["eds"] = [pe]
-        # combined with the calibrated scale
-        mm = np.concatenate(raw["mmsp"])
-        alpha = 1.0 / (1.0 + np.exp(-S.BETA * (pe - S.GAMMA)))
-        raw["combined"] = [alpha * pe + (1 - alpha) * mm]
-    cal["thresholds"] = {k: float(np.percentile(np.concatenate(v), c["thresholdPercentile"])) for k, v in raw.items()}
+        for scores, s_img in zip(per_image, Ss):
+            pe = 1.0 - np.minimum(s_img, smax) / smax
+            alpha = 1.0 / (1.0 + np.exp(-S.BETA * (pe - S.GAMMA)))
+            scores["eds"] = pe
+            scores["combined"] = alpha * pe + (1 - alpha) * scores["mmsp"]
+    names = list(per_image[0]) if per_image else []
+    cal["thresholds"] = {k: float(np.percentile(np.concatenate([p[k] for p in per_image]), c["thresholdPercentile"]))
+                         for k in names}
+    frame_scores = {k: [float(np.percentile(p[k], FRAME_SCORE_PERCENTILE)) for p in per_image if p[k].size]
+                    for k in names}
+    cal["frameThresholds"] = {k: float(np.percentile(v, c.get("frameThresholdPercentile", 95.0)))
+                              for k, v in frame_scores.items() if v}
     log(f"calibration: {json.dumps(cal)}")
     return cal
 

@@ -94,6 +94,9 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
     thr = thresholds.get(default_score)
     if thr is None or not (0.0 <= thr <= 1.0):
         thr = 0.5
+    frame_thr = cal.get("frameThresholds", {}).get(default_score)
+    if frame_thr is None or not (0.0 <= frame_thr <= 1.0):
+        frame_thr = thr
     ds_name = {"camvid": "CamVid", "cityscapes": "Cityscapes", "streethazards": "StreetHazards"}.get(
         cfg["dataset"]["name"].lower(), cfg["dataset"]["name"])
     metrics = (ck.get("metrics") or {}).get("val")
@@ -118,7 +121,8 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
         "unknownClasses": [{"name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
                            for c in ck["unknownClasses"]],
         "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0))},
-                   "combined": {"beta": 20, "gamma": 0.8}, "threshold": _r(thr)},
+                   "combined": {"beta": 20, "gamma": 0.8}, "threshold": _r(thr),
+                   "frameThreshold": _r(frame_thr)},
         "dataset": {"name": ds_name, "ignoreIndex": 11 if ds_name == "CamVid" else 255},
         "training": training,
         "metrics": {"val": metrics} if metrics else {},
@@ -152,6 +156,8 @@ def main(argv=None):
         res = C.evaluate(net, head, cfg, "cpu", "val", smax=cal.get("sMax"))
         print(C.format_table(res))
         ck["calibration"], ck["metrics"] = cal, {"val": res}
+    elif "frameThresholds" not in (ck.get("calibration") or {"frameThresholds": None}):
+        ck["calibration"] = C.calibrate(net, head, cfg, "cpu")  # a checkpoint calibrated before frame thresholds
     kind = "logits" if head.type == "linear" else "embedding"
     dim = C.embed_dim(cfg, k)
     ck["_prototypes"] = None if head.type == "linear" else head.prototypes().detach().cpu().numpy().tolist()

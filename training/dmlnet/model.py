@@ -89,7 +89,10 @@ class ResNetBackbone(nn.Module):
             if isinstance(state, dict) and "state_dict" in state:
                 state = state["state_dict"]
             state = {k.replace("module.", ""): v for k, v in state.items()}
-            missing, unexpected = net.load_state_dict(state, strict=False)
+            try:
+                missing, unexpected = net.load_state_dict(state, strict=False)
+            except RuntimeError as e:  # tensors of other shapes: another network's weights
+                raise ValueError(f"{pretrained}: not a {name} weights file ({str(e).splitlines()[1].strip()})") from None
             missing = [k for k in missing if not k.startswith("fc.")]
             if missing:
                 raise ValueError(f"{pretrained}: not a {name} weights file (missing {missing[:3]}...)")

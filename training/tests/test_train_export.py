@@ -9,7 +9,8 @@ from dmlnet import common as C
 from dmlnet import export as E
 from dmlnet import train as T
 from dmlnet.data import DataError, SegData, build_label_map, normalize, read_dataset
-from dmlnet.heads import make_head
+from dmlnet import scores as S
+from dmlnet.heads import make_head, sq_distances
 from dmlnet.losses import ce_loss, circle_loss, dce_vl_loss
 from dmlnet.model import SegNet
 
@@ -92,10 +93,30 @@ def test_train_resume_evaluate_export(tmp_path, camvid):
     assert card["format"] == "dmlreview-model-card/1" and card["output"]["embeddingDim"] == 9
     assert len(card["head"]["prototypes"]) == 9 and card["unknownClasses"][0]["datasetId"] == 9
     assert card["training"]["onnxCheckMaxAbsDiff"] < 1e-4
+    assert card["scores"]["frameThreshold"] == pytest.approx(card["training"]["calibration"]["frameThresholds"]["eds"], rel=1e-6)
     ref = json.load(open(tmp_path / "models" / "tiny.reference.json"))
     assert ref["output"]["shape"] == [1, 9] + ref["input"]["shape"][2:]
     import hashlib
     assert hashlib.sha256(open(tmp_path / "models" / "tiny.onnx", "rb").read()).hexdigest() == card["sha256"]
+
+
+def test_frame_threshold_is_a_percentile_of_frame_scores_without_unknown_pixels(tmp_path, camvid):
+    cfg = C.load_config(_cfg_file(tmp_path, camvid))
+    cfg["calibration"].update(imageStride=1, frameThresholdPercentile=100.0)
+    torch.manual_seed(0)
+    net, head = C.build(cfg, 9, "cpu", pretrained=False)
+    net.eval()
+    cal = C.calibrate(net, head, cfg, "cpu", log=lambda _: None)
+    spec, lm = C.open_split(cfg, "train")
+    data = SegData(spec, lm)
+    expected = []
+    with torch.no_grad():
+        for img, lab in zip(data.images, data.labels):
+            d = sq_distances(C.forward_image(net, img, cfg["dataset"]["size"], "cpu"), head.prototypes())
+            mmsp = S.mmsp(d)[0][lab < lm.num_known].numpy()
+            expected.append(np.percentile(mmsp, C.FRAME_SCORE_PERCENTILE))
+    assert len(expected) == len(data) >= 2
+    assert cal["frameThresholds"]["mmsp"] == pytest.approx(max(expected), rel=1e-5)
 
 
 def test_unknown_class_error_before_training(tmp_path, camvid):

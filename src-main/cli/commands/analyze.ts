@@ -9,13 +9,15 @@ import { libraryOption, openLibrary } from './library-common.js';
 export const analyzeCommand: CliCommand = {
   name: 'analyze',
   summary: 'Import dashcam footage (video files or an image folder: one drive) and analyse it; rerun to resume',
-  usage: 'analyze FILE_OR_FOLDER... [--library PATH] [--model NAME] [--models DIR] [--fps N|all] [--json]',
+  usage:
+    'analyze FILE_OR_FOLDER... [--library PATH] [--model NAME] [--models DIR] [--fps N|all] [--image-fps N] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(this, args, {
       ...libraryOption,
       model: { type: 'string' },
       models: { type: 'string' },
       fps: { type: 'string' },
+      'image-fps': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (positionals.length === 0)
@@ -27,7 +29,9 @@ export const analyzeCommand: CliCommand = {
     const stop = () => service.queue.cancelAll();
     process.once('SIGINT', stop);
     try {
-      const session = (await service.findSession(positionals)) ?? (await service.importSession(positionals));
+      const probe = { imageFps: parseImageFps(values['image-fps']) };
+      const session =
+        (await service.findSession(positionals, probe)) ?? (await service.importSession(positionals, undefined, probe));
       const analysis = await chooseAnalysis(service, session, values.model ?? DEFAULT_MODEL, sampleFps);
       const finished = ['done', 'partial'].includes(analysis.status)
         ? analysis
@@ -65,6 +69,14 @@ function parseFps(value: string | undefined): number | null {
   const fps = numberFlag('fps', value, DEFAULT_SAMPLE_FPS);
   if (!(fps > 0))
     throw new AppError('usage', `--fps must be a positive number of frames per second, or "all", got "${value}"`);
+  return fps;
+}
+
+function parseImageFps(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const fps = numberFlag('image-fps', value, 1);
+  if (!(fps > 0 && fps <= 1000))
+    throw new AppError('usage', `--image-fps must be the image folder's frame rate (0 to 1000), got "${value}"`);
   return fps;
 }
 

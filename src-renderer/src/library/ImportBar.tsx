@@ -7,6 +7,8 @@ import { droppedPaths } from './drop';
 export interface ImportOptions {
   model?: string;
   sampleFps: number | null;
+  /** Frame rate of an image folder; undefined: the default, 1 image per second. */
+  imageFps?: number;
 }
 
 /**
@@ -25,10 +27,15 @@ export function ImportBar({
   const [pathText, setPathText] = useState('');
   const [model, setModel] = useState('');
   const [fpsText, setFpsText] = useState('');
+  const [imageFpsText, setImageFpsText] = useState('');
   const [busy, setBusy] = useState(false);
   const [dragging, setDragging] = useState(false);
 
-  const options = (): ImportOptions => ({ model: model || undefined, sampleFps: fpsText ? Number(fpsText) : null });
+  const options = (): ImportOptions => ({
+    model: model || undefined,
+    sampleFps: fpsText ? Number(fpsText) : null,
+    imageFps: imageFpsText ? Number(imageFpsText) : undefined,
+  });
   const submit = async (paths: string[]) => {
     if (!paths.length || busy) return;
     setBusy(true);
@@ -121,19 +128,21 @@ export function ImportBar({
           ))}
         </select>
       </label>
-      <label>
-        <span className="label">Sample fps</span>
-        <input
-          className="narrow"
-          type="number"
-          min={0.1}
-          step={0.1}
-          value={fpsText}
-          placeholder="all"
-          onChange={(event) => setFpsText(event.target.value)}
-          title="Frames per second to analyse; empty analyses every frame"
-        />
-      </label>
+      <RateField
+        label="Sample fps"
+        value={fpsText}
+        placeholder="all"
+        onChange={setFpsText}
+        title="Frames per second to analyse; empty analyses every frame"
+      />
+      <RateField
+        label="Image folder fps"
+        value={imageFpsText}
+        placeholder="1"
+        onChange={setImageFpsText}
+        title="Rate the images of a folder were taken at (they carry no timestamps); empty: 1 per second"
+        testId="import-image-fps"
+      />
       <button className="primary" type="submit" disabled={busy || !pathText.trim()} data-testid="import-submit">
         {busy ? 'Importing…' : 'Import & analyse'}
       </button>
@@ -143,5 +152,32 @@ export function ImportBar({
         </div>
       )}
     </form>
+  );
+}
+
+/** A frames-per-second box; empty means the default its placeholder names. */
+function RateField(props: {
+  label: string;
+  value: string;
+  placeholder: string;
+  title: string;
+  onChange: (value: string) => void;
+  testId?: string;
+}) {
+  return (
+    <label>
+      <span className="label">{props.label}</span>
+      <input
+        className="narrow"
+        type="number"
+        min={0.1}
+        step={0.1}
+        value={props.value}
+        placeholder={props.placeholder}
+        onChange={(event) => props.onChange(event.target.value)}
+        title={props.title}
+        data-testid={props.testId}
+      />
+    </label>
   );
 }

@@ -32,7 +32,11 @@ export function LibraryScreen({ onOpen }: { onOpen: (sessionId: number) => void 
 
   const importPaths = async (paths: string[], options: ImportOptions) => {
     const session = await guarded(() =>
-      api.call('sessions.import', { paths, analyse: { model: options.model, sampleFps: options.sampleFps } }),
+      api.call('sessions.import', {
+        paths,
+        imageFps: options.imageFps,
+        analyse: { model: options.model, sampleFps: options.sampleFps },
+      }),
     );
     if (session) {
       toast('info', `Imported ${session.name}; analysis started`);
@@ -153,13 +157,19 @@ function SessionRow({ session, models, selected, onSelect, onOpen, onStart, onCa
       onDoubleClick={onOpen}
     >
       <td className="thumb-cell">
-        <img
-          className="thumb"
-          src={api.mediaUrl(mediaPaths.thumbnail(session.id))}
-          alt=""
-          loading="lazy"
-          onError={hideBroken}
-        />
+        {session.hasThumbnail ? (
+          <img
+            className="thumb"
+            src={api.mediaUrl(mediaPaths.thumbnail(session.id))}
+            alt=""
+            loading="lazy"
+            onError={hideBroken}
+          />
+        ) : (
+          <div className="thumb thumb-missing" title="No frame could be decoded for a thumbnail">
+            no preview
+          </div>
+        )}
       </td>
       <td>
         <button className="link strong" onClick={onOpen} data-testid="open-session">

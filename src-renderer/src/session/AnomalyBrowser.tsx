@@ -5,6 +5,7 @@ import { useGuarded } from '../ui/toasts';
 import { VirtualList } from '../ui/VirtualList';
 import { useSessionView } from './context';
 import { Thumb } from './Thumb';
+import { RangeField } from '../ui/RangeField';
 
 const ROW_HEIGHT = 56;
 const PAGE_SIZE = 100;
@@ -174,18 +175,15 @@ function FrameList() {
   return (
     <>
       <div className="filters">
-        <label>
-          min score
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.01}
-            value={filters.minScore}
-            onChange={(e) => setFilters({ ...filters, minScore: Number(e.target.value) })}
-          />
-          <span className="num">{filters.minScore.toFixed(2)}</span>
-        </label>
+        <RangeField
+          label="min score"
+          min={0}
+          max={1}
+          step={0.01}
+          value={filters.minScore}
+          display={filters.minScore.toFixed(2)}
+          onChange={(minScore) => setFilters({ ...filters, minScore })}
+        />
         <label>
           class
           <select

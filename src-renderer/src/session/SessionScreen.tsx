@@ -23,6 +23,7 @@ import { Legend } from './Legend';
 import { contributedPanels } from './panels';
 import { Timeline } from './Timeline';
 import { useSessionKeys } from './useSessionKeys';
+import { RangeField } from '../ui/RangeField';
 
 const builtInPanels: SessionPanel[] = [
   { id: 'anomalies', title: 'Anomalies', order: 10, component: AnomalyBrowser },
@@ -450,18 +451,17 @@ function OverlayControls({
       {toggle('classes', 'Classes', 'C')}
       {toggle('heat', 'OOD heat', 'H')}
       {toggle('outline', 'Unknown outline', 'O')}
-      <label className="opacity" title="Overlay opacity ([ and ])">
-        <input
-          type="range"
-          min={0.05}
-          max={1}
-          step={0.05}
-          value={overlays.opacity}
-          onChange={(event) => onChange({ ...overlays, opacity: Number(event.target.value) })}
-          data-testid="overlay-opacity"
-        />
-        <span className="num">{Math.round(overlays.opacity * 100)}%</span>
-      </label>
+      <RangeField
+        className="opacity"
+        title="Overlay opacity ([ and ])"
+        min={0.05}
+        max={1}
+        step={0.05}
+        value={overlays.opacity}
+        display={`${Math.round(overlays.opacity * 100)}%`}
+        onChange={(opacity) => onChange({ ...overlays, opacity })}
+        testId="overlay-opacity"
+      />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { hexToRgb, useDraft, type TeachingDraft, type Tool } from './draft';
 import { KnowledgeBase } from './KnowledgeBase';
 import { MaskCanvas, type PreviewLayer } from './MaskCanvas';
 import { countMarked } from './mask-editor';
+import { RangeField } from '../ui/RangeField';
 import './teaching.css';
 
 const TOOLS: { tool: Tool; label: string; title: string }[] = [
@@ -294,19 +295,17 @@ function ToolBar({ draft }: { draft: TeachingDraft }) {
         ))}
       </div>
       {draft.tool === 'wand' ? (
-        <label title="How far (embedding distance) a pixel may be from the clicked one">
-          distance
-          <input
-            type="range"
-            min={0.1}
-            max={4}
-            step={0.1}
-            value={draft.wandDistance}
-            onChange={(event) => draft.change((d) => (d.wandDistance = Number(event.target.value)), true)}
-            data-testid="teach-wand-distance"
-          />
-          <span className="num">{draft.wandDistance.toFixed(1)}</span>
-        </label>
+        <RangeField
+          label="distance"
+          title="How far (embedding distance) a pixel may be from the clicked one"
+          min={0.1}
+          max={4}
+          step={0.1}
+          value={draft.wandDistance}
+          display={draft.wandDistance.toFixed(1)}
+          onChange={(distance) => draft.change((d) => (d.wandDistance = distance), true)}
+          testId="teach-wand-distance"
+        />
       ) : (
         <label title="Brush size ([ and ] over the frame)">
           size
