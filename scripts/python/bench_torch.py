@@ -51,6 +51,7 @@ def main():
     h, w = card["input"]["height"], card["input"]["width"]
     x = torch.randn(1, 3, h, w)
     smax = card["scores"]["eds"]["sMax"]
+    sfloor = card["scores"]["eds"].get("sFloor", 0.0)
     score = card["scores"]["default"]
 
     @torch.no_grad()
@@ -63,7 +64,7 @@ def main():
         if card["output"]["kind"] == "logits":
             return y.argmax(1), S.linear_scores(y)[score]
         d = sq_distances(y, head.prototypes())
-        p_eds = S.eds_fixed(S.eds_sum(d), smax)
+        p_eds = S.eds_fixed(S.eds_sum(d), smax, sfloor)
         value = {"eds": lambda: p_eds, "mmsp": lambda: S.mmsp(d), "combined": lambda: S.combined(p_eds, d)}[score]()
         return d.argmin(1), value
 

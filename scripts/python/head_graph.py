@@ -1,6 +1,6 @@
 """Writes DMLNet's metric head as an ONNX graph, to measure it inside onnxruntime against the TypeScript head.
 
-  /usr/bin/python3 scripts/python/head_graph.py OUT.onnx D SMAX BETA GAMMA
+  /usr/bin/python3 scripts/python/head_graph.py OUT.onnx D SMAX SFLOOR BETA GAMMA
 
 Inputs: embedding [1, D, H, W], prototypes [K, D]. Outputs: score [1, H, W] (combined), nearest [1, H, W]
 (int64 argmin of the squared distances), the same maths as src-main/engine/metric-head.ts.
@@ -13,7 +13,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 
 def main():
-    out, dim, smax, beta, gamma = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+    out, dim = sys.argv[1], int(sys.argv[2])
+    smax, sfloor, beta, gamma = (float(v) for v in sys.argv[3:7])
     const = lambda name, value: numpy_helper.from_array(np.asarray(value, dtype=np.float32), name)  # noqa: E731
     n = helper.make_node
     nodes = [
@@ -30,8 +31,8 @@ def main():
         n("Relu", ["t2"], ["d"]),
         n("ReduceSum", ["d", "axis1"], ["s"], keepdims=0),
         n("Min", ["s", "smax"], ["sc"]),
-        n("Div", ["sc", "smax"], ["sn"]),
-        n("Sub", ["one", "sn"], ["eds"]),
+        n("Sub", ["smax", "sc"], ["headroom"]),
+        n("Mul", ["headroom", "eds_scale"], ["eds"]),
         n("Neg", ["d"], ["negd"]),
         n("Softmax", ["negd"], ["p"], axis=1),
         n("ReduceMax", ["p"], ["pmax"], axes=[1], keepdims=0),
@@ -44,7 +45,8 @@ def main():
         n("Add", ["mmsp", "ad"], ["score"]),
         n("ArgMin", ["d"], ["nearest"], axis=1, keepdims=0),
     ]
-    inits = [const("minus_two", -2.0), const("smax", smax), const("one", 1.0), const("beta", beta), const("gamma", gamma),
+    inits = [const("minus_two", -2.0), const("smax", smax), const("eds_scale", 1.0 / (smax - sfloor)),
+             const("one", 1.0), const("beta", beta), const("gamma", gamma),
              numpy_helper.from_array(np.asarray([1, -1, 1, 1], dtype=np.int64), "pp_shape"),
              numpy_helper.from_array(np.asarray([-1, dim, 1, 1], dtype=np.int64), "w_shape"),
              numpy_helper.from_array(np.asarray([1], dtype=np.int64), "axis1")]

@@ -118,13 +118,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 /** DMLNet's head as an ONNX graph (scripts/python/head_graph.py), run by onnxruntime on the model's output. */
 async function inGraphHeadMs(card: ModelCard, embedding: ort.Tensor, threads: number): Promise<number> {
   const path = join(mkdtempSync(join(tmpdir(), 'dml-head-')), 'head.onnx');
-  const { sMax } = card.scores.eds;
+  const { sMax, sFloor } = card.scores.eds;
   const { beta, gamma } = card.scores.combined;
   execFileSync(PYTHON, [
     join(packageRoot(), 'scripts', 'python', 'head_graph.py'),
     path,
     String(card.output.embeddingDim),
     String(sMax),
+    String(sFloor),
     String(beta),
     String(gamma),
   ]);

@@ -41,6 +41,7 @@ function headSettings(card: ModelCard, score: ScoreName, threshold: number, sour
     prototypes: card.head.prototypes ?? [],
     score,
     sMax: card.scores.eds.sMax,
+    sFloor: card.scores.eds.sFloor,
     beta: card.scores.combined.beta,
     gamma: card.scores.combined.gamma,
     threshold,

@@ -11,6 +11,8 @@ export interface HeadSettings {
   prototypes: readonly (readonly number[])[];
   score: ScoreName;
   sMax: number;
+  /** The smallest S any embedding can have (at the prototypes' centroid): EDS is 1 there. */
+  sFloor: number;
   beta: number;
   gamma: number;
   threshold: number;
@@ -60,7 +62,7 @@ export function scoresFor(kind: HeadSettings['kind']): ScoreName[] {
 
 /**
  * DMLNet's metric head in TypeScript: d_t = ||f - m_t||^2 to card and taught prototypes, then
- * EDS = 1 - min(sum_t d_t, sMax)/sMax, MMSP = 1 - max softmax(-d), combined = a EDS + (1-a) MMSP with
+ * EDS = (sMax - min(sum_t d_t, sMax)) / (sMax - sFloor), MMSP = 1 - max softmax(-d), combined = a EDS + (1-a) MMSP with
  * a = sigmoid(beta (EDS - gamma)). Scores use the K card prototypes only (sMax was calibrated on them);
  * a taught class takes a pixel inside its acceptance radius when it is also closer than every known prototype.
  */
@@ -146,7 +148,8 @@ export class MetricHead {
   }
 
   private scoreBlock(start: number, length: number, result: HeadOutput): void {
-    const { knownCount, score, sMax, beta, gamma, threshold } = this.settings;
+    const { knownCount, score, sMax, sFloor, beta, gamma, threshold } = this.settings;
+    const edsScale = 1 / (sMax - sFloor);
     const { norms, dots, distances, allNorms, taughtOwner, taughtRadius } = this;
     const needsMmsp = score !== 'eds';
     for (let i = 0; i < length; i++) {
@@ -165,7 +168,7 @@ export class MetricHead {
           nearest = k;
         }
       }
-      const eds = 1 - Math.min(sum, sMax) / sMax;
+      const eds = Math.min(1, (sMax - Math.min(sum, sMax)) * edsScale);
       let value = eds;
       if (needsMmsp) {
         let expSum = 0;

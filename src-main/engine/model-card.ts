@@ -44,7 +44,8 @@ export const ModelCard = z.object({
   unknownClasses: z.array(z.object({ name: z.string(), datasetId: z.number().int(), color: Rgb })),
   scores: z.object({
     default: z.enum(['eds', 'mmsp', 'combined', 'msp', 'maxlogit']),
-    eds: z.object({ sMax: z.number() }),
+    /** EDS scale: P_EDS = (sMax - min(S, sMax)) / (sMax - sFloor); sFloor 0 is the plain 1 - S/sMax. */
+    eds: z.object({ sMax: z.number(), sFloor: z.number().min(0).default(0) }),
     combined: z.object({ beta: z.number(), gamma: z.number() }),
     /** Pixel threshold: a pixel scoring above it is unknown. */
     threshold: z.number(),
@@ -75,7 +76,9 @@ function consistencyProblems(card: ModelCard): string[] {
   const badRow = prototypes.findIndex((row) => row.length !== dim);
   if (badRow >= 0)
     problems.push(`head.prototypes[${badRow}] has ${prototypes[badRow]?.length} values, output.embeddingDim is ${dim}`);
-  if (!(card.scores.eds.sMax > 0)) problems.push(`scores.eds.sMax must be positive, got ${card.scores.eds.sMax}`);
+  const { sMax, sFloor } = card.scores.eds;
+  if (!(sMax > 0)) problems.push(`scores.eds.sMax must be positive, got ${sMax}`);
+  else if (!(sFloor < sMax)) problems.push(`scores.eds.sFloor (${sFloor}) must be below sMax (${sMax})`);
   return problems;
 }
 

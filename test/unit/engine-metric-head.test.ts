@@ -18,6 +18,7 @@ function settings(score: ScoreName, overrides: Partial<HeadSettings> = {}): Head
     prototypes: PROTOTYPES,
     score,
     sMax: 36,
+    sFloor: 0,
     beta: 20,
     gamma: 0.8,
     threshold: 0.6,
@@ -35,18 +36,13 @@ function channelMajor(pixels: number[][]): Float32Array {
 }
 
 /** The paper's formulas, written out directly (independent of the engine's sum-of-dot-products form). */
-function expectedScores(f: number[], sMax = 36, beta = 20, gamma = 0.8) {
+function expectedScores(f: number[], sFloor = 0, sMax = 36, beta = 20, gamma = 0.8) {
   const d = PROTOTYPES.map((m) => m.reduce((sum, value, c) => sum + (f[c]! - value) ** 2, 0));
   const exps = d.map((value) => Math.exp(-value));
   const maxProbability = Math.max(...exps) / exps.reduce((a, b) => a + b, 0);
   const mmsp = 1 - maxProbability;
-  const eds =
-    1 -
-    Math.min(
-      d.reduce((a, b) => a + b, 0),
-      sMax,
-    ) /
-      sMax;
+  const sum = d.reduce((a, b) => a + b, 0);
+  const eds = (sMax - Math.min(sum, sMax)) / (sMax - sFloor);
   const alpha = 1 / (1 + Math.exp(-beta * (eds - gamma)));
   return { d, eds, mmsp, combined: alpha * eds + (1 - alpha) * mmsp, nearest: d.indexOf(Math.min(...d)) };
 }
@@ -59,12 +55,19 @@ const PIXELS = [
   [6, 6], // far from both: S above sMax
 ];
 
-for (const score of ['eds', 'mmsp', 'combined'] as const) {
-  test(`metric head ${score}: scores, nearest class and unknown mask follow the formulas`, () => {
-    const head = new MetricHead(settings(score));
+// sFloor 9 = (K-1) T^2, the distance sum at the prototypes' centroid (1.5, 1.5).
+for (const [score, sFloor] of [
+  ['eds', 0],
+  ['mmsp', 0],
+  ['combined', 0],
+  ['eds', 9],
+  ['combined', 9],
+] as const) {
+  test(`metric head ${score}, sFloor ${sFloor}: scores, nearest class and unknown mask follow the formulas`, () => {
+    const head = new MetricHead(settings(score, { sFloor }));
     const out = head.apply(channelMajor(PIXELS), PIXELS.length);
     PIXELS.forEach((f, p) => {
-      const expected = expectedScores(f);
+      const expected = expectedScores(f, sFloor);
       const value = expected[score];
       assert.ok(Math.abs(out.ood[p]! - value) < 1e-6, `pixel ${p}: ${score} ${out.ood[p]} vs ${value}`);
       assert.equal(out.nearestKnown[p], expected.nearest, `pixel ${p} nearest`);
@@ -84,6 +87,8 @@ test('metric head: hand-computed values for the equidistant and the on-prototype
   );
   assert.ok(Math.abs(out.ood[0]! - 0.75) < 1e-6); // S = 9, 1 - 9/36
   assert.ok(Math.abs(out.ood[1]! - 0.5) < 1e-6); // S = 18
+  const floored = new MetricHead(settings('eds', { sFloor: 9 })).apply(channelMajor([[1.5, 1.5]]), 1);
+  assert.ok(Math.abs(floored.ood[0]! - 1) < 1e-6); // at the centroid S = sFloor: EDS reaches 1
   const mmsp = new MetricHead(settings('mmsp')).apply(channelMajor([[1.5, 1.5]]), 1);
   assert.ok(Math.abs(mmsp.ood[0]! - 0.5) < 1e-6); // two equal distances: max p = 1/2
 });

@@ -139,9 +139,11 @@ def pixel_scores(out, head, smax):
     if head.type == "linear":
         return out.argmax(1), S.linear_scores(out)
     d = sq_distances(out, head.prototypes())
-    return d.argmin(1), S.metric_scores(d, smax)
+    return d.argmin(1), S.metric_scores(d, smax, S.eds_floor(head.prototypes()))
 
 
+# 2: EDS scaled between sFloor and sMax, frame thresholds. Export recalibrates checkpoints of older versions.
+CALIBRATION_VERSION = 2
 # The app's frame score: this percentile of the frame's pixel OOD scores (src-main/engine/summary.ts).
 FRAME_SCORE_PERCENTILE = 99.0
 
@@ -175,7 +177,8 @@ def calibrate(net, head, cfg, device, log=print):
             Ss.append(S.eds_sum(d)[0][known].cpu().numpy())
             sc = S.metric_scores(d, 1.0)  # eds with placeholder scale, recomputed below
         per_image.append({k: v[0][known].cpu().numpy() for k, v in sc.items()})
-    cal = {"rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels "
+    cal = {"version": CALIBRATION_VERSION,
+           "rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels "
                    f"(every {ist}th train image, every {st}th pixel); "
                    f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels; "
                    f"frame threshold = {c.get('frameThresholdPercentile', 95.0)}th percentile over those images of their "
@@ -186,8 +189,10 @@ def calibrate(net, head, cfg, device, log=print):
         smax = float(np.percentile(allS, c["sMaxPercentile"]))
         cal["sMax"] = smax
         cal["sStats"] = {"min": float(allS.min()), "median": float(np.median(allS)), "max": float(allS.max())}
+        sfloor = S.eds_floor(head.prototypes())
+        cal["sFloor"] = sfloor
         for scores, s_img in zip(per_image, Ss):
-            pe = 1.0 - np.minimum(s_img, smax) / smax
+            pe = np.clip((smax - np.minimum(s_img, smax)) / (smax - sfloor), 0.0, 1.0)
             alpha = 1.0 / (1.0 + np.exp(-S.BETA * (pe - S.GAMMA)))
             scores["eds"] = pe
             scores["combined"] = alpha * pe + (1 - alpha) * scores["mmsp"]

@@ -120,7 +120,7 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
                     for i, c in enumerate(ck["known"])],
         "unknownClasses": [{"name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
                            for c in ck["unknownClasses"]],
-        "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0))},
+        "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0)), "sFloor": _r(cal.get("sFloor", 0.0))},
                    "combined": {"beta": 20, "gamma": 0.8}, "threshold": _r(thr),
                    "frameThreshold": _r(frame_thr)},
         "dataset": {"name": ds_name, "ignoreIndex": 11 if ds_name == "CamVid" else 255},
@@ -151,13 +151,14 @@ def main(argv=None):
     net.load_state_dict(ck["model"])
     head.load_state_dict(ck["head"])
     net.eval()
-    if a.evaluate and not ck.get("metrics"):
+    calibrated = ck.get("calibration")
+    stale = calibrated is not None and calibrated.get("version") != C.CALIBRATION_VERSION
+    if (a.evaluate and not ck.get("metrics")) or stale:
+        # A checkpoint calibrated by an older rule is calibrated and evaluated again, so card and metrics agree.
         cal = C.calibrate(net, head, cfg, "cpu")
         res = C.evaluate(net, head, cfg, "cpu", "val", smax=cal.get("sMax"))
         print(C.format_table(res))
         ck["calibration"], ck["metrics"] = cal, {"val": res}
-    elif "frameThresholds" not in (ck.get("calibration") or {"frameThresholds": None}):
-        ck["calibration"] = C.calibrate(net, head, cfg, "cpu")  # a checkpoint calibrated before frame thresholds
     kind = "logits" if head.type == "linear" else "embedding"
     dim = C.embed_dim(cfg, k)
     ck["_prototypes"] = None if head.type == "linear" else head.prototypes().detach().cpu().numpy().tolist()

@@ -1,7 +1,10 @@
 """Pixel OOD scores. Convention: every score is oriented so that HIGHER = MORE LIKELY UNKNOWN.
 
 Metric models (squared distances d_t = ||f - m_t||^2, p_t = softmax_t(-d_t)):
-  eds       P_EDS = 1 - min(S, sMax)/sMax with S = sum_t d_t and a fixed sMax calibrated on train pixels
+  eds       P_EDS = (sMax - min(S, sMax)) / (sMax - sFloor) with S = sum_t d_t, a fixed sMax calibrated on
+            train pixels and sFloor = sum_t ||m_t - mean(m)||^2, the smallest S any embedding can have (at
+            the prototypes' centroid; (K-1)T^2 for fixed prototypes). The paper's 1 - S/max(S) never gets
+            near 1 with a fixed scale (S >= sFloor), so alpha below would stay ~0 and combined = MMSP.
   eds_image P_EDS = 1 - S / max_image(S)     (the paper's per-image normalisation)
   mmsp      1 - max_t p_t
   combined  alpha * P_EDS + (1 - alpha) * (1 - max_t p_t), alpha = sigmoid(beta (P_EDS - gamma)),
@@ -23,8 +26,13 @@ def eds_sum(d):
     return d.sum(1)
 
 
-def eds_fixed(S, smax):
-    return 1.0 - S.clamp(max=smax) / smax
+def eds_floor(prototypes):
+    """The smallest S = sum_t ||f - m_t||^2 over all f: reached at the prototypes' centroid."""
+    return float(((prototypes - prototypes.mean(0)) ** 2).sum())
+
+
+def eds_fixed(S, smax, sfloor=0.0):
+    return ((smax - S.clamp(max=smax)) / (smax - sfloor)).clamp(0.0, 1.0)
 
 
 def eds_image(S):
@@ -53,10 +61,10 @@ METRIC_SCORES = ("eds", "eds_image", "mmsp", "combined", "combined_image", "mind
 LINEAR_SCORES = ("msp", "maxlogit")
 
 
-def metric_scores(d, smax):
+def metric_scores(d, smax, sfloor=0.0):
     """d [B,K,H,W] squared distances -> dict of [B,H,W] scores."""
     S = eds_sum(d)
-    pe = eds_fixed(S, smax)
+    pe = eds_fixed(S, smax, sfloor)
     pi = eds_image(S)
     return {
         "eds": pe,

@@ -69,6 +69,19 @@ def test_learned_centres_distance_is_cosine():
     assert torch.allclose(d, 2 * 4.0 * (1 - cos), atol=1e-5)
 
 
+def test_eds_floor_is_the_smallest_distance_sum_any_embedding_can_have():
+    T, K = 3.0, 9
+    protos = T * torch.eye(K, dtype=torch.float64)
+    assert abs(S.eds_floor(protos) - (K - 1) * T * T) < 1e-9  # (K-1) T^2 for fixed prototypes
+    torch.manual_seed(0)
+    centres = torch.randn(4, 6, dtype=torch.float64)
+    at_centroid = ((centres.mean(0) - centres) ** 2).sum()
+    assert abs(S.eds_floor(centres) - at_centroid.item()) < 1e-9
+    others = torch.randn(200, 6, dtype=torch.float64)
+    sums = ((others[:, None, :] - centres[None]) ** 2).sum((1, 2))
+    assert (sums >= at_centroid).all()
+
+
 def test_scores_hand_computed():
     # two pixels, K = 2; distances chosen by hand
     d = torch.tensor([[[[1.0, 10.0]], [[3.0, 10.0]]]], dtype=torch.float64)  # [1,2,1,2]
@@ -76,6 +89,8 @@ def test_scores_hand_computed():
     assert torch.allclose(Ssum, torch.tensor([[[4.0, 20.0]]], dtype=torch.float64))
     assert torch.allclose(S.eds_fixed(Ssum, 16.0), torch.tensor([[[0.75, 0.0]]], dtype=torch.float64))
     assert torch.allclose(S.eds_image(Ssum), torch.tensor([[[0.8, 0.0]]], dtype=torch.float64))
+    # scaled between the floor and sMax: (16 - 4) / (16 - 2) and 0
+    assert torch.allclose(S.eds_fixed(Ssum, 16.0, 2.0), torch.tensor([[[12 / 14, 0.0]]], dtype=torch.float64))
     p0 = 1 / (1 + math.exp(-2))  # softmax(-1, -3) max
     mm = S.mmsp(d)[0, 0]
     assert abs(mm[0].item() - (1 - p0)) < 1e-12 and abs(mm[1].item() - 0.5) < 1e-12

@@ -98,6 +98,14 @@ def test_train_resume_evaluate_export(tmp_path, camvid):
     assert ref["output"]["shape"] == [1, 9] + ref["input"]["shape"][2:]
     import hashlib
     assert hashlib.sha256(open(tmp_path / "models" / "tiny.onnx", "rb").read()).hexdigest() == card["sha256"]
+    # a checkpoint calibrated by an older rule is calibrated and evaluated again at export
+    ck = torch.load(os.path.join(out, "last.pt"))
+    ck["calibration"] = {"sMax": 1.0, "thresholds": {"eds": 0.5}}
+    ck["metrics"] = {"val": {"stale": True}}
+    torch.save(ck, os.path.join(out, "old.pt"))
+    card = E.main([os.path.join(out, "old.pt"), "--name", "old", "--out", str(tmp_path / "models"), "--default-score", "eds"])
+    assert card["training"]["calibration"]["version"] == C.CALIBRATION_VERSION
+    assert "stale" not in card["metrics"]["val"] and card["scores"]["eds"]["sFloor"] > 0
 
 
 def test_frame_threshold_is_a_percentile_of_frame_scores_without_unknown_pixels(tmp_path, camvid):
