@@ -244,6 +244,20 @@ def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=p
     return res
 
 
+def calibrate_and_evaluate(state, net, head, cfg, device, ckpt_path, log=print):
+    """Calibrate on train, evaluate on val, store both in the checkpoint file and in metrics.json beside it."""
+    cal = calibrate(net, head, cfg, device, log)
+    res = evaluate(net, head, cfg, device, "val", smax=cal.get("sMax"), log=log)
+    log("\n" + format_table(res))
+    state["calibration"], state["metrics"] = cal, {"val": res}
+    tmp = ckpt_path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, ckpt_path)
+    with open(os.path.join(os.path.dirname(ckpt_path), "metrics.json"), "w") as f:
+        json.dump({"calibration": cal, "val": res, "steps": state["step"], "seconds": state["elapsed"]}, f, indent=1)
+    return cal, res
+
+
 def format_table(res):
     lines = [f"split={res['split']} images={res['images']} unknown={','.join(res['unknown']) or '-'}",
              f"mIoU {res['miou']:.2f}  acc {res['acc']:.2f}"]

@@ -154,11 +154,9 @@ def main(argv=None):
     calibrated = ck.get("calibration")
     stale = calibrated is not None and calibrated.get("version") != C.CALIBRATION_VERSION
     if (a.evaluate and not ck.get("metrics")) or stale:
-        # A checkpoint calibrated by an older rule is calibrated and evaluated again, so card and metrics agree.
-        cal = C.calibrate(net, head, cfg, "cpu")
-        res = C.evaluate(net, head, cfg, "cpu", "val", smax=cal.get("sMax"))
-        print(C.format_table(res))
-        ck["calibration"], ck["metrics"] = cal, {"val": res}
+        # A checkpoint calibrated by an older rule is calibrated and evaluated again, so card and metrics agree;
+        # the checkpoint and its metrics.json are updated too, so dmlnet.table reports the same figures.
+        C.calibrate_and_evaluate(ck, net, head, cfg, "cpu", a.checkpoint)
     kind = "logits" if head.type == "linear" else "embedding"
     dim = C.embed_dim(cfg, k)
     ck["_prototypes"] = None if head.type == "linear" else head.prototypes().detach().cpu().numpy().tolist()

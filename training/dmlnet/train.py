@@ -218,20 +218,8 @@ def run(cfg, a, device, log):
     log(f"training done: {step} steps in {state['elapsed']:.0f}s")
     if a.no_eval:
         return state
-    finish(state, net, head, cfg, device, a.out, log)
+    C.calibrate_and_evaluate(state, net, head, cfg, device, ckpt_path, log)
     return state
-
-
-def finish(state, net, head, cfg, device, out_dir, log):
-    """Calibrate on train, evaluate on val, store both in the checkpoint and OUT/metrics.json."""
-    cal = C.calibrate(net, head, cfg, device, log)
-    res = C.evaluate(net, head, cfg, device, "val", smax=cal.get("sMax"), log=log)
-    log("\n" + C.format_table(res))
-    state["calibration"], state["metrics"] = cal, {"val": res}
-    torch.save(state, os.path.join(out_dir, "last.pt"))
-    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
-        json.dump({"calibration": cal, "val": res, "steps": state["step"], "seconds": state["elapsed"]}, f, indent=1)
-    return cal, res
 
 
 if __name__ == "__main__":
