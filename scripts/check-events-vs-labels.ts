@@ -122,7 +122,7 @@ const results = {
   frame_score_auroc_top_quarter: auroc(scores, positive),
   spearman_score_vs_unseen_share: spearman(scores, fractions),
   comparisons: [
-    compare('default settings', { threshold: analysis.threshold, hysteresis: 0.05, minGapMs: 1000 }),
+    compare('default settings', store.eventSettings(analysis.id)),
     compare('threshold at the 90th percentile of frame scores', { threshold: p90, hysteresis: 0, minGapMs: 0 }),
   ],
 };

@@ -23,6 +23,22 @@ export const defaultEventSettings = (threshold: number): EventSettings => ({
   minGapMs: 1000,
 });
 
+/** Share of a drive's frames that the default event threshold lets through at least. */
+export const DEFAULT_EVENT_SHARE = 0.1;
+
+/**
+ * The threshold events start with once a drive is analysed: the model's calibrated frame threshold, lowered to
+ * the drive's own 90th percentile of frame scores when fewer than 10% of its frames reach it. The calibration
+ * comes from the training drives; a drive unlike them (light, camera, place) can score lower throughout, and
+ * would otherwise show no event at all. Every drive thus shows at least its most unusual tenth for review.
+ */
+export function defaultEventThreshold(calibrated: number, scores: ArrayLike<number>): number {
+  if (scores.length === 0) return calibrated;
+  const sorted = Float64Array.from(scores).sort();
+  const tenthFromTop = sorted[Math.floor((1 - DEFAULT_EVENT_SHARE) * (sorted.length - 1))]!;
+  return Math.min(calibrated, tenthFromTop);
+}
+
 /**
  * Events are runs of frames whose score rises above the threshold and stays at or above
  * threshold - hysteresis (so a score wavering around the threshold makes one event, not many); events whose

@@ -13,7 +13,7 @@ import type {
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
 import { openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
-import { defaultEventSettings, detectEvents } from './events.js';
+import { defaultEventSettings, defaultEventThreshold, detectEvents } from './events.js';
 
 /** A source as stored: its public description plus what decoding needs. */
 export interface StoredSource extends SourceFile {
@@ -416,6 +416,18 @@ export class LibraryStore {
       .get(analysisId) as Row | undefined;
     if (!row) throw new NotFoundError(`Analysis ${analysisId}`);
     return { threshold: Number(row.threshold), hysteresis: Number(row.hysteresis), minGapMs: Number(row.min_gap_ms) };
+  }
+
+  /**
+   * The events of a finished analysis: under the default threshold adapted to the drive
+   * (defaultEventThreshold), unless the reviewer has already set one.
+   */
+  finishEvents(analysisId: number): EventInfo[] {
+    const analysis = this.analysis(analysisId);
+    const settings = this.eventSettings(analysisId);
+    if (settings.threshold !== analysis.threshold) return this.recomputeEvents(analysisId);
+    const threshold = defaultEventThreshold(analysis.threshold, this.timeline(analysisId).scores);
+    return this.recomputeEvents(analysisId, { ...settings, threshold });
   }
 
   /** Recomputes the events from the stored scores (with new settings if given) and stores them. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectEvents, type ScoredFrame } from '../../src-main/library/events.js';
+import { defaultEventThreshold, detectEvents, type ScoredFrame } from '../../src-main/library/events.js';
 
 /** Frames one second apart with the given scores. */
 const frames = (scores: number[]): ScoredFrame[] =>
@@ -72,4 +72,11 @@ test('an event still open at the end of the drive is closed at the last frame', 
 
 test('no frames, no events', () => {
   assert.deepEqual(detectEvents([], settings), []);
+});
+
+test('default event threshold: the calibrated one, lowered to the top tenth of a drive that scores lower', () => {
+  const drive = Array.from({ length: 101 }, (_, i) => i / 100); // 0.00 .. 1.00
+  assert.equal(defaultEventThreshold(0.5, drive), 0.5, 'half the frames pass the calibrated threshold: it stands');
+  assert.equal(defaultEventThreshold(0.95, drive), 0.9, 'only 5% pass: the 90th percentile of the drive instead');
+  assert.equal(defaultEventThreshold(0.7, []), 0.7);
 });

@@ -142,10 +142,11 @@ def pixel_scores(out, head, smax):
     return d.argmin(1), S.metric_scores(d, smax, S.eds_floor(head.prototypes()))
 
 
-# 2: EDS scaled between sFloor and sMax, frame thresholds. Export recalibrates checkpoints of older versions.
-CALIBRATION_VERSION = 2
+# 2: EDS scaled between sFloor and sMax, frame thresholds; 3: frame score at the 90th percentile.
+# Export recalibrates checkpoints of older versions.
+CALIBRATION_VERSION = 3
 # The app's frame score: this percentile of the frame's pixel OOD scores (src-main/engine/summary.ts).
-FRAME_SCORE_PERCENTILE = 99.0
+FRAME_SCORE_PERCENTILE = 90.0
 
 
 @torch.no_grad()
