@@ -36,14 +36,10 @@ async function msPerFrame(work: () => unknown): Promise<number> {
 
 /** Engine throughput, ms per frame, with up to `inFlight` frames submitted at once (as an analysis job does). */
 async function engineMsPerFrame(engine: Engine, frame: RgbFrame, inFlight: number): Promise<number> {
-  const analyseAndEncode = () =>
-    engine.analyze(frame).then((result) => {
-      encodeClassMapPng(result);
-      encodeOodMapPng(result);
-    });
+  const analyseAndEncode = () => engine.analyze(frame, { encodeMaps: true });
   await analyseAndEncode();
   const start = performance.now();
-  const pending: Promise<void>[] = [];
+  const pending: Promise<unknown>[] = [];
   for (let i = 0; i < FRAMES; i++) {
     pending.push(analyseAndEncode());
     if (pending.length >= inFlight) await pending.shift();

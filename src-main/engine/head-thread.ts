@@ -5,13 +5,13 @@ import { MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
 import type { FrameResult, TaughtPrototype } from './types.js';
 
 export type HeadRequest =
-  | { id: number; type: 'apply'; data: Float32Array; width: number; height: number }
+  | { id: number; type: 'apply'; data: Float32Array; width: number; height: number; encodeMaps: boolean }
   | { id: number; type: 'taught'; classes: TaughtPrototype[]; classCount: number };
 
 export type HeadReply =
   | ({ id: number; ok: true; data: Float32Array } & Pick<
       FrameResult,
-      'classMap' | 'oodMap' | 'nearestKnown' | 'summary'
+      'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'mapPngs'
     >)
   | { id: number; ok: true; data?: undefined }
   | { id: number; ok: false; code: string; message: string };
@@ -21,7 +21,7 @@ export interface HeadThreadData {
   classCount: number;
 }
 
-export type HeadResult = Pick<FrameResult, 'classMap' | 'oodMap' | 'nearestKnown' | 'summary'> & {
+export type HeadResult = Pick<FrameResult, 'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'mapPngs'> & {
   /** The model output handed to the head, given back. */
   data: Float32Array;
 };
@@ -49,11 +49,15 @@ export class HeadThread {
     this.worker.on('exit', (code) => this.failAll(new Error(`the metric head thread stopped (exit code ${code})`)));
   }
 
-  async apply(data: Float32Array, width: number, height: number): Promise<HeadResult> {
-    const reply = await this.request({ id: 0, type: 'apply', data, width, height }, [data.buffer as ArrayBuffer]);
+  async apply(data: Float32Array, width: number, height: number, encodeMaps = false): Promise<HeadResult> {
+    const request: HeadRequest = { id: 0, type: 'apply', data, width, height, encodeMaps };
+    const reply = await this.request(request, [data.buffer as ArrayBuffer]);
     if (!reply.ok || reply.data === undefined) throw new Error('the metric head thread answered out of turn');
-    const { id: _id, ok: _ok, ...result } = reply;
-    return result;
+    const { id: _id, ok: _ok, mapPngs, ...result } = reply;
+    if (!mapPngs) return result;
+    // Buffers arrive as plain Uint8Arrays: give them Buffer's methods back (no copy).
+    const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { ...result, mapPngs: { classMap: asBuffer(mapPngs.classMap), oodMap: asBuffer(mapPngs.oodMap) } };
   }
 
   /** Checks the classes here (a bad one throws at once), then hands them to the thread for the frames after. */

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { HeadReply, HeadRequest, HeadThreadData } from './head-thread.js';
+import { encodeClassMapPng, encodeOodMapPng } from './maps.js';
 import { MetricHead } from './metric-head.js';
 import { summarizeFrame } from './summary.js';
 
@@ -16,9 +17,16 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     classCount = request.classCount;
     return { reply: { id: request.id, ok: true }, transfer: [] };
   }
-  const { id, data, width, height } = request;
+  const { id, data, width, height, encodeMaps } = request;
   const out = head.apply(data, width * height);
   const summary = summarizeFrame(out.classMap, out.ood, width, height, classCount);
+  // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
+  const mapPngs = encodeMaps
+    ? {
+        classMap: encodeClassMapPng({ classMap: out.classMap, width, height }),
+        oodMap: encodeOodMapPng({ oodMap: out.ood, width, height }),
+      }
+    : undefined;
   const reply: HeadReply = {
     id,
     ok: true,
@@ -27,6 +35,7 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     oodMap: out.ood,
     nearestKnown: out.nearestKnown,
     summary,
+    mapPngs,
   };
   const buffers = [data, out.classMap, out.ood, out.nearestKnown].map((array) => array.buffer as ArrayBuffer);
   return { reply, transfer: buffers };

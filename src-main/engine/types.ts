@@ -36,6 +36,8 @@ export interface FrameResult {
   nearestKnown: Uint8Array;
   /** D x height x width, only when asked for (teaching, the metric-space view). */
   embedding?: Float32Array;
+  /** The class map and OOD map as PNGs (maps.ts), only when asked for (analysis jobs store them). */
+  mapPngs?: { classMap: Buffer; oodMap: Buffer };
 }
 
 export const UNKNOWN_CLASS = 255;
@@ -43,6 +45,8 @@ export const UNKNOWN_CLASS = 255;
 export interface AnalyzeOptions {
   /** Keep the D x h x w embedding in the result (teaching, metric-space view). */
   keepEmbedding?: boolean;
+  /** Encode the class and OOD maps as PNGs, off the caller's thread (analysis jobs). */
+  encodeMaps?: boolean;
 }
 
 /**

@@ -168,7 +168,7 @@ class AnalysisRun {
     let index = firstIndex;
     const inFlight: Promise<Analysed>[] = [];
     const submit = (decoded: DecodedFrame, frameIndex: number) =>
-      engine.analyze(decoded.rgb).then((result) => ({ decoded, index: frameIndex, result }));
+      engine.analyze(decoded.rgb, { encodeMaps: true }).then((result) => ({ decoded, index: frameIndex, result }));
     const deliverOldest = async () => {
       const engineStart = performance.now();
       const analysed = await inFlight.shift()!;
@@ -270,8 +270,8 @@ function toStoredFrame({ decoded, index, result }: Analysed): StoredFrame {
     unknownFraction: result.summary.unknownFraction,
     largestRegion: result.summary.largestRegion,
     classAreas: result.summary.classAreas,
-    classMapPng: encodeClassMapPng(result),
-    oodMapPng: encodeOodMapPng(result),
+    classMapPng: result.mapPngs?.classMap ?? encodeClassMapPng(result),
+    oodMapPng: result.mapPngs?.oodMap ?? encodeOodMapPng(result),
     previewJpeg: decoded.previewJpeg,
   };
 }
