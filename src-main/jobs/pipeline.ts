@@ -1,12 +1,6 @@
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
-import {
-  encodeClassMapPng,
-  encodeOodMapPng,
-  FRAMES_IN_FLIGHT,
-  openEngine,
-  type OpenEngineOptions,
-} from '../engine/index.js';
+import { FRAMES_IN_FLIGHT, openEngine, type OpenEngineOptions } from '../engine/index.js';
 import type { Engine, FrameResult } from '../engine/types.js';
 import { decodeSource, expectedFrames, type DecodedFrame, type DecodeOutcome } from '../footage/index.js';
 import {
@@ -262,6 +256,9 @@ class AnalysisRun {
 }
 
 function toStoredFrame({ decoded, index, result }: Analysed): StoredFrame {
+  // The engine stage asks for the maps encoded (on the engine's head thread), so they are always there.
+  const { mapPngs } = result;
+  if (!mapPngs) throw new AppError('internal', `Frame ${index} came back from the engine without its maps`);
   return {
     index,
     sourceIndex: decoded.sourceIndex,
@@ -270,8 +267,8 @@ function toStoredFrame({ decoded, index, result }: Analysed): StoredFrame {
     unknownFraction: result.summary.unknownFraction,
     largestRegion: result.summary.largestRegion,
     classAreas: result.summary.classAreas,
-    classMapPng: result.mapPngs?.classMap ?? encodeClassMapPng(result),
-    oodMapPng: result.mapPngs?.oodMap ?? encodeOodMapPng(result),
+    classMapPng: mapPngs.classMap,
+    oodMapPng: mapPngs.oodMap,
     previewJpeg: decoded.previewJpeg,
   };
 }
