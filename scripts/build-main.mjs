@@ -1,6 +1,8 @@
 // Bundles the main side with esbuild: the CLI (ESM, plain Node), every *.worker.ts (ESM, worker threads),
 // and the Electron main and preload scripts (CommonJS, as Electron's sandboxed preload requires).
 // node_modules stay external, so native modules load from their own folders.
+// Compiles the metric head's AssemblyScript kernel to dist/wasm (the engine loads it from there, also in tests).
+import asc from 'assemblyscript/asc';
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -65,4 +67,20 @@ await build({
   outdir: join(outRoot, 'electron'),
   outExtension: { '.js': '.cjs' },
 });
-console.log('built dist/main and dist/electron');
+const kernel = join(root, 'src-main/engine/assembly/metric-kernel.ts');
+const { error, stderr } = await asc.main([
+  kernel,
+  '-O3',
+  '--runtime',
+  'stub',
+  '--noAssert',
+  '--enable',
+  'simd',
+  '--outFile',
+  join(outRoot, 'wasm', 'metric-kernel.wasm'),
+]);
+if (error) {
+  console.error(stderr.toString());
+  throw new Error(`Compiling ${relative(root, kernel)} failed: ${error.message}`);
+}
+console.log('built dist/main, dist/electron and dist/wasm');

@@ -187,7 +187,7 @@ async function measureThreads(
       head: await msPerFrame(() => head.apply(output.data, pixels)),
       headInGraph: card.output.kind === 'embedding' ? await inGraphHeadMs(card, embedding, threads) : null,
       summary: await msPerFrame(() =>
-        summarizeFrame(mapped.classMap, mapped.ood, output.width, output.height, card.classes.length),
+        summarizeFrame(mapped.classMap, mapped.tallies, output.width, output.height, card.classes.length),
       ),
       maps: await msPerFrame(() => {
         encodeClassMapPng(result);

@@ -19,7 +19,7 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
   }
   const { id, data, width, height, encodeMaps } = request;
   const out = head.apply(data, width * height);
-  const summary = summarizeFrame(out.classMap, out.ood, width, height, classCount);
+  const summary = summarizeFrame(out.classMap, out.tallies, width, height, classCount);
   // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
   const mapPngs = encodeMaps
     ? {

@@ -10,21 +10,38 @@ import { UNKNOWN_CLASS, type FrameResult } from './types.js';
  * value (training/dmlnet/common.py, FRAME_SCORE_PERCENTILE).
  */
 export const FRAME_SCORE_PERCENTILE = 90;
-const HISTOGRAM_BINS = 4096;
+export const HISTOGRAM_BINS = 4096;
 
-/** The q-th percentile of scores clipped to [0, 1], from a histogram: within 1/4096 of the exact value (the bin's upper edge). */
-export function scorePercentile(scores: Float32Array, q: number): number {
-  const histogram = new Uint32Array(HISTOGRAM_BINS);
+/** What the frame summary needs besides the class map, gathered while the head writes it. */
+export interface FrameTallies {
+  /** Pixels per class index (256 entries, UNKNOWN_CLASS included). */
+  classCounts: Uint32Array;
+  /** Pixels per OOD score bin: bin floor(score * 4096) of the score clipped to [0, 1), 4096 bins. */
+  scoreHistogram: Uint32Array;
+}
+
+/** The tallies of a finished class map and OOD map (the kernel gathers the same while scoring). */
+export function tallyFrame(classMap: Uint8Array, scores: Float32Array): FrameTallies {
+  const classCounts = new Uint32Array(256);
+  for (let i = 0; i < classMap.length; i++) classCounts[classMap[i]!]!++;
+  const scoreHistogram = new Uint32Array(HISTOGRAM_BINS);
   for (let i = 0; i < scores.length; i++) {
     const value = scores[i]!;
     const bin = value > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor(value * HISTOGRAM_BINS)) : 0;
-    histogram[bin]!++;
+    scoreHistogram[bin]!++;
   }
-  const rank = Math.ceil((q / 100) * scores.length);
+  return { classCounts, scoreHistogram };
+}
+
+/** The q-th percentile of the scores in a histogram: within 1/4096 of the exact value (the bin's upper edge). */
+export function histogramPercentile(histogram: Uint32Array, q: number): number {
+  let total = 0;
+  for (let bin = 0; bin < histogram.length; bin++) total += histogram[bin]!;
+  const rank = Math.ceil((q / 100) * total);
   let seen = 0;
-  for (let bin = 0; bin < HISTOGRAM_BINS; bin++) {
+  for (let bin = 0; bin < histogram.length; bin++) {
     seen += histogram[bin]!;
-    if (seen >= rank) return (bin + 1) / HISTOGRAM_BINS;
+    if (seen >= rank) return (bin + 1) / histogram.length;
   }
   return 1;
 }
@@ -32,17 +49,16 @@ export function scorePercentile(scores: Float32Array, q: number): number {
 /** The per-frame record: frame score, unknown area, largest unknown region (8-connected) and class areas. */
 export function summarizeFrame(
   classMap: Uint8Array,
-  ood: Float32Array,
+  tallies: FrameTallies,
   width: number,
   height: number,
   classCount: number,
 ): FrameResult['summary'] {
   const pixels = width * height;
-  const counts = new Uint32Array(256);
-  for (let i = 0; i < pixels; i++) counts[classMap[i]!]!++;
+  const counts = tallies.classCounts;
   const region = counts[UNKNOWN_CLASS]! > 0 ? largestRegion(classMap, UNKNOWN_CLASS, width, height) : null;
   return {
-    score: scorePercentile(ood, FRAME_SCORE_PERCENTILE),
+    score: histogramPercentile(tallies.scoreHistogram, FRAME_SCORE_PERCENTILE),
     unknownFraction: counts[UNKNOWN_CLASS]! / pixels,
     largestRegion: region && {
       area: region.pixels / pixels,

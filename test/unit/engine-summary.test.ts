@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fastExp } from '../../src-main/engine/metric-head.js';
 import { largestRegion } from '../../src-main/engine/regions.js';
-import { scorePercentile, summarizeFrame } from '../../src-main/engine/summary.js';
+import { MetricHead } from '../../src-main/engine/metric-head.js';
+import { histogramPercentile, summarizeFrame, tallyFrame } from '../../src-main/engine/summary.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 
 /** Rows of '#' (set) and '.' -> mask. */
@@ -23,26 +23,54 @@ test('largest region: a U shape whose arms meet late is one region (union of pro
   assert.equal(largestRegion(new Uint8Array(12), 1, 4, 3), null);
 });
 
-test('fastExp: within 1e-8 of Math.exp over the range the head uses', () => {
-  for (let x = -40; x <= 20; x += 0.01) assert.ok(Math.abs(fastExp(x) / Math.exp(x) - 1) < 1e-8, `x = ${x}`);
-});
-
 test('frame score percentile: within one histogram bin of exact, not the maximum', () => {
   const scores = new Float32Array(1000);
   for (let i = 0; i < 1000; i++) scores[i] = i / 1000;
   scores[999] = 1; // one extreme pixel must not decide the frame score
-  const p99 = scorePercentile(scores, 99);
+  const p99 = histogramPercentile(tallyFrame(new Uint8Array(1000), scores).scoreHistogram, 99);
   assert.ok(Math.abs(p99 - 0.989) <= 1 / 4096 + 1e-9, `p99 ${p99}`);
-  assert.equal(scorePercentile(new Float32Array(10).fill(-3), 99), 1 / 4096, 'scores below 0 fall in the first bin');
+  const negative = tallyFrame(new Uint8Array(10), new Float32Array(10).fill(-3)).scoreHistogram;
+  assert.equal(histogramPercentile(negative, 99), 1 / 4096, 'scores below 0 fall in the first bin');
 });
 
 test('frame summary: unknown fraction, region in map pixels, class areas by index', () => {
   const U = UNKNOWN_CLASS;
   const classMap = Uint8Array.from([0, 0, 1, U, 0, 2, U, U]);
   const ood = Float32Array.from([0.1, 0.1, 0.2, 0.9, 0.1, 0.3, 0.8, 0.95]);
-  const summary = summarizeFrame(classMap, ood, 4, 2, 4);
+  const summary = summarizeFrame(classMap, tallyFrame(classMap, ood), 4, 2, 4);
   assert.equal(summary.unknownFraction, 3 / 8);
   assert.deepEqual(summary.largestRegion, { area: 3 / 8, x: 2, y: 0, width: 2, height: 2 });
   assert.deepEqual(summary.classAreas, [3 / 8, 1 / 8, 1 / 8, 0]);
   assert.ok(summary.score > 0.9 && summary.score <= 0.95 + 1 / 4096);
+});
+
+test('the kernel tallies its maps as tallyFrame does, padding of the last group of 4 left out', () => {
+  // 1,003 pixels of a 2-D embedding with prototypes 3 e_t: scores spread over [0, 1], some unknown.
+  const pixels = 1003;
+  const output = new Float32Array(2 * pixels);
+  for (let p = 0; p < pixels; p++) {
+    output[p] = 3 * Math.abs(Math.sin(p * 0.37));
+    output[pixels + p] = 3 * Math.abs(Math.cos(p * 0.11));
+  }
+  const head = new MetricHead({
+    kind: 'embedding',
+    knownCount: 2,
+    dim: 2,
+    prototypes: [
+      [3, 0],
+      [0, 3],
+    ],
+    score: 'combined',
+    sMax: 36,
+    sFloor: 9,
+    beta: 20,
+    gamma: 0.8,
+    threshold: 0.5,
+    source: 'test.onnx',
+  });
+  const out = head.apply(output, pixels);
+  const expected = tallyFrame(out.classMap, out.ood);
+  assert.deepEqual(out.tallies.classCounts, expected.classCounts);
+  assert.deepEqual(out.tallies.scoreHistogram, expected.scoreHistogram);
+  assert.ok(expected.classCounts[UNKNOWN_CLASS]! > 0 && expected.classCounts[0]! > 0 && expected.classCounts[1]! > 0);
 });

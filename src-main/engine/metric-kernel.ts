@@ -1,0 +1,224 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
+import type { HeadOutput } from './metric-head.js';
+import { HISTOGRAM_BINS } from './summary.js';
+
+/** The score codes of assembly/metric-kernel.ts. */
+export const KERNEL_SCORES = { eds: 0, mmsp: 1, combined: 2 } as const;
+
+export interface KernelParameters {
+  /** Rows x D: the K card prototypes, then the taught ones. */
+  prototypes: Float32Array;
+  knownCount: number;
+  /** Per taught row: its class index and squared acceptance radius. */
+  taughtOwner: Uint8Array;
+  taughtRadius: Float32Array;
+  score: (typeof KERNEL_SCORES)[keyof typeof KERNEL_SCORES];
+  sMax: number;
+  sFloor: number;
+  beta: number;
+  gamma: number;
+  threshold: number;
+}
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  scorePixels(...args: number[]): number;
+}
+
+const PAGE = 65536;
+let compiled: WebAssembly.Module | undefined;
+
+/** Built by scripts/build-main.mjs (npm install runs it) from assembly/metric-kernel.ts. */
+export function kernelPath(): string {
+  return join(packageRoot(), 'dist', 'wasm', 'metric-kernel.wasm');
+}
+
+function instantiate(): KernelExports {
+  if (!compiled) {
+    const path = kernelPath();
+    if (!existsSync(path)) {
+      throw new AppError(
+        'engine_unavailable',
+        `The metric head's WebAssembly kernel ${path} is missing: run npm run build`,
+      );
+    }
+    compiled = new WebAssembly.Module(readFileSync(path));
+  }
+  const abort = () => {
+    throw new AppError('internal', 'The metric head kernel stopped on an internal check');
+  };
+  return new WebAssembly.Instance(compiled, { env: { abort } }).exports as unknown as KernelExports;
+}
+
+/** Byte offsets of one frame's buffers in the kernel's memory, each 16-byte aligned. */
+interface Layout {
+  pixels: number;
+  stride: number;
+  rows: number;
+  dim: number;
+  embedding: number;
+  terms: number;
+  termStarts: number;
+  termRows: number;
+  termWeights: number;
+  norms: number;
+  owners: number;
+  radii: number;
+  scratch: number;
+  classes: number;
+  nearest: number;
+  ood: number;
+  histogram: number;
+  classCounts: number;
+}
+
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+function planLayout(base: number, pixels: number, dim: number, rows: number, taught: number): Layout & { end: number } {
+  const stride = Math.ceil(pixels / 4) * 4;
+  const sizes = {
+    embedding: dim * stride * 4,
+    termStarts: (dim + 1) * 4,
+    termRows: rows * dim * 4,
+    termWeights: rows * dim * 4,
+    norms: rows * 4,
+    owners: taught,
+    radii: taught * 4,
+    scratch: rows * 16,
+    classes: stride,
+    nearest: stride,
+    ood: stride * 4,
+    histogram: HISTOGRAM_BINS * 4,
+    classCounts: 256 * 4,
+  };
+  let offset = align16(base);
+  const at = {} as Record<keyof typeof sizes, number>;
+  for (const [name, size] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    at[name] = offset;
+    offset += align16(size);
+  }
+  return { pixels, stride, rows, dim, terms: rows * dim, ...at, end: offset };
+}
+
+/**
+ * The metric head in WebAssembly SIMD, 4 pixels at a time: V8 does not vectorise JavaScript, and the head (K
+ * exponentials per pixel at the full output size) cost as much as the model. Each head thread has its own
+ * instance; its memory grows to the largest frame seen and is reused.
+ */
+export class MetricKernel {
+  private readonly kernel = instantiate();
+  private layout: Layout | undefined;
+
+  score(
+    output: Float32Array,
+    pixels: number,
+    dim: number,
+    parameters: KernelParameters,
+  ): { result: HeadOutput; badPixel: number } {
+    const rows = parameters.prototypes.length / dim;
+    const layout = this.prepare(pixels, dim, rows, parameters.taughtOwner.length);
+    this.write(layout, output, parameters);
+    const { sMax, sFloor, beta, gamma, threshold } = parameters;
+    const badPixel = this.kernel.scorePixels(
+      layout.embedding,
+      layout.stride,
+      dim,
+      layout.termStarts,
+      layout.termRows,
+      layout.termWeights,
+      layout.norms,
+      parameters.knownCount,
+      rows,
+      layout.owners,
+      layout.radii,
+      layout.scratch,
+      parameters.score,
+      sMax,
+      sFloor,
+      beta,
+      gamma,
+      threshold,
+      layout.stride / 4,
+      layout.classes,
+      layout.nearest,
+      layout.ood,
+      layout.histogram,
+      layout.classCounts,
+    );
+    const buffer = this.kernel.memory.buffer;
+    const classMap = new Uint8Array(buffer, layout.classes, layout.stride);
+    const ood = new Float32Array(buffer, layout.ood, layout.stride);
+    const tallies = {
+      classCounts: new Uint32Array(buffer, layout.classCounts, 256).slice(),
+      scoreHistogram: new Uint32Array(buffer, layout.histogram, HISTOGRAM_BINS).slice(),
+    };
+    // The kernel counted the padding lanes of the last group too.
+    for (let p = pixels; p < layout.stride; p++) {
+      tallies.classCounts[classMap[p]!]!--;
+      tallies.scoreHistogram[Math.min(HISTOGRAM_BINS - 1, Math.floor(Math.max(0, ood[p]!) * HISTOGRAM_BINS))]!--;
+    }
+    const result = {
+      classMap: classMap.slice(0, pixels),
+      nearestKnown: new Uint8Array(buffer, layout.nearest, pixels).slice(),
+      ood: ood.slice(0, pixels),
+      tallies,
+    };
+    return { result, badPixel: badPixel < pixels ? badPixel : -1 };
+  }
+
+  private prepare(pixels: number, dim: number, rows: number, taught: number): Layout {
+    const current = this.layout;
+    if (current && current.pixels === pixels && current.dim === dim && current.rows === rows) return current;
+    const layout = planLayout(this.kernel.heapBase(), pixels, dim, rows, taught);
+    const missing = layout.end - this.kernel.memory.buffer.byteLength;
+    if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
+    this.layout = layout;
+    return layout;
+  }
+
+  private write(layout: Layout, output: Float32Array, parameters: KernelParameters): void {
+    const buffer = this.kernel.memory.buffer;
+    const { pixels, stride, dim } = layout;
+    const embedding = new Float32Array(buffer, layout.embedding, dim * stride);
+    for (let c = 0; c < dim; c++) {
+      embedding.set(output.subarray(c * pixels, (c + 1) * pixels), c * stride);
+      // Padding lanes must be finite: the kernel reports the first non-finite pixel.
+      embedding.fill(0, c * stride + pixels, (c + 1) * stride);
+    }
+    this.writePrototypes(layout, parameters.prototypes);
+    new Uint32Array(buffer, layout.histogram, HISTOGRAM_BINS).fill(0);
+    new Uint32Array(buffer, layout.classCounts, 256).fill(0);
+    new Uint8Array(buffer, layout.owners, parameters.taughtOwner.length).set(parameters.taughtOwner);
+    new Float32Array(buffer, layout.radii, parameters.taughtRadius.length).set(parameters.taughtRadius);
+  }
+
+  /** The prototypes' non-zero entries grouped by plane, and their squared norms (see the kernel's layout). */
+  private writePrototypes(layout: Layout, prototypes: Float32Array): void {
+    const buffer = this.kernel.memory.buffer;
+    const { dim, rows } = layout;
+    const starts = new Int32Array(buffer, layout.termStarts, dim + 1);
+    const termRows = new Int32Array(buffer, layout.termRows, layout.terms);
+    const weights = new Float32Array(buffer, layout.termWeights, layout.terms);
+    let term = 0;
+    for (let c = 0; c < dim; c++) {
+      starts[c] = term;
+      for (let row = 0; row < rows; row++) {
+        const weight = prototypes[row * dim + c]!;
+        if (weight === 0) continue;
+        termRows[term] = row;
+        weights[term++] = weight;
+      }
+    }
+    starts[dim] = term;
+    const norms = new Float32Array(buffer, layout.norms, rows);
+    for (let row = 0; row < rows; row++) {
+      let sum = 0;
+      for (let c = 0; c < dim; c++) sum += prototypes[row * dim + c]! ** 2;
+      norms[row] = sum;
+    }
+  }
+}
