@@ -171,7 +171,7 @@ async function measureThreads(
   const head = createHead(card, card.scores.default, card.scores.threshold, card.onnx);
   const pixels = output.width * output.height;
   const mapped = head.apply(output.data, pixels);
-  const result = { classMap: mapped.classMap, oodMap: mapped.ood, width: output.width, height: output.height };
+  const result = { classMap: mapped.classMap, levels: mapped.oodBytes, width: output.width, height: output.height };
   const embedding = new ort.Tensor('float32', output.data, [1, output.channels, output.height, output.width]);
   return {
     threads,

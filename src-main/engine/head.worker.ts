@@ -24,7 +24,7 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
   const mapPngs = encodeMaps
     ? {
         classMap: encodeClassMapPng({ classMap: out.classMap, width, height }),
-        oodMap: encodeOodMapPng({ oodMap: out.ood, width, height }),
+        oodMap: encodeOodMapPng({ levels: out.oodBytes, width, height }),
       }
     : undefined;
   const reply: HeadReply = {

@@ -2,7 +2,7 @@
 export { readModelCard, type ModelCard } from './model-card.js';
 export { listModels, DEFAULT_MODEL } from './model-list.js';
 export { openEngine, FRAMES_IN_FLIGHT, type OpenEngineOptions } from './engine.js';
-export { encodeClassMapPng, encodeOodMapPng } from './maps.js';
+export { encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
 export { decodeImageFile, decodeLabelPng } from './image-file.js';
 export { FRAME_SCORE_PERCENTILE } from './summary.js';
 export * from './types.js';

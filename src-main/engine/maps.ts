@@ -6,10 +6,14 @@ export function encodeClassMapPng(result: Pick<FrameResult, 'classMap' | 'width'
   return encodeGrayPng(result.classMap, result.width, result.height);
 }
 
-/** The OOD map as an 8-bit grayscale PNG at the output size: round(score * 255), scores clipped to [0, 1]. */
-export function encodeOodMapPng(result: Pick<FrameResult, 'oodMap' | 'width' | 'height'>): Buffer {
-  const { oodMap } = result;
-  const bytes = new Uint8Array(oodMap.length);
-  for (let i = 0; i < oodMap.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, oodMap[i]!)) * 255);
-  return encodeGrayPng(bytes, result.width, result.height);
+/** OOD scores as 8-bit levels: round(clip(score, 0, 1) * 255) (the metric kernel computes the same). */
+export function quantizeScores(scores: Float32Array): Uint8Array {
+  const levels = new Uint8Array(scores.length);
+  for (let i = 0; i < scores.length; i++) levels[i] = Math.round(Math.min(1, Math.max(0, scores[i]!)) * 255);
+  return levels;
+}
+
+/** The OOD map as an 8-bit grayscale PNG at the output size, from its levels (quantizeScores). */
+export function encodeOodMapPng(map: { levels: Uint8Array; width: number; height: number }): Buffer {
+  return encodeGrayPng(map.levels, map.width, map.height);
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.js';
+import { quantizeScores } from './maps.js';
 import { KERNEL_SCORES, MetricKernel } from './metric-kernel.js';
 import { tallyFrame, type FrameTallies } from './summary.js';
 import { UNKNOWN_CLASS, type ScoreName, type TaughtPrototype } from './types.js';
@@ -29,6 +30,8 @@ export interface HeadOutput {
   nearestKnown: Uint8Array;
   /** OOD score per pixel, higher = more unknown; 0 where a taught class claims the pixel. */
   ood: Float32Array;
+  /** The OOD map as 8-bit levels for display: round(clip(ood, 0, 1) * 255). */
+  oodBytes: Uint8Array;
   /** Class counts and the OOD score histogram of these maps, for the frame summary. */
   tallies: FrameTallies;
 }
@@ -80,7 +83,7 @@ export class MetricHead {
       ood: new Float32Array(pixels),
     };
     this.applyLogits(output, pixels, maps);
-    return { ...maps, tallies: tallyFrame(maps.classMap, maps.ood) };
+    return { ...maps, oodBytes: quantizeScores(maps.ood), tallies: tallyFrame(maps.classMap, maps.ood) };
   }
 
   private applyEmbedding(output: Float32Array, pixels: number): HeadOutput {
@@ -101,7 +104,11 @@ export class MetricHead {
     return result;
   }
 
-  private applyLogits(output: Float32Array, pixels: number, result: Omit<HeadOutput, 'tallies'>): void {
+  private applyLogits(
+    output: Float32Array,
+    pixels: number,
+    result: Pick<HeadOutput, 'classMap' | 'nearestKnown' | 'ood'>,
+  ): void {
     const { knownCount, score, threshold } = this.settings;
     for (let p = 0; p < pixels; p++) {
       let best = 0;

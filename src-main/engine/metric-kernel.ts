@@ -72,6 +72,7 @@ interface Layout {
   classes: number;
   nearest: number;
   ood: number;
+  oodBytes: number;
   histogram: number;
   classCounts: number;
 }
@@ -92,6 +93,7 @@ function planLayout(base: number, pixels: number, dim: number, rows: number, tau
     classes: stride,
     nearest: stride,
     ood: stride * 4,
+    oodBytes: stride,
     histogram: HISTOGRAM_BINS * 4,
     classCounts: 256 * 4,
   };
@@ -146,6 +148,7 @@ export class MetricKernel {
       layout.classes,
       layout.nearest,
       layout.ood,
+      layout.oodBytes,
       layout.histogram,
       layout.classCounts,
     );
@@ -165,6 +168,7 @@ export class MetricKernel {
       classMap: classMap.slice(0, pixels),
       nearestKnown: new Uint8Array(buffer, layout.nearest, pixels).slice(),
       ood: ood.slice(0, pixels),
+      oodBytes: new Uint8Array(buffer, layout.oodBytes, pixels).slice(),
       tallies,
     };
     return { result, badPixel: badPixel < pixels ? badPixel : -1 };

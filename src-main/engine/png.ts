@@ -41,13 +41,12 @@ export function encodeGrayPng(values: Uint8Array, width: number, height: number)
   header[8] = 8; // bit depth
   header[9] = 0; // grayscale
   const raw = new Uint8Array(height * (width + 1));
-  for (let y = 0; y < height; y++) {
-    const rowStart = y * (width + 1);
-    raw[rowStart] = y === 0 ? 0 : 2;
+  raw.set(values.subarray(0, width), 1); // row 0: filter byte 0 ("None")
+  for (let y = 1; y < height; y++) {
+    const out = y * (width + 1);
+    raw[out] = 2;
     const row = y * width;
-    for (let x = 0; x < width; x++) {
-      raw[rowStart + 1 + x] = y === 0 ? values[row + x]! : (values[row + x]! - values[row - width + x]!) & 0xff;
-    }
+    for (let x = 0; x < width; x++) raw[out + 1 + x] = values[row + x]! - values[row - width + x]!;
   }
   return Buffer.concat([
     SIGNATURE,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { largestRegion } from '../../src-main/engine/regions.js';
+import { quantizeScores } from '../../src-main/engine/maps.js';
 import { MetricHead } from '../../src-main/engine/metric-head.js';
 import { histogramPercentile, summarizeFrame, tallyFrame } from '../../src-main/engine/summary.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
@@ -44,7 +45,7 @@ test('frame summary: unknown fraction, region in map pixels, class areas by inde
   assert.ok(summary.score > 0.9 && summary.score <= 0.95 + 1 / 4096);
 });
 
-test('the kernel tallies its maps as tallyFrame does, padding of the last group of 4 left out', () => {
+test('the kernel tallies its maps and quantizes scores as the TypeScript helpers do, padding left out', () => {
   // 1,003 pixels of a 2-D embedding with prototypes 3 e_t: scores spread over [0, 1], some unknown.
   const pixels = 1003;
   const output = new Float32Array(2 * pixels);
@@ -72,5 +73,6 @@ test('the kernel tallies its maps as tallyFrame does, padding of the last group 
   const expected = tallyFrame(out.classMap, out.ood);
   assert.deepEqual(out.tallies.classCounts, expected.classCounts);
   assert.deepEqual(out.tallies.scoreHistogram, expected.scoreHistogram);
+  assert.deepEqual(out.oodBytes, quantizeScores(out.ood), 'display levels as maps.ts computes them');
   assert.ok(expected.classCounts[UNKNOWN_CLASS]! > 0 && expected.classCounts[0]! > 0 && expected.classCounts[1]! > 0);
 });

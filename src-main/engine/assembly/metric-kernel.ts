@@ -51,7 +51,8 @@ function exp4(x: v128): v128 {
  * card prototypes first) as their non-zero entries by plane: plane c's entries are termStarts[c] (int32) up to
  * termStarts[c + 1], each a row (int32, termRows) and a weight (termWeights); norms: their squared lengths; owners (uint8) and radii: per taught row, its
  * class index and squared acceptance radius; scratch: rows x 4 values. Writes classes and nearest (uint8) and
- * ood, and adds every pixel (padding too) to histogram (4096 uint32, of ood) and classCounts (256 uint32).
+ * ood, ood as 8-bit levels (oodBytes: round(clip(ood, 0, 1) * 255)), and adds every pixel (padding too) to
+ * histogram (4096 uint32, of ood) and classCounts (256 uint32).
  * Returns the first pixel whose embedding is not finite, or -1.
  */
 export function scorePixels(
@@ -77,6 +78,7 @@ export function scorePixels(
   classes: usize,
   nearest: usize,
   ood: usize,
+  oodBytes: usize,
   histogram: usize,
   classCounts: usize,
 ): i32 {
@@ -168,6 +170,13 @@ export function scorePixels(
         f32x4.splat(<f32>(HISTOGRAM_BINS - 1)),
       ),
     );
+    const levels = i32x4.trunc_sat_f32x4_s(
+      f32x4.nearest(f32x4.mul(f32x4.min(f32x4.max(stored, zero), one), f32x4.splat(255))),
+    );
+    store<u8>(oodBytes + pixel, <u8>i32x4.extract_lane(levels, 0));
+    store<u8>(oodBytes + pixel + 1, <u8>i32x4.extract_lane(levels, 1));
+    store<u8>(oodBytes + pixel + 2, <u8>i32x4.extract_lane(levels, 2));
+    store<u8>(oodBytes + pixel + 3, <u8>i32x4.extract_lane(levels, 3));
     count(histogram, i32x4.extract_lane(bins, 0));
     count(histogram, i32x4.extract_lane(bins, 1));
     count(histogram, i32x4.extract_lane(bins, 2));
