@@ -1,7 +1,7 @@
 /**
  * Engine speed, side by side in one run (`npm run bench`): the ONNX model alone, the full engine
  * (pre-processing + model + metric head + summary + both PNG maps), the same weights in PyTorch eager
- * (scripts/python/bench_torch.py), at 1 and 2 threads; stage times; the head in TypeScript against the
+ * (scripts/python/bench_torch.py), at 1 and 2 threads; stage times; the head (WebAssembly kernel) against the
  * same head as an ONNX graph; model FLOPs and the fraction of this CPU's peak.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -241,7 +241,7 @@ async function run(): Promise<void> {
     const graph = stages.headInGraph === null ? '' : ` (same head as an ONNX graph: ${stages.headInGraph.toFixed(1)})`;
     console.log(
       `stages at ${threads} thread(s), ms per frame: preprocess ${stages.preprocess.toFixed(1)}, model ${modelMs.toFixed(1)}, ` +
-        `TypeScript head ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
+        `metric head (WebAssembly) ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
     );
   }
   const gflop = (2 * convMacs) / 1e9;

@@ -28,7 +28,10 @@ export interface HeadOutput {
   classMap: Uint8Array;
   /** Closed-set prediction: the nearest known prototype (largest logit), ignoring threshold and taught classes. */
   nearestKnown: Uint8Array;
-  /** OOD score per pixel, higher = more unknown; 0 where a taught class claims the pixel. */
+  /**
+   * OOD score per pixel, higher = more unknown. Where a taught class claims the pixel: the score times d / r
+   * (d its squared distance to the class's prototype, r the squared acceptance radius), 0 on the prototype.
+   */
   ood: Float32Array;
   /** The OOD map as 8-bit levels for display: round(clip(ood, 0, 1) * 255). */
   oodBytes: Uint8Array;

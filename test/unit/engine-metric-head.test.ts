@@ -104,7 +104,10 @@ test('metric head: a taught class wins only inside its radius and when closer th
   ];
   const out = head.apply(channelMajor(pixels), pixels.length);
   assert.equal(out.classMap[0], 2);
-  assert.equal(out.ood[0], 0, 'a taught pixel is known: OOD score 0');
+  // Its score fades with the distance to the taught prototype: EDS times d_taught / radius.
+  assert.ok(Math.abs(out.ood[0]! - expectedScores(pixels[0]!).eds * 0.04) < 1e-6, `taught pixel 0: ${out.ood[0]}`);
+  assert.ok(Math.abs(out.ood[2]! - expectedScores(pixels[2]!).eds * 0.72) < 1e-6, `taught pixel 2: ${out.ood[2]}`);
+  assert.ok(Math.abs(out.ood[3]! - expectedScores(pixels[3]!).eds) < 1e-6, 'outside the radius: the plain score');
   assert.equal(out.nearestKnown[0], 1, 'the closed-set prediction ignores taught classes');
   assert.equal(out.classMap[1], 0);
   assert.equal(out.classMap[2], 2);

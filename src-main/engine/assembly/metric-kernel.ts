@@ -146,6 +146,7 @@ export function scorePixels(
     }
     // A taught class takes a pixel inside its acceptance radius that is also closer than every known prototype.
     let taughtBest = best;
+    let taughtRadius = one;
     let taught = i32x4.splat(-1);
     for (let row = known; row < rows; row++) {
       const slot = scratch + ((<usize>row) << 4);
@@ -159,10 +160,14 @@ export function scorePixels(
       const radius = f32x4.splat(load<f32>(radii + ((<usize>(row - known)) << 2)));
       const accept = v128.and(f32x4.lt(d, radius), f32x4.lt(d, taughtBest));
       taughtBest = v128.bitselect(d, taughtBest, accept);
+      taughtRadius = v128.bitselect(radius, taughtRadius, accept);
       taught = v128.bitselect(i32x4.splat(<i32>load<u8>(owners + <usize>(row - known))), taught, accept);
     }
     const claimed = i32x4.ge_s(taught, i32x4.splat(0));
-    const stored = v128.andnot(value, claimed);
+    // A claimed pixel's score fades with its distance to the taught prototype (0 on it, the full score at
+    // the radius), so unknowns the new class takes at its edge can still be found.
+    const fade = f32x4.min(one, f32x4.div(taughtBest, taughtRadius));
+    const stored = v128.bitselect(f32x4.mul(value, fade), value, claimed);
     v128.store(ood + ((<usize>pixel) << 2), stored);
     const bins = i32x4.trunc_sat_f32x4_s(
       f32x4.min(
