@@ -188,3 +188,15 @@ test('metric head: MMSP and combined follow the formulas from overlapping to far
     });
   }
 });
+
+test('metric head: one head scores frames of changing size, its kernel memory re-laid out each time', () => {
+  const head = new MetricHead(settings('combined'));
+  for (const count of [1501, 7, 40_000, 3]) {
+    const pixels = Array.from({ length: count }, (_, i) => [Math.sin(i * 1.3) * 4, Math.cos(i * 0.3) * 4]);
+    const out = head.apply(channelMajor(pixels), count);
+    assert.equal(out.ood.length, count);
+    pixels.forEach((f, p) =>
+      assert.ok(Math.abs(out.ood[p]! - expectedScores(f).combined) < 5e-6, `${count}: pixel ${p}`),
+    );
+  }
+});
