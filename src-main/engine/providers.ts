@@ -62,6 +62,9 @@ export async function createSession(
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // Idle model threads sleep instead of spinning, leaving the cores to the head thread between operators:
+    // on 2 cores, 2 model threads and two frames in flight ran at 14.7 fps against 14.0 with spinning.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   const candidates: GpuSetting[] = setting === 'auto' ? autoCandidates() : setting === 'cpu' ? [] : [setting];
   for (const candidate of candidates) {
