@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import type { HeadOutput } from './metric-head.js';
-import { HISTOGRAM_BINS } from './summary.js';
+import { HISTOGRAM_BINS, scoreBin } from './summary.js';
 
 /** The score codes of assembly/metric-kernel.ts. */
 export const KERNEL_SCORES = { eds: 0, mmsp: 1, combined: 2 } as const;
@@ -114,6 +114,8 @@ function planLayout(base: number, pixels: number, dim: number, rows: number, tau
 export class MetricKernel {
   private readonly kernel = instantiate();
   private layout: Layout | undefined;
+  /** The prototype arrays now in kernel memory: they change only when classes are taught, not per frame. */
+  private written: Pick<KernelParameters, 'prototypes' | 'taughtOwner' | 'taughtRadius'> | undefined;
 
   score(
     output: Float32Array,
@@ -162,7 +164,7 @@ export class MetricKernel {
     // The kernel counted the padding lanes of the last group too.
     for (let p = pixels; p < layout.stride; p++) {
       tallies.classCounts[classMap[p]!]!--;
-      tallies.scoreHistogram[Math.min(HISTOGRAM_BINS - 1, Math.floor(Math.max(0, ood[p]!) * HISTOGRAM_BINS))]!--;
+      tallies.scoreHistogram[scoreBin(ood[p]!)]!--;
     }
     const result = {
       classMap: classMap.slice(0, pixels),
@@ -178,6 +180,7 @@ export class MetricKernel {
     const current = this.layout;
     if (current && current.pixels === pixels && current.dim === dim && current.rows === rows) return current;
     const layout = planLayout(this.kernel.heapBase(), pixels, dim, rows, taught);
+    this.written = undefined;
     const missing = layout.end - this.kernel.memory.buffer.byteLength;
     if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
     this.layout = layout;
@@ -193,11 +196,20 @@ export class MetricKernel {
       // Padding lanes must be finite: the kernel reports the first non-finite pixel.
       embedding.fill(0, c * stride + pixels, (c + 1) * stride);
     }
-    this.writePrototypes(layout, parameters.prototypes);
     new Uint32Array(buffer, layout.histogram, HISTOGRAM_BINS).fill(0);
     new Uint32Array(buffer, layout.classCounts, 256).fill(0);
-    new Uint8Array(buffer, layout.owners, parameters.taughtOwner.length).set(parameters.taughtOwner);
-    new Float32Array(buffer, layout.radii, parameters.taughtRadius.length).set(parameters.taughtRadius);
+    const { prototypes, taughtOwner, taughtRadius } = parameters;
+    const written = this.written;
+    if (
+      written?.prototypes === prototypes &&
+      written.taughtOwner === taughtOwner &&
+      written.taughtRadius === taughtRadius
+    )
+      return;
+    this.writePrototypes(layout, prototypes);
+    new Uint8Array(buffer, layout.owners, taughtOwner.length).set(taughtOwner);
+    new Float32Array(buffer, layout.radii, taughtRadius.length).set(taughtRadius);
+    this.written = { prototypes, taughtOwner, taughtRadius };
   }
 
   /** The prototypes' non-zero entries grouped by plane, and their squared norms (see the kernel's layout). */

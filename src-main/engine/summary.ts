@@ -20,16 +20,17 @@ export interface FrameTallies {
   scoreHistogram: Uint32Array;
 }
 
+/** The histogram bin of a score: floor(score * 4096), scores clipped to [0, 1). */
+export function scoreBin(score: number): number {
+  return score > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS)) : 0;
+}
+
 /** The tallies of a finished class map and OOD map (the kernel gathers the same while scoring). */
 export function tallyFrame(classMap: Uint8Array, scores: Float32Array): FrameTallies {
   const classCounts = new Uint32Array(256);
   for (let i = 0; i < classMap.length; i++) classCounts[classMap[i]!]!++;
   const scoreHistogram = new Uint32Array(HISTOGRAM_BINS);
-  for (let i = 0; i < scores.length; i++) {
-    const value = scores[i]!;
-    const bin = value > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor(value * HISTOGRAM_BINS)) : 0;
-    scoreHistogram[bin]!++;
-  }
+  for (let i = 0; i < scores.length; i++) scoreHistogram[scoreBin(scores[i]!)]!++;
   return { classCounts, scoreHistogram };
 }
 

@@ -112,6 +112,11 @@ test('metric head: a taught class wins only inside its radius and when closer th
   assert.equal(out.classMap[1], 0);
   assert.equal(out.classMap[2], 2);
   assert.notEqual(out.classMap[3], 2);
+  // Same number of rows, another prototype: the kernel must not keep the old one.
+  head.setTaught([{ name: 'cone', color: [255, 128, 0], prototypes: [[3, 0.1]], acceptanceRadius: 1 }]);
+  const moved = head.apply(channelMajor(pixels), pixels.length);
+  assert.equal(moved.classMap[1], 2, 'pixel 1 now sits on the moved prototype');
+  assert.notEqual(moved.classMap[0], 2, 'pixel 0 is far from it');
   head.setTaught([]);
   assert.notEqual(
     head.apply(channelMajor(pixels), pixels.length).classMap[0],

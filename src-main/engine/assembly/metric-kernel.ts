@@ -28,6 +28,28 @@ function count(counts: usize, index: i32): void {
   store<u32>(slot, load<u32>(slot) + 1);
 }
 
+/** Adds one to counts[lane] (uint32) for each of the 4 int32 lanes. */
+function countLanes(counts: usize, lanes: v128): void {
+  count(counts, i32x4.extract_lane(lanes, 0));
+  count(counts, i32x4.extract_lane(lanes, 1));
+  count(counts, i32x4.extract_lane(lanes, 2));
+  count(counts, i32x4.extract_lane(lanes, 3));
+}
+
+/** Stores the 4 int32 lanes as 4 consecutive bytes. */
+function storeLaneBytes(address: usize, lanes: v128): void {
+  store<u8>(address, <u8>i32x4.extract_lane(lanes, 0));
+  store<u8>(address + 1, <u8>i32x4.extract_lane(lanes, 1));
+  store<u8>(address + 2, <u8>i32x4.extract_lane(lanes, 2));
+  store<u8>(address + 3, <u8>i32x4.extract_lane(lanes, 3));
+}
+
+/** ||f - m||^2 = ||f||^2 - 2 f.m + ||m||^2 per lane, from the dot product in `slot`; never below 0 (rounding). */
+function squaredDistance(norm: v128, slot: usize, prototypeNorm: f32): v128 {
+  const dot = v128.load(slot);
+  return f32x4.max(f32x4.splat(0), f32x4.add(f32x4.sub(norm, f32x4.add(dot, dot)), f32x4.splat(prototypeNorm)));
+}
+
 /** e^x per lane, relative error about 2e-7 (float32 rounding): x = n ln2 + f, |f| <= ln2/2, e^f by a degree-6 polynomial. */
 function exp4(x: v128): v128 {
   x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_CEILING)), f32x4.splat(EXP_FLOOR));
@@ -114,13 +136,7 @@ export function scorePixels(
     let bestIndex = i32x4.splat(0);
     for (let row = 0; row < known; row++) {
       const slot = scratch + ((<usize>row) << 4);
-      const d = f32x4.max(
-        zero,
-        f32x4.add(
-          f32x4.sub(norm, f32x4.add(v128.load(slot), v128.load(slot))),
-          f32x4.splat(load<f32>(norms + ((<usize>row) << 2))),
-        ),
-      );
+      const d = squaredDistance(norm, slot, load<f32>(norms + ((<usize>row) << 2)));
       v128.store(slot, d);
       sum = f32x4.add(sum, d);
       const closer = f32x4.lt(d, best);
@@ -149,14 +165,7 @@ export function scorePixels(
     let taughtRadius = one;
     let taught = i32x4.splat(-1);
     for (let row = known; row < rows; row++) {
-      const slot = scratch + ((<usize>row) << 4);
-      const d = f32x4.max(
-        zero,
-        f32x4.add(
-          f32x4.sub(norm, f32x4.add(v128.load(slot), v128.load(slot))),
-          f32x4.splat(load<f32>(norms + ((<usize>row) << 2))),
-        ),
-      );
+      const d = squaredDistance(norm, scratch + ((<usize>row) << 4), load<f32>(norms + ((<usize>row) << 2)));
       const radius = f32x4.splat(load<f32>(radii + ((<usize>(row - known)) << 2)));
       const accept = v128.and(f32x4.lt(d, radius), f32x4.lt(d, taughtBest));
       taughtBest = v128.bitselect(d, taughtBest, accept);
@@ -178,28 +187,13 @@ export function scorePixels(
     const levels = i32x4.trunc_sat_f32x4_s(
       f32x4.nearest(f32x4.mul(f32x4.min(f32x4.max(stored, zero), one), f32x4.splat(255))),
     );
-    store<u8>(oodBytes + pixel, <u8>i32x4.extract_lane(levels, 0));
-    store<u8>(oodBytes + pixel + 1, <u8>i32x4.extract_lane(levels, 1));
-    store<u8>(oodBytes + pixel + 2, <u8>i32x4.extract_lane(levels, 2));
-    store<u8>(oodBytes + pixel + 3, <u8>i32x4.extract_lane(levels, 3));
-    count(histogram, i32x4.extract_lane(bins, 0));
-    count(histogram, i32x4.extract_lane(bins, 1));
-    count(histogram, i32x4.extract_lane(bins, 2));
-    count(histogram, i32x4.extract_lane(bins, 3));
+    storeLaneBytes(oodBytes + pixel, levels);
+    countLanes(histogram, bins);
     const unknown = f32x4.gt(value, f32x4.splat(threshold));
     const cls = v128.bitselect(taught, v128.bitselect(i32x4.splat(UNKNOWN_CLASS), bestIndex, unknown), claimed);
-    store<u8>(classes + pixel, <u8>i32x4.extract_lane(cls, 0));
-    store<u8>(classes + pixel + 1, <u8>i32x4.extract_lane(cls, 1));
-    store<u8>(classes + pixel + 2, <u8>i32x4.extract_lane(cls, 2));
-    store<u8>(classes + pixel + 3, <u8>i32x4.extract_lane(cls, 3));
-    count(classCounts, i32x4.extract_lane(cls, 0));
-    count(classCounts, i32x4.extract_lane(cls, 1));
-    count(classCounts, i32x4.extract_lane(cls, 2));
-    count(classCounts, i32x4.extract_lane(cls, 3));
-    store<u8>(nearest + pixel, <u8>i32x4.extract_lane(bestIndex, 0));
-    store<u8>(nearest + pixel + 1, <u8>i32x4.extract_lane(bestIndex, 1));
-    store<u8>(nearest + pixel + 2, <u8>i32x4.extract_lane(bestIndex, 2));
-    store<u8>(nearest + pixel + 3, <u8>i32x4.extract_lane(bestIndex, 3));
+    storeLaneBytes(classes + pixel, cls);
+    countLanes(classCounts, cls);
+    storeLaneBytes(nearest + pixel, bestIndex);
   }
   return -1;
 }
