@@ -52,6 +52,7 @@ def main():
     x = torch.randn(1, 3, h, w)
     smax = card["scores"]["eds"]["sMax"]
     sfloor = card["scores"]["eds"].get("sFloor", 0.0)
+    gmax = card["scores"].get("margin", {}).get("gMax", 1.0)
     score = card["scores"]["default"]
 
     @torch.no_grad()
@@ -64,8 +65,9 @@ def main():
         if card["output"]["kind"] == "logits":
             return y.argmax(1), S.linear_scores(y)[score]
         d = sq_distances(y, head.prototypes())
-        p_eds = S.eds_fixed(S.eds_sum(d), smax, sfloor)
-        value = {"eds": lambda: p_eds, "mmsp": lambda: S.mmsp(d), "combined": lambda: S.combined(p_eds, d)}[score]()
+        p_eds = lambda: S.eds_fixed(S.eds_sum(d), smax, sfloor)  # noqa: E731 (only the scores that use it)
+        value = {"eds": p_eds, "mmsp": lambda: S.mmsp(d), "combined": lambda: S.combined(p_eds(), d),
+                 "margin": lambda: S.margin(d, gmax)}[score]()
         return d.argmin(1), value
 
     print(json.dumps({"torch": torch.__version__, "convMacs": conv_macs(net, h, w)}), flush=True)

@@ -2,7 +2,7 @@
 
   /usr/bin/python3 scripts/python/eval_reference.py MODELS_DIR NAME DATA_ROOT [SPLIT]
 
-Prints one JSON line: dmlnet.common.evaluate's result, with sMax taken from the card (as the engine does).
+Prints one JSON line: dmlnet.common.evaluate's result, with sMax and gMax taken from the card (as the engine does).
 """
 import json
 import sys
@@ -18,8 +18,10 @@ def main():
     torch.set_num_threads(2)
     net, head, cfg, card = T.load(models_dir, name)
     cfg["dataset"]["root"] = root
-    smax = card["scores"]["eds"]["sMax"] if card["output"]["kind"] == "embedding" else None
-    res = T.C.evaluate(net, head, cfg, "cpu", split, smax=smax, log=lambda *_: None)
+    scores = card["scores"]
+    cal = {"sMax": scores["eds"]["sMax"], "gMax": scores.get("margin", {}).get("gMax")}
+    res = T.C.evaluate(net, head, cfg, "cpu", split, cal=cal if card["output"]["kind"] == "embedding" else None,
+                       log=lambda *_: None)
     print(json.dumps(res))
 
 

@@ -47,6 +47,7 @@ function headSettings(card: ModelCard, score: ScoreName, threshold: number, sour
     sFloor: card.scores.eds.sFloor,
     beta: card.scores.combined.beta,
     gamma: card.scores.combined.gamma,
+    gMax: card.scores.margin?.gMax,
     threshold,
     source,
   };

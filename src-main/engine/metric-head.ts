@@ -18,6 +18,8 @@ export interface HeadSettings {
   sFloor: number;
   beta: number;
   gamma: number;
+  /** The margin score's scale; cards exported before that score lack it. */
+  gMax?: number | undefined;
   threshold: number;
   /** Names the model in errors about its output. */
   source: string;
@@ -39,8 +41,8 @@ export interface HeadOutput {
   tallies: FrameTallies;
 }
 
-const EMBEDDING_SCORES: ScoreName[] = ['eds', 'mmsp', 'combined'];
-const LOGIT_SCORES: ScoreName[] = ['msp', 'maxlogit'];
+const EMBEDDING_SCORES: ScoreName[] = ['eds', 'mmsp', 'combined', 'margin'];
+const LOGIT_SCORES: ScoreName[] = ['msp', 'maxlogit', 'margin'];
 
 export function scoresFor(kind: HeadSettings['kind']): ScoreName[] {
   return kind === 'embedding' ? EMBEDDING_SCORES : LOGIT_SCORES;
@@ -49,7 +51,8 @@ export function scoresFor(kind: HeadSettings['kind']): ScoreName[] {
 /**
  * DMLNet's metric head: d_t = ||f - m_t||^2 to card and taught prototypes, then
  * EDS = (sMax - min(sum_t d_t, sMax)) / (sMax - sFloor), MMSP = 1 - max softmax(-d), combined = a EDS + (1-a) MMSP with
- * a = sigmoid(beta (EDS - gamma)). Scores use the K card prototypes only (sMax was calibrated on them);
+ * a = sigmoid(beta (EDS - gamma)), margin = 1 - min(g, gMax) / gMax with g = mean_t d_t - min_t d_t (MMSP's ranking
+ * at a large softmax temperature, without its saturation; training/dmlnet/scores.py). Scores use the K card prototypes only (sMax was calibrated on them);
  * a taught class takes a pixel inside its acceptance radius when it is also closer than every known prototype.
  * Embedding models run it in float32 WebAssembly SIMD (metric-kernel.ts); logit models (the baseline) here.
  */
@@ -64,6 +67,12 @@ export class MetricHead {
       throw new AppError(
         'score_invalid',
         `Score "${settings.score}" does not apply to ${settings.source} (${settings.kind} model): use ${scoresFor(settings.kind).join(', ')}`,
+      );
+    }
+    if (settings.score === 'margin' && !(settings.gMax! > 0)) {
+      throw new AppError(
+        'score_invalid',
+        `Score "margin" needs scores.margin.gMax, which ${settings.source} lacks: export the model again with training/dmlnet/export.py`,
       );
     }
     this.prototypes = Float32Array.from(settings.prototypes.flat());
@@ -90,17 +99,18 @@ export class MetricHead {
   }
 
   private applyEmbedding(output: Float32Array, pixels: number): HeadOutput {
-    const { dim, knownCount, score, sMax, sFloor, beta, gamma, threshold } = this.settings;
+    const { dim, knownCount, score, sMax, sFloor, beta, gamma, gMax, threshold } = this.settings;
     const { result, badPixel } = this.kernel.score(output, pixels, dim, {
       prototypes: this.prototypes,
       knownCount,
       taughtOwner: this.taughtOwner,
       taughtRadius: this.taughtRadius,
-      score: KERNEL_SCORES[score as 'eds' | 'mmsp' | 'combined'],
+      score: KERNEL_SCORES[score as keyof typeof KERNEL_SCORES],
       sMax,
       sFloor,
       beta,
       gamma,
+      gMax: gMax ?? 1,
       threshold,
     });
     if (badPixel >= 0) this.throwNonFinite(badPixel);
@@ -112,13 +122,15 @@ export class MetricHead {
     pixels: number,
     result: Pick<HeadOutput, 'classMap' | 'nearestKnown' | 'ood'>,
   ): void {
-    const { knownCount, score, threshold } = this.settings;
+    const { knownCount, score, threshold, gMax = 1 } = this.settings;
     for (let p = 0; p < pixels; p++) {
       let best = 0;
       let bestLogit = -Infinity;
+      let logitSum = 0;
       for (let k = 0; k < knownCount; k++) {
         const logit = output[k * pixels + p]!;
         if (!(Math.abs(logit) < Infinity)) this.throwNonFinite(p);
+        logitSum += logit;
         if (logit > bestLogit) {
           bestLogit = logit;
           best = k;
@@ -129,6 +141,8 @@ export class MetricHead {
         let expSum = 0;
         for (let k = 0; k < knownCount; k++) expSum += Math.exp(output[k * pixels + p]! - bestLogit);
         value = 1 - 1 / expSum;
+      } else if (score === 'margin') {
+        value = 1 - Math.min(bestLogit - logitSum / knownCount, gMax) / gMax;
       }
       result.nearestKnown[p] = best;
       result.ood[p] = value;

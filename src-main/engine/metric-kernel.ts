@@ -6,7 +6,7 @@ import type { HeadOutput } from './metric-head.js';
 import { HISTOGRAM_BINS, scoreBin } from './summary.js';
 
 /** The score codes of assembly/metric-kernel.ts. */
-export const KERNEL_SCORES = { eds: 0, mmsp: 1, combined: 2 } as const;
+export const KERNEL_SCORES = { eds: 0, mmsp: 1, combined: 2, margin: 3 } as const;
 
 export interface KernelParameters {
   /** Rows x D: the K card prototypes, then the taught ones. */
@@ -20,6 +20,7 @@ export interface KernelParameters {
   sFloor: number;
   beta: number;
   gamma: number;
+  gMax: number;
   threshold: number;
 }
 
@@ -126,7 +127,7 @@ export class MetricKernel {
     const rows = parameters.prototypes.length / dim;
     const layout = this.prepare(pixels, dim, rows, parameters.taughtOwner.length);
     this.write(layout, output, parameters);
-    const { sMax, sFloor, beta, gamma, threshold } = parameters;
+    const { sMax, sFloor, beta, gamma, gMax, threshold } = parameters;
     const badPixel = this.kernel.scorePixels(
       layout.embedding,
       layout.stride,
@@ -145,6 +146,7 @@ export class MetricKernel {
       sFloor,
       beta,
       gamma,
+      gMax,
       threshold,
       layout.stride / 4,
       layout.classes,

@@ -43,10 +43,12 @@ export const ModelCard = z.object({
     .min(1),
   unknownClasses: z.array(z.object({ name: z.string(), datasetId: z.number().int(), color: Rgb })),
   scores: z.object({
-    default: z.enum(['eds', 'mmsp', 'combined', 'msp', 'maxlogit']),
+    default: z.enum(['eds', 'mmsp', 'combined', 'margin', 'msp', 'maxlogit']),
     /** EDS scale: P_EDS = (sMax - min(S, sMax)) / (sMax - sFloor); sFloor 0 is the plain 1 - S/sMax. */
     eds: z.object({ sMax: z.number(), sFloor: z.number().min(0).default(0) }),
     combined: z.object({ beta: z.number(), gamma: z.number() }),
+    /** Margin scale: P = 1 - min(g, gMax) / gMax, g = mean_t d_t - min_t d_t (cards exported before it lack it). */
+    margin: z.object({ gMax: z.number() }).optional(),
     /** Pixel threshold: a pixel scoring above it is unknown. */
     threshold: z.number(),
     /** Frame threshold: the default event threshold on the frame score (training/README.md, calibration). */
@@ -79,6 +81,10 @@ function consistencyProblems(card: ModelCard): string[] {
   const { sMax, sFloor } = card.scores.eds;
   if (!(sMax > 0)) problems.push(`scores.eds.sMax must be positive, got ${sMax}`);
   else if (!(sFloor < sMax)) problems.push(`scores.eds.sFloor (${sFloor}) must be below sMax (${sMax})`);
+  const margin = card.scores.margin;
+  if (margin && !(margin.gMax > 0)) problems.push(`scores.margin.gMax must be positive, got ${margin.gMax}`);
+  if (card.scores.default === 'margin' && !margin)
+    problems.push('scores.default is margin but scores.margin is missing');
   return problems;
 }
 

@@ -11,7 +11,7 @@ export interface RgbFrame {
   data: Uint8Array;
 }
 
-export type ScoreName = 'eds' | 'mmsp' | 'combined' | 'msp' | 'maxlogit';
+export type ScoreName = 'eds' | 'mmsp' | 'combined' | 'margin' | 'msp' | 'maxlogit';
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'directml' | 'coreml';
 
 /** A class added without retraining: one or more prototypes in the model's embedding space. */

@@ -158,6 +158,14 @@ test('a card that is inconsistent in itself names the field', async () => {
   await assert.rejects(readModelCard(dir2, 'field'), /field\.json is invalid: input\.width/);
   writeFileSync(join(dir2, 'field.json'), '{ not json');
   await assert.rejects(readModelCard(dir2, 'field'), /field\.json is not valid JSON/);
+  const dir3 = modelFolder('scale', tinyGraph(3, 'height', 'width'), {
+    ...card,
+    scores: { ...(card.scores as object), default: 'margin' },
+  });
+  await assert.rejects(
+    readModelCard(dir3, 'scale'),
+    /scale\.json is inconsistent: scores\.default is margin but scores\.margin is missing/,
+  );
 });
 
 test('NaN model output and bad frames are errors naming the problem; the engine keeps working after a bad frame', async () => {

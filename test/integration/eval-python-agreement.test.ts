@@ -80,7 +80,9 @@ test(
     assert.equal(readFileSync(join(root, 'per-image.csv'), 'utf8').trim().split('\n').length, IMAGES + 1);
 
     const scores =
-      card.output.kind === 'embedding' ? (['eds', 'mmsp', 'combined'] as const) : (['msp', 'maxlogit'] as const);
+      card.output.kind === 'embedding'
+        ? (['eds', 'mmsp', 'combined', 'margin'] as const)
+        : (['msp', 'maxlogit'] as const);
     if (card.unknownClasses.length === 0) return;
     const cliScore = json;
     for (const score of scores) {

@@ -21,6 +21,7 @@ function settings(score: ScoreName, overrides: Partial<HeadSettings> = {}): Head
     sFloor: 0,
     beta: 20,
     gamma: 0.8,
+    gMax: 6,
     threshold: 0.6,
     source: 'test.onnx',
     ...overrides,
@@ -36,7 +37,7 @@ function channelMajor(pixels: number[][]): Float32Array {
 }
 
 /** The paper's formulas, written out directly (independent of the engine's sum-of-dot-products form). */
-function expectedScores(f: number[], sFloor = 0, sMax = 36, beta = 20, gamma = 0.8) {
+function expectedScores(f: number[], sFloor = 0, sMax = 36, beta = 20, gamma = 0.8, gMax = 6) {
   const d = PROTOTYPES.map((m) => m.reduce((sum, value, c) => sum + (f[c]! - value) ** 2, 0));
   const exps = d.map((value) => Math.exp(-value));
   const maxProbability = Math.max(...exps) / exps.reduce((a, b) => a + b, 0);
@@ -44,7 +45,8 @@ function expectedScores(f: number[], sFloor = 0, sMax = 36, beta = 20, gamma = 0
   const sum = d.reduce((a, b) => a + b, 0);
   const eds = (sMax - Math.min(sum, sMax)) / (sMax - sFloor);
   const alpha = 1 / (1 + Math.exp(-beta * (eds - gamma)));
-  return { d, eds, mmsp, combined: alpha * eds + (1 - alpha) * mmsp, nearest: d.indexOf(Math.min(...d)) };
+  const margin = 1 - Math.min(sum / d.length - Math.min(...d), gMax) / gMax;
+  return { d, eds, mmsp, combined: alpha * eds + (1 - alpha) * mmsp, margin, nearest: d.indexOf(Math.min(...d)) };
 }
 
 const PIXELS = [
@@ -62,6 +64,7 @@ for (const [score, sFloor] of [
   ['combined', 0],
   ['eds', 9],
   ['combined', 9],
+  ['margin', 0],
 ] as const) {
   test(`metric head ${score}, sFloor ${sFloor}: scores, nearest class and unknown mask follow the formulas`, () => {
     const head = new MetricHead(settings(score, { sFloor }));
@@ -133,7 +136,7 @@ test('metric head: taught prototypes of the wrong size are refused with the clas
   );
 });
 
-test('metric head: logits models score MSP and MaxLogit', () => {
+test('metric head: logits models score MSP, MaxLogit and the margin', () => {
   const logits = [
     [5, 1],
     [0.2, 0.1],
@@ -151,6 +154,13 @@ test('metric head: logits models score MSP and MaxLogit', () => {
     2,
   );
   assert.deepEqual([...maxLogit.ood], [-5, -0.20000000298023224]);
+  // margin: max minus mean logit, 2 and 0.05, over gMax 4
+  const margin = new MetricHead(settings('margin', { kind: 'logits', prototypes: [], gMax: 4 })).apply(
+    channelMajor(logits),
+    2,
+  );
+  assert.ok(Math.abs(margin.ood[0]! - 0.5) < 1e-6 && Math.abs(margin.ood[1]! - (1 - 0.05 / 4)) < 1e-6);
+  assert.deepEqual([...margin.classMap], [0, UNKNOWN_CLASS]);
 });
 
 test('metric head: NaN output is an error naming the model', () => {
@@ -174,12 +184,35 @@ test('metric head: a score that does not fit the model kind is refused', () => {
   assert.throws(() => new MetricHead(settings('msp')), /Score "msp" does not apply to test\.onnx \(embedding model\)/);
 });
 
+test('metric head: the margin score on a card without its scale is refused, naming the model', () => {
+  assert.throws(
+    () => new MetricHead(settings('margin', { gMax: undefined })),
+    /Score "margin" needs scores\.margin\.gMax, which test\.onnx lacks/,
+  );
+});
+
+// The margin (mean minus nearest distance) on the prototype is 9 (d = [0, 18]); with gMax 12 the score is
+// 1 - 9 / 12; past gMax it is 0; where both prototypes are equally near it is 1.
+test('metric head: hand-computed margin scores', () => {
+  const pixels = [
+    [3, 0],
+    [6, 0],
+    [1.5, 1.5],
+  ];
+  const out = new MetricHead(settings('margin', { gMax: 12 })).apply(channelMajor(pixels), pixels.length);
+  assert.deepEqual(Array.from(out.ood), [0.25, 0, 1]);
+});
+
 // The kernel works on groups of 4 pixels in float32 (as training does): a count that is not a multiple of 4
 // exercises the padded last group; 5e-6 allows float32 rounding of inputs and sums (measured 1.1e-6).
 test('metric head: every pixel of an odd-sized frame gets the formulas within float32 rounding', () => {
   const pixels = Array.from({ length: 1501 }, (_, i) => [Math.sin(i) * 3, Math.cos(i * 0.7) * 3]);
-  const out = new MetricHead(settings('combined')).apply(channelMajor(pixels), pixels.length);
-  pixels.forEach((f, p) => assert.ok(Math.abs(out.ood[p]! - expectedScores(f).combined) < 5e-6, `pixel ${p}`));
+  for (const score of ['combined', 'margin'] as const) {
+    const out = new MetricHead(settings(score)).apply(channelMajor(pixels), pixels.length);
+    pixels.forEach((f, p) =>
+      assert.ok(Math.abs(out.ood[p]! - expectedScores(f)[score]) < 5e-6, `${score}: pixel ${p}`),
+    );
+  }
 });
 
 // MMSP's exponentials span e^-120 .. e^0 along this line (the kernel's own exp, clamped below e^-87).

@@ -135,16 +135,17 @@ def forward_image(net, img_u8, size, device, mean=MEAN, std=STD):
     return y
 
 
-def pixel_scores(out, head, smax):
+def pixel_scores(out, head, smax, gmax):
     if head.type == "linear":
-        return out.argmax(1), S.linear_scores(out)
+        return out.argmax(1), S.linear_scores(out, gmax)
     d = sq_distances(out, head.prototypes())
-    return d.argmin(1), S.metric_scores(d, smax, S.eds_floor(head.prototypes()))
+    return d.argmin(1), S.metric_scores(d, smax, S.eds_floor(head.prototypes()), gmax)
 
 
-# 2: EDS scaled between sFloor and sMax, frame thresholds; 3: frame score at the 90th percentile.
+# 2: EDS scaled between sFloor and sMax, frame thresholds; 3: frame score at the 90th percentile; 4: gMax of
+# the margin score.
 # Export recalibrates checkpoints of older versions.
-CALIBRATION_VERSION = 3
+CALIBRATION_VERSION = 4
 # The app's frame score: this percentile of the frame's pixel OOD scores (src-main/engine/summary.ts).
 FRAME_SCORE_PERCENTILE = 90.0
 
@@ -153,7 +154,8 @@ FRAME_SCORE_PERCENTILE = 90.0
 def calibrate(net, head, cfg, device, log=print):
     """sMax = percentile (default 99) of S = sum_t ||f - m_t||^2 over known-class TRAIN pixels (every
     imageStride-th train image in name order, every pixelStride-th pixel in each direction, model at its
-    input size, no augmentation); suggested pixel thresholds = percentile (default 95) of each score over the
+    input size, no augmentation); gMax, the margin score's scale, is the same percentile of the margin
+    g = mean_t d_t - min_t d_t over those pixels; suggested pixel thresholds = percentile (default 95) of each score over the
     same pixels (about 5% of known train pixels flagged). Frame thresholds, for the app's events: the frame
     score (FRAME_SCORE_PERCENTILE of the pixel scores) of each of those images over its known pixels only, i.e.
     the frame as it would score without its unknown objects; the threshold is its frameThresholdPercentile
@@ -165,26 +167,33 @@ def calibrate(net, head, cfg, device, log=print):
     ist = int(c.get("imageStride", 1))
     data.images, data.labels = data.images[::ist], data.labels[::ist]
     net.eval()
-    Ss, per_image = [], []
+    Ss, gaps, per_image = [], [], []
     size = cfg["dataset"]["size"]
     mean, std = cfg["normalize"]["mean"], cfg["normalize"]["std"]
     for img, lab in zip(data.images, data.labels):
         out = forward_image(net, img, size, device, mean, std)[..., ::st, ::st]
         known = (lab[::st, ::st] < lm.num_known).to(out.device)
         if head.type == "linear":
-            sc = S.linear_scores(out)
+            gaps.append(S.margin_gap(-out)[0][known].cpu().numpy())
+            sc = S.linear_scores(out)  # margin with a placeholder scale, recomputed below
         else:
             d = sq_distances(out, head.prototypes())
             Ss.append(S.eds_sum(d)[0][known].cpu().numpy())
-            sc = S.metric_scores(d, 1.0)  # eds with placeholder scale, recomputed below
+            gaps.append(S.margin_gap(d)[0][known].cpu().numpy())
+            sc = S.metric_scores(d, 1.0)  # eds and margin with placeholder scales, recomputed below
         per_image.append({k: v[0][known].cpu().numpy() for k, v in sc.items()})
     cal = {"version": CALIBRATION_VERSION,
-           "rule": f"sMax = {c['sMaxPercentile']}th percentile of S over known train pixels "
+           "rule": f"sMax (gMax) = {c['sMaxPercentile']}th percentile of S (of the margin) over known train pixels "
                    f"(every {ist}th train image, every {st}th pixel); "
                    f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels; "
                    f"frame threshold = {c.get('frameThresholdPercentile', 95.0)}th percentile over those images of their "
                    f"frame score ({FRAME_SCORE_PERCENTILE}th percentile of the score over the image's known pixels)",
            "trainImages": len(data)}
+    if gaps:
+        gmax = float(np.percentile(np.concatenate(gaps), c["sMaxPercentile"]))
+        cal["gMax"] = gmax
+        for scores, g_img in zip(per_image, gaps):
+            scores["margin"] = 1.0 - np.minimum(g_img, gmax) / gmax
     if Ss:
         allS = np.concatenate(Ss)
         smax = float(np.percentile(allS, c["sMaxPercentile"]))
@@ -209,7 +218,9 @@ def calibrate(net, head, cfg, device, log=print):
 
 
 @torch.no_grad()
-def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=print):
+def evaluate(net, head, cfg, device, split="val", cal=None, unknown=None, log=print):
+    """cal: the calibration (sMax, gMax); scores that need a missing scale are left out."""
+    smax, gmax = (cal or {}).get("sMax"), (cal or {}).get("gMax")
     spec, lm = open_split(cfg, split, unknown)
     data = SegData(spec, lm)
     net.eval()
@@ -220,7 +231,7 @@ def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=p
     t0 = time.time()
     for img, lab in zip(data.images, data.labels):
         out = forward_image(net, img, size, device, mean, std)
-        pred, sc = pixel_scores(out, head, smax if smax else 1.0)
+        pred, sc = pixel_scores(out, head, smax or 1.0, gmax or 1.0)
         lab_np = lab.numpy()
         cm.add(pred[0].cpu().numpy(), lab_np)
         valid = lab_np != IGNORE
@@ -228,7 +239,7 @@ def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=p
         for k, v in sc.items():
             if not lm.unknown and not spec.ood_ids:
                 break  # no OOD pixels possible: segmentation metrics only
-            if k in ("eds", "combined") and not smax:
+            if (k in ("eds", "combined") and not smax) or (k == "margin" and not gmax):
                 continue
             accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy()[valid], is_ood)
     res = cm.result([c.name for c in lm.known])
@@ -248,7 +259,7 @@ def evaluate(net, head, cfg, device, split="val", smax=None, unknown=None, log=p
 def calibrate_and_evaluate(state, net, head, cfg, device, ckpt_path, log=print):
     """Calibrate on train, evaluate on val, store both in the checkpoint file and in metrics.json beside it."""
     cal = calibrate(net, head, cfg, device, log)
-    res = evaluate(net, head, cfg, device, "val", smax=cal.get("sMax"), log=log)
+    res = evaluate(net, head, cfg, device, "val", cal=cal, log=log)
     log("\n" + format_table(res))
     state["calibration"], state["metrics"] = cal, {"val": res}
     tmp = ckpt_path + ".tmp"

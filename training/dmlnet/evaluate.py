@@ -26,6 +26,9 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--recalibrate", action="store_true")
     p.add_argument("--json", help="also write the result to this file")
+    p.add_argument("--save", action="store_true",
+                   help="recalibrate, and store calibration and val metrics in the checkpoint and its metrics.json "
+                        "(what training does at its end; dmlnet.table reads them)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     device = C.resolve_device(a.device)
@@ -44,14 +47,19 @@ def main(argv=None):
         net.load_state_dict(ck["model"])
         head.load_state_dict(ck["head"])
         net.eval()
-        cal = ck.get("calibration")
-        if cal is None or a.recalibrate:
-            cal = C.calibrate(net, head, cfg, device)
-        res = C.evaluate(net, head, cfg, device, a.split, smax=cal.get("sMax"), unknown=unknown)
+        if a.save:
+            if a.split != "val" or a.unknown is not None or a.data:
+                raise DataError("--save stores the checkpoint's own val evaluation: drop --split, --unknown and --data")
+            cal, res = C.calibrate_and_evaluate(ck, net, head, cfg, device, a.checkpoint)
+        else:
+            cal = ck.get("calibration")
+            if cal is None or a.recalibrate:
+                cal = C.calibrate(net, head, cfg, device)
+            res = C.evaluate(net, head, cfg, device, a.split, cal=cal, unknown=unknown)
     except DataError as e:
         raise SystemExit(f"error: {e}")
     print(C.format_table(res))
-    out = {"checkpoint": a.checkpoint, "sMax": cal.get("sMax"), **res}
+    out = {"checkpoint": a.checkpoint, "sMax": cal.get("sMax"), "gMax": cal.get("gMax"), **res}
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)

@@ -121,7 +121,8 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
         "unknownClasses": [{"name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
                            for c in ck["unknownClasses"]],
         "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0)), "sFloor": _r(cal.get("sFloor", 0.0))},
-                   "combined": {"beta": 20, "gamma": 0.8}, "threshold": _r(thr),
+                   "combined": {"beta": 20, "gamma": 0.8},
+                   **({"margin": {"gMax": _r(cal["gMax"])}} if cal.get("gMax") else {}), "threshold": _r(thr),
                    "frameThreshold": _r(frame_thr)},
         "dataset": {"name": ds_name, "ignoreIndex": 11 if ds_name == "CamVid" else 255},
         "training": training,
@@ -134,7 +135,7 @@ def main(argv=None):
     p.add_argument("checkpoint")
     p.add_argument("--name", required=True)
     p.add_argument("--out", default=os.path.join(C.REPO_ROOT, "models"))
-    p.add_argument("--default-score", choices=["eds", "mmsp", "combined", "msp", "maxlogit"])
+    p.add_argument("--default-score", choices=["eds", "mmsp", "combined", "margin", "msp", "maxlogit"])
     p.add_argument("--description", default="")
     p.add_argument("--opset", type=int, default=OPSET)
     p.add_argument("--evaluate", action="store_true", help="calibrate + evaluate if the checkpoint lacks metrics")

@@ -10,9 +10,15 @@ Metric models (squared distances d_t = ||f - m_t||^2, p_t = softmax_t(-d_t)):
   combined  alpha * P_EDS + (1 - alpha) * (1 - max_t p_t), alpha = sigmoid(beta (P_EDS - gamma)),
             beta = 20, gamma = 0.8 (with the fixed-scale P_EDS; combined_image uses eds_image)
   mindist   min_t d_t   (nearest-prototype distance)
+  margin    1 - min(g, gMax) / gMax with the margin g = mean_t d_t - min_t d_t: how much nearer the nearest
+            prototype is than the average one, and gMax calibrated on train pixels. Ranks pixels as MMSP does in
+            the limit of a large softmax temperature (1 - max_t softmax_t(-d / tau) ~ (K - 1 - g / tau) / K), so
+            it keeps MMSP's comparison of the classes without its saturation: with T = 3 a known pixel's MMSP is
+            almost always ~0. With fixed prototypes g = 2T (max_t f_t - mean_t f_t), a centred max logit.
 Linear baseline (logits z):
   msp       1 - max softmax(z)
   maxlogit  -max_t z_t
+  margin    as above with d = -z: g = max_t z_t - mean_t z_t, the max logit centred over the classes
 """
 from __future__ import annotations
 
@@ -44,6 +50,14 @@ def mmsp(d):
     return 1.0 - torch.softmax(-d, dim=1).max(1).values
 
 
+def margin_gap(d):
+    return d.mean(1) - d.min(1).values
+
+
+def margin(d, gmax):
+    return 1.0 - margin_gap(d).clamp(max=gmax) / gmax
+
+
 def combined(p_eds, d, beta=BETA, gamma=GAMMA):
     alpha = torch.sigmoid(beta * (p_eds - gamma))
     return alpha * p_eds + (1 - alpha) * mmsp(d)
@@ -57,11 +71,11 @@ def maxlogit(logits):
     return -logits.max(1).values
 
 
-METRIC_SCORES = ("eds", "eds_image", "mmsp", "combined", "combined_image", "mindist")
-LINEAR_SCORES = ("msp", "maxlogit")
+METRIC_SCORES = ("eds", "eds_image", "mmsp", "combined", "combined_image", "mindist", "margin")
+LINEAR_SCORES = ("msp", "maxlogit", "margin")
 
 
-def metric_scores(d, smax, sfloor=0.0):
+def metric_scores(d, smax, sfloor=0.0, gmax=1.0):
     """d [B,K,H,W] squared distances -> dict of [B,H,W] scores."""
     S = eds_sum(d)
     pe = eds_fixed(S, smax, sfloor)
@@ -73,8 +87,9 @@ def metric_scores(d, smax, sfloor=0.0):
         "combined": combined(pe, d),
         "combined_image": combined(pi, d),
         "mindist": d.min(1).values,
+        "margin": margin(d, gmax),
     }
 
 
-def linear_scores(logits):
-    return {"msp": msp(logits), "maxlogit": maxlogit(logits)}
+def linear_scores(logits, gmax=1.0):
+    return {"msp": msp(logits), "maxlogit": maxlogit(logits), "margin": margin(-logits, gmax)}

@@ -8,12 +8,14 @@ import json
 import os
 import sys
 
-ROWS = {"linear": [("msp", "baseline + MSP"), ("maxlogit", "baseline + MaxLogit")],
+ROWS = {"linear": [("msp", "baseline + MSP"), ("maxlogit", "baseline + MaxLogit"), ("margin", "baseline + margin")],
         "fixed-prototypes": [("eds", "DML + EDS (fixed sMax)"), ("eds_image", "DML + EDS (per-image)"),
                              ("mmsp", "DML + MMSP"), ("combined", "DML + combined (fixed sMax)"),
-                             ("combined_image", "DML + combined (per-image)"), ("mindist", "DML + min distance")],
+                             ("combined_image", "DML + combined (per-image)"), ("mindist", "DML + min distance"),
+                             ("margin", "DML + margin")],
         "learned-centres": [("eds", "Circle centres + EDS"), ("mmsp", "Circle centres + MMSP"),
-                            ("combined", "Circle centres + combined"), ("mindist", "Circle centres + min distance")]}
+                            ("combined", "Circle centres + combined"), ("mindist", "Circle centres + min distance"),
+                            ("margin", "Circle centres + margin")]}
 
 
 def main(argv=None):

@@ -104,3 +104,18 @@ def test_scores_hand_computed():
     e = np.exp([2.0, 0.0, -1.0])
     assert abs(S.msp(z).item() - (1 - e[0] / e.sum())) < 1e-12
     assert S.maxlogit(z).item() == -2.0
+    # margin g = mean d - min d: (1 + 3)/2 - 1 = 1 and 0; score 1 - min(g, gMax)/gMax with gMax 4
+    assert torch.allclose(S.margin_gap(d), torch.tensor([[[1.0, 0.0]]], dtype=torch.float64))
+    assert torch.allclose(S.margin(d, 4.0), torch.tensor([[[0.75, 1.0]]], dtype=torch.float64))
+    assert S.margin(d * 10, 4.0)[0, 0, 0].item() == 0.0  # margins beyond gMax clip to "surely known"
+
+
+def test_margin_ranks_pixels_as_mmsp_at_a_large_temperature():
+    g = torch.Generator().manual_seed(3)
+    d = 20 * torch.rand(1, 9, 1, 400, generator=g, dtype=torch.float64)
+    tau = 1e6  # the ranking converges as tau grows (1e4 still swaps a few near ties)
+    limit = S.mmsp(d / tau)[0, 0]
+    margin = S.margin(d, 1e9)[0, 0]
+    assert torch.equal(torch.argsort(limit), torch.argsort(margin))
+    # and at T = 1 it does not: MMSP saturates where one distance is far below the others
+    assert not torch.equal(torch.argsort(S.mmsp(d)[0, 0]), torch.argsort(margin))

@@ -6,7 +6,7 @@ import type { ScoreName } from '../../engine/index.js';
 import { evaluationJson, evaluationTable, perImageCsv, runEvaluation } from '../../evaluation/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 
-const SCORES: ScoreName[] = ['eds', 'mmsp', 'combined', 'msp', 'maxlogit'];
+const SCORES: ScoreName[] = ['eds', 'mmsp', 'combined', 'margin', 'msp', 'maxlogit'];
 
 /** models/NAME.onnx or models/NAME.json -> (models, NAME); a bare NAME means the shipped models folder. */
 function modelLocation(value: string): { modelsDir: string; name: string } {
@@ -37,7 +37,7 @@ export const evalCommand: CliCommand = {
     'Evaluate a model on labelled images: AUROC, AUPR, FPR95 (pooled and per image), mIoU and accuracy per class',
   usage:
     'eval --model models/NAME.onnx --images DIR --labels DIR --format camvid|anomaly [--unknown a,b] [--ood-ids 1,2] ' +
-    '[--ignore-ids 255] [--score eds|mmsp|combined|msp|maxlogit] [--csv FILE] [--threads N] [--json]',
+    '[--ignore-ids 255] [--score eds|mmsp|combined|margin|msp|maxlogit] [--csv FILE] [--threads N] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       model: { type: 'string' },

@@ -14,6 +14,7 @@ const EXP_CEILING: f32 = 88.0;
 export const SCORE_EDS: i32 = 0;
 export const SCORE_MMSP: i32 = 1;
 export const SCORE_COMBINED: i32 = 2;
+export const SCORE_MARGIN: i32 = 3;
 const UNKNOWN_CLASS: i32 = 255;
 // The frame score's histogram (summary.ts): bin = floor(score * 4096) for scores clipped to [0, 1).
 const HISTOGRAM_BINS: i32 = 4096;
@@ -95,6 +96,7 @@ export function scorePixels(
   sFloor: f32,
   beta: f32,
   gamma: f32,
+  gMax: f32,
   threshold: f32,
   groups: i32,
   classes: usize,
@@ -145,7 +147,10 @@ export function scorePixels(
     }
     const eds = f32x4.min(one, f32x4.mul(f32x4.sub(f32x4.splat(sMax), f32x4.min(sum, f32x4.splat(sMax))), edsScale));
     let value = eds;
-    if (score != SCORE_EDS) {
+    if (score == SCORE_MARGIN) {
+      const margin = f32x4.sub(f32x4.mul(sum, f32x4.splat(1.0 / <f32>known)), best);
+      value = f32x4.sub(one, f32x4.div(f32x4.min(margin, f32x4.splat(gMax)), f32x4.splat(gMax)));
+    } else if (score != SCORE_EDS) {
       let expSum = zero;
       for (let row = 0; row < known; row++) {
         expSum = f32x4.add(expSum, exp4(f32x4.sub(best, v128.load(scratch + ((<usize>row) << 4)))));
