@@ -24,7 +24,12 @@ import type { Engine, RgbFrame } from './types.js';
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 5);
 /** ONNX model, engine and PyTorch are timed in turn, ROUNDS times; medians are reported (the machine is shared). */
 const ROUNDS = 3;
-const THREADS = [1, 2];
+/** Model threads in all, and lanes (frames analysed side by side, each with threads / lanes model threads). */
+const CONFIGS = [
+  { threads: 1, lanes: 1 },
+  { threads: 2, lanes: 1 },
+  { threads: 2, lanes: 2 },
+];
 const PYTHON = '/usr/bin/python3';
 
 async function msPerFrame(work: () => unknown): Promise<number> {
@@ -34,18 +39,22 @@ async function msPerFrame(work: () => unknown): Promise<number> {
   return (performance.now() - start) / FRAMES;
 }
 
-/** Engine throughput, ms per frame, with up to `inFlight` frames submitted at once (as an analysis job does). */
+/**
+ * Engine throughput, ms per frame, with up to `inFlight` frames submitted at once (as an analysis job does);
+ * FRAMES per frame in flight, so that filling and draining the pipeline weigh the same at every depth.
+ */
 async function engineMsPerFrame(engine: Engine, frame: RgbFrame, inFlight: number): Promise<number> {
   const analyseAndEncode = () => engine.analyze(frame, { encodeMaps: true });
-  await analyseAndEncode();
+  await Promise.all(Array.from({ length: inFlight }, analyseAndEncode));
+  const frames = FRAMES * inFlight;
   const start = performance.now();
   const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < FRAMES; i++) {
+  for (let i = 0; i < frames; i++) {
     pending.push(analyseAndEncode());
     if (pending.length >= inFlight) await pending.shift();
   }
   await Promise.all(pending);
-  return (performance.now() - start) / FRAMES;
+  return (performance.now() - start) / frames;
 }
 
 async function benchModelName(modelsDir: string): Promise<string> {
@@ -137,6 +146,7 @@ async function inGraphHeadMs(card: ModelCard, embedding: ort.Tensor, threads: nu
 
 interface ThreadFigures {
   threads: number;
+  lanes: number;
   modelMs: number;
   /** One frame at a time (latency) and two in flight (throughput, the model of one frame overlapping the head of the other). */
   engineMs: number;
@@ -149,11 +159,11 @@ async function measureThreads(
   modelsDir: string,
   card: ModelCard,
   frame: RgbFrame,
-  threads: number,
+  { threads, lanes }: (typeof CONFIGS)[number],
   torch: TorchBench,
 ): Promise<ThreadFigures> {
   const model = await OnnxModel.load(modelsDir, card, 'cpu', threads);
-  const engine = await openEngine(modelsDir, card.name, { provider: 'cpu', threads });
+  const engine = await openEngine(modelsDir, card.name, { provider: 'cpu', threads, lanes });
   const preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
   const input = preprocessor.run(frame).slice();
   const rounds: { model: number; engine: number; pipelined: number; torch: TorchTimes }[] = [];
@@ -161,7 +171,7 @@ async function measureThreads(
     rounds.push({
       model: await msPerFrame(() => model.run(input)),
       engine: await engineMsPerFrame(engine, frame, 1),
-      pipelined: await engineMsPerFrame(engine, frame, 2),
+      pipelined: await engineMsPerFrame(engine, frame, engine.framesInFlight),
       torch: await torch.measure(threads),
     });
   }
@@ -175,6 +185,7 @@ async function measureThreads(
   const embedding = new ort.Tensor('float32', output.data, [1, output.channels, output.height, output.width]);
   return {
     threads,
+    lanes,
     modelMs: median(rounds.map((round) => round.model)),
     engineMs: median(rounds.map((round) => round.engine)),
     pipelinedMs: median(rounds.map((round) => round.pipelined)),
@@ -213,19 +224,20 @@ async function run(): Promise<void> {
   const { torch: torchVersion, convMacs } = await torch.next<{ torch: string; convMacs: number }>();
   const figures: ThreadFigures[] = [];
   try {
-    for (const threads of THREADS) figures.push(await measureThreads(modelsDir, card, frame, threads, torch));
+    for (const config of CONFIGS) figures.push(await measureThreads(modelsDir, card, frame, config, torch));
   } finally {
     torch.close();
   }
   console.log(
-    ['threads', 'ORT model', 'engine', 'engine x2', 'torch net', 'torch+head', 'x2/torch', 'outside model']
-      .map((title, i) => cell(title, i === 0 ? 7 : 12))
+    ['threads', 'lanes', 'ORT model', 'engine', 'pipelined', 'torch net', 'torch+head', 'piped/torch', 'outside model']
+      .map((title, i) => cell(title, i < 2 ? 7 : 12))
       .join(''),
   );
   for (const figure of figures) {
     const reference = figure.torch;
     console.log(
       cell(figure.threads, 7) +
+        cell(figure.lanes, 7) +
         [figure.modelMs, figure.engineMs, figure.pipelinedMs, reference.networkMs, reference.networkAndHeadMs]
           .map((ms) => cell(fps(ms), 12))
           .join('') +
@@ -234,13 +246,14 @@ async function run(): Promise<void> {
     );
   }
   console.log(
-    'frames per second; engine = pre-processing + model + head + summary + both PNG maps, one frame at a time; engine x2 = two frames in flight;\n' +
-      'torch+head = PyTorch network + distances, score and nearest class; x2/torch = engine x2 over torch+head; outside model = share of the engine x2 frame time not spent in the ORT model',
+    'frames per second; engine = pre-processing + model + head + summary + both PNG maps, one frame at a time; pipelined = 2 frames in flight per lane;\n' +
+      'ORT model = one session with all the threads, one frame at a time; torch+head = PyTorch network + distances, score and nearest class;\n' +
+      'piped/torch = pipelined over torch+head; outside model = share of the pipelined frame time not spent in the ORT model (negative: lanes run frames side by side faster than one session)',
   );
-  for (const { threads, modelMs, stages } of figures) {
+  for (const { threads, lanes, modelMs, stages } of figures) {
     const graph = stages.headInGraph === null ? '' : ` (same head as an ONNX graph: ${stages.headInGraph.toFixed(1)})`;
     console.log(
-      `stages at ${threads} thread(s), ms per frame: preprocess ${stages.preprocess.toFixed(1)}, model ${modelMs.toFixed(1)}, ` +
+      `stages at ${threads} thread(s), ${lanes} lane(s), ms per frame: preprocess ${stages.preprocess.toFixed(1)}, model ${modelMs.toFixed(1)}, ` +
         `metric head (WebAssembly) ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
     );
   }

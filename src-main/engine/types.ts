@@ -67,6 +67,10 @@ export interface Engine {
   /** The OOD score in the maps and summaries, and the threshold above which a pixel is unknown. */
   readonly score: ScoreName;
   readonly threshold: number;
+  /** Frames analysed side by side (engine.ts, OpenEngineOptions.lanes). */
+  readonly laneCount: number;
+  /** How many frames a caller should keep in flight to keep every lane busy. */
+  readonly framesInFlight: number;
   analyze(frame: RgbFrame, options?: AnalyzeOptions): Promise<FrameResult>;
   /** Replaces the taught classes appended after the card's classes; no new .onnx needed. */
   setTaughtClasses(classes: TaughtPrototype[]): void;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createDispatcher, handlers } from '../api/index.js';
 import { createApp } from '../app/create-app.js';
 import { defaultModelsDir, packageRoot } from '../core/paths.js';
-import { DEFAULT_MODEL, FRAMES_IN_FLIGHT, openEngine, readModelCard } from '../engine/index.js';
+import { DEFAULT_MODEL, openEngine, readModelCard } from '../engine/index.js';
 import type { Engine, RgbFrame } from '../engine/types.js';
 import { decodeSource, probeSource, type DecodeOutcome } from '../footage/index.js';
 import { LibraryStore, type StoredFrame } from '../library/index.js';
@@ -78,12 +78,12 @@ async function decodedFrames(path: string, width: number, height: number): Promi
   return frames;
 }
 
-/** The engine's best throughput (maps encoded, as #4 defines the full engine): FRAMES_IN_FLIGHT frames at once, as the pipeline does. */
+/** The engine's best throughput (maps encoded, as #4 defines the full engine): engine.framesInFlight frames at once, as the pipeline does. */
 async function analyseInFlight(engine: Engine, frames: RgbFrame[]): Promise<void> {
   const pending: Promise<unknown>[] = [];
   for (const frame of frames) {
     pending.push(engine.analyze(frame, { encodeMaps: true }));
-    if (pending.length >= FRAMES_IN_FLIGHT) await pending.shift();
+    if (pending.length >= engine.framesInFlight) await pending.shift();
   }
   await Promise.all(pending);
 }

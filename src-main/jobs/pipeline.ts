@@ -1,6 +1,6 @@
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
-import { FRAMES_IN_FLIGHT, openEngine, type OpenEngineOptions } from '../engine/index.js';
+import { openEngine, type OpenEngineOptions } from '../engine/index.js';
 import type { Engine, FrameResult } from '../engine/types.js';
 import { decodeSource, expectedFrames, type DecodedFrame, type DecodeOutcome } from '../footage/index.js';
 import {
@@ -177,7 +177,7 @@ class AnalysisRun {
         // On cancel, frames decoded but not analysed are dropped: a resume decodes them again.
         if (!decoded || this.hooks.signal?.aborted) break;
         inFlight.push(submit(decoded, index++));
-        if (inFlight.length >= FRAMES_IN_FLIGHT) await deliverOldest();
+        if (inFlight.length >= engine.framesInFlight) await deliverOldest();
       }
       while (inFlight.length > 0) await deliverOldest();
       out.close();

@@ -91,3 +91,41 @@ test('listModels: every model in the folder is listed with status ok and its cla
     assert.ok(info.classes.length > 0);
   }
 });
+
+test('two lanes analyse frames side by side with the same results as one lane, taught classes included', async () => {
+  const name = modelsWithReference()[0]!;
+  const images = join(camvidRoot, 'val', 'images');
+  const frames = await Promise.all(
+    readdirSync(images)
+      .sort()
+      .slice(0, 4)
+      .map((file) => decodeImageFile(join(images, file))),
+  );
+  const one = await openEngine(testModelsDir, name, { provider: 'cpu', threads: 1, lanes: 1 });
+  const two = await openEngine(testModelsDir, name, { provider: 'cpu', threads: 2, lanes: 2 });
+  try {
+    assert.equal(two.laneCount, 2);
+    assert.equal(two.framesInFlight, 4);
+    // A taught prototype on the embedding of the first frame's first pixel: that pixel joins the class.
+    const { embedding } = await one.analyze(frames[0]!, { keepEmbedding: true });
+    const pixels = embedding!.length / one.embeddingDim;
+    const prototype = Array.from({ length: one.embeddingDim }, (_, c) => embedding![c * pixels]!);
+    const taught = [
+      { name: 'probe', color: [1, 2, 3] as [number, number, number], prototypes: [prototype], acceptanceRadius: 1 },
+    ];
+    one.setTaughtClasses(taught);
+    two.setTaughtClasses(taught);
+    const sequential = [];
+    for (const frame of frames) sequential.push(await one.analyze(frame));
+    const sideBySide = await Promise.all(frames.map((frame) => two.analyze(frame)));
+    const taughtIndex = one.classes.length - 1;
+    assert.equal(sequential[0]!.classMap[0], taughtIndex, 'the taught class takes its own pixel');
+    sideBySide.forEach((result, i) => {
+      assert.deepEqual(result.classMap, sequential[i]!.classMap, `frame ${i}: class map`);
+      assert.deepEqual(result.oodMap, sequential[i]!.oodMap, `frame ${i}: OOD map`);
+      assert.deepEqual(result.summary, sequential[i]!.summary, `frame ${i}: summary`);
+    });
+  } finally {
+    await Promise.all([one.dispose(), two.dispose()]);
+  }
+});
