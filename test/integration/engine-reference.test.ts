@@ -11,6 +11,7 @@ import {
   openEngine,
   readModelCard,
   UNKNOWN_CLASS,
+  type FrameResult,
 } from '../../src-main/engine/index.js';
 import { OnnxModel } from '../../src-main/engine/onnx-model.js';
 import { camvidRoot, modelsWithReference, testModelsDir } from '../helpers/models.js';
@@ -115,7 +116,7 @@ test('two lanes analyse frames side by side with the same results as one lane, t
     ];
     one.setTaughtClasses(taught);
     two.setTaughtClasses(taught);
-    const sequential = [];
+    const sequential: FrameResult[] = [];
     for (const frame of frames) sequential.push(await one.analyze(frame));
     const sideBySide = await Promise.all(frames.map((frame) => two.analyze(frame)));
     const taughtIndex = one.classes.length - 1;
