@@ -13,6 +13,7 @@ import {
   readModelCard,
   type Engine,
   type ModelCard,
+  type ScoreName,
 } from '../engine/index.js';
 import { resizeNearest } from './images.js';
 import { classifyMap, teachClass, type RadiusRule, type Shot, type TaughtModel } from './prototypes.js';
@@ -30,6 +31,8 @@ export interface FewshotOptions {
   shots: number;
   prototypesPerClass: number;
   radius: RadiusRule;
+  /** The OOD score for the class left unknown; default: the card's. */
+  score?: ScoreName;
   /** A model that knows every class (the upper bound), evaluated on the same val frames. */
   upperBound?: ModelRef;
   /** Evaluate on the first N val frames only (tests); default all. */
@@ -45,6 +48,8 @@ export interface FewshotReport {
   shot_frames: Record<string, string[]>;
   prototypes_per_class: number;
   radius_rule: string;
+  /** The OOD score behind auroc and fpr95. */
+  score: string;
   acceptance_radius: Record<string, number>;
   val_frames: number;
   novel_miou: number;
@@ -234,7 +239,9 @@ export async function runFewshot(options: FewshotOptions): Promise<FewshotReport
   const taughtIds = options.teach.map((name) => unknownDatasetId(card, name));
   const trainPairs = camvidPairs(options.trainDir);
   const valPairs = camvidPairs(options.valDir).slice(0, options.valLimit ?? Infinity);
-  const engine = await openEngine(options.model.modelsDir, options.model.name);
+  const engine = await openEngine(options.model.modelsDir, options.model.name, {
+    ...(options.score ? { score: options.score } : {}),
+  });
   try {
     const shotFrames: Record<string, string[]> = {};
     const taught: TaughtModel[] = [];
@@ -269,6 +276,7 @@ export async function runFewshot(options: FewshotOptions): Promise<FewshotReport
       shot_frames: shotFrames,
       prototypes_per_class: options.prototypesPerClass,
       radius_rule: describeRule(options.radius),
+      score: engine.score,
       acceptance_radius: Object.fromEntries(
         taught.map((model, t) => [options.teach[t]!, Math.round(model.acceptanceRadius * 1e4) / 1e4]),
       ),

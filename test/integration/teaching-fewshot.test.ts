@@ -15,9 +15,8 @@ const base = [
 ];
 
 test('fewshot --json ends with one JSON object with the benchmark keys', { timeout: 300_000 }, async () => {
-  const result = await runCli([...base, '--teach', 'pedestrian', '--shots', '1', '--val-limit', '3', '--json'], {
-    timeoutMs: 300_000,
-  });
+  const args = ['--teach', 'pedestrian', '--shots', '1', '--val-limit', '3', '--score', 'combined', '--json'];
+  const result = await runCli([...base, ...args], { timeoutMs: 300_000 });
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
   for (const key of ['novel_miou', 'old_miou', 'all_miou', 'per_class', 'auroc', 'fpr95'])
@@ -30,6 +29,7 @@ test('fewshot --json ends with one JSON object with the benchmark keys', { timeo
     'the train frame with the most pedestrian pixels',
   );
   assert.equal(report.val_frames, 3);
+  assert.equal(report.score, 'combined', 'the score behind auroc and fpr95');
 });
 
 test('fewshot refuses to teach a class the model knows, naming the ones it can teach', async () => {

@@ -1,6 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { runFewshot, type FewshotReport, type ModelRef } from '../../teaching/fewshot.js';
+import type { ScoreName } from '../../engine/index.js';
 import { DEFAULT_RADIUS_RULE, DMLNET_RADIUS_RULE, type RadiusRule } from '../../teaching/prototypes.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 
@@ -54,7 +55,7 @@ export const fewshotCommand: CliCommand = {
   name: 'fewshot',
   summary: 'Few-shot benchmark: teach unknown classes from K train frames, measure mIoU on val',
   usage:
-    'fewshot --model models/NAME.onnx --train DIR --val DIR --teach a[,b] --shots K [--prototypes 1..3] [--radius fit|spread|dmlnet|pNN[xS]|D] [--upper-bound models/NAME.onnx] [--val-limit N] [--json]',
+    'fewshot --model models/NAME.onnx --train DIR --val DIR --teach a[,b] --shots K [--prototypes 1..3] [--radius fit|spread|dmlnet|pNN[xS]|D] [--score eds|mmsp|combined|margin] [--upper-bound models/NAME.onnx] [--val-limit N] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       model: { type: 'string' },
@@ -65,6 +66,7 @@ export const fewshotCommand: CliCommand = {
       prototypes: { type: 'string' },
       radius: { type: 'string' },
       'upper-bound': { type: 'string' },
+      score: { type: 'string' },
       'val-limit': { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -92,6 +94,7 @@ export const fewshotCommand: CliCommand = {
       shots,
       prototypesPerClass,
       radius: radiusRule(values.radius),
+      ...(values.score ? { score: values.score as ScoreName } : {}),
       ...(values['upper-bound'] ? { upperBound: modelRef(values['upper-bound']) } : {}),
       ...(valLimit ? { valLimit } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
