@@ -1,0 +1,52 @@
+// The metric head and frame summary of HeadThread (head-thread.ts), off the thread that runs the model.
+import { parentPort, workerData } from 'node:worker_threads';
+import { AppError, errorMessage } from '../core/errors.js';
+import type { HeadReply, HeadRequest, HeadThreadData } from './head-thread.js';
+import { encodeClassMapPng, encodeOodMapPng } from './maps.js';
+import { MetricHead } from './metric-head.js';
+import { summarizeFrame } from './summary.js';
+
+const port = parentPort!;
+const { settings, classCount: cardClassCount } = workerData as HeadThreadData;
+const head = new MetricHead(settings);
+let classCount = cardClassCount;
+
+function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer[] } {
+  if (request.type === 'taught') {
+    head.setTaught(request.classes);
+    classCount = request.classCount;
+    return { reply: { id: request.id, ok: true }, transfer: [] };
+  }
+  const { id, data, width, height, encodeMaps } = request;
+  const out = head.apply(data, width * height);
+  const summary = summarizeFrame(out.classMap, out.tallies, width, height, classCount);
+  // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
+  const mapPngs = encodeMaps
+    ? {
+        classMap: encodeClassMapPng({ classMap: out.classMap, width, height }),
+        oodMap: encodeOodMapPng({ levels: out.oodBytes, width, height }),
+      }
+    : undefined;
+  const reply: HeadReply = {
+    id,
+    ok: true,
+    data,
+    classMap: out.classMap,
+    oodMap: out.ood,
+    nearestKnown: out.nearestKnown,
+    summary,
+    mapPngs,
+  };
+  const buffers = [data, out.classMap, out.ood, out.nearestKnown].map((array) => array.buffer as ArrayBuffer);
+  return { reply, transfer: buffers };
+}
+
+port.on('message', (request: HeadRequest) => {
+  try {
+    const { reply, transfer } = answer(request);
+    port.postMessage(reply, transfer);
+  } catch (error) {
+    const code = error instanceof AppError ? error.code : 'internal';
+    port.postMessage({ id: request.id, ok: false, code, message: errorMessage(error) } satisfies HeadReply);
+  }
+});
