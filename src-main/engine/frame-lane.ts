@@ -36,8 +36,8 @@ interface Waiter {
  * One lane of the engine: a worker thread with its own model session (pre-processing and model) and a head
  * thread of its own (metric head, summary, maps), which takes a frame from RGB to result. onnxruntime-node
  * blocks the thread that runs a model, so lanes keep the caller's thread free, and on a CPU several lanes with
- * fewer threads each analyse frames side by side: on 2 cores, two 1-thread sessions run the model 40% faster
- * than one 2-thread session (`npm run bench`), because a single convolution does not keep two threads busy.
+ * fewer threads each analyse frames side by side, because a single convolution does not keep two threads busy
+ * (figures: README, "Benchmark").
  */
 export class FrameLane {
   private readonly pending = new Map<number, Waiter>();

@@ -30,6 +30,8 @@ def parse(argv=None):
     p.add_argument("--backbone", choices=["small", "resnet18", "resnet50"])
     p.add_argument("--pretrained", help="local backbone weights file (never downloaded)")
     p.add_argument("--embed-dim", type=int)
+    p.add_argument("--T", type=float, help="fixed prototypes' scale (m_t = T e_t; DMLNet: 3)")
+    p.add_argument("--vl-weight", type=float, help="lambda, the weight of the variance loss (DMLNet: 0.01)")
     p.add_argument("--name")
     p.add_argument("--steps", type=int)
     p.add_argument("--minutes", type=float, help="time budget; the poly schedule follows elapsed time")
@@ -49,7 +51,7 @@ def parse(argv=None):
 
 
 def config_from_args(a):
-    over = {"dataset": {}, "model": {}, "optim": {}, "train": {}, "aug": {}}
+    over = {"dataset": {}, "model": {}, "loss": {}, "optim": {}, "train": {}, "aug": {}}
     if a.data:
         over["dataset"]["root"] = os.path.abspath(a.data)
     if a.dataset:
@@ -57,9 +59,11 @@ def config_from_args(a):
     if a.unknown is not None:
         over["dataset"]["unknown"] = [u for u in a.unknown.split(",") if u.strip()]
     for k, v in (("head", a.head), ("backbone", a.backbone), ("pretrained", a.pretrained),
-                 ("embedDim", a.embed_dim)):
+                 ("embedDim", a.embed_dim), ("T", a.T)):
         if v is not None:
             over["model"][k] = v
+    if a.vl_weight is not None:
+        over["loss"]["lambda"] = a.vl_weight
     if a.name:
         over["name"] = a.name
     if a.steps is not None:

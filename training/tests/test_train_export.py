@@ -127,6 +127,15 @@ def test_frame_threshold_is_a_percentile_of_frame_scores_without_unknown_pixels(
     assert cal["frameThresholds"]["mmsp"] == pytest.approx(max(expected), rel=1e-5)
 
 
+def test_prototype_scale_and_vl_weight_flags_reach_the_config(tmp_path, camvid):
+    cfg = _cfg_file(tmp_path, camvid)
+    a = T.parse(["--config", cfg, "--out", str(tmp_path / "r"), "--T", "6", "--vl-weight", "0.1"])
+    c = T.config_from_args(a)
+    assert (c["model"]["T"], c["loss"]["lambda"]) == (6.0, 0.1)
+    head = C.build(c, 9, pretrained=False)[1]
+    assert torch.allclose(head.prototypes(), 6.0 * torch.eye(9))
+
+
 def test_unknown_class_error_before_training(tmp_path, camvid):
     cfg = _cfg_file(tmp_path, camvid)
     with pytest.raises(SystemExit, match="'zebra'.*no such class"):
