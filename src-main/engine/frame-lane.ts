@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../core/errors.js';
+import { asBuffer, WorkerChannel } from '../core/worker-channel.js';
 import { startWorker } from '../core/workers.js';
 import type { HeadSettings } from './metric-head.js';
 import type { ModelCard } from './model-card.js';
@@ -27,11 +28,6 @@ export type LaneReply =
 /** The id of the reply a lane sends once its model is loaded and warmed up (or failed to load). */
 export const READY_ID = 0;
 
-interface Waiter {
-  resolve: (reply: LaneReply) => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * One lane of the engine: a worker thread with its own model session (pre-processing and model) and a head
  * thread of its own (metric head, summary, maps), which takes a frame from RGB to result. onnxruntime-node
@@ -40,18 +36,13 @@ interface Waiter {
  * (figures: README, "Benchmark").
  */
 export class FrameLane {
-  private readonly pending = new Map<number, Waiter>();
-  private nextId = READY_ID + 1;
-  private failure: Error | undefined;
+  private readonly channel: WorkerChannel<LaneRequest, LaneReply>;
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     readonly provider: { name: string; notes: string[] },
   ) {
-    this.worker.on('message', (reply: LaneReply) => this.settle(reply));
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', (code) => this.failAll(new Error(`an engine thread stopped (exit code ${code})`)));
-    this.worker.unref();
+    this.channel = new WorkerChannel(worker, 'an engine thread', READY_ID + 1);
   }
 
   /** Starts the thread and waits until its model is loaded, checked against the card and warmed up. */
@@ -77,55 +68,27 @@ export class FrameLane {
 
   /** Frames sent and not yet answered. */
   get load(): number {
-    return this.pending.size;
+    return this.channel.load;
   }
 
   async analyze(frame: RgbFrame, options: AnalyzeOptions): Promise<FrameResult> {
     // The frame may be a view into a larger (pooled) buffer: send a copy of just its bytes.
     const data = frame.data.slice();
-    const reply = await this.request(
+    const reply = await this.channel.request(
       { id: 0, type: 'analyze', frame: { width: frame.width, height: frame.height, data }, options },
       [data.buffer],
     );
-    if (!reply.ok || !('frame' in reply)) throw new Error('an engine thread answered out of turn');
+    if (!('frame' in reply)) throw new Error('an engine thread answered out of turn');
     const { mapPngs, ...result } = reply.frame;
     if (!mapPngs) return result;
-    // Buffers arrive as plain Uint8Arrays: give them Buffer's methods back (no copy).
-    const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return { ...result, mapPngs: { classMap: asBuffer(mapPngs.classMap), oodMap: asBuffer(mapPngs.oodMap) } };
   }
 
   setTaught(classes: TaughtPrototype[], classCount: number): Promise<unknown> {
-    return this.request({ id: 0, type: 'taught', classes, classCount }, []);
+    return this.channel.request({ id: 0, type: 'taught', classes, classCount });
   }
 
-  async close(): Promise<void> {
-    this.failure ??= new Error('the engine was disposed');
-    await this.worker.terminate();
-  }
-
-  private request(message: LaneRequest, transfer: ArrayBuffer[]): Promise<LaneReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const reply = new Promise<LaneReply>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    if (this.pending.size === 1) this.worker.ref();
-    this.worker.postMessage({ ...message, id }, transfer);
-    return reply;
-  }
-
-  private settle(reply: LaneReply): void {
-    const waiter = this.pending.get(reply.id);
-    this.pending.delete(reply.id);
-    // An idle lane must not keep the process alive.
-    if (this.pending.size === 0) this.worker.unref();
-    if (!waiter) return;
-    if (reply.ok) waiter.resolve(reply);
-    else waiter.reject(new AppError(reply.code, reply.message));
-  }
-
-  private failAll(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.pending.values()) waiter.reject(this.failure);
-    this.pending.clear();
+  close(): Promise<void> {
+    return this.channel.close();
   }
 }
