@@ -21,6 +21,7 @@ let browser: Review['browser'];
 let api: Review['api'];
 const work = mkdtempSync(join(tmpdir(), 'dml-teach-e2e-'));
 const frames = join(work, 'frames');
+const otherDrive = join(work, 'other-drive');
 let firstLabel = '';
 
 async function waitForAnalysis(sessionId: number, count: number): Promise<AnalysisInfo> {
@@ -42,6 +43,9 @@ before(async () => {
   );
   mkdirSync(frames);
   for (const pair of pairs) copyFileSync(pair.image, join(frames, basename(pair.image)));
+  // A second drive of the library, never analysed, to re-analyse with the taught class too.
+  mkdirSync(otherDrive);
+  copyFileSync(pairs[1]!.image, join(otherDrive, basename(pairs[1]!.image)));
   firstLabel = pairs[0]!.label;
   review = await openReview(join(work, 'library.sqlite'));
   ({ server, browser, api } = review);
@@ -94,9 +98,19 @@ test(
     await page.getByTestId('teach-preview').click();
     await page.getByTestId('teach-preview-summary').waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(screenshots, 'teaching-preview.png') });
+    const other = await api.call('sessions.import', { paths: [otherDrive], name: 'other drive' });
     await page.getByTestId('teach-submit').click();
-    await page.getByTestId('teach-reanalyse').click({ timeout: 60_000 });
+    const picker = page.getByTestId('teach-reanalyse-picker');
+    assert.equal(
+      await picker.getByTestId(`teach-reanalyse-session-${session.id}`).isChecked({ timeout: 60_000 }),
+      true,
+    );
+    await picker.getByTestId(`teach-reanalyse-session-${other.id}`).check();
+    await page.getByTestId('teach-reanalyse').click();
 
+    const reanalysedOther = await waitForAnalysis(other.id, 1);
+    assert.equal(reanalysedOther.status, 'done', reanalysedOther.message ?? '');
+    assert.deepEqual([reanalysedOther.modelName, reanalysedOther.knowledgeVersion], [MODEL, 1]);
     const second = await waitForAnalysis(session.id, 2);
     assert.equal(second.status, 'done', second.message ?? '');
     assert.equal(second.knowledgeVersion, 1);

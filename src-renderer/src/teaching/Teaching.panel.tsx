@@ -9,6 +9,7 @@ import { KnowledgeBase } from './KnowledgeBase';
 import { MaskCanvas, type PreviewLayer } from './MaskCanvas';
 import { countMarked } from './mask-editor';
 import { RangeField } from '../ui/RangeField';
+import { ReanalysePicker } from './ReanalysePicker';
 import './teaching.css';
 
 const TOOLS: { tool: Tool; label: string; title: string }[] = [
@@ -24,7 +25,7 @@ const TOOLS: { tool: Tool; label: string; title: string }[] = [
 
 /**
  * Teach a new class from 1 to 5 frames of this session: mark the object, name it, preview before/after on
- * the shot frames, teach, then re-analyse the session with it.
+ * the shot frames, teach, then re-analyse this and other sessions with it.
  */
 function TeachingPanel() {
   const view = useSessionView();
@@ -110,16 +111,6 @@ function TeachingPanel() {
       setTaughtName(result.taughtClass.name);
       setKnowledgeVersion(result.knowledgeVersion);
       draft.reset();
-    });
-
-  const reanalyse = () =>
-    run('Starting…', async () => {
-      const result = await api.call('teaching.reanalyse', { sessionIds: [view.session.id], model: analysis.modelName });
-      toast(
-        'info',
-        `Re-analysing with knowledge version ${result.knowledgeVersion ?? '—'}: pick analysis #${result.analysisIds[0]} when it is done`,
-      );
-      view.refresh();
     });
 
   const wand = (x: number, y: number) =>
@@ -265,11 +256,9 @@ function TeachingPanel() {
       </div>
       {draft.preview && <PreviewSummary draft={draft} />}
       {taughtName && (
-        <div className="teach-row">
+        <div className="teach-taught">
           <span>“{taughtName}” is taught.</span>
-          <button onClick={reanalyse} disabled={busy !== undefined} data-testid="teach-reanalyse">
-            Re-analyse this session
-          </button>
+          <ReanalysePicker model={analysis.modelName} currentSessionId={view.session.id} onStarted={view.refresh} />
         </div>
       )}
       <KnowledgeBase model={analysis.modelName} version={knowledgeVersion} />
