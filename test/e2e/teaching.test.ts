@@ -150,6 +150,29 @@ test(
     writeFileSync(join(repoRoot, 'test-output', 'metric-space-fps.txt'), `${fps}\n`);
     process.stdout.write(`metric-space view: ${fps} fps with 20,000 points\n`);
     await page.screenshot({ path: join(screenshots, 'metric-space.png') });
+
+    // A lasso around the middle of the cloud marks its points' pixels on the frame viewer.
+    const stage = (await page.locator('.metric-stage canvas').first().boundingBox())!;
+    const [cx, cy, r] = [stage.x + stage.width / 2, stage.y + stage.height / 2, stage.width / 4];
+    await page.keyboard.down('Shift');
+    await page.mouse.move(cx - r, cy - r);
+    await page.mouse.down();
+    for (const [x, y] of [
+      [cx + r, cy - r],
+      [cx + r, cy + r],
+      [cx - r, cy + r],
+      [cx - r, cy - r + 1],
+    ] as const)
+      await page.mouse.move(x, y, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const lassoed = Number((await page.getByText(/points lassoed/).innerText()).replace(/[^0-9]/g, ''));
+    assert.ok(lassoed > 100, `${lassoed} points lassoed`);
+    const marks = await canvasPixels(page, 'overlay-marks');
+    let marked = 0;
+    for (let i = 3; i < marks.data.length; i += 4) if (marks.data[i]! > 0) marked++;
+    assert.ok(marked > lassoed, `${marked} screen pixels marked for ${lassoed} lassoed points`);
+    await page.screenshot({ path: join(screenshots, 'metric-space-lasso.png') });
     assert.deepEqual(browser.consoleErrors, []);
   },
 );

@@ -1,6 +1,7 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ClassInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
+import type { FrameMarks, MarkedPixels } from './context';
 import {
   classPalette,
   drawUnknownOutline,
@@ -23,6 +24,7 @@ interface Props {
   frameCount: number;
   classes: ClassInfo[];
   overlays: OverlaySettings;
+  marks: FrameMarks;
 }
 
 /**
@@ -31,13 +33,15 @@ interface Props {
  * of unknown regions at screen resolution. While scrubbing at most one frame loads at a time and the newest
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
-export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overlays }: Props) {
+export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overlays, marks }: Props) {
   const api = useApi();
   const stageRef = useRef<HTMLDivElement>(null);
   const baseRef = useRef<HTMLCanvasElement>(null);
   const classRef = useRef<HTMLCanvasElement>(null);
   const heatRef = useRef<HTMLCanvasElement>(null);
   const outlineRef = useRef<HTMLCanvasElement>(null);
+  const marksRef = useRef<HTMLCanvasElement>(null);
+  const marked = useSyncExternalStore(marks.subscribe, marks.get);
   const [shown, setShown] = useState<{ index: number; layers: FrameLayers }>();
   const [failure, setFailure] = useState<string>();
   const [box, setBox] = useState({ width: 0, height: 0 });
@@ -131,6 +135,11 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
     performance.mark('frame-shown', { detail: { frameIndex: shown.index } });
   }, [shown, palette, box]);
 
+  useLayoutEffect(() => {
+    const canvas = marksRef.current;
+    if (canvas && box.width > 0) drawMarks(canvas, box, marked?.frameIndex === shown?.index ? marked : undefined);
+  }, [marked, shown, box]);
+
   const ready = shown?.index === frameIndex;
   return (
     <div className="viewer-stage" ref={stageRef}>
@@ -160,11 +169,37 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
           data-testid="overlay-outline"
           style={{ opacity: overlays.outline ? 1 : 0 }}
         />
+        <canvas ref={marksRef} className="layer" data-testid="overlay-marks" />
         {!ready && <div className="viewer-loading" aria-hidden />}
         {failure && <div className="viewer-message">{failure}</div>}
       </div>
     </div>
   );
+}
+
+/** Marked pixels as magenta dots at screen resolution, the focus pixel inside a white ring. */
+function drawMarks(canvas: HTMLCanvasElement, box: { width: number; height: number }, marked?: MarkedPixels) {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(box.width * ratio);
+  canvas.height = Math.round(box.height * ratio);
+  const context = canvas.getContext('2d');
+  if (!context || !marked) return;
+  const [sx, sy] = [canvas.width / marked.mapWidth, canvas.height / marked.mapHeight];
+  const dot = Math.max(2, Math.min(sx, sy));
+  const at = (pixel: number): [number, number] => [
+    ((pixel % marked.mapWidth) + 0.5) * sx,
+    (Math.floor(pixel / marked.mapWidth) + 0.5) * sy,
+  ];
+  context.fillStyle = 'rgba(255, 43, 214, 0.9)';
+  for (const pixel of marked.pixels) {
+    const [x, y] = at(pixel);
+    context.fillRect(x - dot / 2, y - dot / 2, dot, dot);
+  }
+  if (marked.focus === undefined) return;
+  const [x, y] = at(marked.focus);
+  context.lineWidth = 2 * ratio;
+  context.strokeStyle = '#fff';
+  context.strokeRect(x - 8 * ratio, y - 8 * ratio, 16 * ratio, 16 * ratio);
 }
 
 function drawBitmap(canvas: HTMLCanvasElement | null, bitmap: ImageBitmap) {

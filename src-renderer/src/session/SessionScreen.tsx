@@ -13,7 +13,7 @@ import { formatPercent, formatScore, formatTime } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
 import { useGuarded, useToast } from '../ui/toasts';
 import { AnomalyBrowser } from './AnomalyBrowser';
-import { SessionViewContext, type SessionPanel, type SessionView } from './context';
+import { FrameMarks, SessionViewContext, type SessionPanel, type SessionView } from './context';
 import { ExportPanel } from './ExportPanel';
 import { FlagDialog, type FlagTarget } from './FlagDialog';
 import { FlagsPanel } from './FlagsPanel';
@@ -235,6 +235,7 @@ export function SessionScreen({
     () => flags.filter((flag) => flag.analysisId === analysisId).map((flag) => flag.timeMs),
     [flags, analysisId],
   );
+  const [marks] = useState(() => new FrameMarks());
   const view: SessionView | undefined = useMemo(
     () =>
       session && analysis && timeline
@@ -253,6 +254,7 @@ export function SessionScreen({
               void loadFlags();
               if (analysisId !== undefined) void loadAnalysisData(analysisId);
             },
+            marks,
           }
         : undefined,
     [
@@ -268,6 +270,7 @@ export function SessionScreen({
       loadFlags,
       loadAnalysisData,
       analysisId,
+      marks,
     ],
   );
 
@@ -336,6 +339,7 @@ export function SessionScreen({
               frameCount={frameCount}
               classes={analysis.classes}
               overlays={overlays}
+              marks={marks}
             />
           ) : (
             <div className="empty muted">No analysed frame yet.</div>

@@ -29,6 +29,38 @@ export interface SessionView {
   requestFlag: (target?: { frameIndex?: number; eventId?: number }) => void;
   /** Re-reads flags, events and analyses (after a panel changed them). */
   refresh: () => void;
+  /** Pixels a panel points at, drawn over the frame on screen (the metric-space view's hover and lasso). */
+  marks: FrameMarks;
+}
+
+/** Pixels of one frame's maps to mark in the frame viewer; `focus`, if set, gets a ring. */
+export interface MarkedPixels {
+  frameIndex: number;
+  mapWidth: number;
+  mapHeight: number;
+  pixels: Uint32Array;
+  focus?: number;
+}
+
+/**
+ * The marked pixels as a small store outside React state: a panel sets them on every pointer move, and only
+ * the frame viewer, which subscribes, draws again (not the whole session screen).
+ */
+export class FrameMarks {
+  private marked: MarkedPixels | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  readonly get = (): MarkedPixels | undefined => this.marked;
+
+  readonly set = (marked: MarkedPixels | undefined): void => {
+    this.marked = marked;
+    for (const listener of this.listeners) listener();
+  };
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
 }
 
 export const SessionViewContext = createContext<SessionView | undefined>(undefined);

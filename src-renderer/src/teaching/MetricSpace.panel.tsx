@@ -2,7 +2,6 @@ import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { useSessionView, type SessionPanel } from '../session/context';
-import { loadFrameLayers, type FrameLayers } from '../session/frame-layers';
 import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
 import { stampDisc } from './mask-editor';
@@ -18,20 +17,18 @@ const LOAD_DELAY_MS = 400;
 /**
  * The frame's pixel embeddings in 3D (PCA of ~20,000 sampled pixels, computed on the main side): coloured by
  * predicted class, unknown pixels in magenta and larger, prototypes as labelled spheres. Drag to orbit,
- * wheel to zoom, hover a point to see its pixel, Shift+drag a lasso to start a teaching mask from the points.
+ * wheel to zoom, hover a point to see its pixel on the frame, Shift+drag a lasso to start a teaching mask from the points.
  */
 function MetricSpacePanel() {
-  const { api, analysis, frameIndex } = useSessionView();
+  const { api, analysis, frameIndex, marks } = useSessionView();
   const guarded = useGuarded();
   const toast = useToast();
   const [cloud, setCloud] = useState<DecodedCloud>();
-  const [layers, setLayers] = useState<FrameLayers>();
   const [hover, setHover] = useState<number>();
   const [selection, setSelection] = useState<Uint32Array>();
   const [fps, setFps] = useState(0);
   const stageRef = useRef<HTMLDivElement>(null);
   const lassoRef = useRef<HTMLCanvasElement>(null);
-  const thumbRef = useRef<HTMLCanvasElement>(null);
   const [loadedFrame, setLoadedFrame] = useState<number>();
   /** Undefined: PCA; else three embedding channels as x, y, z. */
   const [channels, setChannels] = useState<[number, number, number]>();
@@ -40,18 +37,14 @@ function MetricSpacePanel() {
     let alive = true;
     const timer = setTimeout(() => {
       void guarded(async () => {
-        const [result, frameLayers] = await Promise.all([
-          api.call('teaching.embeddings', {
-            model: analysis.modelName,
-            frame: { analysisId: analysis.id, frameIndex },
-            samples: 20_000,
-            channels,
-          }),
-          loadFrameLayers(api, analysis.id, frameIndex),
-        ]);
+        const result = await api.call('teaching.embeddings', {
+          model: analysis.modelName,
+          frame: { analysisId: analysis.id, frameIndex },
+          samples: 20_000,
+          channels,
+        });
         if (!alive) return;
         setCloud(decodeCloud(result));
-        setLayers(frameLayers);
         setLoadedFrame(frameIndex);
         setSelection(undefined);
       });
@@ -68,24 +61,14 @@ function MetricSpacePanel() {
     return mountScene(stage, lassoRef.current!, cloud, { onHover: setHover, onLasso: setSelection, onFps: setFps });
   }, [cloud]);
 
-  // The hovered point's pixel, marked on a small copy of the frame.
+  // The hovered point's pixel, or the lassoed points' pixels, marked on the frame viewer.
   useEffect(() => {
-    const canvas = thumbRef.current;
-    const context = canvas?.getContext('2d');
-    if (!canvas || !context || !layers || !cloud) return;
-    canvas.width = cloud.width;
-    canvas.height = cloud.height;
-    context.drawImage(layers.image, 0, 0, cloud.width, cloud.height);
-    const pixels = selection ?? (hover === undefined ? undefined : Uint32Array.of(cloud.pixels[hover]!));
-    if (!pixels) return;
-    context.fillStyle = 'rgba(255, 43, 214, 0.9)';
-    for (const pixel of pixels) context.fillRect((pixel % cloud.width) - 1, Math.floor(pixel / cloud.width) - 1, 3, 3);
-    if (hover !== undefined && !selection) {
-      const pixel = cloud.pixels[hover]!;
-      context.strokeStyle = '#fff';
-      context.strokeRect((pixel % cloud.width) - 6, Math.floor(pixel / cloud.width) - 6, 12, 12);
-    }
-  }, [hover, selection, layers, cloud]);
+    if (!cloud || loadedFrame === undefined) return marks.set(undefined);
+    const focus = hover === undefined ? undefined : cloud.pixels[hover]!;
+    const pixels = selection ?? (focus === undefined ? new Uint32Array() : Uint32Array.of(focus));
+    marks.set({ frameIndex: loadedFrame, mapWidth: cloud.width, mapHeight: cloud.height, pixels, focus });
+  }, [hover, selection, cloud, loadedFrame, marks]);
+  useEffect(() => () => marks.set(undefined), [marks]);
 
   const startMask = () => {
     if (!cloud || !selection || loadedFrame === undefined) return;
@@ -138,9 +121,6 @@ function MetricSpacePanel() {
           </>
         )}
         {!selection && <span className="muted">Shift+drag: lasso</span>}
-      </div>
-      <div className="metric-thumb">
-        <canvas ref={thumbRef} />
       </div>
     </div>
   );
