@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { AppError } from './errors.js';
+import { AppError, errorMessage } from './errors.js';
 
 /** A worker's answer: a result, or the code and message of the AppError it met. */
 export type WorkerReply = { id: number } & ({ ok: true } | { ok: false; code: string; message: string });
@@ -66,7 +66,23 @@ export class WorkerChannel<Request extends { id: number }, Reply extends WorkerR
   }
 }
 
+/** On the worker's side: the reply for a request that failed, which the channel rejects as an AppError. */
+export function failedReply(id: number, error: unknown): WorkerReply & { ok: false } {
+  const code = error instanceof AppError ? error.code : 'internal';
+  return { id, ok: false, code, message: errorMessage(error) };
+}
+
 /** Buffers arrive from a worker as plain Uint8Arrays: this gives them Buffer's methods back, without a copy. */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A result with map PNGs as it arrives from a worker: its type says Buffer, but structured clone delivered plain
+ * Uint8Arrays; this gives them Buffer's methods back.
+ */
+export function withPngBuffers<T extends { mapPngs?: { classMap: Buffer; oodMap: Buffer } }>(result: T): T {
+  const { mapPngs } = result;
+  if (!mapPngs) return result;
+  return { ...result, mapPngs: { classMap: asBuffer(mapPngs.classMap), oodMap: asBuffer(mapPngs.oodMap) } };
 }

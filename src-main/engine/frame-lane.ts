@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../core/errors.js';
-import { asBuffer, WorkerChannel } from '../core/worker-channel.js';
+import { WorkerChannel, withPngBuffers } from '../core/worker-channel.js';
 import { startWorker } from '../core/workers.js';
 import type { HeadSettings } from './metric-head.js';
 import type { ModelCard } from './model-card.js';
@@ -79,9 +79,7 @@ export class FrameLane {
       [data.buffer],
     );
     if (!('frame' in reply)) throw new Error('an engine thread answered out of turn');
-    const { mapPngs, ...result } = reply.frame;
-    if (!mapPngs) return result;
-    return { ...result, mapPngs: { classMap: asBuffer(mapPngs.classMap), oodMap: asBuffer(mapPngs.oodMap) } };
+    return withPngBuffers(reply.frame);
   }
 
   setTaught(classes: TaughtPrototype[], classCount: number): Promise<unknown> {

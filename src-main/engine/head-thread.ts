@@ -1,4 +1,4 @@
-import { asBuffer, WorkerChannel } from '../core/worker-channel.js';
+import { WorkerChannel, withPngBuffers } from '../core/worker-channel.js';
 import { startWorker } from '../core/workers.js';
 import { MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
 import type { FrameResult, TaughtPrototype } from './types.js';
@@ -46,9 +46,8 @@ export class HeadThread {
     const request: HeadRequest = { id: 0, type: 'apply', data, width, height, encodeMaps };
     const reply = await this.channel.request(request, [data.buffer as ArrayBuffer]);
     if (reply.data === undefined) throw new Error('the metric head thread answered out of turn');
-    const { id: _id, ok: _ok, mapPngs, ...result } = reply;
-    if (!mapPngs) return result;
-    return { ...result, mapPngs: { classMap: asBuffer(mapPngs.classMap), oodMap: asBuffer(mapPngs.oodMap) } };
+    const { id: _id, ok: _ok, ...result } = reply;
+    return withPngBuffers(result);
   }
 
   /** Checks the classes here (a bad one throws at once), then hands them to the thread for the frames after. */

@@ -1,6 +1,6 @@
 // The metric head and frame summary of HeadThread (head-thread.ts), off the thread that runs the model.
 import { parentPort, workerData } from 'node:worker_threads';
-import { AppError, errorMessage } from '../core/errors.js';
+import { failedReply } from '../core/worker-channel.js';
 import type { HeadReply, HeadRequest, HeadThreadData } from './head-thread.js';
 import { encodeClassMapPng, encodeOodMapPng } from './maps.js';
 import { MetricHead } from './metric-head.js';
@@ -46,7 +46,6 @@ port.on('message', (request: HeadRequest) => {
     const { reply, transfer } = answer(request);
     port.postMessage(reply, transfer);
   } catch (error) {
-    const code = error instanceof AppError ? error.code : 'internal';
-    port.postMessage({ id: request.id, ok: false, code, message: errorMessage(error) } satisfies HeadReply);
+    port.postMessage(failedReply(request.id, error));
   }
 });

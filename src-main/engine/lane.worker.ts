@@ -2,7 +2,7 @@
 // model session; the metric head, summary and maps on the lane's head thread (head-thread.ts), so that the
 // head of one frame overlaps the model of the next.
 import { parentPort, workerData } from 'node:worker_threads';
-import { AppError, errorMessage } from '../core/errors.js';
+import { failedReply } from '../core/worker-channel.js';
 import { READY_ID, type LaneData, type LaneReply, type LaneRequest } from './frame-lane.js';
 import { HeadThread } from './head-thread.js';
 import { OnnxModel } from './onnx-model.js';
@@ -12,11 +12,6 @@ import type { FrameResult } from './types.js';
 const port = parentPort!;
 const { modelsDir, card, provider, threads, settings, classCount } = workerData as LaneData;
 const preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
-
-function failure(id: number, error: unknown): LaneReply {
-  const code = error instanceof AppError ? error.code : 'internal';
-  return { id, ok: false, code, message: errorMessage(error) };
-}
 
 async function analyse(
   head: HeadThread,
@@ -34,7 +29,7 @@ async function analyse(
       arrays.map((a) => a.buffer as ArrayBuffer),
     );
   } catch (error) {
-    port.postMessage(failure(request.id, error));
+    port.postMessage(failedReply(request.id, error));
   }
 }
 
@@ -43,7 +38,7 @@ async function main(): Promise<void> {
   try {
     model = await OnnxModel.load(modelsDir, card, provider, threads);
   } catch (error) {
-    port.postMessage(failure(READY_ID, error));
+    port.postMessage(failedReply(READY_ID, error));
     return;
   }
   const head = new HeadThread(settings, classCount);
@@ -57,7 +52,7 @@ async function main(): Promise<void> {
       modelStage = modelStage.then(() =>
         head.setTaught(request.classes, request.classCount).then(
           () => port.postMessage({ id: request.id, ok: true } satisfies LaneReply),
-          (error: unknown) => port.postMessage(failure(request.id, error)),
+          (error: unknown) => port.postMessage(failedReply(request.id, error)),
         ),
       );
       return;

@@ -180,10 +180,13 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
 /** Marked pixels as magenta dots at screen resolution, the focus pixel inside a white ring. */
 function drawMarks(canvas: HTMLCanvasElement, box: { width: number; height: number }, marked?: MarkedPixels) {
   const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(box.width * ratio);
-  canvas.height = Math.round(box.height * ratio);
+  const [width, height] = [Math.round(box.width * ratio), Math.round(box.height * ratio)];
+  // Resizing reallocates the canvas: only when the box changed, not on every pointer move.
+  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
   const context = canvas.getContext('2d');
-  if (!context || !marked) return;
+  if (!context) return;
+  context.clearRect(0, 0, width, height);
+  if (!marked) return;
   const [sx, sy] = [canvas.width / marked.mapWidth, canvas.height / marked.mapHeight];
   const dot = Math.max(2, Math.min(sx, sy));
   const at = (pixel: number): [number, number] => [
