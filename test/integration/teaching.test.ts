@@ -24,10 +24,10 @@ const ROAD = 3;
 const VAL_STRIDE = 4;
 /**
  * Half the val pedestrian IoU the full `fewshot ... --teach pedestrian --shots 5` run measured on the shipped
- * camvid-open (6.6 on sha256 213936a57d99, README.md (Teaching)): a floor that catches a broken teaching path on
+ * camvid-open (5.8 on sha256 75ee516b93d1, README.md (Teaching)): a floor that catches a broken teaching path on
  * the val subset. Raise it with the figure of a better model.
  */
-const MIN_PEDESTRIAN_IOU = 3;
+const MIN_PEDESTRIAN_IOU = 2.5;
 
 let context: AppContext;
 let dispatch: Dispatch;

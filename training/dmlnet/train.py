@@ -1,6 +1,6 @@
 """Train a DMLNet-style open-set segmentation model.
 
-  /usr/bin/python3 -m dmlnet.train --config configs/camvid-open.json --minutes 50 --out runs/camvid-open
+  /usr/bin/python3 -m dmlnet.train --config configs/camvid-open.json --threads 2 --out runs/camvid-open
 
 Writes OUT/last.pt (every ckptEvery steps and at the end), OUT/train.log, OUT/metrics.json.
 ``--resume`` continues from OUT/last.pt (or the given file); the configuration must match.
