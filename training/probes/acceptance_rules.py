@@ -19,7 +19,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, ".")
 from dmlnet import common as C  # noqa: E402
-from dmlnet.data import SegData, build_label_map, read_dataset  # noqa: E402
+from dmlnet.data import SegData  # noqa: E402
+from dmlnet.metrics import ConfusionMatrix  # noqa: E402
 
 PED, BIC, KNOWN = 9, 10, 9
 
@@ -30,11 +31,7 @@ def load(checkpoint):
     net.load_state_dict(ck["model"])
     head.load_state_dict(ck["head"])
     net.eval()
-    root = C.data_root(ck["config"])
-    splits = {}
-    for name in ("train", "val"):
-        spec = read_dataset("camvid", root, name)
-        splits[name] = SegData(spec, build_label_map(spec, []))
+    splits = {name: SegData(*C.open_split(ck["config"], name, unknown=[])) for name in ("train", "val")}
     return net, head.prototypes().detach(), splits
 
 
@@ -47,6 +44,24 @@ def embed(net, image):
 
 def sqd(a, b):
     return ((a[:, None] - b[None]) ** 2).sum(-1)
+
+
+def class_iou(labels, pred):
+    """IoU (%) of each of the 11 CamVid classes; void (255) pixels are not scored."""
+    cm = ConfusionMatrix(11)
+    cm.add(pred.numpy(), labels.numpy())
+    return torch.tensor([float("nan") if x is None else x for x in cm.result()["perClassIoU"].values()])
+
+
+def fit_threshold(key, candidates, marked, w=1.0):
+    """The shipped "fit" rule (src-main/teaching/prototypes.ts, fitRadius) when w = 1: the threshold on `key`
+    with the best IoU against the shots' masks, over the candidate pixels; w weights the unmarked ones."""
+    key, hit = key[candidates], marked[candidates].double()
+    order = torch.argsort(key)
+    key, hit = key[order], torch.cumsum(hit[order], 0)
+    taken = torch.arange(1, len(key) + 1, dtype=torch.float64)
+    i = int(torch.argmax(hit / (marked.sum() + w * (taken - hit))))
+    return float((key[i] + key[min(i + 1, len(key) - 1)]) / 2)
 
 
 def distances(net, P, data, protos):
@@ -64,13 +79,7 @@ def distances(net, P, data, protos):
 def fit(d, shot_frames, column, w, ratio):
     sel = torch.isin(d["frame"], torch.tensor(shot_frames))
     dn, kmin, marked = d["dn"][sel, column], d["kmin"][sel], d["label"][sel] == PED + column
-    key = (dn / kmin if ratio else dn)[dn < kmin]
-    hit = marked[dn < kmin].double()
-    order = torch.argsort(key)
-    key, hit = key[order], torch.cumsum(hit[order], 0)
-    taken = torch.arange(1, len(key) + 1, dtype=torch.float64)
-    i = int(torch.argmax(hit / (marked.sum() + w * (taken - hit))))
-    return float((key[i] + key[min(i + 1, len(key) - 1)]) / 2)
+    return fit_threshold(dn / kmin if ratio else dn, dn < kmin, marked, w)
 
 
 def ious(d, thresholds, ratio, keep):
@@ -79,9 +88,7 @@ def ious(d, thresholds, ratio, keep):
         dn = d["dn"][:, column]
         take = ((dn / d["kmin"] if ratio else dn) < threshold) & (dn < best)
         pred[take], best[take] = KNOWN + column, dn[take]
-    valid = keep & (d["label"] != 255)
-    cm = torch.bincount(d["label"][valid] * 11 + pred[valid], minlength=121).reshape(11, 11).double()
-    iou = 100 * cm.diag() / (cm.sum(0) + cm.sum(1) - cm.diag())
+    iou = class_iou(d["label"][keep], pred[keep])
     return [round(float(iou[PED + c]), 2) for c in range(len(thresholds))], round(float(iou[:KNOWN].mean()), 2)
 
 

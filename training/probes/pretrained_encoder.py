@@ -27,7 +27,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from acceptance_rules import class_iou, fit_threshold, sqd  # noqa: E402
 from tfjs_graph import TfjsGraph  # noqa: E402
+from dmlnet.common import DEFAULT_DATA  # noqa: E402
 from dmlnet.data import SegData, build_label_map, read_dataset  # noqa: E402
 from dmlnet.metrics import ood_metrics  # noqa: E402
 
@@ -38,7 +40,6 @@ SHA256 = {"centernet.json": "bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4
 FEATURES = "tower_0/CenternetHead/mul"  # the detector's stride-4 neck, 128 channels, all levels fused
 INPUT = (384, 512)  # a multiple of 32 near CamVid's 360 x 480
 PED, BIC, KNOWN = 9, 10, 9
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "datasets", "camvid")
 
 
 def weights():
@@ -55,7 +56,7 @@ def weights():
 
 
 def split(name):
-    spec = read_dataset("camvid", DATA, name)
+    spec = read_dataset("camvid", DEFAULT_DATA, name)
     return SegData(spec, build_label_map(spec, []))
 
 
@@ -130,30 +131,12 @@ class Probe:
         flat = lambda t: t.reshape(t.shape[0], -1).T  # noqa: E731
         return flat(up(self.heads[mode](f))), flat(up(f))
 
-    def shots(self, cls, k):
+    def shot_pixels(self, cls, k):
+        """For each of the k train frames with the most pixels of the class: embeddings, features, its mask."""
         area = torch.tensor([(lab == cls).sum().item() for lab in self.train["l"]])
-        return torch.argsort(area, descending=True)[:k].tolist()
-
-
-def sqd(a, b):
-    return ((a[:, None] - b[None]) ** 2).sum(-1)
-
-
-def confusion_iou(labels, pred):
-    valid = labels != 255
-    cm = torch.bincount(labels[valid] * 11 + pred[valid], minlength=121).reshape(11, 11).double()
-    tp = cm.diag()
-    return 100 * tp / (cm.sum(0) + cm.sum(1) - tp)
-
-
-def fit_radius(distances, closer_than_known, marked):
-    """The shipped rule (src-main/teaching/prototypes.ts, fitRadius): best IoU against the shots' masks."""
-    key, hit = distances[closer_than_known], marked[closer_than_known].double()
-    order = torch.argsort(key)
-    key, hit = key[order], torch.cumsum(hit[order], 0)
-    iou = hit / (marked.sum() + torch.arange(1, len(key) + 1) - hit)
-    i = int(torch.argmax(iou))
-    return float((key[i] + key[min(i + 1, len(key) - 1)]) / 2)
+        for i in torch.argsort(area, descending=True)[:k].tolist():
+            e, f = self.embed("open", self.train["f"][i, 0])
+            yield e, f, self.train["l"][i][::2, ::2].reshape(-1) == cls
 
 
 def report():
@@ -163,14 +146,14 @@ def report():
     emb_open = [p.embed("open", f) for f in p.val["f"]]
     e_open, feats = torch.cat([e for e, _ in emb_open]), torch.cat([f for _, f in emb_open])
     e_all = torch.cat([p.embed("all", f)[0] for f in p.val["f"]])
-    upper = confusion_iou(labels, sqd(e_all, 3 * torch.eye(11)).argmin(1))
+    upper = class_iou(labels, sqd(e_all, 3 * torch.eye(11)).argmin(1))
     d = sqd(e_open, 3 * torch.eye(KNOWN))
     kmin, kpred = d.min(1)
-    before = confusion_iou(labels, kpred)
+    before = class_iou(labels, kpred)
     known = (labels != 255) & (labels < KNOWN)
     ood = ood_metrics((1 - (d.mean(1) - kmin))[(labels != 255)].numpy(), (labels[labels != 255] >= KNOWN).numpy())
     print(f"all 11 (upper bound): mIoU {upper.mean():.2f}, pedestrian {upper[PED]:.2f}, bicyclist {upper[BIC]:.2f}")
-    print(f"9 known: mIoU {confusion_iou(labels.where(known | (labels == 255), torch.tensor(255)), kpred)[:KNOWN].mean():.2f} "
+    print(f"9 known: mIoU {class_iou(labels.where(known | (labels == 255), torch.tensor(255)), kpred)[:KNOWN].mean():.2f} "
           f"(known pixels); margin AUROC {ood['auroc']:.2f} AUPR {ood['aupr']:.2f} FPR95 {ood['fpr95']:.2f}")
     for k in (1, 5):
         for taught in ([PED], [PED, BIC]):
@@ -181,34 +164,30 @@ def report():
                 take = (dn < radius) & (dn < best)
                 pred[take], best[take] = KNOWN + j, dn[take]
                 out.append(f"{['pedestrian', 'bicyclist'][cls - PED]} {{iou}} ({{ratio}} of the upper bound, radius {radius:.2f})")
-            iou = confusion_iou(labels, pred)
+            iou = class_iou(labels, pred)
             text = "; ".join(o.format(iou=f"{iou[c]:.2f}", ratio=f"{iou[c] / upper[c]:.0%}") for o, c in zip(out, taught))
             print(f"NPM {k}-shot 9+{len(taught)}: {text}; old mIoU {iou[:KNOWN].mean():.2f} ({iou[:KNOWN].mean() - before[:KNOWN].mean():+.2f})")
     for cls in (PED, BIC):
         print(f"nearest class mean in the encoder's features, 5 shots, {['pedestrian', 'bicyclist'][cls - PED]}: "
-              f"IoU {nearest_mean(p, cls, feats, kpred, labels):.2f}")
+              f"IoU {nearest_mean(p, cls, feats, labels):.2f}")
 
 
 def npm(p, cls, k):
     means, es, marks = [], [], []
-    for i in p.shots(cls, k):
-        e, _ = p.embed("open", p.train["f"][i, 0])
-        marked = p.train["l"][i][::2, ::2].reshape(-1) == cls
+    for e, _, marked in p.shot_pixels(cls, k):
         means.append(e[marked].mean(0))
         es.append(e)
         marks.append(marked)
     proto = torch.stack(means).mean(0)
     e, marked = torch.cat(es), torch.cat(marks)
     dn = ((e - proto) ** 2).sum(1)
-    return proto, fit_radius(dn, dn < sqd(e, 3 * torch.eye(KNOWN)).min(1).values, marked)
+    return proto, fit_threshold(dn, dn < sqd(e, 3 * torch.eye(KNOWN)).min(1).values, marked)
 
 
-def nearest_mean(p, cls, feats, kpred, labels):
+def nearest_mean(p, cls, feats, labels):
     """Novel mean from the 5 shots' masks, known means from the shots' pixels the model gives each class."""
     novel, sums, counts = [], torch.zeros(KNOWN, 128), torch.zeros(KNOWN)
-    for i in p.shots(cls, 5):
-        e, f = p.embed("open", p.train["f"][i, 0])
-        marked = p.train["l"][i][::2, ::2].reshape(-1) == cls
+    for e, f, marked in p.shot_pixels(cls, 5):
         novel.append(f[marked].mean(0))
         pred = sqd(e, 3 * torch.eye(KNOWN)).argmin(1)
         for c in range(KNOWN):
