@@ -29,7 +29,7 @@ DEFAULT_CONFIG = {
               "head": "fixed-prototypes", "embedDim": None, "T": 3.0, "scale": 4.0,
               "pretrained": None, "dropout": 0.1},
     "loss": {"lambda": 0.01, "circleM": 0.25, "circleGamma": 64.0},
-    "optim": {"lr": 0.002, "weightDecay": 0.01, "batch": 8, "warmup": 100, "poly": 0.9},
+    "optim": {"lr": 0.002, "weightDecay": 0.01, "batch": 8, "warmup": 100, "poly": 0.9, "backboneLrScale": 1.0},
     "aug": {"crop": [256, 256], "scale": [0.75, 1.5], "jitter": 0.25},
     "train": {"minutes": None, "steps": 1000, "seed": 0, "ckptEvery": 100, "logEvery": 10},
     "calibration": {"sMaxPercentile": 99.0, "thresholdPercentile": 95.0, "frameThresholdPercentile": 95.0,
@@ -66,9 +66,7 @@ def load_config(path=None, overrides=None):
 
 def data_root(cfg):
     root = cfg["dataset"].get("root")
-    if not root:
-        return DEFAULT_DATA
-    return root if os.path.isabs(root) else os.path.normpath(os.path.join(REPO_ROOT, root))
+    return repo_path(root) if root else DEFAULT_DATA
 
 
 def signature(cfg, known_names):
@@ -84,11 +82,17 @@ def embed_dim(cfg, k):
     return int(cfg["model"]["embedDim"] or 16)
 
 
+def repo_path(path):
+    """A path from a config: absolute, or relative to the repository root (as `dataset.root` is)."""
+    return path if os.path.isabs(path) else os.path.normpath(os.path.join(REPO_ROOT, path))
+
+
 def build(cfg, k, device="cpu", pretrained=True):
     m = cfg["model"]
     d = embed_dim(cfg, k)
+    weights = repo_path(m["pretrained"]) if pretrained and m.get("pretrained") else None
     net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
-                 scale=m["scale"], pretrained=(m.get("pretrained") if pretrained else None),
+                 scale=m["scale"], pretrained=weights,
                  dropout=m.get("dropout", 0.1))
     head = make_head(m["head"], k, d, T=m["T"], scale=m["scale"])
     return net.to(device), head.to(device)

@@ -15,6 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .mobilenetv2 import MobileNetV2, load_mobilenet_v2_tflite
+
 
 class ConvBNReLU(nn.Sequential):
     def __init__(self, cin, cout, k=3, stride=1, dilation=1):
@@ -110,6 +112,23 @@ class ResNetBackbone(nn.Module):
         return c1, c2, c3
 
 
+class MobileNetV2Backbone(nn.Module):
+    """MobileNetV2 1.0 at output stride 16 (1/4, 1/8, 1/16 features: 24, 32, 320 channels), optionally
+    initialised from an ImageNet TFLite file (``--pretrained PATH.tflite``); no batch norm (it is folded
+    into the TFLite weights), symmetric padding (ONNX-friendly)."""
+
+    def __init__(self, pretrained=None):
+        super().__init__()
+        if pretrained:
+            self.net = load_mobilenet_v2_tflite(pretrained, output_stride=16)
+        else:
+            self.net = MobileNetV2(output_stride=16)
+        self.channels = self.net.channels
+
+    def forward(self, x):
+        return self.net.features(x)
+
+
 class PyramidPooling(nn.Module):
     """PSPNet-style context module: global pooling plus box pooling at several window sizes."""
 
@@ -172,8 +191,10 @@ class SegNet(nn.Module):
             self.backbone = SmallBackbone(tuple(widths))
         elif backbone in ("resnet18", "resnet50"):
             self.backbone = ResNetBackbone(backbone, pretrained)
+        elif backbone == "mobilenetv2":
+            self.backbone = MobileNetV2Backbone(pretrained)
         else:
-            raise ValueError(f"unknown backbone {backbone!r} (small, resnet18, resnet50)")
+            raise ValueError(f"unknown backbone {backbone!r} (small, resnet18, resnet50, mobilenetv2)")
         if pretrained and backbone == "small":
             state = torch.load(pretrained, map_location="cpu")
             self.backbone.load_state_dict(state.get("backbone", state), strict=True)

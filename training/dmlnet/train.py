@@ -27,7 +27,7 @@ def parse(argv=None):
     p.add_argument("--dataset", help="camvid | cityscapes | streethazards")
     p.add_argument("--unknown", help="comma-separated class names held out as unknown ('' for none)")
     p.add_argument("--head", choices=["fixed-prototypes", "learned-centres", "linear"])
-    p.add_argument("--backbone", choices=["small", "resnet18", "resnet50"])
+    p.add_argument("--backbone", choices=["small", "resnet18", "resnet50", "mobilenetv2"])
     p.add_argument("--pretrained", help="local backbone weights file (never downloaded)")
     p.add_argument("--embed-dim", type=int)
     p.add_argument("--T", type=float, help="fixed prototypes' scale (m_t = T e_t; DMLNet: 3)")
@@ -84,6 +84,15 @@ def config_from_args(a):
     return C.load_config(a.config, over)
 
 
+def param_groups(net, head, backbone_lr_scale):
+    """A pretrained encoder learns at `backbone_lr_scale` times the rate of the fresh decoder and head, so
+    that the first steps (large gradients from a random decoder) do not wash out what it already knows."""
+    backbone = list(net.backbone.parameters())
+    ids = {id(p) for p in backbone}
+    rest = [p for p in net.parameters() if id(p) not in ids] + list(head.parameters())
+    return [{"params": backbone, "lrScale": float(backbone_lr_scale)}, {"params": rest, "lrScale": 1.0}]
+
+
 def command_line():
     args = sys.argv[1:]
     if sys.argv and sys.argv[0].endswith(os.path.join("dmlnet", "train.py")):
@@ -134,8 +143,8 @@ def run(cfg, a, device, log):
     data = SegData(spec, lm)
     C.seed_all(tc["seed"])
     net, head = C.build(cfg, lm.num_known, device, pretrained=ck is None)
-    params = list(net.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=oc["lr"], weight_decay=oc["weightDecay"])
+    opt = torch.optim.AdamW(param_groups(net, head, oc.get("backboneLrScale", 1.0)), lr=oc["lr"],
+                            weight_decay=oc["weightDecay"])
     step, elapsed = 0, 0.0
     if ck is not None:
         net.load_state_dict(ck["model"])
@@ -191,7 +200,7 @@ def run(cfg, a, device, log):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         f = lr_now = oc["lr"] * C.lr_factor(step, progress(step, time.time() - run_t0), oc["warmup"], oc["poly"])
         for g in opt.param_groups:
-            g["lr"] = f
+            g["lr"] = f * g["lrScale"]
         out = net(x)
         if head.type == "fixed-prototypes":
             loss, l1, l2 = dce_vl_loss(out, y, head.prototypes(), lam=lc["lambda"])
