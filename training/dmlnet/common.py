@@ -15,7 +15,7 @@ from . import scores as S
 from .data import IGNORE, OOD, MEAN, STD, DataError, SegData, build_label_map, normalize, read_dataset
 from .heads import make_head, sq_distances
 from .metrics import ConfusionMatrix, OODAccumulator
-from .model import SegNet
+from .model import ESPNetv2Embedding, SegNet
 
 TRAINING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(TRAINING_DIR)
@@ -27,7 +27,7 @@ DEFAULT_CONFIG = {
     "dataset": {"name": "camvid", "root": None, "unknown": [], "size": [480, 360]},
     "model": {"backbone": "small", "widths": [32, 48, 96, 192], "decoder": [128, 96, 64],
               "head": "fixed-prototypes", "embedDim": None, "T": 3.0, "scale": 4.0,
-              "pretrained": None, "dropout": 0.1},
+              "pretrained": None, "dropout": 0.1, "outputStride": 32},
     "loss": {"lambda": 0.01, "circleM": 0.25, "circleGamma": 64.0},
     "optim": {"lr": 0.002, "weightDecay": 0.01, "batch": 8, "warmup": 100, "poly": 0.9, "backboneLrScale": 1.0},
     "aug": {"crop": [256, 256], "scale": [0.75, 1.5], "jitter": 0.25},
@@ -39,7 +39,7 @@ DEFAULT_CONFIG = {
 }
 
 SIGNATURE_KEYS = [("dataset", "name"), ("dataset", "unknown"), ("model", "backbone"), ("model", "widths"),
-                  ("model", "decoder"), ("model", "head"), ("model", "embedDim"), ("model", "T"),
+                  ("model", "decoder"), ("model", "outputStride"), ("model", "head"), ("model", "embedDim"), ("model", "T"),
                   ("model", "scale")]
 
 
@@ -90,10 +90,14 @@ def repo_path(path):
 def build(cfg, k, device="cpu", pretrained=True):
     m = cfg["model"]
     d = embed_dim(cfg, k)
-    weights = repo_path(m["pretrained"]) if pretrained and m.get("pretrained") else None
-    net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
-                 scale=m["scale"], pretrained=weights,
-                 dropout=m.get("dropout", 0.1))
+    structure_from_file = m["backbone"] == "deeplab-edgetpu"
+    weights = repo_path(m["pretrained"]) if (pretrained or structure_from_file) and m.get("pretrained") else None
+    if m["backbone"] == "espnetv2":
+        net = ESPNetv2Embedding(d, weights)
+    else:
+        net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
+                     scale=m["scale"], pretrained=weights, dropout=m.get("dropout", 0.1),
+                     output_stride=m["outputStride"])
     head = make_head(m["head"], k, d, T=m["T"], scale=m["scale"])
     return net.to(device), head.to(device)
 

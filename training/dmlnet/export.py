@@ -82,7 +82,32 @@ def _r(x, nd=7):
     return float(f"{float(x):.{nd}g}")
 
 
-def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, stride=1):
+# The pretrained files of ../shared/pretrained (its README): what they were trained on, their licence, origin.
+PRETRAINED_SOURCES = {
+    "tf2_mobilenet_v2_1.0_224_ptq.tflite": ("ImageNet-1k classification", "Apache-2.0",
+                                            "google-coral/test_data (commit 104342d)"),
+    "mobilenet_v2_1.0_224_quant.tflite": ("ImageNet-1k classification", "Apache-2.0",
+                                          "google-coral/test_data (commit 104342d)"),
+    "espnetv2_s_2.0_city_1024x512.pth": ("Cityscapes fine (19 classes), encoder from ImageNet; Cityscapes' terms "
+                                         "describe its data as for non-commercial research",
+                                         "MIT (Sachin Mehta)", "sacmehta/EdgeNets (commit 2b232d3)"),
+}
+
+
+def pretrained_provenance(cfg):
+    """The card's record of the weights a model started from: file, sha256, training data, licence."""
+    rel = cfg["model"].get("pretrained")
+    if not rel:
+        return None
+    path = C.repo_path(rel)
+    with open(path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    trained_on, licence, source = PRETRAINED_SOURCES.get(os.path.basename(path), ("unknown", "unknown", "unknown"))
+    return {"file": os.path.basename(path), "path": rel, "sha256": sha, "trainedOn": trained_on,
+            "licence": licence, "source": source}
+
+
+def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, stride=1, ignore_index=None):
     cfg = ck["config"]
     head_type = cfg["model"]["head"]
     cal = ck.get("calibration") or {}
@@ -103,7 +128,9 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
     training = {
         "config": cfg, "steps": ck["step"], "seconds": round(ck["elapsed"], 1), "seed": cfg["train"]["seed"],
         "device": ck.get("device", "cpu"), "commandLine": _cmd(ck.get("command", "")), "torch": torch.__version__,
-        "calibration": cal,
+        "calibration": cal, "pretrained": pretrained_provenance(cfg),
+        "openSetProtocol": ({"heldOut": [c["name"] for c in ck["unknownClasses"]]} if ck["unknownClasses"]
+                            else None),
     }
     return {
         "format": "dmlreview-model-card/1",
@@ -124,7 +151,8 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
                    "combined": {"beta": 20, "gamma": 0.8},
                    **({"margin": {"gMax": _r(cal["gMax"])}} if cal.get("gMax") else {}), "threshold": _r(thr),
                    "frameThreshold": _r(frame_thr)},
-        "dataset": {"name": ds_name, "ignoreIndex": 11 if ds_name == "CamVid" else 255},
+        "dataset": {"name": ds_name, "ignoreIndex": ignore_index if ignore_index is not None else
+                    (11 if ds_name == "CamVid" else 255)},
         "training": training,
         "metrics": {"val": metrics} if metrics else {},
     }
@@ -186,7 +214,8 @@ def main(argv=None):
     with open(os.path.join(a.out, a.name + ".reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
     desc = a.description or cfg.get("description") or ""
-    card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc)
+    spec, _ = C.open_split(cfg, "train")
+    card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc, ignore_index=spec.ignore_index)
     card["training"]["onnxCheckMaxAbsDiff"] = diff
     card["training"]["onnxOpset"] = a.opset
     with open(os.path.join(a.out, a.name + ".json"), "w") as f:

@@ -36,23 +36,29 @@ def tf_same_padding(size: int, k: int, stride: int, dilation: int) -> tuple:
     return total // 2, total - total // 2
 
 
-class Conv(nn.Module):
-    """Convolution with bias (batch norm folded), optional ReLU6, TF-SAME or symmetric padding."""
+def activate(x, name):
+    """A TFLite fused activation (None, "RELU", "RELU6")."""
+    if name == "RELU6":
+        return F.relu6(x)
+    return F.relu(x) if name == "RELU" else x
 
-    def __init__(self, cin, cout, k=1, stride=1, groups=1, relu6=True, padding="symmetric", dilation=1):
+
+class Conv(nn.Module):
+    """Convolution with bias (batch norm folded), a fused activation, TF-SAME or symmetric padding."""
+
+    def __init__(self, cin, cout, k=1, stride=1, groups=1, relu6=True, padding="symmetric", dilation=1, act=None):
         super().__init__()
         self.k, self.stride, self.dilation, self.tf_pad = k, stride, dilation, padding == "tf"
         pad = 0 if self.tf_pad else dilation * (k // 2)
         self.conv = nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation, groups=groups, bias=True)
-        self.relu6 = relu6
+        self.act = act if act is not None else ("RELU6" if relu6 else None)
 
     def forward(self, x):
         if self.tf_pad and self.k > 1:
             top, bottom = tf_same_padding(x.shape[-2], self.k, self.stride, self.dilation)
             left, right = tf_same_padding(x.shape[-1], self.k, self.stride, self.dilation)
             x = F.pad(x, (left, right, top, bottom))
-        x = self.conv(x)
-        return F.relu6(x) if self.relu6 else x
+        return activate(self.conv(x), self.act)
 
 
 class InvertedResidual(nn.Module):

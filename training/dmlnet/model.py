@@ -113,20 +113,39 @@ class ResNetBackbone(nn.Module):
 
 
 class MobileNetV2Backbone(nn.Module):
-    """MobileNetV2 1.0 at output stride 16 (1/4, 1/8, 1/16 features: 24, 32, 320 channels), optionally
+    """MobileNetV2 1.0 (1/4, 1/8 and 1/``output_stride`` features: 24, 32, 320 channels), optionally
     initialised from an ImageNet TFLite file (``--pretrained PATH.tflite``); no batch norm (it is folded
     into the TFLite weights), symmetric padding (ONNX-friendly)."""
 
-    def __init__(self, pretrained=None):
+    def __init__(self, pretrained=None, output_stride=32):
         super().__init__()
         if pretrained:
-            self.net = load_mobilenet_v2_tflite(pretrained, output_stride=16)
+            self.net = load_mobilenet_v2_tflite(pretrained, output_stride=output_stride)
         else:
-            self.net = MobileNetV2(output_stride=16)
+            self.net = MobileNetV2(output_stride=output_stride)
         self.channels = self.net.channels
 
     def forward(self, x):
         return self.net.features(x)
+
+
+class DeepLabEdgeTPUBackbone(nn.Module):
+    """The Cityscapes DeepLab on MobileNet-EdgeTPU (TFLite) up to its last features before the classifier:
+    1/4 and 1/8 residual-block outputs and the 1/16 image-pooling + projection features (24, 40, 128
+    channels). Its structure is the file's, so the file is needed even to rebuild a trained checkpoint
+    (whose weights then replace the file's). Symmetric padding (ONNX-friendly)."""
+
+    def __init__(self, path):
+        super().__init__()
+        from .tflite import read_tflite
+        from .tflite_graph import TFLiteGraph, deeplab_encoder_outputs
+        model = read_tflite(path)
+        outputs = deeplab_encoder_outputs(model)
+        self.graph = TFLiteGraph(model, outputs=list(outputs), padding="symmetric")
+        self.channels = tuple(model.tensors[t].shape[-1] for t in outputs)
+
+    def forward(self, x):
+        return self.graph(x)
 
 
 class PyramidPooling(nn.Module):
@@ -174,6 +193,26 @@ class Decoder(nn.Module):
         return p1
 
 
+class ESPNetv2Embedding(nn.Module):
+    """The Cityscapes ESPNetv2 (``espnetv2.py``) as an embedding network for 19 fixed prototypes.
+
+    Its 19 class logits (the extra background output dropped) are the embedding: with prototypes
+    m_t = T e_t, softmax_t(-||f - m_t||^2) = softmax_t(2T f_t), so before any training the DML classifier
+    predicts exactly what the Cityscapes model does, and DCE fine-tuning starts from that knowledge.
+    ``backbone`` is the encoder (for its learning-rate scale)."""
+
+    def __init__(self, out_dim=19, pretrained=None):
+        super().__init__()
+        from .espnetv2 import ESPNetv2Seg, load_espnetv2_cityscapes
+        if out_dim != 19:
+            raise ValueError(f"espnetv2 embeds the 19 Cityscapes classes, not {out_dim}")
+        self.net = load_espnetv2_cityscapes(pretrained) if pretrained else ESPNetv2Seg()
+        self.backbone = self.net.base_net
+
+    def forward(self, image):
+        return self.net(image)[:, :19]
+
+
 class SegNet(nn.Module):
     """Backbone + decoder + a 1x1 output layer.
 
@@ -185,16 +224,20 @@ class SegNet(nn.Module):
     """
 
     def __init__(self, backbone="small", out_dim=11, head="fixed-prototypes", widths=(24, 32, 64, 128),
-                 decoder=(128, 96, 64), scale=1.0, pretrained=None, dropout=0.1):
+                 decoder=(128, 96, 64), scale=1.0, pretrained=None, dropout=0.1, output_stride=32):
         super().__init__()
         if backbone == "small":
             self.backbone = SmallBackbone(tuple(widths))
         elif backbone in ("resnet18", "resnet50"):
             self.backbone = ResNetBackbone(backbone, pretrained)
+        elif backbone == "deeplab-edgetpu":
+            if not pretrained:
+                raise ValueError("deeplab-edgetpu: the TFLite file (--pretrained) gives the encoder's structure")
+            self.backbone = DeepLabEdgeTPUBackbone(pretrained)
         elif backbone == "mobilenetv2":
-            self.backbone = MobileNetV2Backbone(pretrained)
+            self.backbone = MobileNetV2Backbone(pretrained, output_stride)
         else:
-            raise ValueError(f"unknown backbone {backbone!r} (small, resnet18, resnet50, mobilenetv2)")
+            raise ValueError(f"unknown backbone {backbone!r} (small, resnet18, resnet50, mobilenetv2, deeplab-edgetpu)")
         if pretrained and backbone == "small":
             state = torch.load(pretrained, map_location="cpu")
             self.backbone.load_state_dict(state.get("backbone", state), strict=True)

@@ -127,9 +127,9 @@ def run(model_path_or_proto, feeds):
                 r = (np.asarray(ins[0]) // np.asarray(ins[1])) if op == "Div" else r.astype(np.int64)
         elif op == "Sqrt":
             r = np.sqrt(ins[0])
-        elif op == "ReduceSum":
+        elif op in ("ReduceSum", "ReduceMean"):  # axes: an input from opset 13 (ReduceSum), else an attribute
             axes = tuple(int(a) for a in (ins[1] if len(ins) > 1 and ins[1] is not None else at.get("axes")))
-            r = np.sum(ins[0], axis=axes, keepdims=bool(at.get("keepdims", 1)))
+            r = (np.sum if op == "ReduceSum" else np.mean)(ins[0], axis=axes, keepdims=bool(at.get("keepdims", 1)))
         elif op == "Concat":
             r = np.concatenate(ins, axis=at["axis"])
         elif op == "GlobalAveragePool":

@@ -1,0 +1,56 @@
+"""The road model's label refinement and its embedding network."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from dmlnet.data import ClassInfo
+from dmlnet.heads import FixedPrototypes
+from dmlnet.model import ESPNetv2Embedding
+from dmlnet.road_labels import CITYSCAPES, TEACHER, VOID, merge, merge_tables
+
+CAMVID = ["sky", "building", "pole", "road", "pavement", "tree", "sign", "fence", "car", "pedestrian", "bicyclist"]
+CAMVID_VOID = 11
+
+
+def _tables():
+    return merge_tables([ClassInfo(i, n, [0, 0, 0]) for i, n in enumerate(CAMVID)])
+
+
+def cs(name):
+    return CITYSCAPES.index(name)
+
+
+def test_teacher_refines_within_the_camvid_class_and_the_human_label_wins_otherwise():
+    allowed, main = _tables()
+    camvid = np.array([[8, 8, 5, 10, 10, CAMVID_VOID, CAMVID_VOID]], np.uint8)  # car car tree bic bic void void
+    teacher = np.array([[cs("truck"), cs("road"), cs("terrain"), cs("bicycle"), cs("car"), cs("bus"), cs("sky")]],
+                       np.uint8)
+    conf = np.array([[0.5, 0.99, 0.6, 0.7, 0.99, 0.95, 0.5]], np.float32)
+    out = merge(camvid, teacher, conf, allowed, main, CAMVID_VOID)
+    assert out.tolist() == [[cs("truck"),    # a CamVid car the teacher calls a truck: truck
+                             cs("car"),      # a CamVid car the teacher calls road: the human label, car
+                             cs("terrain"),  # CamVid's tree holds terrain
+                             cs("bicycle"),  # within bicyclist
+                             VOID,           # bicyclist has no main class: void when the teacher disagrees
+                             cs("bus"),      # void, teacher confident
+                             VOID]]          # void, teacher unsure
+
+
+def test_every_camvid_class_is_mapped():
+    allowed, main = _tables()
+    assert allowed.any(1).all()
+    assert [CITYSCAPES[m] if m != VOID else None for m in main] == [
+        "sky", "building", "pole", "road", "sidewalk", "vegetation", "traffic sign", "fence", "car", "person", None]
+
+
+@pytest.mark.skipif(not os.path.isfile(TEACHER), reason=f"{TEACHER} (shared pretrained weights) absent")
+def test_before_training_the_dml_classifier_predicts_what_the_cityscapes_model_does():
+    torch.manual_seed(0)
+    net = ESPNetv2Embedding(19, TEACHER).eval()
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        logits = net.net(x)[:, :19]
+        dml = FixedPrototypes(19).logits(net(x))
+    assert torch.equal(dml.argmax(1), logits.argmax(1))
