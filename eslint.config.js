@@ -67,7 +67,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/**/*.ts', 'scripts/**', 'test/**', 'bin/**', '*.js', '*.ts'],
+    files: ['src-main/**/*.ts', 'scripts/**', 'bench/**', 'test/**', 'bin/**', '*.js', '*.ts'],
     languageOptions: { globals: globals.node },
   },
   {

@@ -4,13 +4,14 @@
  */
 import { engineBench } from '../src-main/engine/bench.js';
 import { jobsBench } from '../src-main/jobs/bench.js';
+import { modelsBench } from '../bench/models.js';
 
 interface BenchSuite {
   name: string;
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, jobsBench];
+const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

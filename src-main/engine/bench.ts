@@ -43,7 +43,7 @@ async function msPerFrame(work: () => unknown): Promise<number> {
  * Engine throughput, ms per frame, with up to `inFlight` frames submitted at once (as an analysis job does);
  * FRAMES per frame in flight, so that filling and draining the pipeline weigh the same at every depth.
  */
-async function engineMsPerFrame(engine: Engine, frame: RgbFrame, inFlight: number): Promise<number> {
+export async function engineMsPerFrame(engine: Engine, frame: RgbFrame, inFlight: number): Promise<number> {
   const analyseAndEncode = () => engine.analyze(frame, { encodeMaps: true });
   await Promise.all(Array.from({ length: inFlight }, analyseAndEncode));
   const frames = FRAMES * inFlight;
@@ -66,7 +66,7 @@ async function benchModelName(modelsDir: string): Promise<string> {
 }
 
 /** The first CamVid val frame when the dataset is beside the repo, else a gradient at the model's input size. */
-async function benchFrame(card: ModelCard): Promise<RgbFrame> {
+export async function benchFrame(card: ModelCard): Promise<RgbFrame> {
   const images = join(packageRoot(), '..', 'shared', 'datasets', 'camvid', 'val', 'images');
   if (existsSync(images)) return decodeImageFile(join(images, readdirSync(images).sort()[0]!));
   const { width, height } = card.input;
