@@ -107,6 +107,34 @@ def pretrained_provenance(cfg):
             "licence": licence, "source": source}
 
 
+def training_data(cfg):
+    """Where the training labels came from: the dataset folder's own description (classes.json), which for
+    the road model's refined labels names the teachers and how often they agreed with CamVid."""
+    root = C.data_root(cfg)
+    meta_path = os.path.join(root, "classes.json")
+    meta = {}
+    if os.path.isfile(meta_path):
+        with open(meta_path) as f:
+            meta = {k: v for k, v in json.load(f).items() if k != "classes"}
+    return {"root": cfg["dataset"].get("root") or "../shared/datasets/camvid", **meta}
+
+
+def camvid_groups(known_names):
+    """For a model of the Cityscapes classes: each CamVid class with its id and the model's classes it holds,
+    so that `dmlreview eval --format camvid` can score the model on CamVid's own labels. Each model class
+    counts for one CamVid class (wall for building, not also fence). None for other models."""
+    from .data import read_camvid
+    from .road_labels import CAMVID_TO_CITYSCAPES, CITYSCAPES
+    if list(known_names) != CITYSCAPES:
+        return None
+    taken, groups = set(), []
+    for cls in read_camvid(C.DEFAULT_DATA, "val").classes:
+        members = [m for m in CAMVID_TO_CITYSCAPES[cls.name][0] if m not in taken]
+        taken.update(members)
+        groups.append({"name": cls.name, "datasetId": cls.id, "classes": members})
+    return {"dataset": "CamVid", "ignoreIndex": 11, "groups": groups}
+
+
 def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, stride=1, ignore_index=None):
     cfg = ck["config"]
     head_type = cfg["model"]["head"]
@@ -154,6 +182,7 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
         "dataset": {"name": ds_name, "ignoreIndex": ignore_index if ignore_index is not None else
                     (11 if ds_name == "CamVid" else 255)},
         "training": training,
+        **({"evaluationGroups": groups} if (groups := camvid_groups(c["name"] for c in ck["known"])) else {}),
         "metrics": {"val": metrics} if metrics else {},
     }
 
@@ -216,6 +245,7 @@ def main(argv=None):
     desc = a.description or cfg.get("description") or ""
     spec, _ = C.open_split(cfg, "train")
     card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc, ignore_index=spec.ignore_index)
+    card["training"]["data"] = training_data(cfg)
     card["training"]["onnxCheckMaxAbsDiff"] = diff
     card["training"]["onnxOpset"] = a.opset
     with open(os.path.join(a.out, a.name + ".json"), "w") as f:

@@ -124,6 +124,11 @@ def write_split(teacher, spec, out, allowed, main):
     return agreed / max(total, 1)
 
 
+def _rel(path):
+    """Paths as the configs write them: relative to the repository root."""
+    return os.path.relpath(os.path.abspath(path), REPO_ROOT)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=DEFAULT_DATA, help="CamVid folder (default ../shared/datasets/camvid)")
@@ -136,7 +141,7 @@ def main(argv=None):
     teacher = Teacher(a.espnetv2, a.deeplab)
     meta = {"name": "CamVid refined to Cityscapes classes by ESPNetv2 (dmlnet.road_labels)", "ignoreIndex": VOID,
             "classes": [{"id": i, "name": n, "color": list(c)} for i, (n, c) in enumerate(CITYSCAPES_CLASSES)],
-            "source": os.path.abspath(a.data), "teacher": [os.path.abspath(a.espnetv2), os.path.abspath(a.deeplab)],
+            "source": _rel(a.data), "teacher": [_rel(a.espnetv2), _rel(a.deeplab)],
             "confident": CONFIDENT}
     os.makedirs(a.out, exist_ok=True)
     for split in ("train", "val"):
