@@ -55,10 +55,41 @@ export const ModelCard = z.object({
     frameThreshold: z.number().min(0).max(1),
   }),
   dataset: z.object({ name: z.string(), ignoreIndex: z.number().int() }),
+  /**
+   * For a model whose classes are finer than a dataset's (the road model's 19 Cityscapes classes against
+   * CamVid's 11): each dataset class, its label id and the model classes it holds, so that eval can score the
+   * model on that dataset's own labels.
+   */
+  evaluationGroups: z
+    .object({
+      dataset: z.string(),
+      ignoreIndex: z.number().int().min(0).max(255),
+      groups: z.array(
+        z.object({ name: z.string(), datasetId: z.number().int().min(0).max(255), classes: z.array(z.string()) }),
+      ),
+    })
+    .optional(),
 });
 export type ModelCard = z.infer<typeof ModelCard>;
 
-/** Rules zod cannot express: class indices in order, prototypes K x D, a usable EDS scale. */
+/** Every model class in exactly one evaluation group, and only the model's classes. */
+function groupProblems(card: ModelCard, groups: { name: string; classes: string[] }[]): string[] {
+  const problems: string[] = [];
+  for (const cls of card.classes) {
+    const holders = groups.filter((group) => group.classes.includes(cls.name)).map((group) => group.name);
+    if (holders.length !== 1)
+      problems.push(
+        `evaluationGroups: class ${cls.name} is in ${holders.length} groups (${holders.join(', ')}), not 1`,
+      );
+  }
+  for (const group of groups)
+    for (const name of group.classes)
+      if (!card.classes.some((cls) => cls.name === name))
+        problems.push(`evaluationGroups: group ${group.name} names ${name}, which is not one of the model's classes`);
+  return problems;
+}
+
+/** Rules zod cannot express: class indices in order, prototypes K x D, a usable EDS scale, evaluation groups. */
 function consistencyProblems(card: ModelCard): string[] {
   const problems: string[] = [];
   card.classes.forEach((cls, position) => {
@@ -66,6 +97,7 @@ function consistencyProblems(card: ModelCard): string[] {
   });
   const classCount = card.classes.length;
   const dim = card.output.embeddingDim;
+  if (card.evaluationGroups) problems.push(...groupProblems(card, card.evaluationGroups.groups));
   if (card.output.kind === 'logits') {
     if (dim !== classCount)
       problems.push(`output.embeddingDim ${dim} must equal the ${classCount} classes for a logits model`);

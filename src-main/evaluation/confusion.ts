@@ -1,17 +1,23 @@
-/** Confusion matrix of known classes: rows = ground truth, columns = prediction. */
+/**
+ * Confusion matrix of known classes: rows = ground truth, columns = prediction, plus one last column for
+ * predictions outside the evaluated classes (a model class whose label group is scored as OOD): a miss for
+ * the pixel's true class, a hit for none.
+ */
 export class ConfusionMatrix {
   readonly counts: Float64Array;
+  private readonly columns: number;
 
   constructor(readonly classCount: number) {
-    this.counts = new Float64Array(classCount * classCount);
+    this.columns = classCount + 1;
+    this.counts = new Float64Array(classCount * this.columns);
   }
 
-  /** truth: class index per pixel, or any value >= classCount to skip the pixel. */
+  /** truth: class index per pixel, or any value >= classCount to skip the pixel; prediction >= classCount: outside. */
   add(truth: Uint8Array, prediction: Uint8Array): void {
     const k = this.classCount;
     for (let p = 0; p < truth.length; p++) {
       const t = truth[p]!;
-      if (t < k) this.counts[t * k + prediction[p]!]!++;
+      if (t < k) this.counts[t * this.columns + Math.min(prediction[p]!, k)]!++;
     }
   }
 
@@ -23,13 +29,13 @@ export class ConfusionMatrix {
     let correct = 0;
     let total = 0;
     for (let c = 0; c < k; c++) {
-      let truthCount = 0;
+      let truthCount = this.counts[c * this.columns + k]!;
       let predictedCount = 0;
       for (let other = 0; other < k; other++) {
-        truthCount += this.counts[c * k + other]!;
-        predictedCount += this.counts[other * k + c]!;
+        truthCount += this.counts[c * this.columns + other]!;
+        predictedCount += this.counts[other * this.columns + c]!;
       }
-      const hits = this.counts[c * k + c]!;
+      const hits = this.counts[c * this.columns + c]!;
       const union = truthCount + predictedCount - hits;
       iou.push(union > 0 ? (100 * hits) / union : null);
       classAcc.push(truthCount > 0 ? (100 * hits) / truthCount : null);

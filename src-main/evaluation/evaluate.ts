@@ -109,7 +109,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     threads: options.threads,
     score: options.score,
   });
-  const confusion = mapping.hasClasses ? new ConfusionMatrix(card.classes.length) : null;
+  const confusion = mapping.hasClasses ? new ConfusionMatrix(mapping.classes.length) : null;
   const oodParts: Float32Array[] = [];
   const knownParts: Float32Array[] = [];
   const perImage: ImageResult[] = [];
@@ -128,12 +128,11 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
         ? result.oodMap
         : resizeScores(result.oodMap, result.width, result.height, label.width, label.height);
       const truth = label.data.map((value) => mapping.lut[value]!);
-      confusion?.add(
-        truth,
-        sameSize
-          ? result.nearestKnown
-          : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height),
-      );
+      const predicted = sameSize
+        ? result.nearestKnown
+        : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height);
+      const lut = mapping.predictionLut;
+      confusion?.add(truth, lut ? predicted.map((index) => lut[index]!) : predicted);
       const { ood, known } = splitScores(scores, truth);
       oodParts.push(ood);
       knownParts.push(known);
@@ -163,8 +162,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       ? {
           miou: segmentation.miou,
           acc: segmentation.acc,
-          classes: card.classes.map((cls, i) => ({
-            name: cls.name,
+          classes: mapping.classes.map((name, i) => ({
+            name,
             iou: segmentation.iou[i] ?? null,
             acc: segmentation.classAcc[i] ?? null,
           })),

@@ -8,8 +8,12 @@ export const IGNORE_LABEL = 255;
 export type LabelFormat = 'camvid' | 'anomaly';
 
 export interface LabelMapping {
-  /** Raw label value -> known class index, OOD_LABEL or IGNORE_LABEL. */
+  /** Raw label value -> evaluation class index, OOD_LABEL or IGNORE_LABEL. */
   lut: Uint8Array;
+  /** The classes mIoU is computed over: the model's own, or the labels' coarser ones (evaluationGroups). */
+  classes: string[];
+  /** Model class index -> evaluation class index, where the labels' classes are coarser than the model's. */
+  predictionLut?: Uint8Array;
   /** Whether labels name the model's classes (mIoU and accuracy make sense). */
   hasClasses: boolean;
   /** Names scored as OOD (camvid) or the raw OOD ids (anomaly), for the report. */
@@ -22,6 +26,7 @@ export interface LabelMapping {
  * class named in `unknown` is scored as OOD and left out of mIoU.
  */
 export function camvidMapping(card: ModelCard, unknown: string[] | undefined): LabelMapping {
+  if (card.evaluationGroups?.dataset === 'CamVid') return groupedMapping(card, card.evaluationGroups, unknown ?? []);
   const names = unknown ?? card.unknownClasses.map((cls) => cls.name);
   const all = [...card.classes, ...card.unknownClasses];
   for (const name of names) {
@@ -37,7 +42,35 @@ export function camvidMapping(card: ModelCard, unknown: string[] | undefined): L
   for (const cls of all)
     if (names.includes(cls.name) && cls.datasetId >= 0 && cls.datasetId < 256) lut[cls.datasetId] = OOD_LABEL;
   if (card.dataset.ignoreIndex >= 0 && card.dataset.ignoreIndex < 256) lut[card.dataset.ignoreIndex] = IGNORE_LABEL;
-  return { lut, hasClasses: true, ood: names };
+  return { lut, classes: card.classes.map((cls) => cls.name), hasClasses: true, ood: names };
+}
+
+/**
+ * CamVid labels for a model of finer classes: label value = a group's datasetId, and a prediction counts for
+ * the group that holds its class (a truck is a CamVid car). Groups named in `unknown` are OOD.
+ */
+function groupedMapping(
+  card: ModelCard,
+  grouping: NonNullable<ModelCard['evaluationGroups']>,
+  unknown: string[],
+): LabelMapping {
+  const groups = grouping.groups.filter((group) => !unknown.includes(group.name));
+  for (const name of unknown) {
+    if (!grouping.groups.some((group) => group.name === name))
+      throw new AppError(
+        'usage',
+        `--unknown ${name}: ${grouping.dataset} has no such class for model ${card.name} (${grouping.groups.map((group) => group.name).join(', ')})`,
+      );
+  }
+  const lut = new Uint8Array(256).fill(IGNORE_LABEL);
+  const predictionLut = new Uint8Array(256).fill(IGNORE_LABEL);
+  groups.forEach((group, index) => {
+    lut[group.datasetId] = index;
+    for (const name of group.classes) predictionLut[card.classes.find((cls) => cls.name === name)!.index] = index;
+  });
+  for (const group of grouping.groups) if (unknown.includes(group.name)) lut[group.datasetId] = OOD_LABEL;
+  lut[grouping.ignoreIndex] = IGNORE_LABEL;
+  return { lut, classes: groups.map((group) => group.name), predictionLut, hasClasses: true, ood: unknown };
 }
 
 /** Binary anomaly layout (Road Anomaly, Fishyscapes, SegmentMeIfYouCan): OOD ids, void ids, everything else in-distribution. */
@@ -46,5 +79,5 @@ export function anomalyMapping(oodIds: number[], ignoreIds: number[]): LabelMapp
   for (const id of oodIds) lut[id] = OOD_LABEL;
   for (const id of ignoreIds) lut[id] = IGNORE_LABEL;
   // In-distribution pixels carry no class: index 0 stands for "known" and is never scored for mIoU.
-  return { lut, hasClasses: false, ood: oodIds.map(String) };
+  return { lut, classes: [], hasClasses: false, ood: oodIds.map(String) };
 }
