@@ -139,7 +139,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     teacher = Teacher(a.espnetv2, a.deeplab)
-    meta = {"name": "CamVid refined to Cityscapes classes by ESPNetv2 (dmlnet.road_labels)", "ignoreIndex": VOID,
+    meta = {"name": "CamVid refined to Cityscapes classes by the Cityscapes ESPNetv2 and DeepLab (dmlnet.road_labels)", "ignoreIndex": VOID,
             "classes": [{"id": i, "name": n, "color": list(c)} for i, (n, c) in enumerate(CITYSCAPES_CLASSES)],
             "source": _rel(a.data), "teacher": [_rel(a.espnetv2), _rel(a.deeplab)],
             "confident": CONFIDENT}
