@@ -86,10 +86,16 @@ def config_from_args(a):
 
 def param_groups(net, head, backbone_lr_scale):
     """A pretrained encoder learns at `backbone_lr_scale` times the rate of the fresh decoder and head, so
-    that the first steps (large gradients from a random decoder) do not wash out what it already knows."""
+    that the first steps (large gradients from a random decoder) do not wash out what it already knows.
+    At 0 the encoder is frozen: no gradient is computed for it at all (what it learnt elsewhere is kept
+    whole, and a step costs its forward pass only)."""
     backbone = list(net.backbone.parameters())
     ids = {id(p) for p in backbone}
     rest = [p for p in net.parameters() if id(p) not in ids] + list(head.parameters())
+    if backbone_lr_scale == 0:
+        for p in backbone:
+            p.requires_grad_(False)
+        return [{"params": rest, "lrScale": 1.0}]
     return [{"params": backbone, "lrScale": float(backbone_lr_scale)}, {"params": rest, "lrScale": 1.0}]
 
 
