@@ -88,6 +88,9 @@ PRETRAINED_SOURCES = {
                                             "google-coral/test_data (commit 104342d)"),
     "mobilenet_v2_1.0_224_quant.tflite": ("ImageNet-1k classification", "Apache-2.0",
                                           "google-coral/test_data (commit 104342d)"),
+    "deeplab_mobilenet_edgetpu_slim_cityscapes_quant.tflite": (
+        "Cityscapes (19 classes); Cityscapes' terms describe its data as for non-commercial research", "Apache-2.0",
+        "google-coral/test_data (commit 104342d)"),
     "espnetv2_s_2.0_city_1024x512.pth": ("Cityscapes fine (19 classes), encoder from ImageNet; Cityscapes' terms "
                                          "describe its data as for non-commercial research",
                                          "MIT (Sachin Mehta)", "sacmehta/EdgeNets (commit 2b232d3)"),
