@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { mediaPaths, type AnalysisInfo } from '../../src-shared/contract/index.js';
+import { displayColor } from '../../src-renderer/src/ui/colors.js';
 import { valDrive } from '../helpers/clips.js';
 import {
   canvasPixels,
@@ -103,7 +104,8 @@ test('open the session, scrub, and see the stored class map drawn pixel for pixe
   const stored = PNG.sync.read(await api.media(mediaPaths.classMap(analysis.id, shown)));
   assert.equal(canvas.width, stored.width);
   assert.equal(canvas.height, stored.height);
-  const colours = new Map(analysis.classes.map((info) => [info.index, info.color]));
+  // Drawn in the dark theme's display colour of each class (ui/colors.ts), the same for every pixel of it.
+  const colours = new Map(analysis.classes.map((info) => [info.index, displayColor(info.color)]));
   let mismatches = 0;
   let unknown = 0;
   for (let pixel = 0; pixel < stored.width * stored.height; pixel++) {
