@@ -136,14 +136,16 @@ export function SessionScreen({
             ? current.map((a) => (a.id === update.id ? update : a))
             : [update, ...current],
         );
-        if (update.id !== analysisId) return;
         const finished = update.status !== 'running' && update.status !== 'queued';
+        // A finished analysis has taken over the flags of the one before it.
+        if (finished) void loadFlags();
+        if (update.id !== analysisId) return;
         if (finished || performance.now() - lastRefresh.current > TIMELINE_REFRESH_MS) {
           lastRefresh.current = performance.now();
           reloadAnalysisData();
         }
       }),
-    [api, sessionId, analysisId, reloadAnalysisData],
+    [api, sessionId, analysisId, reloadAnalysisData, loadFlags],
   );
 
   const seek = useCallback(
@@ -160,7 +162,11 @@ export function SessionScreen({
     return () => clearTimeout(timer);
   }, [api, analysisId, frameIndex, frameCount]);
 
-  const times = useMemo(() => (timeline?.analysisId === analysisId ? timeline!.timesMs : []), [timeline, analysisId]);
+  // Only the analysis on screen's own times: the old timeline stays in state until the new one arrives.
+  const times = useMemo(
+    () => (timeline && timeline.analysisId === analysisId ? timeline.timesMs : []),
+    [timeline, analysisId],
+  );
   const playback = usePlayback(times, frameIndex, seek);
   const { pause } = playback;
 
@@ -371,7 +377,7 @@ export function SessionScreen({
           ) : (
             <div className="empty muted">No analysed frame yet.</div>
           )}
-          <div className="hud" data-testid="hud">
+          <div className="hud" data-testid="hud" data-frame-index={frameIndex}>
             <div>
               <strong>frame {frameIndex}</strong>
               <span className="muted"> / {Math.max(0, frameCount - 1)}</span> ·{' '}
