@@ -111,8 +111,8 @@ test(
         },
       );
       let output = '';
-      app.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      app.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      app.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      app.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const url = await serverUrl(app);
       await waitFor('the launcher naming its browser', () =>
         /Opened dmlreview in a .+ app window/.test(output) ? true : undefined,
