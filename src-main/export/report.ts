@@ -101,7 +101,8 @@ export function timelineSvg(timeline: Timeline, manifest: Manifest): string {
   const ticks = [0, 0.25, 0.5, 0.75, 1]
     .map(
       (fraction) =>
-        `<text x="${x(start + fraction * (end - start)).toFixed(1)}" y="${height - 6}" font-size="11" fill="#777" text-anchor="middle">${formatTime(start + fraction * (end - start))}</text>`,
+        // The end labels hang inwards, so the plot's edges do not cut them.
+        `<text x="${x(start + fraction * (end - start)).toFixed(1)}" y="${height - 6}" font-size="11" fill="#777" text-anchor="${fraction === 0 ? 'start' : fraction === 1 ? 'end' : 'middle'}">${formatTime(start + fraction * (end - start))}</text>`,
     )
     .join('');
   const lanes = markLanes(manifest.rows.map((row) => x(row.timeMs)));

@@ -58,6 +58,18 @@ test('a 16:9 drive is shown at 16:9 in the viewer and the lists', { timeout: 400
   const { page } = browser;
   await page.goto(server.url);
   await page.getByTestId('library-screen').waitFor();
+  // A failed import keeps what was typed, so a typo is fixed instead of typed again.
+  const typo = `${wideDrive}.missing`;
+  await page.getByTestId('import-path').fill(typo);
+  await page.getByTestId('import-submit').click();
+  await page.getByTestId('toast-error').filter({ hasText: 'does not exist' }).waitFor();
+  assert.equal(await page.getByTestId('import-path').inputValue(), typo);
+  // The refused request is logged by Chromium as a failed resource; nothing else may be.
+  assert.ok(
+    browser.consoleErrors.every((message) => /Failed to load resource.*40\d/.test(message)),
+    browser.consoleErrors.join('\n'),
+  );
+  browser.consoleErrors.length = 0;
   await page.getByTestId('import-path').fill(wideDrive);
   const model = e2eModel();
   await page.locator(`[data-testid=import-model] option[value="${model}"]`).waitFor({ state: 'attached' });

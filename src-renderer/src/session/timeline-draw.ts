@@ -220,7 +220,7 @@ export function drawPlot(
   context.lineTo(width, thresholdY);
   context.stroke();
   context.setLineDash([]);
-  const label = `threshold ${threshold.toFixed(2)}`;
+  const label = `threshold ${threshold.toFixed(3)}`;
   context.font = `${11 * ratio}px system-ui, sans-serif`;
   const labelWidth = context.measureText(label).width + 10 * ratio;
   context.fillStyle = colors.threshold;
