@@ -240,7 +240,7 @@ export function drawPlot(
   context.lineTo(cursorX, top - 2 * ratio);
   context.fill();
   // Drawn last, on a backing, so neither the playhead nor the curve hides them.
-  drawScoreLabels(context, top, bottom, ratio, input.axis);
+  drawScoreLabels(context, top, bottom, ratio, input.axis, cursorX < 56 * ratio ? width : 0);
   drawCursorTime(context, cursorX, bottom, width, ratio, formatTime(input.cursorMs));
 }
 
@@ -254,23 +254,21 @@ function labelBacked(context: CanvasRenderingContext2D, text: string, x: number,
   context.fillText(text, x, y);
 }
 
+/** The score axis labels at the left edge, or at the right one (edgeX = width) while the playhead is at the left. */
 function drawScoreLabels(
   context: CanvasRenderingContext2D,
   top: number,
   bottom: number,
   ratio: number,
   axis: ScoreAxis,
+  edgeX: number,
 ) {
   context.font = `${LABEL_FONT * ratio}px system-ui, sans-serif`;
   for (const share of [0.25, 0.5, 0.75, 1]) {
     const y = Math.round(bottom - share * (bottom - top));
-    labelBacked(
-      context,
-      (axis.low + share * (axis.high - axis.low)).toFixed(2),
-      4 * ratio,
-      y + (LABEL_FONT + 1) * ratio,
-      ratio,
-    );
+    const text = (axis.low + share * (axis.high - axis.low)).toFixed(2);
+    const x = edgeX === 0 ? 4 * ratio : edgeX - context.measureText(text).width - 4 * ratio;
+    labelBacked(context, text, x, y + (LABEL_FONT + 1) * ratio, ratio);
   }
 }
 
