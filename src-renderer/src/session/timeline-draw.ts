@@ -312,8 +312,9 @@ function drawGrid(
     context.fillRect(x, top, ratio, bottom - top);
     const text = formatTime(ms, step < 1000);
     const textWidth = context.measureText(text).width;
-    // A tick label under the playhead's own time label would be hidden by it: leave it out.
+    // A tick label under the playhead's own time label would be hidden by it, one past the edge cut: leave them out.
     if (Math.abs(x + 3 * ratio + textWidth / 2 - cursorX) < textWidth + 12 * ratio) continue;
+    if (x + 3 * ratio + textWidth > width) continue;
     context.fillStyle = colors.label;
     context.fillText(text, x + 3 * ratio, bottom + (LABEL_FONT + 2) * ratio);
   }
