@@ -76,8 +76,9 @@ test('a 16:9 drive is shown at 16:9 in the viewer and the lists', { timeout: 400
   await page.getByTestId('import-model').selectOption(model);
   await page.getByTestId('import-submit').click();
   await page.getByTestId('session-row').waitFor({ timeout: 60_000 });
-  [session] = await api.call('sessions.list', {});
-  assert.ok(session, 'the drive was imported');
+  const [imported] = await api.call('sessions.list', {});
+  assert.ok(imported, 'the drive was imported');
+  session = imported;
   first = await waitForAnalysis(session.id, 1);
   assert.equal(first.status, 'done', first.message ?? '');
   assert.equal(first.sampleFps, null, 'an empty sample rate analyses every frame');

@@ -7,7 +7,11 @@ import { runCli } from '../helpers/cli.js';
 import { valDrive } from '../helpers/clips.js';
 
 test('every command answers --help with its usage, and help COMMAND does the same', async () => {
-  for (const args of [['analyze', '--help'], ['help', 'analyze'], ['open', '-h']]) {
+  for (const args of [
+    ['analyze', '--help'],
+    ['help', 'analyze'],
+    ['open', '-h'],
+  ]) {
     const result = await runCli(args);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`^Usage: dmlreview ${args.includes('open') ? 'open' : 'analyze'} `));
