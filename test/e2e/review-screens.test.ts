@@ -66,7 +66,7 @@ test('a 16:9 drive is shown at 16:9 in the viewer and the lists', { timeout: 400
   assert.equal(await page.getByTestId('import-path').inputValue(), typo);
   // The refused request is logged by Chromium as a failed resource; nothing else may be.
   assert.ok(
-    browser.consoleErrors.every((message) => /Failed to load resource.*40\d/.test(message)),
+    browser.consoleErrors.every((message) => /Failed to load resource.*status of 4\d\d/.test(message)),
     browser.consoleErrors.join('\n'),
   );
   browser.consoleErrors.length = 0;

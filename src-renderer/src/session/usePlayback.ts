@@ -28,10 +28,15 @@ export function usePlayback(times: readonly number[], frameIndex: number, seek: 
 
   const start = useCallback(
     (next: { speed: number; direction: 1 | -1 }) => {
-      origin.current = { wallMs: performance.now(), driveMs: times[position.current] ?? 0 };
+      // From the end of the drive (its start, playing backward) playback begins again at the other end.
+      const last = times.length - 1;
+      const atEnd = next.direction > 0 ? position.current >= last : position.current <= 0;
+      const from = atEnd ? (next.direction > 0 ? 0 : last) : position.current;
+      if (from !== position.current) seek(from);
+      origin.current = { wallMs: performance.now(), driveMs: times[from] ?? 0 };
       setState({ playing: true, ...next });
     },
-    [times],
+    [times, seek],
   );
 
   useEffect(() => {
