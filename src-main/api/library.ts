@@ -14,6 +14,7 @@ type LibraryMethod =
   | 'frames.get'
   | 'frames.top'
   | 'events.list'
+  | 'events.preview'
   | 'flags.list'
   | 'flags.add'
   | 'flags.update'
@@ -51,6 +52,7 @@ export const libraryHandlers: HandlerGroup<LibraryMethod> = {
     const events = settings ? library.recomputeEvents(analysisId, settings) : library.events(analysisId);
     return { settings: library.eventSettings(analysisId), events };
   },
+  'events.preview': ({ analysisId, settings }, { library }) => ({ count: library.countEvents(analysisId, settings) }),
   'flags.list': ({ sessionId }, { library }) => library.flags(sessionId),
   'flags.add': (request, { library }) => library.addFlag(request),
   'flags.update': ({ flagId, ...change }, { library }) => library.updateFlag(flagId, change),

@@ -1,22 +1,34 @@
 import { AppError, errorMessage } from '../core/errors.js';
+import type { CliCommand } from './command.js';
 import { commands } from './commands/index.js';
+
+/** `dmlreview COMMAND --help` and `dmlreview help COMMAND`: the command's usage and what it does. */
+function commandHelp(command: CliCommand): string {
+  return `Usage: dmlreview ${command.usage}\n\n${command.summary}.\n`;
+}
+
+function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
 
 function helpText(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
   const lines = commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
-  return `Usage: dmlreview <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --json for machine-readable output.\n`;
+  return `Usage: dmlreview <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --json for machine-readable output; dmlreview <command> --help shows its options.\n`;
 }
 
 /** Runs one subcommand; on error prints a one-line reason and sets a non-zero exit code. */
 export async function runCli(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
+  const topic = name === 'help' ? commands.find((candidate) => candidate.name === rest[0]) : undefined;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(helpText());
+    process.stdout.write(topic ? commandHelp(topic) : helpText());
     return;
   }
   const command = commands.find((candidate) => candidate.name === name);
   try {
     if (!command) throw new AppError('usage', `Unknown command "${name}". Run dmlreview help for the list.`);
+    if (wantsHelp(rest)) return void process.stdout.write(commandHelp(command));
     await command.run(rest);
   } catch (error) {
     process.stderr.write(`dmlreview ${name}: ${errorMessage(error)}\n`);

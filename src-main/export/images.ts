@@ -45,6 +45,37 @@ export function encodeJpeg(image: RgbaImage, quality = 82): Buffer {
   return jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data) }, quality).data;
 }
 
+/**
+ * The image shrunk so its long side is at most `longSide`, keeping its aspect ratio; each output pixel is the
+ * mean of the source pixels it covers (a box filter: no aliasing on a 4K frame shrunk to a thumbnail).
+ */
+export function shrink(image: RgbaImage, longSide: number): RgbaImage {
+  const scale = Math.min(1, longSide / Math.max(image.width, image.height));
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  const out = new Uint8Array(width * height * 4);
+  const sums = new Float64Array(4);
+  for (let y = 0; y < height; y++) {
+    const [y0, y1] = cellSpan(y, height, image.height);
+    for (let x = 0; x < width; x++) {
+      const [x0, x1] = cellSpan(x, width, image.width);
+      sums.fill(0);
+      for (let sy = y0; sy < y1; sy++)
+        for (let sx = x0; sx < x1; sx++)
+          for (let c = 0; c < 4; c++) sums[c]! += image.data[(sy * image.width + sx) * 4 + c]!;
+      const count = (y1 - y0) * (x1 - x0);
+      for (let c = 0; c < 4; c++) out[(y * width + x) * 4 + c] = Math.round(sums[c]! / count);
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** The source rows (or columns) output cell i of n covers, at least one. */
+function cellSpan(i: number, n: number, source: number): [number, number] {
+  const start = Math.floor((i * source) / n);
+  return [start, Math.max(start + 1, Math.floor(((i + 1) * source) / n))];
+}
+
 const CLASS_ALPHA = 0.45;
 const UNKNOWN_TINT: [number, number, number] = [255, 40, 40];
 const UNKNOWN_ALPHA = 0.55;

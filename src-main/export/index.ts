@@ -4,7 +4,7 @@ import { AppError } from '../core/errors.js';
 import { extractAnalysedFrame } from '../footage/index.js';
 import type { LibraryStore } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
-import { compositeOverlay, decodeByteMap, decodeJpeg, decodePng, encodeJpeg, encodePng } from './images.js';
+import { compositeOverlay, decodeByteMap, decodePng, encodeJpeg, encodePng, shrink } from './images.js';
 import { classAreasByName, EXPORT_FORMAT, manifestCsv, round6, type Manifest, type ManifestRow } from './manifest.js';
 import { renderReport, type ReportThumbnails } from './report.js';
 
@@ -26,6 +26,9 @@ export interface ExportDependencies {
   onProgress?: (done: number, total: number) => void;
   now?: () => Date;
 }
+
+/** Long side of the report's inline thumbnails, in pixels. */
+const THUMBNAIL_LONG_SIDE = 480;
 
 /**
  * Exports the flagged frames of one analysis: per frame the original from the footage at full resolution, an
@@ -115,8 +118,7 @@ async function writeFrame(
   const summary = library.frame(analysis.id, flag.frameIndex);
   const classPng = library.frameMap(analysis.id, flag.frameIndex, 'class_map');
   const oodPng = library.frameMap(analysis.id, flag.frameIndex, 'ood_map');
-  const preview = library.frameMap(analysis.id, flag.frameIndex, 'preview');
-  if (!classPng || !oodPng || !preview) {
+  if (!classPng || !oodPng) {
     throw new AppError(
       'export_missing_maps',
       `Frame ${flag.frameIndex} of analysis ${analysis.id} has no stored maps: re-run the analysis, then export again`,
@@ -137,9 +139,11 @@ async function writeFrame(
   await put(files.oodMap, oodPng);
   await put(files.classMap, classPng);
 
-  const small = decodeJpeg(preview);
+  // Thumbnails from the original, not the stored preview: older libraries stored previews at the model's
+  // input shape (4:3), which would show a 16:9 drive squashed.
+  const small = shrink(decoded, THUMBNAIL_LONG_SIDE);
   const thumbs = {
-    frame: Buffer.from(preview),
+    frame: encodeJpeg(small),
     overlay: encodeJpeg(compositeOverlay(small, classMap, analysis.classes)),
   };
   const frameSource = library.frameSource(analysis.id, flag.frameIndex);
@@ -208,10 +212,14 @@ function pickAnalysis(library: LibraryStore, session: SessionInfo, analysisId: n
   return analysis;
 }
 
-/** A session name made safe as part of a folder name on every platform. */
+/**
+ * A session name made safe as part of a folder name on every platform. A video's extension is dropped
+ * ("drive.mp4" gives "drive"): a folder named like a file misleads file managers and people.
+ */
 function safeName(name: string): string {
   return (
     name
+      .replace(/\.(mp4|mov|mkv|avi|webm|m4v|ts|mts)\b/gi, '')
       .replace(/[^\w.-]+/g, '_')
       .replace(/^[._]+/, '')
       .slice(0, 60) || 'session'

@@ -101,23 +101,45 @@ export function timelineSvg(timeline: Timeline, manifest: Manifest): string {
   const ticks = [0, 0.25, 0.5, 0.75, 1]
     .map(
       (fraction) =>
-        `<text x="${x(start + fraction * (end - start)).toFixed(1)}" y="${height - 6}" font-size="11" fill="#777" text-anchor="middle">${formatTime(start + fraction * (end - start))}</text>`,
+        // The end labels hang inwards, so the plot's edges do not cut them.
+        `<text x="${x(start + fraction * (end - start)).toFixed(1)}" y="${height - 6}" font-size="11" fill="#777" text-anchor="${fraction === 0 ? 'start' : fraction === 1 ? 'end' : 'middle'}">${formatTime(start + fraction * (end - start))}</text>`,
     )
     .join('');
+  const lanes = markLanes(manifest.rows.map((row) => x(row.timeMs)));
   const marks = manifest.rows
-    .map(
-      (row, index) =>
-        `<a href="#flag-${row.flagId}"><line x1="${x(row.timeMs).toFixed(1)}" x2="${x(row.timeMs).toFixed(1)}" y1="${top}" y2="${y(low)}" stroke="#e0a800" stroke-width="1.5"/><circle cx="${x(row.timeMs).toFixed(1)}" cy="${top + 7}" r="7" fill="#e0a800"/><text x="${x(row.timeMs).toFixed(1)}" y="${top + 11}" font-size="10" text-anchor="middle" fill="#000">${index + 1}</text></a>`,
-    )
+    .map((row, index) => {
+      const [cx, cy] = [x(row.timeMs).toFixed(1), top + 7 + lanes[index]! * MARK_LANE];
+      return `<a href="#flag-${row.flagId}"><line x1="${cx}" x2="${cx}" y1="${cy}" y2="${y(low)}" stroke="#e0a800" stroke-width="1.5"/><circle cx="${cx}" cy="${cy}" r="7" fill="#e0a800" stroke="#fff"/><text x="${cx}" y="${cy + 4}" font-size="10" text-anchor="middle" fill="#000">${index + 1}</text></a>`;
+    })
     .join('');
+  // The label sits above the line unless that would leave the plot, then below it.
+  const labelY = y(threshold) - 4 < top + 10 ? y(threshold) + 13 : y(threshold) - 4;
   return `<svg viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="OOD score timeline">
 <text x="4" y="${y(high) + 8}" font-size="10" fill="#777">${high.toFixed(2)}</text><text x="4" y="${y(low)}" font-size="10" fill="#777">${low.toFixed(2)}</text>
 <line x1="${left}" x2="${width - right}" y1="${y(low)}" y2="${y(low)}" stroke="#ccc"/>
 <path d="${area}" fill="rgba(46,120,220,0.25)" stroke="#2e78dc" stroke-width="1"/>
 <line x1="${left}" x2="${width - right}" y1="${y(threshold).toFixed(1)}" y2="${y(threshold).toFixed(1)}" stroke="#d22" stroke-dasharray="5 4"/>
-<text x="${width - right - 4}" y="${(y(threshold) - 4).toFixed(1)}" font-size="10" fill="#d22" text-anchor="end">threshold ${threshold.toFixed(2)}</text>
+<text x="${width - right - 4}" y="${labelY.toFixed(1)}" font-size="10" fill="#d22" text-anchor="end">threshold ${threshold.toFixed(2)}</text>
 ${marks}${ticks}
 </svg>`;
+}
+
+/** Vertical spacing of the lanes of flag marks, in SVG units. */
+const MARK_LANE = 16;
+const MARK_LANES = 4;
+
+/**
+ * A lane per flag mark, so numbered marks closer than their width stack instead of covering each other: each
+ * mark takes the first lane whose last mark is far enough to its left (marks come in time order).
+ */
+export function markLanes(xs: readonly number[], minGap = 16): number[] {
+  const lastX: number[] = [];
+  return xs.map((x) => {
+    let lane = lastX.findIndex((previous) => x - previous >= minGap);
+    if (lane < 0) lane = lastX.length < MARK_LANES ? lastX.length : lastX.indexOf(Math.min(...lastX));
+    lastX[lane] = x;
+    return lane;
+  });
 }
 
 /** Lowest and highest value padded by a tenth of the spread, at least 0.2 apart, inside 0..1. */

@@ -13,7 +13,7 @@ export interface DecodedFrame {
   /** Time on the session timeline: the source's offset plus the frame's own presentation time. */
   timeMs: number;
   rgb: RgbFrame;
-  /** The same frame as JPEG (quality ~85), stored as the frame's preview. */
+  /** The same frame as JPEG (quality ~85) at the footage's aspect ratio, stored as the frame's preview. */
   previewJpeg: Buffer;
 }
 
@@ -116,14 +116,14 @@ async function* ffmpegFrames(
   options: DecodeOptions,
   end: FfmpegEnd,
 ): AsyncGenerator<{ ptsMs: number; rgb: RgbFrame; jpeg: Buffer }> {
-  const scaled = [
-    ...select,
-    'showinfo',
-    `scale=${options.width}:${options.height}:flags=bilinear`,
-    'format=rgb24',
-    'split=2[raw][preview]',
-  ].join(',');
-  const graph = `[0:v:0]${scaled};[preview]format=yuvj420p[jpeg]`;
+  const sampled = [...select, 'showinfo', 'split=2[model][preview]'].join(',');
+  // The engine gets the frame stretched to the model's input; the preview keeps the footage's own shape
+  // (long side PREVIEW_LONG_SIDE), so a 16:9 drive is shown as 16:9 however square the model's input is.
+  const graph = [
+    `[0:v:0]${sampled}`,
+    `[model]scale=${options.width}:${options.height}:flags=bilinear,format=rgb24[raw]`,
+    `[preview]${previewScale},format=yuvj420p[jpeg]`,
+  ].join(';');
   const args = [
     '-hide_banner',
     '-nostdin',
@@ -185,6 +185,14 @@ async function* ffmpegFrames(
   }
   end.code = await closed;
 }
+
+/** The long side of the stored preview JPEG, in pixels. */
+export const PREVIEW_LONG_SIDE = 480;
+/**
+ * Fits the frame, at its display aspect ratio, inside a PREVIEW_LONG_SIDE square (even sizes, as 4:2:0 JPEG
+ * needs). It works per frame, so an image folder of mixed sizes gets each image's own shape.
+ */
+const previewScale = `scale=${PREVIEW_LONG_SIDE}:${PREVIEW_LONG_SIDE}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=bilinear,setsar=1`;
 
 /** How many whole frames may wait unread: enough that ffmpeg can always reach the JPEG of the frame being paired. */
 const FRAMES_AHEAD = 4;

@@ -1,13 +1,19 @@
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
+import type { RgbFrame } from '../engine/types.js';
 import type { LibraryStore, StoredSource } from '../library/index.js';
 import { ffmpegReason, ffmpegTools, runTool } from './ffmpeg.js';
 
-/**
- * The original full-resolution frame shown at a session time, as PNG (export needs the real pixels, not the
- * model-size copy). Times come from the analysis, so the frame is the one that was analysed.
- */
-export async function extractFullFrame(sources: StoredSource[], sessionTimeMs: number): Promise<Buffer> {
+/** How ffmpeg hands a frame back: a PNG at full resolution, or raw RGB scaled as the analysis scaled it. */
+type FrameOutput = { format: 'png' } | { format: 'rgb'; width: number; height: number };
+
+function outputArgs(output: FrameOutput): string[] {
+  if (output.format === 'png') return ['-f', 'image2pipe', '-vcodec', 'png'];
+  return ['-vf', `scale=${output.width}:${output.height}:flags=bilinear`, '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
+}
+
+/** One frame shown at a session time, decoded by ffmpeg from the source that holds it. */
+async function extractFrame(sources: StoredSource[], sessionTimeMs: number, output: FrameOutput): Promise<Buffer> {
   const source = sourceAt(sources, sessionTimeMs);
   const clipMs = sessionTimeMs - source.offsetMs;
   const input =
@@ -22,10 +28,7 @@ export async function extractFullFrame(sources: StoredSource[], sessionTimeMs: n
     ...input,
     '-frames:v',
     '1',
-    '-f',
-    'image2pipe',
-    '-vcodec',
-    'png',
+    ...outputArgs(output),
     'pipe:1',
   ]);
   if (result.code !== 0 || result.stdout.length === 0) {
@@ -37,6 +40,14 @@ export async function extractFullFrame(sources: StoredSource[], sessionTimeMs: n
   return result.stdout;
 }
 
+/**
+ * The original full-resolution frame shown at a session time, as PNG (export needs the real pixels, not the
+ * model-size copy). Times come from the analysis, so the frame is the one that was analysed.
+ */
+export function extractFullFrame(sources: StoredSource[], sessionTimeMs: number): Promise<Buffer> {
+  return extractFrame(sources, sessionTimeMs, { format: 'png' });
+}
+
 /** The full-resolution PNG of one analysed frame. */
 export async function extractAnalysedFrame(
   store: LibraryStore,
@@ -45,6 +56,27 @@ export async function extractAnalysedFrame(
 ): Promise<Buffer> {
   const frame = store.frameSource(analysisId, frameIndex);
   return extractFullFrame(store.sources(frame.sessionId), frame.timeMs);
+}
+
+/**
+ * An analysed frame as the engine saw it: raw RGB scaled by ffmpeg to the analysis's model input, as the
+ * analysis decoded it. Teaching and the metric space need no more, and skip encoding and decoding a
+ * full-resolution PNG (about 1.7 of the 3.3 s a 1280x720 frame took here).
+ */
+export async function extractAnalysedFrameRgb(
+  store: LibraryStore,
+  analysisId: number,
+  frameIndex: number,
+): Promise<RgbFrame> {
+  const frame = store.frameSource(analysisId, frameIndex);
+  const { inputWidth: width, inputHeight: height } = store.analysisPlan(analysisId);
+  const data = await extractFrame(store.sources(frame.sessionId), frame.timeMs, { format: 'rgb', width, height });
+  if (data.length !== width * height * 3)
+    throw new AppError(
+      'footage_extract_failed',
+      `Frame ${frameIndex} of analysis ${analysisId} came back as ${data.length} bytes, not ${width}x${height} RGB`,
+    );
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 /** A small JPEG of the first frame, stored with the session for the library screen. */

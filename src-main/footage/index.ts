@@ -8,4 +8,4 @@ export {
   type DecodeOptions,
   type DecodeOutcome,
 } from './decode.js';
-export { extractFullFrame, extractAnalysedFrame, makeThumbnail } from './extract.js';
+export { extractFullFrame, extractAnalysedFrame, extractAnalysedFrameRgb, makeThumbnail } from './extract.js';

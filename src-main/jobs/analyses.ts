@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { DEFAULT_MODEL, readModelCard, type OpenEngineOptions } from '../engine/index.js';
+import { requireModelCard } from '../engine/model-names.js';
 import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions } from '../footage/index.js';
 import type { LibraryStore, NewSource } from '../library/index.js';
 import { knowledgeForAnalysis } from '../teaching/index.js';
@@ -12,7 +13,10 @@ export const DEFAULT_SAMPLE_FPS = 2;
 
 export interface AnalysisRequest {
   model?: string;
-  /** undefined: DEFAULT_SAMPLE_FPS; null: every frame. */
+  /**
+   * undefined: the sampling of the session's latest analysis (a re-analysis compares frame for frame with the
+   * one it follows), DEFAULT_SAMPLE_FPS for the first; null: every frame.
+   */
   sampleFps?: number | null;
 }
 
@@ -55,8 +59,9 @@ export class AnalysisService {
   /** Records a new analysis of a session with a model and queues it. */
   async startAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
     const session = this.store.session(sessionId);
+    await requireModelCard(this.modelsDir, request.model ?? DEFAULT_MODEL);
     const card = await readModelCard(this.modelsDir, request.model ?? DEFAULT_MODEL);
-    const sampleFps = request.sampleFps === undefined ? DEFAULT_SAMPLE_FPS : request.sampleFps;
+    const sampleFps = request.sampleFps !== undefined ? request.sampleFps : followedSampling(session.latestAnalysis);
     const knowledge = knowledgeForAnalysis(this.store.db, card.sha256);
     const plan = this.store.createAnalysis({
       sessionId,
@@ -111,6 +116,11 @@ export class AnalysisService {
   close(): Promise<void> {
     return this.queue.close();
   }
+}
+
+/** The sampling a new analysis inherits: the one it follows (null, every frame, included), else the default. */
+function followedSampling(previous: AnalysisInfo | null): number | null {
+  return previous ? previous.sampleFps : DEFAULT_SAMPLE_FPS;
 }
 
 function defaultSessionName(paths: string[]): string {

@@ -221,7 +221,11 @@ class AnalysisRun {
     const cancelled = this.hooks.signal?.aborted ?? false;
     const done = this.store.analysis(this.plan.id).framesDone;
     const status = cancelled ? 'cancelled' : this.problems.length > 0 ? 'partial' : 'done';
-    if (!cancelled) this.store.finishEvents(this.plan.id);
+    if (!cancelled) {
+      // Before the events, which then put each carried flag into the event holding its frame.
+      this.store.carryFlags(this.plan.id);
+      this.store.finishEvents(this.plan.id);
+    }
     const message = this.problems.length > 0 ? [...new Set(this.problems)].join('; ') : null;
     return this.report({
       status,

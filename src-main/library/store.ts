@@ -92,6 +92,18 @@ type Row = Record<string, unknown>;
 
 const now = () => new Date().toISOString();
 
+/** Index of the time nearest to t in ascending times; -1 when there is none. */
+function nearestIndex(times: readonly number[], t: number): number {
+  let [low, high] = [0, times.length];
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (times[mid]! < t) low = mid + 1;
+    else high = mid;
+  }
+  if (low === times.length) return times.length - 1;
+  return low > 0 && t - times[low - 1]! <= times[low]! - t ? low - 1 : low;
+}
+
 /**
  * The one gateway to a library file. Synchronous (better-sqlite3): every call is a short indexed query, and
  * long work (analysis) runs in a worker with its own LibraryStore on the same WAL file.
@@ -430,15 +442,21 @@ export class LibraryStore {
     return this.recomputeEvents(analysisId, { ...settings, threshold });
   }
 
+  /** How many events the settings would give, from the stored scores; nothing is stored. */
+  countEvents(analysisId: number, settings: EventSettings): number {
+    return detectEvents(this.scoredFrames(analysisId), settings).length;
+  }
+
+  private scoredFrames(analysisId: number) {
+    const { timesMs, scores } = this.timeline(analysisId);
+    // Frame indices run 0..n-1 without gaps, so a frame's index is its position on the timeline.
+    return scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score }));
+  }
+
   /** Recomputes the events from the stored scores (with new settings if given) and stores them. */
   recomputeEvents(analysisId: number, settings?: EventSettings): EventInfo[] {
     const chosen = settings ?? this.eventSettings(analysisId);
-    const { timesMs, scores } = this.timeline(analysisId);
-    // Frame indices run 0..n-1 without gaps, so a frame's index is its position on the timeline.
-    const spans = detectEvents(
-      scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score })),
-      chosen,
-    );
+    const spans = detectEvents(this.scoredFrames(analysisId), chosen);
     const insert = this.db
       .prepare(`INSERT INTO events (analysis_id, start_frame, end_frame, start_ms, end_ms, peak_frame, peak_ms,
       peak_score, frame_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -546,6 +564,48 @@ export class LibraryStore {
       .prepare('UPDATE flags SET category = ?, note = ? WHERE id = ?')
       .run(change.category ?? flag.category, change.note ?? flag.note, flagId);
     return this.flag(flagId);
+  }
+
+  /**
+   * A new analysis of a session takes over the flags of the one it follows (the newest earlier finished
+   * analysis of the session): each lands on the new analysis's frame nearest in time, if one lies within
+   * toleranceMs (a frame the new analysis never reached keeps its flag only on the old one). Running it again
+   * adds nothing twice, so a finish repeated after a crash is harmless. Returns how many flags were carried.
+   */
+  carryFlags(analysisId: number, toleranceMs = 1000): number {
+    const target = this.analysis(analysisId);
+    const previous = this.db
+      .prepare(
+        "SELECT id FROM analyses WHERE session_id = ? AND id < ? AND status IN ('done', 'partial') ORDER BY id DESC LIMIT 1",
+      )
+      .pluck()
+      .get(target.sessionId, analysisId) as number | undefined;
+    if (previous === undefined) return 0;
+    const times = this.timeline(analysisId).timesMs;
+    const insert = this.db.prepare(
+      `INSERT INTO flags (session_id, analysis_id, frame_index, time_ms, event_id, category, note, created_at)
+      SELECT ?, ?, ?, ?, NULL, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM flags WHERE analysis_id = ? AND frame_index = ?
+      AND category = ? AND note = ? AND created_at = ?)`,
+    );
+    let carried = 0;
+    this.db.transaction(() => {
+      for (const flag of this.flags(target.sessionId).filter((candidate) => candidate.analysisId === previous)) {
+        const index = nearestIndex(times, flag.timeMs);
+        if (index < 0 || Math.abs(times[index]! - flag.timeMs) > toleranceMs) continue;
+        const same = [analysisId, index, flag.category, flag.note, flag.createdAt];
+        carried += insert.run(
+          target.sessionId,
+          analysisId,
+          index,
+          times[index],
+          flag.category,
+          flag.note,
+          flag.createdAt,
+          ...same,
+        ).changes;
+      }
+    })();
+    return carried;
   }
 
   removeFlag(flagId: number): void {

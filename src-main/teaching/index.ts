@@ -8,9 +8,8 @@ import {
   type Engine,
   type TaughtPrototype,
 } from '../engine/index.js';
-import { extractAnalysedFrame } from '../footage/index.js';
+import { extractAnalysedFrameRgb } from '../footage/index.js';
 import type { LibraryStore } from '../library/index.js';
-import { decodePngFrame } from './images.js';
 import { KnowledgeStore } from './knowledge-store.js';
 import { TeachingService } from './service.js';
 
@@ -56,10 +55,7 @@ export function createTeachingService(
     readFrame: async (frame) =>
       'imagePath' in frame
         ? decodeImageFile(frame.imagePath)
-        : decodePngFrame(
-            await extractAnalysedFrame(library, frame.analysisId, frame.frameIndex),
-            `frame ${frame.frameIndex} of analysis ${frame.analysisId}`,
-          ),
+        : extractAnalysedFrameRgb(library, frame.analysisId, frame.frameIndex),
     ...(startAnalysis ? { startAnalysis } : {}),
   });
   return Object.assign(service, {

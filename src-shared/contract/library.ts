@@ -201,6 +201,11 @@ export const libraryMethods = {
     request: z.object({ analysisId: Id, settings: EventSettings.optional() }).strict(),
     response: z.object({ settings: EventSettings, events: z.array(EventInfo) }),
   },
+  'events.preview': {
+    /** How many events these settings would give, computed but not stored: the count shown while dragging. */
+    request: z.object({ analysisId: Id, settings: EventSettings }).strict(),
+    response: z.object({ count: z.number().int() }),
+  },
   'flags.list': { request: SessionRef, response: z.array(Flag) },
   'flags.add': {
     request: z

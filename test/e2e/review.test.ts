@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { mediaPaths, type AnalysisInfo } from '../../src-shared/contract/index.js';
+import { detectEvents } from '../../src-main/library/events.js';
+import { displayColor } from '../../src-renderer/src/ui/colors.js';
 import { valDrive } from '../helpers/clips.js';
 import {
   canvasPixels,
@@ -103,7 +105,8 @@ test('open the session, scrub, and see the stored class map drawn pixel for pixe
   const stored = PNG.sync.read(await api.media(mediaPaths.classMap(analysis.id, shown)));
   assert.equal(canvas.width, stored.width);
   assert.equal(canvas.height, stored.height);
-  const colours = new Map(analysis.classes.map((info) => [info.index, info.color]));
+  // Drawn in the dark theme's display colour of each class (ui/colors.ts), the same for every pixel of it.
+  const colours = new Map(analysis.classes.map((info) => [info.index, displayColor(info.color)]));
   let mismatches = 0;
   let unknown = 0;
   for (let pixel = 0; pixel < stored.width * stored.height; pixel++) {
@@ -175,6 +178,45 @@ test('dragging the threshold line recomputes and stores the events', async () =>
   assert.equal(after.settings.hysteresis, before.settings.hysteresis);
   assert.ok(after.events.every((event) => event.peakScore > after.settings.threshold));
   await shot('threshold-raised');
+  assert.deepEqual(browser.consoleErrors, []);
+});
+
+test('N and P visit every event in drive order and back, from an event that starts at frame 0', async () => {
+  const { page } = browser;
+  // Events in separate runs (no hysteresis, no merging) with the first one starting at frame 0 and peaking
+  // later: the drive's own scores decide the threshold, found as the detector finds the events.
+  const { timesMs, scores } = await api.call('timeline.get', { analysisId: analysis.id });
+  const frames = scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score }));
+  const settings = [...new Set(scores)]
+    .sort((a, b) => b - a)
+    .map((score) => ({ threshold: score - 1e-6, hysteresis: 0, minGapMs: 0 }))
+    .find((candidate) => {
+      const spans = detectEvents(frames, candidate);
+      return spans.length >= 3 && spans[0]!.startFrame === 0 && spans[0]!.peakFrame > 0;
+    });
+  assert.ok(settings, 'the val drive has a threshold giving 3+ events, the first starting at frame 0');
+  const { events } = await api.call('events.list', { analysisId: analysis.id, settings });
+  const peaks = events.map((event) => event.peakFrame).sort((a, b) => a - b);
+  await page.reload();
+  await page
+    .getByTestId('status-counts')
+    .filter({ hasText: `${events.length} events` })
+    .waitFor();
+  await page.keyboard.press('Home');
+  assert.equal(await waitForFrame(page, 0), 0);
+  const forward: number[] = [];
+  for (let press = 0; press < peaks.length + 1; press++) {
+    await page.keyboard.press('n');
+    forward.push(await waitForFrame(page, peaks[Math.min(press, peaks.length - 1)]));
+  }
+  assert.deepEqual(forward, [...peaks, peaks[peaks.length - 1]], 'N stops at the last event');
+  const back: number[] = [];
+  for (let press = peaks.length - 2; press >= 0; press--) {
+    await page.keyboard.press('p');
+    back.push(await waitForFrame(page, peaks[press]));
+  }
+  assert.deepEqual(back, peaks.slice(0, -1).reverse());
+  await shot('events-stepped');
   assert.deepEqual(browser.consoleErrors, []);
 });
 

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { decodeLabelPng } from '../../src-main/engine/index.js';
+import { displayColor } from '../../src-renderer/src/ui/colors.js';
 import { camvidPairs, chooseShots } from '../../src-main/teaching/fewshot.js';
 import { repoRoot } from '../helpers/cli.js';
 import { camvidRoot } from '../helpers/models.js';
@@ -13,8 +14,8 @@ import { canvasPixels, openReview, screenshots, waitForFrame, type Review } from
 // The teaching loop in the browser: paint a pedestrian the model calls unknown, teach it, re-analyse, and see it.
 const MODEL = 'camvid-open';
 const PEDESTRIAN = 9;
-/** The teaching panel's default colour, #e040fb. */
-const TAUGHT_RGB = [224, 64, 251];
+/** The teaching panel's default colour, #e040fb, as the dark theme draws it. */
+const TAUGHT_RGB = displayColor([224, 64, 251]);
 let review: Review | undefined;
 let server: Review['server'];
 let browser: Review['browser'];

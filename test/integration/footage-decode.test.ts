@@ -15,6 +15,7 @@ import {
 } from '../../src-main/footage/index.js';
 import type { NewSource, StoredSource } from '../../src-main/library/index.js';
 import { clip, hasEncoder, tempDir, truncatedCopy, valDrive, valImages } from '../helpers/clips.js';
+import { repoRoot } from '../helpers/cli.js';
 
 const dir = tempDir('dml-footage-');
 const asStored = (source: NewSource, position = 0, offsetMs = 0): StoredSource => ({ ...source, position, offsetMs });
@@ -53,6 +54,18 @@ test('the val drive probes as 101 s of 480x360 H.264 at 1 fps with its hash', as
     [101_000, 1, 480, 360, 101, 'h264'],
   );
   assert.match(source.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('a 16:9 drive gives the engine the model-size frame and stores its preview at 16:9', async () => {
+  const wide = asStored(await probeSource(join(repoRoot, '../shared/datasets/footage/udacity-highway.mp4')));
+  assert.deepEqual([wide.width, wide.height], [1280, 720]);
+  const { frames } = await decodeAll(wide, 5, {}, { width: 480, height: 360 });
+  assert.ok(frames.length >= 7);
+  for (const frame of frames) {
+    assert.deepEqual([frame.rgb.width, frame.rgb.height], [480, 360]);
+    const preview = jpeg.decode(frame.previewJpeg);
+    assert.deepEqual([preview.width, preview.height], [480, 270]);
+  }
 });
 
 test('every frame of the val drive decodes, to a slow reader, with its true timestamp and JPEG preview', async () => {

@@ -49,7 +49,7 @@ test('two clips are one timeline; sessions queued together run one after the oth
   assert.ok(progress.some((info) => info.id === first.id && info.fps > 0));
 });
 
-test('each stored frame has its summary, class map, OOD map and preview at the model size', async () => {
+test('each stored frame has its summary, class map, OOD map and preview (4:3 footage: the model size)', async () => {
   const drive = await service.importSession([mp4], 'maps');
   const analysis = await service.startAnalysis(drive.id, { model, sampleFps: 1 });
   await service.queue.waitFor(analysis.id);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClassInfo, Timeline } from '../../src-shared/contract/index.js';
-import { compositeOverlay } from '../../src-main/export/images.js';
+import { compositeOverlay, shrink } from '../../src-main/export/images.js';
 import { manifestCsv, type Manifest } from '../../src-main/export/manifest.js';
-import { renderReport } from '../../src-main/export/report.js';
+import { markLanes, renderReport } from '../../src-main/export/report.js';
 
 const classes: ClassInfo[] = [
   { index: 0, name: 'road', color: [128, 64, 128], taught: false },
@@ -102,4 +102,23 @@ test('the overlay blends class colours by nearest cell and outlines unknown regi
     255,
   ]);
   assert.deepEqual(Array.from(frame.data.subarray(0, 4)), [100, 100, 100, 100], 'the input is not modified');
+});
+
+test('report thumbnails keep the frame aspect: a 1280x720 frame shrinks to 480x270 by box averaging', () => {
+  const [width, height] = [1280, 720];
+  const data = new Uint8Array(width * height * 4);
+  // Left half black, right half white: the middle output column averages both.
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      data.set(x < width / 2 ? [0, 0, 0, 255] : [255, 255, 255, 255], (y * width + x) * 4);
+  const small = shrink({ width, height, data }, 480);
+  assert.deepEqual([small.width, small.height], [480, 270]);
+  assert.equal(small.data[0], 0);
+  assert.equal(small.data[(479 * 4) | 0], 255);
+  assert.deepEqual(shrink({ width: 4, height: 2, data: new Uint8Array(32) }, 480).width, 4, 'never enlarged');
+});
+
+test('flag marks closer than a mark stack in lanes instead of overprinting', () => {
+  assert.deepEqual(markLanes([100, 105, 110, 300, 301]), [0, 1, 2, 0, 1]);
+  assert.deepEqual(markLanes([10, 40, 70]), [0, 0, 0]);
 });

@@ -38,11 +38,9 @@ const classes = [
   { index: 1, name: 'car', color: [64, 0, 128] as [number, number, number], taught: false },
 ];
 
-function analysedLibrary(scores: number[]) {
-  const store = new LibraryStore(tempLibrary());
-  const session = store.createSession('drive', [source, { ...source, path: '/drives/b.mp4' }], null);
-  const analysis = store.createAnalysis({
-    sessionId: session.id,
+function analysisPlan(sessionId: number) {
+  return {
+    sessionId,
     modelName: 'camvid',
     modelSha256: 'cd'.repeat(32),
     knowledgeVersion: null,
@@ -51,8 +49,14 @@ function analysedLibrary(scores: number[]) {
     inputHeight: 2,
     classes,
     threshold: 0.5,
-    framesTotal: scores.length,
-  });
+    framesTotal: 10,
+  };
+}
+
+function analysedLibrary(scores: number[]) {
+  const store = new LibraryStore(tempLibrary());
+  const session = store.createSession('drive', [source, { ...source, path: '/drives/b.mp4' }], null);
+  const analysis = store.createAnalysis({ ...analysisPlan(session.id), framesTotal: scores.length });
   store.writeFrames(
     analysis.id,
     scores.map((score, index) => storedFrame(index, score)),
@@ -277,6 +281,10 @@ test('events are recomputed with new settings, stored, ranked by peak, and flags
   );
   const flag = store.addFlag({ analysisId: analysis.id, eventId: first[2]!.id, category: 'hazard', note: 'cyclist' });
   assert.deepEqual([flag.frameIndex, flag.eventId], [1, first[2]!.id]);
+  // A preview counts without storing: the stored events stay the first three.
+  assert.equal(store.countEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001 }), 1);
+  assert.equal(store.countEvents(analysis.id, { threshold: 0.9, hysteresis: 0, minGapMs: 0 }), 1);
+  assert.equal(store.events(analysis.id).length, 3);
   const merged = store.recomputeEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001 });
   assert.deepEqual(
     merged.map((event) => [event.startMs, event.endMs, event.peakFrame]),
@@ -302,6 +310,27 @@ test('flags are updated and removed; unknown ids are not_found', () => {
     () => store.addFlag({ analysisId: analysis.id, frameIndex: 7, category: 'hazard', note: '' }),
     'not_found',
     /Frame 7/,
+  );
+  store.close();
+});
+
+test('a new analysis takes over the flags of the one it follows, by time, once', () => {
+  const { store, session, analysis } = analysedLibrary([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.1]);
+  store.updateAnalysis(analysis.id, { status: 'done' });
+  store.addFlag({ analysisId: analysis.id, frameIndex: 2, category: 'hazard', note: 'cyclist' });
+  store.addFlag({ analysisId: analysis.id, frameIndex: 9, category: 'other', note: 'late' });
+  // The next analysis samples at 2 fps and stops at 6 s: frame 2 (2 s) is its frame 4; 9 s is beyond its end.
+  const next = store.createAnalysis({ ...analysisPlan(session.id), sampleFps: 2, framesTotal: 13 });
+  store.writeFrames(
+    next.id,
+    Array.from({ length: 13 }, (_, index) => ({ ...storedFrame(index, 0.5), timeMs: index * 500 })),
+  );
+  assert.equal(store.carryFlags(next.id), 1);
+  assert.equal(store.carryFlags(next.id), 0, 'a second run adds nothing');
+  const carried = store.flags(session.id).filter((flag) => flag.analysisId === next.id);
+  assert.deepEqual(
+    carried.map((flag) => [flag.frameIndex, flag.timeMs, flag.category, flag.note]),
+    [[4, 2000, 'hazard', 'cyclist']],
   );
   store.close();
 });

@@ -2,6 +2,7 @@ import type { AnalysisInfo, SessionInfo } from '../../../src-shared/contract/ind
 import { defaultModelsDir } from '../../core/paths.js';
 import { AppError } from '../../core/errors.js';
 import { DEFAULT_MODEL, readModelCard } from '../../engine/index.js';
+import { requireModelCard } from '../../engine/model-names.js';
 import { AnalysisService, DEFAULT_SAMPLE_FPS } from '../../jobs/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 import { libraryOption, openLibrary } from './library-common.js';
@@ -90,6 +91,7 @@ async function chooseAnalysis(
   model: string,
   sampleFps: number | null,
 ): Promise<AnalysisInfo> {
+  await requireModelCard(service.modelsDir, model);
   const card = await readModelCard(service.modelsDir, model);
   const previous = service.store
     .analyses(session.id)

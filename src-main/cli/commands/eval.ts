@@ -3,6 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { defaultModelsDir } from '../../core/paths.js';
 import type { ScoreName } from '../../engine/index.js';
+import { requireModelCard } from '../../engine/model-names.js';
 import { evaluationJson, evaluationTable, perImageCsv, runEvaluation } from '../../evaluation/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 
@@ -58,6 +59,7 @@ export const evalCommand: CliCommand = {
       throw new AppError('usage', `--score must be one of ${SCORES.join(', ')}, got "${values.score}"`);
     }
     const { modelsDir, name } = modelLocation(required('model', values.model));
+    await requireModelCard(modelsDir, name);
     const result = await runEvaluation({
       modelsDir,
       model: name,

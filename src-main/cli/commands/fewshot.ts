@@ -4,6 +4,7 @@ import { runFewshot, type FewshotReport, type ModelRef } from '../../teaching/fe
 import type { ScoreName } from '../../engine/index.js';
 import { DEFAULT_RADIUS_RULE, DMLNET_RADIUS_RULE, type RadiusRule } from '../../teaching/prototypes.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
+import { requireModelCard } from '../../engine/model-names.js';
 
 /** models/NAME.onnx (or models/NAME) -> the folder and the card name. */
 function modelRef(path: string): ModelRef {
@@ -83,8 +84,11 @@ export const fewshotCommand: CliCommand = {
     if (![1, 2, 3].includes(prototypesPerClass))
       throw new AppError('usage', `--prototypes must be 1, 2 or 3, got ${values.prototypes}`);
     const valLimit = values['val-limit'] === undefined ? undefined : numberFlag('val-limit', values['val-limit'], 0);
+    const model = modelRef(values.model!);
+    const upperBound = values['upper-bound'] ? modelRef(values['upper-bound']) : undefined;
+    for (const ref of [model, upperBound]) if (ref) await requireModelCard(ref.modelsDir, ref.name);
     const report = await runFewshot({
-      model: modelRef(values.model!),
+      model,
       trainDir: resolve(values.train!),
       valDir: resolve(values.val!),
       teach: values
@@ -95,7 +99,7 @@ export const fewshotCommand: CliCommand = {
       prototypesPerClass,
       radius: radiusRule(values.radius),
       ...(values.score ? { score: values.score as ScoreName } : {}),
-      ...(values['upper-bound'] ? { upperBound: modelRef(values['upper-bound']) } : {}),
+      ...(upperBound ? { upperBound } : {}),
       ...(valLimit ? { valLimit } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });

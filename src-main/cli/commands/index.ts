@@ -8,9 +8,11 @@ import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
 import { versionCommand } from './version.js';
 import { fewshotCommand } from './fewshot.js';
+import { openCommand } from './open.js';
 
 /** Every subcommand of `dmlreview`, in the order `dmlreview help` lists them. */
 export const commands: CliCommand[] = [
+  openCommand,
   serveCommand,
   versionCommand,
   fewshotCommand,

@@ -20,7 +20,8 @@ export function ImportBar({
   onImport,
 }: {
   models: ModelInfo[];
-  onImport: (paths: string[], options: ImportOptions) => Promise<void>;
+  /** Resolves true once imported; false when the import failed (the error is shown by then). */
+  onImport: (paths: string[], options: ImportOptions) => Promise<boolean>;
 }) {
   const toast = useToast();
   const pick = nativeDialogs();
@@ -40,8 +41,8 @@ export function ImportBar({
     if (!paths.length || busy) return;
     setBusy(true);
     try {
-      await onImport(paths, options());
-      setPathText('');
+      // A failed import keeps the typed paths, so a typo can be fixed instead of typed again.
+      if (await onImport(paths, options())) setPathText('');
     } finally {
       setBusy(false);
     }

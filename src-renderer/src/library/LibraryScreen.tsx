@@ -38,10 +38,10 @@ export function LibraryScreen({ onOpen }: { onOpen: (sessionId: number) => void 
         analyse: { model: options.model, sampleFps: options.sampleFps },
       }),
     );
-    if (session) {
-      toast('info', `Imported ${session.name}; analysis started`);
-      await reload();
-    }
+    if (!session) return false;
+    toast('info', `Imported ${session.name}; analysis started`);
+    await reload();
+    return true;
   };
 
   const start = (sessionId: number, model?: string) =>

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameSummary } from '../../../src-shared/contract/index';
-import { formatPercent, formatScore, formatTime } from '../ui/format';
+import { formatCount, formatPercent, formatScore, formatTime } from '../ui/format';
 import { useGuarded } from '../ui/toasts';
 import { VirtualList } from '../ui/VirtualList';
 import { useSessionView } from './context';
@@ -67,7 +67,7 @@ function EventList() {
           />
           s
         </label>
-        <span className="muted count">{ranked.length} events</span>
+        <span className="muted count">{formatCount(ranked.length, 'event')}</span>
       </div>
       {ranked.length === 0 ? (
         <div className="empty muted">
@@ -93,7 +93,7 @@ function EventList() {
                     <span className="rank">#{index + 1}</span> {formatTime(event.startMs)} – {formatTime(event.endMs)}
                     <span className="muted">
                       {' '}
-                      · {((event.endMs - event.startMs) / 1000).toFixed(1)} s · {event.frameCount} frames
+                      · {((event.endMs - event.startMs) / 1000).toFixed(1)} s · {formatCount(event.frameCount, 'frame')}
                     </span>
                   </div>
                   <ScoreBar score={event.peakScore} />
@@ -210,7 +210,7 @@ function FrameList() {
           flagged
         </label>
         <span className="muted count" data-testid="frame-count">
-          {total === undefined ? '…' : `${total.toLocaleString()} frames`}
+          {total === undefined ? '…' : formatCount(total, 'frame')}
         </span>
       </div>
       <VirtualList

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ExportResult } from '../../../src-shared/contract/index';
 import { nativeDialogs } from '../api/index';
-import { formatBytes } from '../ui/format';
+import { formatBytes, formatCount } from '../ui/format';
 import { useGuarded, useToast } from '../ui/toasts';
 import { useSessionView } from './context';
 
@@ -43,7 +43,7 @@ export function ExportPanel() {
     setBusy(false);
     if (written) {
       setResult(written);
-      toast('info', `Exported ${written.frames.length} frames to ${written.path}`);
+      toast('info', `Exported ${formatCount(written.frames.length, 'frame')} to ${written.path}`);
     }
   };
 
@@ -77,7 +77,7 @@ export function ExportPanel() {
           data-testid="export-name"
           value={name}
           onChange={(event) => setName(event.target.value)}
-          placeholder={`dmlreview-${session.name}-<time>`}
+          placeholder={`dmlreview-${session.name.replace(/\.\w{2,4}$/, '')}-<time>`}
           spellCheck={false}
         />
       </label>
@@ -97,8 +97,8 @@ export function ExportPanel() {
             <strong>Written:</strong> <code>{result.path}</code>
           </div>
           <div className="muted">
-            {result.frames.length} frames · {formatBytes(result.bytes)} · open <code>{result.report}</code> in any
-            browser
+            {formatCount(result.frames.length, 'frame')} · {formatBytes(result.bytes)} · open{' '}
+            <code>{result.report}</code> in any browser
           </div>
         </div>
       )}

@@ -1,15 +1,19 @@
 import { useState } from 'react';
 import type { Flag } from '../../../src-shared/contract/index';
-import { formatTime } from '../ui/format';
+import { formatCount, formatTime } from '../ui/format';
 import { useGuarded } from '../ui/toasts';
 import { useSessionView } from './context';
 import { Thumb } from './Thumb';
 
-/** Every flag of the session, in drive order; notes edit in place, a click seeks. */
+/**
+ * The flags of the analysis on screen, in drive order; notes edit in place, a click seeks. A new analysis
+ * takes over the flags of the one before it, so the other analyses' copies are only counted, not listed twice.
+ */
 export function FlagsPanel() {
   const { api, analysis, flags, seek, frameIndex, refresh } = useSessionView();
   const guarded = useGuarded();
-  const sorted = [...flags].sort((a, b) => a.timeMs - b.timeMs);
+  const sorted = flags.filter((flag) => flag.analysisId === analysis.id).sort((a, b) => a.timeMs - b.timeMs);
+  const elsewhere = flags.length - sorted.length;
   const remove = (flag: Flag) =>
     void guarded(async () => {
       await api.call('flags.remove', { flagId: flag.id });
@@ -20,15 +24,22 @@ export function FlagsPanel() {
       await api.call('flags.update', { flagId: flag.id, note });
       refresh();
     });
+  const others = elsewhere > 0 && (
+    <div className="muted small flags-elsewhere">
+      {formatCount(elsewhere, 'flag')} on other analyses of this session (choose one above to see them).
+    </div>
+  );
   if (!sorted.length) {
     return (
       <div className="empty muted" data-testid="flags-panel">
-        No flags yet. Press <kbd>F</kbd> to flag the frame on screen, or ⚑ on an event.
+        No flags on this analysis yet. Press <kbd>F</kbd> to flag the frame on screen, or ⚑ on an event.
+        {others}
       </div>
     );
   }
   return (
     <div className="flags" data-testid="flags-panel">
+      {others}
       {sorted.map((flag) => (
         <div
           key={flag.id}
@@ -36,11 +47,7 @@ export function FlagsPanel() {
           data-testid="flag-row"
           onClick={() => seek(flag.frameIndex)}
         >
-          {flag.analysisId === analysis.id ? (
-            <Thumb analysisId={flag.analysisId} frameIndex={flag.frameIndex} />
-          ) : (
-            <span className="thumb-stack" />
-          )}
+          <Thumb analysisId={flag.analysisId} frameIndex={flag.frameIndex} />
           <div className="row-main">
             <div>
               <span className={`chip chip-${flag.category}`}>{flag.category}</span> {formatTime(flag.timeMs)}

@@ -1,7 +1,8 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { createElement, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ClassInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
-import type { FrameMarks, MarkedPixels } from './context';
+import type { FrameMarks, MarkedPixels, ViewerToolSlot } from './context';
+import { useZoomPan } from './useZoomPan';
 import {
   classPalette,
   drawUnknownOutline,
@@ -25,15 +26,20 @@ interface Props {
   classes: ClassInfo[];
   overlays: OverlaySettings;
   marks: FrameMarks;
+  viewerTool: ViewerToolSlot;
+  /** Width / height of the footage as recorded (the model's input, and older previews, are stretched). */
+  aspect: number;
 }
 
 /**
- * The frame under the cursor with its overlays, each on its own canvas: the preview image, class colours at
- * the map's own resolution (pixelated, so what is shown is what is stored), the OOD heat map, and the outline
- * of unknown regions at screen resolution. While scrubbing at most one frame loads at a time and the newest
+ * The frame under the cursor with its overlays, each on its own canvas, at the footage's aspect ratio: the
+ * preview image, class colours at the map's own resolution (pixelated, so what is shown is what is stored),
+ * the OOD heat map, the outline of unknown regions at screen resolution, and a panel's tool (the teaching
+ * mask) on top. The wheel zooms around the pointer; dragging pans. While scrubbing at most one frame loads at a time and the newest
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
-export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overlays, marks }: Props) {
+export function FrameViewer(props: Props) {
+  const { analysisId, frameIndex, frameCount, classes, overlays, marks, viewerTool, aspect } = props;
   const api = useApi();
   const stageRef = useRef<HTMLDivElement>(null);
   const baseRef = useRef<HTMLCanvasElement>(null);
@@ -42,6 +48,7 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
   const outlineRef = useRef<HTMLCanvasElement>(null);
   const marksRef = useRef<HTMLCanvasElement>(null);
   const marked = useSyncExternalStore(marks.subscribe, marks.get);
+  const Tool = useSyncExternalStore(viewerTool.subscribe, viewerTool.get);
   const [shown, setShown] = useState<{ index: number; layers: FrameLayers }>();
   const [failure, setFailure] = useState<string>();
   const [box, setBox] = useState({ width: 0, height: 0 });
@@ -97,7 +104,6 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
     }
   }, [api, analysisId, frameIndex, frameCount, shown]);
 
-  const aspect = shown ? shown.layers.image.width / shown.layers.image.height : 4 / 3;
   useLayoutEffect(() => {
     const stage = stageRef.current;
     if (!stage) return;
@@ -141,6 +147,7 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
   }, [marked, shown, box]);
 
   const ready = shown?.index === frameIndex;
+  const zoom = useZoomPan(box, Tool !== undefined);
   return (
     <div className="viewer-stage" ref={stageRef}>
       <div
@@ -149,29 +156,39 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
         data-testid="frame-viewer"
         data-frame-index={shown?.index ?? -1}
         data-ready={ready ? 'true' : 'false'}
+        data-zoom={zoom.scale.toFixed(2)}
+        {...zoom.handlers}
       >
-        <canvas ref={baseRef} className="layer" data-testid="frame-image" />
-        <canvas
-          ref={classRef}
-          className="layer pixelated"
-          data-testid="overlay-classes"
-          style={{ opacity: overlays.classes ? overlays.opacity : 0 }}
-        />
-        <canvas
-          ref={heatRef}
-          className="layer"
-          data-testid="overlay-heat"
-          style={{ opacity: overlays.heat ? overlays.opacity : 0 }}
-        />
-        <canvas
-          ref={outlineRef}
-          className="layer"
-          data-testid="overlay-outline"
-          style={{ opacity: overlays.outline ? 1 : 0 }}
-        />
-        <canvas ref={marksRef} className="layer" data-testid="overlay-marks" />
+        <div className="frame-content" style={zoom.style}>
+          <canvas ref={baseRef} className="layer" data-testid="frame-image" />
+          <canvas
+            ref={classRef}
+            className="layer pixelated"
+            data-testid="overlay-classes"
+            style={{ opacity: overlays.classes ? overlays.opacity : 0 }}
+          />
+          <canvas
+            ref={heatRef}
+            className="layer"
+            data-testid="overlay-heat"
+            style={{ opacity: overlays.heat ? overlays.opacity : 0 }}
+          />
+          <canvas
+            ref={outlineRef}
+            className="layer"
+            data-testid="overlay-outline"
+            style={{ opacity: overlays.outline ? 1 : 0 }}
+          />
+          <canvas ref={marksRef} className="layer" data-testid="overlay-marks" />
+          {Tool && shown && createElement(Tool, { analysisId, frameIndex: shown.index })}
+        </div>
         {!ready && <div className="viewer-loading" aria-hidden />}
         {failure && <div className="viewer-message">{failure}</div>}
+        {zoom.scale > 1 && (
+          <button className="zoom-reset" onClick={zoom.reset} title="Fit the frame (0)" data-testid="zoom-reset">
+            {Math.round(zoom.scale * 100)}% · fit
+          </button>
+        )}
       </div>
     </div>
   );

@@ -1,16 +1,19 @@
 import { useEffect } from 'react';
 
 export const keyBindings: Array<[string, string]> = [
-  ['Space', 'Play / pause'],
+  ['Space', 'Play / pause at the chosen speed'],
+  ['J / K / L', 'Play backward / pause / play forward (press again: faster, up to 4x)'],
   ['← / →', 'Previous / next frame'],
   ['Shift + ← / →', '10 frames back / forward'],
+  ['Alt + ← / →', '10 seconds back / forward'],
   ['N / P', 'Next / previous event'],
   ['Home / End', 'First / last frame'],
   ['F', 'Flag the frame on screen'],
   ['C / H / O', 'Toggle class colours / OOD heat map / unknown outline'],
   ['[ / ]', 'Overlay opacity down / up'],
   ['Wheel on timeline', 'Zoom around the pointer (double-click: whole drive)'],
-  ['Drag red line', 'Move the threshold; events are recomputed'],
+  ['Wheel on frame', 'Zoom the frame; drag (middle button, or left when not painting) pans; 0 fits'],
+  ['Drag red line', 'Move the threshold (Shift: finer); events are recomputed on release'],
   ['?', 'This list'],
   ['Esc', 'Close a dialog'],
 ];

@@ -1,4 +1,5 @@
 import type { ClassInfo, FrameSummary } from '../../../src-shared/contract/index';
+import { displayColor } from '../ui/colors';
 import { formatPercent, rgbCss } from '../ui/format';
 
 /** Class colours with each class's share of the frame on screen; unknown pixels last. */
@@ -7,7 +8,7 @@ export function Legend({ classes, summary }: { classes: ClassInfo[]; summary?: F
     <div className="legend" data-testid="legend">
       {classes.map((info) => (
         <div key={info.index} className="legend-row" title={info.taught ? 'taught class' : undefined}>
-          <span className="swatch" style={{ background: rgbCss(info.color) }} />
+          <span className="swatch" style={{ background: rgbCss(displayColor(info.color)) }} />
           <span className="legend-name">
             {info.name}
             {info.taught && <span className="muted"> ✱</span>}

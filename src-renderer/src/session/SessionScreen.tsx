@@ -13,7 +13,7 @@ import { formatPercent, formatScore, formatTime } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
 import { useGuarded, useToast } from '../ui/toasts';
 import { AnomalyBrowser } from './AnomalyBrowser';
-import { FrameMarks, SessionViewContext, type SessionPanel, type SessionView } from './context';
+import { FrameMarks, SessionViewContext, ViewerToolSlot, type SessionPanel, type SessionView } from './context';
 import { ExportPanel } from './ExportPanel';
 import { FlagDialog, type FlagTarget } from './FlagDialog';
 import { FlagsPanel } from './FlagsPanel';
@@ -24,6 +24,11 @@ import { contributedPanels } from './panels';
 import { Timeline } from './Timeline';
 import { useSessionKeys } from './useSessionKeys';
 import { RangeField } from '../ui/RangeField';
+import { eventToward, SPEEDS } from './navigation';
+import { nearestFrame } from './timeline-draw';
+import { usePlayback } from './usePlayback';
+import { ThresholdControl } from './ThresholdControl';
+import { formatCount } from '../ui/format';
 
 const builtInPanels: SessionPanel[] = [
   { id: 'anomalies', title: 'Anomalies', order: 10, component: AnomalyBrowser },
@@ -52,7 +57,10 @@ export function SessionScreen({
   const [flags, setFlags] = useState<Flag[]>([]);
   const [frameIndex, setFrameIndex] = useState(0);
   const [summary, setSummary] = useState<FrameSummary>();
-  const [playing, setPlaying] = useState(false);
+  /** Drive time of the playhead when another analysis was chosen: its frame there is shown once its timeline is in. */
+  const keepTime = useRef<number | undefined>(undefined);
+  /** The threshold while the line is dragged or typed, before it is stored. */
+  const [draftThreshold, setDraftThreshold] = useState<number>();
   const [overlays, setOverlays] = useState<OverlaySettings>({
     classes: true,
     heat: true,
@@ -81,28 +89,41 @@ export function SessionScreen({
     [api, guarded, sessionId],
   );
 
-  const loadAnalysisData = useCallback(
-    (id: number) =>
-      guarded(async () => {
-        const [line, events] = await Promise.all([
-          api.call('timeline.get', { analysisId: id }),
-          api.call('events.list', { analysisId: id }),
-        ]);
-        setTimeline(line);
-        setEventState(events);
-      }),
-    [api, guarded],
-  );
-
   useEffect(() => {
     void guarded(loadSession);
     void loadFlags();
     return () => onTitle(undefined);
   }, [guarded, loadSession, loadFlags, onTitle]);
 
+  /** Bumped to read the analysis on screen again (it grows while it runs; a panel changed it). */
+  const [dataVersion, setDataVersion] = useState(0);
+  const reloadAnalysisData = useCallback(() => setDataVersion((version) => version + 1), []);
+
+  const chooseAnalysis = (id: number) => {
+    keepTime.current = timeline?.timesMs[frameIndex];
+    setAnalysisId(id);
+  };
+
   useEffect(() => {
-    if (analysisId !== undefined) void loadAnalysisData(analysisId);
-  }, [analysisId, loadAnalysisData]);
+    if (analysisId === undefined) return;
+    let current = true;
+    void guarded(async () => {
+      const [line, events] = await Promise.all([
+        api.call('timeline.get', { analysisId }),
+        api.call('events.list', { analysisId }),
+      ]);
+      // An answer for an analysis no longer on screen is dropped.
+      if (!current) return;
+      // Another analysis samples other frames: the playhead keeps its time, not its frame number.
+      if (keepTime.current !== undefined) setFrameIndex(nearestFrame(line.timesMs, keepTime.current));
+      keepTime.current = undefined;
+      setTimeline(line);
+      setEventState(events);
+    });
+    return () => {
+      current = false;
+    };
+  }, [api, guarded, analysisId, dataVersion]);
 
   // While the analysis runs, the timeline grows: re-read it at a calm pace, and once more when it ends.
   const lastRefresh = useRef(0);
@@ -115,14 +136,16 @@ export function SessionScreen({
             ? current.map((a) => (a.id === update.id ? update : a))
             : [update, ...current],
         );
-        if (update.id !== analysisId) return;
         const finished = update.status !== 'running' && update.status !== 'queued';
+        // A finished analysis has taken over the flags of the one before it.
+        if (finished) void loadFlags();
+        if (update.id !== analysisId) return;
         if (finished || performance.now() - lastRefresh.current > TIMELINE_REFRESH_MS) {
           lastRefresh.current = performance.now();
-          void loadAnalysisData(update.id);
+          reloadAnalysisData();
         }
       }),
-    [api, sessionId, analysisId, loadAnalysisData],
+    [api, sessionId, analysisId, reloadAnalysisData, loadFlags],
   );
 
   const seek = useCallback(
@@ -139,17 +162,13 @@ export function SessionScreen({
     return () => clearTimeout(timer);
   }, [api, analysisId, frameIndex, frameCount]);
 
-  // Playback at the drive's own pace (the sampled frame times), never faster than the frames can appear.
-  useEffect(() => {
-    if (!playing || !timeline) return;
-    const atEnd = frameIndex >= frameCount - 1;
-    const gap = atEnd ? 0 : (timeline.timesMs[frameIndex + 1] ?? 0) - (timeline.timesMs[frameIndex] ?? 0);
-    const timer = setTimeout(
-      () => (atEnd ? setPlaying(false) : seek(frameIndex + 1)),
-      Math.max(40, Math.min(1000, gap)),
-    );
-    return () => clearTimeout(timer);
-  }, [playing, frameIndex, frameCount, timeline, seek]);
+  // Only the analysis on screen's own times: the old timeline stays in state until the new one arrives.
+  const times = useMemo(
+    () => (timeline && timeline.analysisId === analysisId ? timeline.timesMs : []),
+    [timeline, analysisId],
+  );
+  const playback = usePlayback(times, frameIndex, seek);
+  const { pause } = playback;
 
   const requestFlag = useCallback(
     (target?: { frameIndex?: number; eventId?: number }) => {
@@ -159,7 +178,7 @@ export function SessionScreen({
           ? eventState?.events.find((candidate) => candidate.id === target.eventId)
           : undefined;
       const index = event?.peakFrame ?? target?.frameIndex ?? frameIndex;
-      setPlaying(false);
+      pause();
       setFlagTarget({
         eventId: event?.id,
         frameIndex: event ? undefined : index,
@@ -167,7 +186,7 @@ export function SessionScreen({
         label: event ? `event (${((event.endMs - event.startMs) / 1000).toFixed(1)} s)` : `frame ${index}`,
       });
     },
-    [timeline, eventState, frameIndex],
+    [timeline, eventState, frameIndex, pause],
   );
 
   const saveFlag = async (category: Flag['category'], note: string) => {
@@ -190,6 +209,7 @@ export function SessionScreen({
 
   const commitThreshold = useCallback(
     (threshold: number, commit: boolean) => {
+      setDraftThreshold(commit ? undefined : threshold);
       if (!commit || analysisId === undefined || !eventState) return;
       void guarded(async () =>
         setEventState(await api.call('events.list', { analysisId, settings: { ...eventState.settings, threshold } })),
@@ -199,26 +219,22 @@ export function SessionScreen({
   );
 
   const events = eventState?.events;
-  const jumpToEvent = useCallback(
-    (direction: 1 | -1) => {
-      if (!events?.length || !timeline) return;
-      const now = timeline.timesMs[frameIndex] ?? 0;
-      const ordered = [...events].sort((a, b) => a.startMs - b.startMs);
-      const next =
-        direction > 0
-          ? ordered.find((event) => event.startMs > now)
-          : ordered.reverse().find((event) => event.endMs < now || event.startMs < now - 1);
-      if (next) seek(next.peakFrame);
-    },
-    [events, timeline, frameIndex, seek],
-  );
+  const jumpToEvent = (direction: 1 | -1) => {
+    const target = eventToward(events ?? [], frameIndex, direction);
+    if (target) seek(target.peakFrame);
+  };
 
   const modalOpen = flagTarget !== undefined || showKeys;
   useSessionKeys(!modalOpen, {
-    togglePlay: () => setPlaying((value) => !value),
+    togglePlay: playback.toggle,
+    shuttle: (direction) => (direction === 0 ? pause() : playback.shuttle(direction)),
     step: (delta) => {
-      setPlaying(false);
+      pause();
       seek(frameIndex + delta);
+    },
+    stepSeconds: (seconds) => {
+      pause();
+      seek(nearestFrame(times, (times[frameIndex] ?? 0) + seconds * 1000));
     },
     home: () => seek(0),
     end: () => seek(frameCount - 1),
@@ -236,9 +252,10 @@ export function SessionScreen({
     [flags, analysisId],
   );
   const [marks] = useState(() => new FrameMarks());
+  const [viewerTool] = useState(() => new ViewerToolSlot());
   const view: SessionView | undefined = useMemo(
     () =>
-      session && analysis && timeline
+      session && analysis && timeline?.analysisId === analysis.id
         ? {
             api,
             session,
@@ -252,9 +269,10 @@ export function SessionScreen({
             requestFlag,
             refresh: () => {
               void loadFlags();
-              if (analysisId !== undefined) void loadAnalysisData(analysisId);
+              reloadAnalysisData();
             },
             marks,
+            viewerTool,
           }
         : undefined,
     [
@@ -268,9 +286,9 @@ export function SessionScreen({
       seek,
       requestFlag,
       loadFlags,
-      loadAnalysisData,
-      analysisId,
+      reloadAnalysisData,
       marks,
+      viewerTool,
     ],
   );
 
@@ -292,7 +310,7 @@ export function SessionScreen({
         <div className="toolbar">
           <select
             value={analysis.id}
-            onChange={(event) => setAnalysisId(Number(event.target.value))}
+            onChange={(event) => chooseAnalysis(Number(event.target.value))}
             title="Analysis on screen"
             data-testid="analysis-select"
           >
@@ -311,13 +329,26 @@ export function SessionScreen({
           <span className="spacer" />
           <OverlayControls overlays={overlays} onChange={setOverlays} />
           <button
-            className={playing ? 'on' : ''}
-            onClick={() => setPlaying((value) => !value)}
-            title="Play / pause (Space)"
+            className={playback.playing ? 'on' : ''}
+            onClick={playback.toggle}
+            title="Play / pause (Space; J / K / L: backward, pause, forward)"
             data-testid="play"
           >
-            {playing ? '❚❚' : '▶'}
+            {playback.playing ? '❚❚' : '▶'}
           </button>
+          <select
+            value={playback.speed}
+            onChange={(event) => playback.setSpeed(Number(event.target.value))}
+            title="Playback speed (J / L change it while playing)"
+            data-testid="play-speed"
+            data-playing={playback.playing ? playback.direction * playback.speed : 0}
+          >
+            {SPEEDS.map((speed) => (
+              <option key={speed} value={speed}>
+                {speed}×
+              </option>
+            ))}
+          </select>
           <button
             onClick={() => requestFlag()}
             title="Flag this frame (F)"
@@ -340,11 +371,13 @@ export function SessionScreen({
               classes={analysis.classes}
               overlays={overlays}
               marks={marks}
+              viewerTool={viewerTool}
+              aspect={footageAspect(session)}
             />
           ) : (
             <div className="empty muted">No analysed frame yet.</div>
           )}
-          <div className="hud" data-testid="hud">
+          <div className="hud" data-testid="hud" data-frame-index={frameIndex}>
             <div>
               <strong>frame {frameIndex}</strong>
               <span className="muted"> / {Math.max(0, frameCount - 1)}</span> ·{' '}
@@ -371,8 +404,9 @@ export function SessionScreen({
               flagTimes={flagTimes}
               frameIndex={frameIndex}
               threshold={eventState?.settings.threshold ?? analysis.threshold}
+              draftThreshold={draftThreshold}
               onSeek={(index) => {
-                setPlaying(false);
+                pause();
                 seek(index);
               }}
               onThreshold={commitThreshold}
@@ -383,14 +417,24 @@ export function SessionScreen({
         </div>
         <div className="statusbar">
           <span>{session.name}</span>
-          <span className="muted">
-            {frameCount.toLocaleString()} frames · {events?.length ?? 0} events above{' '}
-            {(eventState?.settings.threshold ?? analysis.threshold).toFixed(2)} · {flagsHere} flags
+          <span className="muted" data-testid="status-counts">
+            {formatCount(frameCount, 'frame')} · {formatCount(events?.length ?? 0, 'event')} above{' '}
+            {(eventState?.settings.threshold ?? analysis.threshold).toFixed(3)} · {formatCount(flagsHere, 'flag')}
           </span>
+          {eventState && (
+            <ThresholdControl
+              analysisId={analysis.id}
+              settings={eventState.settings}
+              draft={draftThreshold}
+              onChange={commitThreshold}
+              onCancel={() => setDraftThreshold(undefined)}
+            />
+          )}
           <span className="spacer" />
           <span className="muted">
-            <kbd>Space</kbd> play <kbd>←→</kbd> step <kbd>N</kbd>/<kbd>P</kbd> events <kbd>F</kbd> flag <kbd>?</kbd>{' '}
-            keys
+            <kbd>Space</kbd> play <kbd>J</kbd>
+            <kbd>K</kbd>
+            <kbd>L</kbd> shuttle <kbd>←→</kbd> step <kbd>N</kbd>/<kbd>P</kbd> events <kbd>F</kbd> flag <kbd>?</kbd> keys
           </span>
         </div>
       </div>
@@ -430,6 +474,11 @@ export function SessionScreen({
       {showKeys && <KeyHelp onClose={() => setShowKeys(false)} />}
     </div>
   );
+}
+
+/** Width / height of the drive as recorded; the stored maps and older previews are stretched to the model. */
+function footageAspect(session: SessionInfo): number {
+  return session.width > 0 && session.height > 0 ? session.width / session.height : 4 / 3;
 }
 
 function OverlayControls({

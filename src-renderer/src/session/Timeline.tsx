@@ -17,22 +17,28 @@ interface Props {
   flagTimes: readonly number[];
   frameIndex: number;
   threshold: number;
+  /** A threshold being typed elsewhere, drawn before it is stored. */
+  draftThreshold?: number;
   onSeek: (frameIndex: number) => void;
   /** Called while dragging (commit false) and once on release (commit true). */
   onThreshold: (value: number, commit: boolean) => void;
 }
 
-const PLOT_STYLE = { axis: 16, marks: 12 };
+const PLOT_STYLE = { axis: 20, marks: 12 };
 const GRAB_PX = 6;
 
-type Drag = { mode: 'scrub' } | { mode: 'threshold' } | { mode: 'pan' };
+type Drag = { mode: 'scrub' } | { mode: 'threshold'; startY: number; startValue: number } | { mode: 'pan' };
+
+/** Shift while dragging the threshold: a tenth of the movement, for fine settings. */
+const FINE_FACTOR = 0.1;
 
 /**
  * The OOD score over the whole drive, drawn from a per-pixel-column envelope so 100,000 frames cost one pass.
  * Click or drag scrubs, dragging the red line moves the threshold, the wheel zooms around the pointer, and
  * the minimap under a zoomed plot shows and moves the visible window.
  */
-export function Timeline({ timeline, events, flagTimes, frameIndex, threshold, onSeek, onThreshold }: Props) {
+export function Timeline(props: Props) {
+  const { timeline, events, flagTimes, frameIndex, threshold, draftThreshold, onSeek, onThreshold } = props;
   const { timesMs: times, scores } = timeline;
   const full = fullView(times);
   const plotRef = useRef<HTMLCanvasElement>(null);
@@ -54,7 +60,7 @@ export function Timeline({ timeline, events, flagTimes, frameIndex, threshold, o
   }
   const view = zoom ?? full;
   const zoomed = zoom !== undefined;
-  const shownThreshold = dragThreshold ?? threshold;
+  const shownThreshold = dragThreshold ?? draftThreshold ?? threshold;
   const axis = useMemo(() => scoreAxis(scores, threshold), [scores, threshold]);
 
   useLayoutEffect(() => {
@@ -125,11 +131,14 @@ export function Timeline({ timeline, events, flagTimes, frameIndex, threshold, o
     },
     [view],
   );
-  const scoreAt = (clientY: number) => {
+  // Dragging moves the threshold by the pointer's movement, not to the pointer: grabbing the line a few
+  // pixels off does not make it jump, and Shift gives a tenth of the movement.
+  const draggedThreshold = (event: React.PointerEvent, start: { startY: number; startValue: number }) => {
     const rect = plotRef.current?.getBoundingClientRect();
-    if (!rect) return 0;
-    const bottom = rect.height - PLOT_STYLE.axis;
-    return clamp01(axis.low + ((bottom - (clientY - rect.top)) / (bottom - PLOT_STYLE.marks)) * (axis.high - axis.low));
+    if (!rect) return start.startValue;
+    const perPixel = (axis.high - axis.low) / (rect.height - PLOT_STYLE.axis - PLOT_STYLE.marks);
+    const moved = (start.startY - event.clientY) * perPixel * (event.shiftKey ? FINE_FACTOR : 1);
+    return round3(clamp01(start.startValue + moved));
   };
   const thresholdY = (rect: DOMRect) => {
     const bottom = rect.height - PLOT_STYLE.axis;
@@ -163,8 +172,8 @@ export function Timeline({ timeline, events, flagTimes, frameIndex, threshold, o
     event.currentTarget.setPointerCapture(event.pointerId);
     const rect = event.currentTarget.getBoundingClientRect();
     if (Math.abs(event.clientY - thresholdY(rect)) <= GRAB_PX) {
-      drag.current = { mode: 'threshold' };
-      setDragThreshold(scoreAt(event.clientY));
+      drag.current = { mode: 'threshold', startY: event.clientY, startValue: shownThreshold };
+      setDragThreshold(shownThreshold);
     } else {
       drag.current = { mode: 'scrub' };
       onSeek(nearestFrame(times, msAt(event.clientX)));
@@ -181,13 +190,13 @@ export function Timeline({ timeline, events, flagTimes, frameIndex, threshold, o
         : 'crosshair';
     if (drag.current?.mode === 'scrub') onSeek(index);
     else if (drag.current?.mode === 'threshold') {
-      const value = scoreAt(event.clientY);
+      const value = draggedThreshold(event, drag.current);
       setDragThreshold(value);
       onThreshold(value, false);
     }
   };
   const onPointerUp = (event: React.PointerEvent<HTMLCanvasElement>) => {
-    if (drag.current?.mode === 'threshold') onThreshold(round2(scoreAt(event.clientY)), true);
+    if (drag.current?.mode === 'threshold') onThreshold(draggedThreshold(event, drag.current), true);
     drag.current = undefined;
     setDragThreshold(undefined);
   };
@@ -271,6 +280,6 @@ function clamp01(value: number): number {
   return Math.max(0, Math.min(1, value));
 }
 
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }

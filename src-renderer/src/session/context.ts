@@ -31,6 +31,8 @@ export interface SessionView {
   refresh: () => void;
   /** Pixels a panel points at, drawn over the frame on screen (the metric-space view's hover and lasso). */
   marks: FrameMarks;
+  /** The layer a panel paints on in the main viewer (the teaching mask). */
+  viewerTool: ViewerToolSlot;
 }
 
 /** Pixels of one frame's maps to mark in the frame viewer; `focus`, if set, gets a ring. */
@@ -43,17 +45,17 @@ export interface MarkedPixels {
 }
 
 /**
- * The marked pixels as a small store outside React state: a panel sets them on every pointer move, and only
- * the frame viewer, which subscribes, draws again (not the whole session screen).
+ * A value kept outside React state, for useSyncExternalStore: a panel sets it (on every pointer move, say), and
+ * only the frame viewer, which subscribes, draws again (not the whole session screen).
  */
-export class FrameMarks {
-  private marked: MarkedPixels | undefined;
+export class ValueStore<T> {
+  private value: T | undefined;
   private readonly listeners = new Set<() => void>();
 
-  readonly get = (): MarkedPixels | undefined => this.marked;
+  readonly get = (): T | undefined => this.value;
 
-  readonly set = (marked: MarkedPixels | undefined): void => {
-    this.marked = marked;
+  readonly set = (value: T | undefined): void => {
+    this.value = value;
     for (const listener of this.listeners) listener();
   };
 
@@ -62,6 +64,21 @@ export class FrameMarks {
     return () => this.listeners.delete(listener);
   };
 }
+
+/** The pixels a panel points at (the metric-space view's hover and lasso). */
+export class FrameMarks extends ValueStore<MarkedPixels> {}
+
+/** What a viewer tool is drawn with: the analysis and the frame the viewer shows. */
+export interface ViewerToolProps {
+  analysisId: number;
+  frameIndex: number;
+}
+
+/**
+ * A panel's layer over the frame in the main viewer that takes the pointer (the teaching brush): drawn at the
+ * frame's full size, zoomed and panned with it. While one is set, the left button is the tool's, not panning.
+ */
+export class ViewerToolSlot extends ValueStore<ComponentType<ViewerToolProps>> {}
 
 export const SessionViewContext = createContext<SessionView | undefined>(undefined);
 

@@ -1,4 +1,5 @@
 import { mediaPaths, type ApiClient, type ClassInfo } from '../../../src-shared/contract/index';
+import { displayColor } from '../ui/colors';
 
 /** Class index of pixels the model calls unknown (engine UNKNOWN_CLASS). */
 export const UNKNOWN_INDEX = 255;
@@ -67,12 +68,10 @@ function firstChannel(bitmap: ImageBitmap): Uint8Array {
   return values;
 }
 
-/** RGBA per class index; unknown and unnamed indices stay transparent. */
+/** RGBA per class index, in the dark theme's display colours; unknown and unnamed indices stay transparent. */
 export function classPalette(classes: ClassInfo[]): Uint8ClampedArray {
   const palette = new Uint8ClampedArray(256 * 4);
-  for (const info of classes) {
-    palette.set([info.color[0], info.color[1], info.color[2], 255], info.index * 4);
-  }
+  for (const info of classes) palette.set([...displayColor(info.color), 255], info.index * 4);
   return palette;
 }
 

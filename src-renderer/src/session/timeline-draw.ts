@@ -114,7 +114,8 @@ export interface PlotInput {
 
 const colors = {
   grid: 'rgba(255,255,255,0.06)',
-  label: '#7d8797',
+  label: '#a9b3c2',
+  labelBacking: 'rgba(24,28,34,0.82)',
   area: 'rgba(79,157,255,0.28)',
   line: '#4f9dff',
   hot: 'rgba(255,93,93,0.55)',
@@ -145,8 +146,9 @@ export function drawPlot(
   const yOf = (score: number) => bottom - Math.max(0, Math.min(1, (score - low) / (high - low))) * plotHeight;
   const columnWidth = width / env.columns;
 
+  const cursorX = Math.round(xOf(input.cursorMs));
   context.clearRect(0, 0, width, height);
-  drawGrid(context, width, top, bottom, view, xOf, ratio, input.axis);
+  drawGrid(context, width, top, bottom, view, xOf, ratio, cursorX);
 
   for (const event of input.events) {
     const x0 = xOf(event.startMs);
@@ -218,7 +220,7 @@ export function drawPlot(
   context.lineTo(width, thresholdY);
   context.stroke();
   context.setLineDash([]);
-  const label = `threshold ${threshold.toFixed(2)}`;
+  const label = `threshold ${threshold.toFixed(3)}`;
   context.font = `${11 * ratio}px system-ui, sans-serif`;
   const labelWidth = context.measureText(label).width + 10 * ratio;
   context.fillStyle = colors.threshold;
@@ -230,7 +232,6 @@ export function drawPlot(
     context.fillStyle = colors.hover;
     context.fillRect(Math.round(xOf(input.hoverMs)), top, ratio, plotHeight);
   }
-  const cursorX = Math.round(xOf(input.cursorMs));
   context.fillStyle = colors.cursor;
   context.fillRect(cursorX - ratio, top - 6 * ratio, 2 * ratio, plotHeight + 6 * ratio);
   context.beginPath();
@@ -238,6 +239,55 @@ export function drawPlot(
   context.lineTo(cursorX + 5 * ratio, top - 8 * ratio);
   context.lineTo(cursorX, top - 2 * ratio);
   context.fill();
+  // Drawn last, on a backing, so neither the playhead nor the curve hides them.
+  drawScoreLabels(context, top, bottom, ratio, input.axis, cursorX < 56 * ratio ? width : 0);
+  drawCursorTime(context, cursorX, bottom, width, ratio, formatTime(input.cursorMs));
+}
+
+const LABEL_FONT = 12;
+
+function labelBacked(context: CanvasRenderingContext2D, text: string, x: number, y: number, ratio: number) {
+  const width = context.measureText(text).width;
+  context.fillStyle = colors.labelBacking;
+  context.fillRect(x - 2 * ratio, y - LABEL_FONT * ratio, width + 4 * ratio, (LABEL_FONT + 3) * ratio);
+  context.fillStyle = colors.label;
+  context.fillText(text, x, y);
+}
+
+/** The score axis labels at the left edge, or at the right one (edgeX = width) while the playhead is at the left. */
+function drawScoreLabels(
+  context: CanvasRenderingContext2D,
+  top: number,
+  bottom: number,
+  ratio: number,
+  axis: ScoreAxis,
+  edgeX: number,
+) {
+  context.font = `${LABEL_FONT * ratio}px system-ui, sans-serif`;
+  for (const share of [0.25, 0.5, 0.75, 1]) {
+    const y = Math.round(bottom - share * (bottom - top));
+    const text = (axis.low + share * (axis.high - axis.low)).toFixed(2);
+    const x = edgeX === 0 ? 4 * ratio : edgeX - context.measureText(text).width - 4 * ratio;
+    labelBacked(context, text, x, y + (LABEL_FONT + 1) * ratio, ratio);
+  }
+}
+
+/** The playhead's own time under it, in the axis row (the tick labels leave it room). */
+function drawCursorTime(
+  context: CanvasRenderingContext2D,
+  cursorX: number,
+  bottom: number,
+  width: number,
+  ratio: number,
+  text: string,
+) {
+  context.font = `600 ${LABEL_FONT * ratio}px system-ui, sans-serif`;
+  const textWidth = context.measureText(text).width;
+  const x = Math.max(2 * ratio, Math.min(width - textWidth - 2 * ratio, cursorX - textWidth / 2));
+  context.fillStyle = colors.cursor;
+  context.fillRect(x - 3 * ratio, bottom + 2 * ratio, textWidth + 6 * ratio, (LABEL_FONT + 4) * ratio);
+  context.fillStyle = '#111418';
+  context.fillText(text, x, bottom + (LABEL_FONT + 2) * ratio);
 }
 
 function drawGrid(
@@ -248,24 +298,25 @@ function drawGrid(
   view: TimeView,
   xOf: (ms: number) => number,
   ratio: number,
-  axis: ScoreAxis,
+  cursorX: number,
 ) {
-  context.font = `${10 * ratio}px system-ui, sans-serif`;
   for (const share of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = Math.round(bottom - share * (bottom - top));
     context.fillStyle = colors.grid;
-    context.fillRect(0, y, width, ratio);
-    context.fillStyle = colors.label;
-    context.fillText((axis.low + share * (axis.high - axis.low)).toFixed(2), 3 * ratio, y - 2 * ratio);
+    context.fillRect(0, Math.round(bottom - share * (bottom - top)), width, ratio);
   }
-  const step = tickStep((view.endMs - view.startMs) / Math.max(1, width / (90 * ratio)));
-  context.font = `${10.5 * ratio}px system-ui, sans-serif`;
+  const step = tickStep((view.endMs - view.startMs) / Math.max(1, width / (110 * ratio)));
+  context.font = `${LABEL_FONT * ratio}px system-ui, sans-serif`;
   for (let ms = Math.ceil(view.startMs / step) * step; ms <= view.endMs; ms += step) {
     const x = Math.round(xOf(ms));
     context.fillStyle = colors.grid;
     context.fillRect(x, top, ratio, bottom - top);
+    const text = formatTime(ms, step < 1000);
+    const textWidth = context.measureText(text).width;
+    // A tick label under the playhead's own time label would be hidden by it, one past the edge cut: leave them out.
+    if (Math.abs(x + 3 * ratio + textWidth / 2 - cursorX) < textWidth + 12 * ratio) continue;
+    if (x + 3 * ratio + textWidth > width) continue;
     context.fillStyle = colors.label;
-    context.fillText(formatTime(ms, step < 1000), x + 3 * ratio, bottom + 12 * ratio);
+    context.fillText(text, x + 3 * ratio, bottom + (LABEL_FONT + 2) * ratio);
   }
 }
 

@@ -3,24 +3,23 @@ import { decodeRle } from '../../../src-shared/contract/index';
 import { hexToRgb, type ShotDraft, type TeachingDraft } from './draft';
 import { fillPolygon, strokeSegment } from './mask-editor';
 
-export type PreviewLayer = 'mask' | 'before' | 'after';
-
 interface Props {
   draft: TeachingDraft;
   shot: ShotDraft;
-  /** The shot frame (the analysis preview image). */
-  image: ImageBitmap | undefined;
-  layer: PreviewLayer;
-  /** Wand click at mask coordinates; the panel asks the main side for the region. */
+  /** Wand click at mask coordinates; the caller asks the main side for the region. */
   onWand: (x: number, y: number) => void;
 }
 
+/** Opacity of the marked pixels over the frame. */
+const MASK_ALPHA = 0.55;
+
 /**
- * The shot frame at the model's output size with the mask painted over it. Brush/eraser paint while the
- * pointer is down (one undo step per stroke); polygon: click vertices, double-click or Enter closes it,
- * Escape drops it; wand: click. `[` and `]` resize the brush while the pointer is over the canvas.
+ * The mask of a shot frame at the model's output size, as a transparent layer over the frame in the main
+ * viewer (stretched to the frame, so it zooms and pans with it). Brush/eraser paint while the left button is
+ * down (one undo step per stroke); polygon: click vertices, double-click or Enter closes it, Escape drops it;
+ * wand: click. `[` and `]` resize the brush while the pointer is over the frame.
  */
-export function MaskCanvas({ draft, shot, image, layer, onWand }: Props) {
+export function MaskCanvas({ draft, shot, onWand }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [polygon, setPolygon] = useState<[number, number][]>([]);
   const [cursor, setCursor] = useState<[number, number]>();
@@ -66,9 +65,7 @@ export function MaskCanvas({ draft, shot, image, layer, onWand }: Props) {
     const canvas = canvasRef.current;
     const context = canvas?.getContext('2d');
     if (!canvas || !context) return;
-    context.clearRect(0, 0, width, height);
-    if (image) context.drawImage(image, 0, 0, width, height);
-    const overlay = context.getImageData(0, 0, width, height);
+    const layer = draft.layer;
     const preview = draft.preview?.shots.find(
       (entry) => 'analysisId' in entry.frame && entry.frame.frameIndex === shot.frameIndex,
     );
@@ -77,13 +74,9 @@ export function MaskCanvas({ draft, shot, image, layer, onWand }: Props) {
         ? shot.history.mask
         : decodeRle(layer === 'before' ? preview.unknownBefore : preview.taughtAfter);
     const [r, g, b] = layer === 'before' ? [255, 40, 40] : hexToRgb(draft.color);
-    const alpha = 0.55;
+    const overlay = new ImageData(width, height);
     for (let p = 0; p < bits.length; p++) {
-      if (!bits[p]) continue;
-      const o = p * 4;
-      overlay.data[o] = overlay.data[o]! * (1 - alpha) + r * alpha;
-      overlay.data[o + 1] = overlay.data[o + 1]! * (1 - alpha) + g * alpha;
-      overlay.data[o + 2] = overlay.data[o + 2]! * (1 - alpha) + b * alpha;
+      if (bits[p]) overlay.data.set([r, g, b, 255 * MASK_ALPHA], p * 4);
     }
     context.putImageData(overlay, 0, 0);
     if (polygon.length) {
@@ -117,7 +110,7 @@ export function MaskCanvas({ draft, shot, image, layer, onWand }: Props) {
   return (
     <canvas
       ref={canvasRef}
-      className={`mask-canvas tool-${draft.tool}`}
+      className={`layer pixelated mask-canvas tool-${draft.tool}`}
       width={width}
       height={height}
       data-testid="mask-canvas"
@@ -128,6 +121,8 @@ export function MaskCanvas({ draft, shot, image, layer, onWand }: Props) {
         setCursor(undefined);
       }}
       onPointerDown={(event) => {
+        // The middle button pans the viewer; only the left one marks.
+        if (event.button !== 0) return;
         const point = toMask(event);
         if (draft.tool === 'wand') return onWand(Math.floor(point[0]), Math.floor(point[1]));
         if (draft.tool === 'polygon') return setPolygon((current) => [...current, point]);

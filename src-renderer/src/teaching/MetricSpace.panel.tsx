@@ -6,13 +6,21 @@ import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
 import { stampDisc } from './mask-editor';
 import { decodeCloud, insidePolygon, type DecodedCloud } from './cloud';
+import { displayColor } from '../ui/colors';
 import './teaching.css';
 
 /** Colours are given in sRGB, as the rest of the UI draws them. */
 const srgb = (r: number, g: number, b: number) =>
   new THREE.Color().setRGB(r / 255, g / 255, b / 255, THREE.SRGBColorSpace);
+/** A class colour as the dark theme draws it (see displayColor). */
+const classColor = (rgb: [number, number, number]) => srgb(...displayColor(rgb));
 const UNKNOWN_COLOR = srgb(255, 43, 214);
-const LOAD_DELAY_MS = 400;
+const LOAD_DELAY_MS = 250;
+/**
+ * Points asked for in turn: a small sample draws within a moment of the frame's embedding being there, the
+ * full one follows (the main side keeps the embedding, so the second answer costs little).
+ */
+const SAMPLE_STEPS = [2_000, 20_000];
 
 /**
  * The frame's pixel embeddings in 3D (PCA of ~20,000 sampled pixels, computed on the main side): coloured by
@@ -33,21 +41,33 @@ function MetricSpacePanel() {
   /** Undefined: PCA; else three embedding channels as x, y, z. */
   const [channels, setChannels] = useState<[number, number, number]>();
 
+  const [loading, setLoading] = useState<{ frameIndex: number; since: number; samples: number }>();
+  const [fullscreen, setFullscreen] = useState(false);
+  useEffect(() => {
+    if (!fullscreen) return;
+    const close = (event: KeyboardEvent) => event.key === 'Escape' && setFullscreen(false);
+    window.addEventListener('keydown', close);
+    return () => window.removeEventListener('keydown', close);
+  }, [fullscreen]);
+
   useEffect(() => {
     let alive = true;
     const timer = setTimeout(() => {
       void guarded(async () => {
-        const result = await api.call('teaching.embeddings', {
-          model: analysis.modelName,
-          frame: { analysisId: analysis.id, frameIndex },
-          samples: 20_000,
-          channels,
-        });
-        if (!alive) return;
-        setCloud(decodeCloud(result));
-        setLoadedFrame(frameIndex);
-        setSelection(undefined);
-      });
+        for (const samples of SAMPLE_STEPS) {
+          setLoading((current) => ({ frameIndex, since: current?.since ?? performance.now(), samples }));
+          const result = await api.call('teaching.embeddings', {
+            model: analysis.modelName,
+            frame: { analysisId: analysis.id, frameIndex },
+            samples,
+            channels,
+          });
+          if (!alive) return;
+          setCloud(decodeCloud(result));
+          setLoadedFrame(frameIndex);
+          setSelection(undefined);
+        }
+      }).finally(() => alive && setLoading(undefined));
     }, LOAD_DELAY_MS);
     return () => {
       alive = false;
@@ -92,7 +112,7 @@ function MetricSpacePanel() {
 
   const hovered = hover !== undefined && cloud ? (cloud.classNames[cloud.classes[hover]!] ?? 'unknown') : undefined;
   return (
-    <div className="metric-space" data-testid="metric-space">
+    <div className={`metric-space${fullscreen ? ' fullscreen' : ''}`} data-testid="metric-space">
       <div className="teach-row muted">
         {cloud ? (
           <span data-testid="metric-count">
@@ -105,9 +125,17 @@ function MetricSpacePanel() {
         <span className="spacer" />
         {cloud && <AxisPicker dim={cloud.dim} channels={channels} onChange={setChannels} />}
         <span data-testid="metric-fps">{fps} fps</span>
+        <button
+          onClick={() => setFullscreen((on) => !on)}
+          title={fullscreen ? 'Back to the side panel (Esc)' : 'Fill the window'}
+          data-testid="metric-fullscreen"
+        >
+          {fullscreen ? '✕ close' : '⤢ full'}
+        </button>
       </div>
       <div className="metric-stage" ref={stageRef}>
         <canvas className="metric-lasso" ref={lassoRef} />
+        {loading && <LoadingNote {...loading} />}
       </div>
       <div className="teach-row">
         {hovered && <span>hover: {hovered}</span>}
@@ -122,6 +150,21 @@ function MetricSpacePanel() {
         )}
         {!selection && <span className="muted">Shift+drag: lasso</span>}
       </div>
+    </div>
+  );
+}
+
+/** What is being fetched and for how long, so a slow first embedding (a busy engine) is not a blank box. */
+function LoadingNote({ frameIndex, since, samples }: { frameIndex: number; since: number; samples: number }) {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(performance.now()), 200);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <div className="metric-progress" data-testid="metric-progress">
+      <div className="metric-progress-bar" />
+      Embedding frame {frameIndex}: {samples.toLocaleString()} points · {((now - since) / 1000).toFixed(1)} s
     </div>
   );
 }
@@ -178,8 +221,8 @@ function mountScene(
   cloud: DecodedCloud,
   callbacks: SceneCallbacks,
 ): () => void {
-  const width = stage.clientWidth || 320;
-  const height = stage.clientHeight || 320;
+  let width = stage.clientWidth || 320;
+  let height = stage.clientHeight || 320;
   const renderer = new THREE.WebGLRenderer({ antialias: false });
   renderer.setPixelRatio(1);
   renderer.setSize(width, height);
@@ -195,7 +238,7 @@ function mountScene(
   const labels = cloud.prototypes.map((prototype) => {
     const sphere = new THREE.Mesh(
       new THREE.SphereGeometry(prototype.taught ? 0.06 : 0.045, 16, 12),
-      new THREE.MeshBasicMaterial({ color: srgb(...prototype.color) }),
+      new THREE.MeshBasicMaterial({ color: classColor(prototype.color) }),
     );
     sphere.position.set(...prototype.scaled);
     scene.add(sphere);
@@ -258,6 +301,15 @@ function mountScene(
     }
     callbacks.onLasso(chosen.length ? Uint32Array.from(chosen) : undefined);
   };
+  // The view fills the window on request: follow the stage's size.
+  const resize = new ResizeObserver(() => {
+    [width, height] = [stage.clientWidth || 320, stage.clientHeight || 320];
+    renderer.setSize(width, height);
+    camera.aspect = width / height;
+    camera.updateProjectionMatrix();
+    [lasso.width, lasso.height] = [width, height];
+  });
+  resize.observe(stage);
   renderer.domElement.addEventListener('pointerdown', onDown, { capture: true });
   renderer.domElement.addEventListener('pointermove', onMove);
   window.addEventListener('pointerup', onUp);
@@ -270,12 +322,12 @@ function mountScene(
     if (!running) return;
     controls.update();
     renderer.render(scene, camera);
-    for (const { label, position } of labels) {
-      screen.copy(position).project(camera);
-      label.style.left = `${((screen.x + 1) / 2) * width}px`;
-      label.style.top = `${((1 - screen.y) / 2) * height}px`;
-      label.style.display = screen.z < 1 ? '' : 'none';
-    }
+    placeLabels(
+      labels.map(({ label, position }) => {
+        screen.copy(position).project(camera);
+        return { label, x: ((screen.x + 1) / 2) * width, y: ((1 - screen.y) / 2) * height, visible: screen.z < 1 };
+      }),
+    );
     frames++;
     const now = performance.now();
     if (now - since >= 1000) {
@@ -289,6 +341,7 @@ function mountScene(
 
   return () => {
     running = false;
+    resize.disconnect();
     window.removeEventListener('pointerup', onUp);
     controls.dispose();
     for (const { label } of labels) label.remove();
@@ -303,6 +356,36 @@ function mountScene(
     renderer.domElement.remove();
   };
 }
+
+/**
+ * Puts each prototype label above its sphere, or, where that would cover a label already placed, a line
+ * lower (up to LABEL_TRIES lines), else hides it: labels of prototypes close on screen never overprint.
+ */
+function placeLabels(items: { label: HTMLDivElement; x: number; y: number; visible: boolean }[]) {
+  const placed: { left: number; top: number; right: number; bottom: number }[] = [];
+  for (const { label, x, y, visible } of items) {
+    const [w, h] = [label.offsetWidth || 40, label.offsetHeight || 14];
+    let spot: (typeof placed)[number] | undefined;
+    for (let line = 0; visible && !spot && line < LABEL_TRIES; line++) {
+      // Lines tried: above the sphere, then one up, one down, two up, two down.
+      const top = y - h * 1.2 + (h + 1) * Math.ceil(line / 2) * (line % 2 ? -1 : 1);
+      const box = { left: x - w / 2, top, right: x + w / 2, bottom: top + h };
+      if (
+        !placed.some(
+          (other) =>
+            box.left < other.right && other.left < box.right && box.top < other.bottom && other.top < box.bottom,
+        )
+      )
+        spot = box;
+    }
+    label.style.display = spot ? '' : 'none';
+    if (!spot) continue;
+    placed.push(spot);
+    label.style.left = `${spot.left}px`;
+    label.style.top = `${spot.top}px`;
+  }
+}
+const LABEL_TRIES = 5;
 
 /** Known and unknown points as two clouds, so unknown ones can be drawn larger; `order` maps back to cloud indices. */
 function buildPoints(cloud: DecodedCloud) {
@@ -324,7 +407,7 @@ function buildPoints(cloud: DecodedCloud) {
       order,
     };
   };
-  const palette = cloud.classColors.map((rgb) => srgb(...rgb));
+  const palette = cloud.classColors.map(classColor);
   return {
     known: build(
       (cls) => cls !== 255,

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import { decodeRle, encodeRle } from '../../../src-shared/contract/index';
+import { encodeRle } from '../../../src-shared/contract/index';
 import type { SessionPanel } from '../session/context';
 import { useSessionView } from '../session/context';
-import { loadFrameLayers, type FrameLayers } from '../session/frame-layers';
+import { loadFrameLayers } from '../session/frame-layers';
 import { useGuarded, useToast } from '../ui/toasts';
 import { hexToRgb, useDraft, type TeachingDraft, type Tool } from './draft';
 import { KnowledgeBase } from './KnowledgeBase';
-import { MaskCanvas, type PreviewLayer } from './MaskCanvas';
+import { TeachingTool } from './TeachingTool';
 import { countMarked } from './mask-editor';
 import { RangeField } from '../ui/RangeField';
 import { ReanalysePicker } from './ReanalysePicker';
@@ -33,26 +33,17 @@ function TeachingPanel() {
   const draft = useDraft(analysis.id);
   const guarded = useGuarded();
   const toast = useToast();
-  const [loaded, setLoaded] = useState<{ frameIndex: number; layers: FrameLayers }>();
-  const [layer, setLayer] = useState<PreviewLayer>('mask');
   const [busy, setBusy] = useState<string>();
   const [taughtName, setTaughtName] = useState<string>();
   const [knowledgeVersion, setKnowledgeVersion] = useState(0);
   const shot = draft.current;
 
-  const shotFrame = shot?.frameIndex;
+  // While this tab is open the mask is painted in the main viewer, at the frame's full size.
   useEffect(() => {
-    if (shotFrame === undefined) return;
-    let alive = true;
-    loadFrameLayers(api, analysis.id, shotFrame).then(
-      (layers) => alive && setLoaded({ frameIndex: shotFrame, layers }),
-      () => {},
-    );
-    return () => {
-      alive = false;
-    };
-  }, [api, analysis.id, shotFrame]);
-  const layers = loaded && loaded.frameIndex === shotFrame ? loaded.layers : undefined;
+    draft.change((d) => (d.model = analysis.modelName), true);
+    view.viewerTool.set(TeachingTool);
+    return () => view.viewerTool.set(undefined);
+  }, [draft, analysis.modelName, view.viewerTool]);
 
   const addCurrentFrame = () =>
     void guarded(async () => {
@@ -90,8 +81,10 @@ function TeachingPanel() {
         shots: shotsRequest(),
         prototypes: draft.prototypes,
       });
-      draft.change((d) => (d.preview = result), true);
-      setLayer('after');
+      draft.change((d) => {
+        d.preview = result;
+        d.layer = 'after';
+      }, true);
       for (const warning of result.warnings) toast('warning', warning.message);
     });
 
@@ -111,23 +104,6 @@ function TeachingPanel() {
       setTaughtName(result.taughtClass.name);
       setKnowledgeVersion(result.knowledgeVersion);
       draft.reset();
-    });
-
-  const wand = (x: number, y: number) =>
-    run('Wand…', async () => {
-      if (!shot) return;
-      const result = await api.call('teaching.wand', {
-        model: analysis.modelName,
-        frame: { analysisId: analysis.id, frameIndex: shot.frameIndex },
-        x,
-        y,
-        maxDistance: draft.wandDistance,
-      });
-      const region = decodeRle(result.mask);
-      draft.change(() => {
-        shot.history.checkpoint();
-        region.forEach((bit, p) => bit && (shot.history.mask[p] = 1));
-      });
     });
 
   // Tool keys and undo/redo while this panel is open.
@@ -165,7 +141,10 @@ function TeachingPanel() {
           <span
             key={entry.frameIndex}
             className={`chip shot-chip${position === draft.active ? ' on' : ''}`}
-            onClick={() => draft.change((d) => (d.active = position), true)}
+            onClick={() => {
+              draft.change((d) => (d.active = position), true);
+              view.seek(entry.frameIndex);
+            }}
           >
             frame {entry.frameIndex} · {countMarked(entry.history.mask)} px
             <button
@@ -189,17 +168,19 @@ function TeachingPanel() {
       {shot ? (
         <>
           <ToolBar draft={draft} />
-          <div className="mask-stage">
-            <MaskCanvas draft={draft} shot={shot} image={layers?.image} layer={layer} onWand={wand} />
-          </div>
+          <p className="muted teach-hint" data-testid="teach-where">
+            {shot.frameIndex === frameIndex
+              ? 'Mark the object on the frame in the viewer: the wheel zooms, the middle button pans, 0 fits.'
+              : `Frame ${shot.frameIndex} is being marked: click its chip to show it in the viewer.`}
+          </p>
           <div className="teach-row">
             <div className="segmented-inline">
               {(['mask', 'before', 'after'] as const).map((option) => (
                 <button
                   key={option}
-                  className={layer === option ? 'on' : ''}
+                  className={draft.layer === option ? 'on' : ''}
                   disabled={option !== 'mask' && !draft.preview}
-                  onClick={() => setLayer(option)}
+                  onClick={() => draft.change((d) => (d.layer = option), true)}
                   data-testid={`teach-layer-${option}`}
                 >
                   {option === 'mask' ? 'Mask' : option === 'before' ? 'Before (unknown)' : 'After (new class)'}

@@ -3,6 +3,8 @@ import type { Response } from '../../../src-shared/contract/index';
 import { MaskHistory, type MaskSize } from './mask-editor';
 
 export type Tool = 'brush' | 'eraser' | 'polygon' | 'wand';
+/** What the mask layer in the viewer shows: the marks, or a preview's before (unknown) / after (new class). */
+export type PreviewLayer = 'mask' | 'before' | 'after';
 
 export interface ShotDraft {
   frameIndex: number;
@@ -14,6 +16,8 @@ export interface ShotDraft {
  * a tab when another is chosen, and the metric-space view's lasso adds shots to it from its own tab.
  */
 export class TeachingDraft {
+  /** The model of the analysis the draft belongs to (the wand asks it for embeddings). */
+  model: string | undefined;
   shots: ShotDraft[] = [];
   active = 0;
   name = '';
@@ -22,6 +26,7 @@ export class TeachingDraft {
   tool: Tool = 'brush';
   brushRadius = 6;
   wandDistance = 1;
+  layer: PreviewLayer = 'mask';
   preview: Response<'teaching.preview'> | undefined;
   private version = 0;
   private readonly listeners = new Set<() => void>();

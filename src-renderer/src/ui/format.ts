@@ -35,3 +35,8 @@ export function formatBytes(bytes: number): string {
 export function rgbCss([r, g, b]: readonly [number, number, number]): string {
   return `rgb(${r}, ${g}, ${b})`;
 }
+
+/** "1 event", "3 events", "1,204 frames": a count with its noun in the right number. */
+export function formatCount(count: number, noun: string): string {
+  return `${count.toLocaleString()} ${noun}${count === 1 ? '' : 's'}`;
+}
