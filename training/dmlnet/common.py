@@ -266,13 +266,13 @@ def evaluate(net, head, cfg, device, split="val", cal=None, unknown=None, log=pr
         lab_np = lab.numpy()
         cm.add(pred[0].cpu().numpy(), lab_np)
         valid = lab_np != IGNORE
-        is_ood = (lab_np == OOD)[valid]
+        is_ood = lab_np == OOD
         for k, v in sc.items():
             if not lm.unknown and not spec.ood_ids:
                 break  # no OOD pixels possible: segmentation metrics only
             if (k in ("eds", "combined") and not smax) or (k == "margin" and not gmax):
                 continue
-            accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy()[valid], is_ood)
+            accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy(), is_ood, valid)
     res = cm.result([c.name for c in lm.known])
     res["images"] = len(data)
     res["seconds"] = round(time.time() - t0, 1)
@@ -311,6 +311,14 @@ def format_table(res):
                 return f"{x:8.2f}" if x is not None else f"{'-':>8}"
             lines.append(f"{k:<16}{f(r['auroc'])}{f(r['aupr'])}{f(r['fpr95'])} | "
                          f"{f(r['auroc_image'])}{f(r['aupr_image'])}{f(r['fpr95_image'])}")
+    if res["ood"]:
+        lines.append(f"components (SegmentMeIfYouCan) at the best pixel F1: {'score':<16}{'pixF1':>8}{'sIoU':>8}"
+                     f"{'PPV':>8}{'mF1':>8}")
+        for k, r in res["ood"].items():
+            def g(x):
+                return f"{x:8.2f}" if x is not None else f"{'-':>8}"
+            lines.append(f"{'':<51}{k:<16}{g(r.get('pixel_f1'))}{g(r.get('siou'))}{g(r.get('ppv'))}"
+                         f"{g(r.get('mean_f1'))}")
     lines.append("per-class IoU: " + ", ".join(f"{n} {v:.1f}" if v is not None else f"{n} -"
                                                for n, v in res["perClassIoU"].items()))
     return "\n".join(lines)
