@@ -109,7 +109,7 @@ test(
     }
     assert.ok(
       places.size >= 2,
-      `regions of two placements or more score, so their weights are compared: ${[...places]}`,
+      `regions of two placements or more score, so their weights are compared: ${[...places].join(', ')}`,
     );
     assert.deepEqual(python.at(-1)!.regions[0]!.border, ['top', 'right', 'bottom', 'left']);
   },
