@@ -3,7 +3,9 @@ import type { ClassInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import type { FrameMarks, MarkedPixels } from './context';
 import {
+  boxedRegions,
   classPalette,
+  drawRegionBoxes,
   drawUnknownOutline,
   loadFrameLayers,
   paintClasses,
@@ -29,8 +31,9 @@ interface Props {
 
 /**
  * The frame under the cursor with its overlays, each on its own canvas: the preview image, class colours at
- * the map's own resolution (pixelated, so what is shown is what is stored), the OOD heat map, and the outline
- * of unknown regions at screen resolution. While scrubbing at most one frame loads at a time and the newest
+ * the map's own resolution (pixelated, so what is shown is what is stored), the OOD heat map, and at screen
+ * resolution the outline of the unknown regions large enough to score, each in a box labelled with its score
+ * (the best one, the frame score's, in orange). While scrubbing at most one frame loads at a time and the newest
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
 export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overlays, marks }: Props) {
@@ -129,7 +132,9 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
         context.strokeStyle = '#00f0ff';
         context.shadowColor = 'rgba(0,0,0,0.9)';
         context.shadowBlur = 2 * ratio;
-        drawUnknownOutline(context, layers, outline.width / layers.mapWidth, outline.height / layers.mapHeight);
+        const [scaleX, scaleY] = [outline.width / layers.mapWidth, outline.height / layers.mapHeight];
+        drawUnknownOutline(context, layers, scaleX, scaleY);
+        drawRegionBoxes(context, layers, scaleX, scaleY, ratio);
       }
     }
     performance.mark('frame-shown', { detail: { frameIndex: shown.index } });
@@ -149,6 +154,7 @@ export function FrameViewer({ analysisId, frameIndex, frameCount, classes, overl
         data-testid="frame-viewer"
         data-frame-index={shown?.index ?? -1}
         data-ready={ready ? 'true' : 'false'}
+        data-regions-boxed={shown ? boxedRegions(shown.layers).length : -1}
       >
         <canvas ref={baseRef} className="layer" data-testid="frame-image" />
         <canvas
