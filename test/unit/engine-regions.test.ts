@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { ModelCard, regionFrameThreshold } from '../../src-main/engine/model-card.js';
 import { labelComponents } from '../../src-main/engine/regions.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 import {
@@ -10,6 +13,7 @@ import {
   regionFrameScore,
   regionPlaces,
 } from '../../src-main/engine/unknown-regions.js';
+import { repoRoot } from '../helpers/cli.js';
 
 // Hand-made class maps: s sky (0), b building (1), r road (3), p pavement (4), # unknown.
 const CLASS_OF: Record<string, number> = { s: 0, b: 1, r: 3, p: 4, '#': UNKNOWN_CLASS };
@@ -130,4 +134,18 @@ test('drivable and sky classes are found by name, CamVid and Cityscapes alike', 
   assert.deepEqual(regionPlaces(cityscapes.map((name, index) => ({ index, name }))), { drivable: [0], sky: [7] });
   assert.ok(isDrivableName('Lane Marking - General') && isDrivableName('parking') && isDrivableName('Road'));
   assert.ok(!isDrivableName('sidewalk') && !isDrivableName('railroad') && !isDrivableName('pavement'));
+});
+
+test('a card calibrated on the old pixel-percentile frame score is refused for analyses, with what to run', () => {
+  const shipped = JSON.parse(readFileSync(join(repoRoot, 'models', 'camvid-open.json'), 'utf8')) as {
+    scores: Record<string, unknown>;
+  };
+  const card = ModelCard.parse(shipped);
+  assert.equal(regionFrameThreshold(card), card.scores.frameThreshold);
+  const { frameScore: _frameScore, ...oldScores } = shipped.scores;
+  const old = ModelCard.parse({ ...shipped, scores: oldScores });
+  assert.throws(
+    () => regionFrameThreshold(old),
+    /camvid-open's frame threshold was calibrated on the old pixel-percentile frame score: run .*recalibrate_frame_threshold\.py MODELS_DIR camvid-open/,
+  );
 });
