@@ -71,16 +71,37 @@ interface CheckResult {
   rules: Record<Rule, { val: ReturnType<typeof valFigures>; highway: ReturnType<typeof ordinaryFigures> }>;
 }
 
-async function labelledObjects(): Promise<{ objects: LabelledObject[]; unseenFrames: boolean[] }> {
+/** Spearman rank correlation (ties broken by position, as the old script did). */
+function spearman(a: number[], b: number[]): number {
+  const ranks = (values: number[]) => {
+    const order = values.map((value, index) => ({ value, index })).sort((x, y) => x.value - y.value);
+    const rank = new Array<number>(values.length);
+    order.forEach((entry, position) => (rank[entry.index] = position));
+    return rank;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const centre = (a.length - 1) / 2;
+  let [num, da, db] = [0, 0, 0];
+  ra.forEach((value, i) => {
+    num += (value - centre) * (rb[i]! - centre);
+    da += (value - centre) ** 2;
+    db += (rb[i]! - centre) ** 2;
+  });
+  return num / Math.sqrt(da * db);
+}
+
+async function labelledObjects(): Promise<{ objects: LabelledObject[]; unseenFrames: boolean[]; shares: number[] }> {
   const names = readdirSync(VAL_LABELS)
     .filter((name) => name.endsWith('.png'))
     .sort();
   const objects: LabelledObject[] = [];
   const unseenFrames: boolean[] = [];
+  const shares: number[] = [];
   for (const [frame, name] of names.entries()) {
     const label = await decodeLabelPng(join(VAL_LABELS, name));
     const mask = label.data.map((id) => (UNSEEN.includes(id) ? 1 : 0));
     unseenFrames.push(mask.some((value) => value === 1));
+    shares.push(mask.reduce((sum, value) => sum + value, 0) / mask.length);
     const components = labelComponents(mask, 1, label.width, label.height);
     const boxes = componentBoxes(components, label.width, label.height);
     boxes.forEach((box, i) => {
@@ -91,7 +112,7 @@ async function labelledObjects(): Promise<{ objects: LabelledObject[]; unseenFra
       objects.push({ frame, pixels, outlined: { old: false, new: false } });
     });
   }
-  return { objects, unseenFrames };
+  return { objects, unseenFrames, shares };
 }
 
 /** The old viewer outlined every unknown pixel; the new one what region-view.ts says. */
@@ -154,8 +175,7 @@ function valFigures(
   rows: FrameRow[],
   rule: Rule,
   settings: EventSettings,
-  objects: LabelledObject[],
-  unseen: boolean[],
+  { objects, unseenFrames: unseen, shares }: Awaited<ReturnType<typeof labelledObjects>>,
 ) {
   const events = eventsOf(rows, rule, settings);
   const framesWithObjects = new Set(objects.map((object) => object.frame));
@@ -178,6 +198,10 @@ function valFigures(
     ordinary_false_events_per_minute: ordinary.length ? ordinaryEvents.length / minutes(ordinary) : null,
     ordinary_outlined_share: ordinary.length ? mean(ordinary.map((row) => row.outlinedShare[rule])) : null,
     outlined_share_all_frames: mean(rows.map((row) => row.outlinedShare[rule])),
+    spearman_score_vs_unseen_share: spearman(
+      rows.map((row) => row.score[rule]),
+      shares,
+    ),
   };
 }
 
@@ -204,7 +228,8 @@ async function main() {
     throw new Error(
       `${values.model}.json has no training.calibration.pixelFrameThresholds.${card.scores.default} (the old rule's threshold)`,
     );
-  const { objects, unseenFrames } = await labelledObjects();
+  const labelled = await labelledObjects();
+  const { objects, unseenFrames } = labelled;
   const engine = await openEngine(modelsDir, values.model, { provider: 'cpu' });
   const [val, highway] = [await analyseDrive(engine, VAL_DRIVE, objects), await analyseDrive(engine, HIGHWAY, [])];
   await engine.dispose();
@@ -222,7 +247,7 @@ async function main() {
       RULES.map((rule) => [
         rule,
         {
-          val: valFigures(val, rule, settingsFor(rule, val, card, oldCalibrated), objects, unseenFrames),
+          val: valFigures(val, rule, settingsFor(rule, val, card, oldCalibrated), labelled),
           highway: ordinaryFigures(highway, rule, settingsFor(rule, highway, card, oldCalibrated)),
         },
       ]),
@@ -249,6 +274,11 @@ function printTable(result: CheckResult) {
     ['val: recalled and outlined there', pct(old.val.recalled_and_outlined), pct(next.val.recalled_and_outlined)],
     ['val: false events / min', f(old.val.false_events_per_minute), f(next.val.false_events_per_minute)],
     ['val: share of a frame outlined', pct(old.val.outlined_share_all_frames), pct(next.val.outlined_share_all_frames)],
+    [
+      'val: Spearman, frame score vs unseen pixel share',
+      f(old.val.spearman_score_vs_unseen_share, 3),
+      f(next.val.spearman_score_vs_unseen_share, 3),
+    ],
     [
       `val ordinary frames (${old.val.ordinary_frames}): false events / min`,
       f(old.val.ordinary_false_events_per_minute),

@@ -4,5 +4,4 @@ export { listModels, DEFAULT_MODEL } from './model-list.js';
 export { openEngine, type OpenEngineOptions } from './engine.js';
 export { encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
 export { decodeImageFile, decodeLabelPng } from './image-file.js';
-export { FRAME_SCORE_PERCENTILE } from './summary.js';
 export * from './types.js';
