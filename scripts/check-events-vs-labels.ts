@@ -1,145 +1,304 @@
 /**
- * The done-when check of the drive-analysis issue: analyse the val drive (0016E5-val.mp4, frame i = the i-th
- * val image in name order) and compare the events' peak frames with the frames that hold the most
- * pedestrian + bicyclist pixels in the val labels (the classes camvid-open never saw).
+ * Events against the val labels, the old frame score beside the new one in one run (README, "Events against
+ * the val labels"). The val drive (0016E5-val.mp4, frame i = the i-th val image in name order) holds
+ * pedestrians and bicyclists, which camvid-open never saw; the highway clip is ordinary footage from another
+ * camera. Every frame of both is analysed once by the engine, and each frame is scored by both rules:
+ * - old: the 90th percentile of the pixel scores, events at the old calibrated frame threshold lowered to the
+ *   drive's top tenth (defaultEventThreshold), hysteresis 0.05, no persistence: the app before regions;
+ * - new: the best unknown region's score, events under the app's defaults now (defaultEventSettings).
+ * Figures: event recall (pedestrian/bicyclist components of at least 1,000 px in a frame inside some event,
+ * and of those, the share the viewer outlines there), false events per minute (events holding no such
+ * component), and on ordinary frames (the highway clip; val frames without pedestrians or bicyclists) false
+ * events per minute and the share of the frame outlined as unknown.
  *
- *   node --import tsx scripts/check-events-vs-labels.ts [--model camvid-open] [--library PATH] [--json]
+ *   node --import tsx scripts/check-events-vs-labels.ts [--model camvid-open] [--json]
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { outlinedUnknown } from '../src-shared/region-view.js';
+import type { EventSettings, UnknownRegion } from '../src-shared/contract/index.js';
 import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
-import { decodeLabelPng } from '../src-main/engine/index.js';
-import { AnalysisService } from '../src-main/jobs/index.js';
-import { LibraryStore } from '../src-main/library/index.js';
-import type { EventSettings } from '../src-shared/contract/index.js';
+import {
+  decodeLabelPng,
+  openEngine,
+  readModelCard,
+  regionFrameThreshold,
+  type Engine,
+} from '../src-main/engine/index.js';
+import { componentBoxes, labelComponents } from '../src-main/engine/regions.js';
+import { pixelPercentileScore, tallyFrame } from '../src-main/engine/summary.js';
+import { UNKNOWN_CLASS } from '../src-main/engine/types.js';
+import { decodeSource, probeSource, type DecodeOutcome } from '../src-main/footage/index.js';
+import {
+  defaultEventSettings,
+  defaultEventThreshold,
+  detectEvents,
+  type EventSpan,
+} from '../src-main/library/events.js';
 
 const { values } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'camvid-open' },
-    library: { type: 'string' },
-    json: { type: 'boolean' },
-  },
+  options: { model: { type: 'string', default: 'camvid-open' }, json: { type: 'boolean' } },
 });
-const camvid = join(packageRoot(), '..', 'shared', 'datasets', 'camvid');
-const UNSEEN = [9, 10]; // pedestrian, bicyclist
+const shared = join(packageRoot(), '..', 'shared', 'datasets');
+const VAL_DRIVE = join(shared, 'camvid', 'footage', '0016E5-val.mp4');
+const HIGHWAY = join(shared, 'footage', 'udacity-highway.mp4');
+const VAL_LABELS = join(shared, 'camvid', 'val', 'labels');
+const UNSEEN = [9, 10]; // CamVid ids of pedestrian and bicyclist
+const MIN_OBJECT_PIXELS = 1000;
+const RULES = ['old', 'new'] as const;
+type Rule = (typeof RULES)[number];
 
-async function unseenFractions(): Promise<number[]> {
-  const dir = join(camvid, 'val', 'labels');
-  const names = readdirSync(dir)
-    .filter((name) => name.endsWith('.png'))
-    .sort();
-  const fractions: number[] = [];
-  for (const name of names) {
-    const label = await decodeLabelPng(join(dir, name));
-    let count = 0;
-    for (const id of label.data) if (UNSEEN.includes(id)) count++;
-    fractions.push(count / label.data.length);
-  }
-  return fractions;
+/** A ground-truth object: one 8-connected pedestrian/bicyclist component of a val label. */
+interface LabelledObject {
+  frame: number;
+  pixels: Uint32Array;
+  /** Whether the viewer outlines any of its pixels, under each rule (set by analyseDrive). */
+  outlined: Record<Rule, boolean>;
 }
 
-/** Area under the ROC curve of `scores` for telling positive frames from the rest (ties count half). */
-function auroc(scores: number[], positive: boolean[]): number {
-  let wins = 0;
-  let pairs = 0;
-  scores.forEach((a, i) => {
-    if (!positive[i]) return;
-    scores.forEach((b, j) => {
-      if (positive[j]) return;
-      pairs++;
-      wins += a > b ? 1 : a === b ? 0.5 : 0;
-    });
-  });
-  return pairs ? wins / pairs : NaN;
+/** What a frame shows under each rule: its score and the share of it outlined as unknown. */
+interface FrameRow {
+  timeMs: number;
+  score: Record<Rule, number>;
+  outlinedShare: Record<Rule, number>;
 }
 
-function ranks(values: number[]): number[] {
-  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
-  const result = new Array<number>(values.length);
-  order.forEach((entry, rank) => (result[entry.index] = rank));
-  return result;
+interface CheckResult {
+  model: string;
+  val: { frames: number; objects: number; frames_with_objects: number };
+  highway: { frames: number };
+  rules: Record<Rule, { val: ReturnType<typeof valFigures>; highway: ReturnType<typeof ordinaryFigures> }>;
 }
 
+/** Spearman rank correlation (ties broken by position, as the old script did). */
 function spearman(a: number[], b: number[]): number {
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const mean = (a.length - 1) / 2;
-  let num = 0;
-  let da = 0;
-  let db = 0;
+  const ranks = (values: number[]) => {
+    const order = values.map((value, index) => ({ value, index })).sort((x, y) => x.value - y.value);
+    const rank = new Array<number>(values.length);
+    order.forEach((entry, position) => (rank[entry.index] = position));
+    return rank;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const centre = (a.length - 1) / 2;
+  let [num, da, db] = [0, 0, 0];
   ra.forEach((value, i) => {
-    num += (value - mean) * (rb[i]! - mean);
-    da += (value - mean) ** 2;
-    db += (rb[i]! - mean) ** 2;
+    num += (value - centre) * (rb[i]! - centre);
+    da += (value - centre) ** 2;
+    db += (rb[i]! - centre) ** 2;
   });
   return num / Math.sqrt(da * db);
 }
 
-const library = values.library ?? join(mkdtempSync(join(tmpdir(), 'dml-check-')), 'library.sqlite');
-const store = new LibraryStore(library);
-const service = new AnalysisService(store, defaultModelsDir(), () => {});
-const session = await service.importSession([join(camvid, 'footage', '0016E5-val.mp4')]);
-const started = await service.startAnalysis(session.id, { model: values.model, sampleFps: null });
-const analysis = await service.queue.waitFor(started.id);
-await service.close();
-const scores = store.timeline(analysis.id).scores;
-const fractions = await unseenFractions();
-// The share of frames that hold a lot of the unseen classes: the top quarter by pixel share.
-const quartile = [...fractions].sort((a, b) => b - a)[Math.floor(fractions.length / 4)]!;
-const positive = fractions.map((fraction) => fraction > quartile);
+async function labelledObjects(): Promise<{ objects: LabelledObject[]; unseenFrames: boolean[]; shares: number[] }> {
+  const names = readdirSync(VAL_LABELS)
+    .filter((name) => name.endsWith('.png'))
+    .sort();
+  const objects: LabelledObject[] = [];
+  const unseenFrames: boolean[] = [];
+  const shares: number[] = [];
+  for (const [frame, name] of names.entries()) {
+    const label = await decodeLabelPng(join(VAL_LABELS, name));
+    const mask = label.data.map((id) => (UNSEEN.includes(id) ? 1 : 0));
+    unseenFrames.push(mask.some((value) => value === 1));
+    shares.push(mask.reduce((sum, value) => sum + value, 0) / mask.length);
+    const components = labelComponents(mask, 1, label.width, label.height);
+    const boxes = componentBoxes(components, label.width, label.height);
+    boxes.forEach((box, i) => {
+      if (box.pixels < MIN_OBJECT_PIXELS) return;
+      const pixels = new Uint32Array(box.pixels);
+      let n = 0;
+      components.labels.forEach((value, p) => value === i + 1 && (pixels[n++] = p));
+      objects.push({ frame, pixels, outlined: { old: false, new: false } });
+    });
+  }
+  return { objects, unseenFrames, shares };
+}
 
-/** Events under some settings against the labels: do the peaks fall on the frames richest in unseen classes? */
-function compare(label: string, settings: EventSettings) {
-  const events = store.recomputeEvents(analysis.id, settings);
-  const k = events.length;
-  const top = fractions
-    .map((fraction, index) => ({ fraction, index }))
-    .sort((a, b) => b.fraction - a.fraction)
-    .slice(0, k)
-    .map((entry) => entry.index);
-  const peaks = events.map((event) => event.peakFrame);
-  const hits = peaks.filter((frame) => top.includes(frame)).length;
+/** The old viewer outlined every unknown pixel; the new one what region-view.ts says. */
+function outlined(classMap: Uint8Array, width: number, regions: UnknownRegion[]): Record<Rule, Uint8Array> {
   return {
-    label,
-    settings,
-    events: k,
-    peak_frames: peaks,
-    top_labelled_frames: top,
-    peak_overlap: k ? hits / k : 0,
-    peaks_in_top_quarter: k ? peaks.filter((frame) => positive[frame]).length / k : 0,
-    mean_unseen_share_at_peaks: k ? peaks.reduce((sum, frame) => sum + fractions[frame]!, 0) / k : 0,
+    old: classMap.map((value) => (value === UNKNOWN_CLASS ? 1 : 0)),
+    new: outlinedUnknown(classMap, width, regions),
   };
 }
 
-const sorted = [...scores].sort((a, b) => a - b);
-const p90 = sorted[Math.floor(0.9 * (sorted.length - 1))]!;
-const results = {
-  model: values.model,
-  frames: scores.length,
-  mean_unseen_share: fractions.reduce((sum, value) => sum + value, 0) / fractions.length,
-  frame_score_auroc_top_quarter: auroc(scores, positive),
-  spearman_score_vs_unseen_share: spearman(scores, fractions),
-  comparisons: [
-    compare('default settings', store.eventSettings(analysis.id)),
-    compare('threshold at the 90th percentile of frame scores', { threshold: p90, hysteresis: 0, minGapMs: 0 }),
-  ],
-};
-store.close();
-if (values.json) console.log(JSON.stringify(results));
-else {
-  console.log(`val drive with ${results.model}: ${results.frames} frames, library ${library}`);
-  console.log(
-    `frame score vs pedestrian+bicyclist pixel share: Spearman ${results.spearman_score_vs_unseen_share.toFixed(3)}, AUROC for the top-quarter frames ${results.frame_score_auroc_top_quarter.toFixed(3)}`,
-  );
-  for (const c of results.comparisons) {
-    console.log(`- ${c.label} (threshold ${c.settings.threshold.toFixed(3)}): ${c.events} events`);
-    console.log(
-      `  peak frames ${c.peak_frames.join(', ')}; top-${c.events} labelled frames ${c.top_labelled_frames.join(', ')}`,
-    );
-    console.log(
-      `  overlap ${(c.peak_overlap * 100).toFixed(0)}%; peaks in the top quarter by share ${(c.peaks_in_top_quarter * 100).toFixed(0)}%; share at peaks ${(c.mean_unseen_share_at_peaks * 100).toFixed(2)}% vs ${(results.mean_unseen_share * 100).toFixed(2)}% over the drive`,
-    );
+async function analyseDrive(engine: Engine, path: string, objects: LabelledObject[]): Promise<FrameRow[]> {
+  const source = { ...(await probeSource(path)), position: 0, offsetMs: 0 };
+  const outcome: DecodeOutcome = { complete: false, message: null, framesSampled: 0 };
+  const size = { width: engine.inputWidth, height: engine.inputHeight, sampleFps: null };
+  const rows: FrameRow[] = [];
+  for await (const decoded of decodeSource(source, size, outcome)) {
+    const result = await engine.analyze(decoded.rgb);
+    const masks = outlined(result.classMap, result.width, result.regions);
+    for (const object of objects.filter((candidate) => candidate.frame === rows.length))
+      for (const rule of RULES) object.outlined[rule] = object.pixels.some((p) => masks[rule][p] === 1);
+    const share = (mask: Uint8Array) => mask.reduce((sum, value) => sum + value, 0) / mask.length;
+    rows.push({
+      timeMs: decoded.timeMs,
+      score: { old: pixelPercentileScore(tallyFrame(result.classMap, result.oodMap)), new: result.summary.score },
+      outlinedShare: { old: share(masks.old), new: share(masks.new) },
+    });
   }
+  if (!outcome.complete) throw new Error(`${path} did not decode to the end: ${outcome.message}`);
+  return rows;
 }
+
+/** The app's event settings under each rule for one drive's scores. */
+function settingsFor(
+  rule: Rule,
+  rows: FrameRow[],
+  card: Awaited<ReturnType<typeof readModelCard>>,
+  oldCalibrated: number,
+) {
+  if (rule === 'new') return defaultEventSettings(regionFrameThreshold(card), card.scores.threshold);
+  const scores = rows.map((row) => row.score.old);
+  const threshold = defaultEventThreshold(oldCalibrated, scores);
+  return { threshold, hysteresis: 0.05, minGapMs: 1000, minFrames: 1, minDurationMs: 0 } satisfies EventSettings;
+}
+
+function eventsOf(rows: FrameRow[], rule: Rule, settings: EventSettings): EventSpan[] {
+  return detectEvents(
+    rows.map((row, index) => ({ index, timeMs: row.timeMs, score: row.score[rule] })),
+    settings,
+  );
+}
+
+const minutes = (rows: FrameRow[]) =>
+  (rows.length * (rows.length > 1 ? (rows.at(-1)!.timeMs - rows[0]!.timeMs) / (rows.length - 1) : 1000)) / 60_000;
+const inEvent = (events: EventSpan[], frame: number) =>
+  events.some((e) => frame >= e.startFrame && frame <= e.endFrame);
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
+
+/** The val drive under one rule: recall of the labelled objects, false events per minute, ordinary frames. */
+function valFigures(
+  rows: FrameRow[],
+  rule: Rule,
+  settings: EventSettings,
+  { objects, unseenFrames: unseen, shares }: Awaited<ReturnType<typeof labelledObjects>>,
+) {
+  const events = eventsOf(rows, rule, settings);
+  const framesWithObjects = new Set(objects.map((object) => object.frame));
+  const recalled = objects.filter((object) => inEvent(events, object.frame));
+  const outlinedThere = recalled.filter((object) => object.outlined[rule]);
+  const falseEvents = events.filter((e) => ![...framesWithObjects].some((f) => f >= e.startFrame && f <= e.endFrame));
+  const ordinary = rows.filter((_, frame) => !unseen[frame]);
+  const ordinaryEvents = events.filter((e) =>
+    rows.slice(e.startFrame, e.endFrame + 1).every((_, i) => !unseen[e.startFrame + i]),
+  );
+  return {
+    settings,
+    events: events.length,
+    event_frames: events.reduce((sum, e) => sum + e.frameCount, 0),
+    recall: recalled.length / objects.length,
+    recalled_and_outlined: outlinedThere.length / objects.length,
+    false_events: falseEvents.length,
+    false_events_per_minute: falseEvents.length / minutes(rows),
+    ordinary_frames: ordinary.length,
+    ordinary_false_events_per_minute: ordinary.length ? ordinaryEvents.length / minutes(ordinary) : null,
+    ordinary_outlined_share: ordinary.length ? mean(ordinary.map((row) => row.outlinedShare[rule])) : null,
+    outlined_share_all_frames: mean(rows.map((row) => row.outlinedShare[rule])),
+    spearman_score_vs_unseen_share: spearman(
+      rows.map((row) => row.score[rule]),
+      shares,
+    ),
+  };
+}
+
+/** Ordinary footage under one rule: every event is a false one. */
+function ordinaryFigures(rows: FrameRow[], rule: Rule, settings: EventSettings) {
+  const events = eventsOf(rows, rule, settings);
+  return {
+    settings,
+    frames: rows.length,
+    events: events.length,
+    false_events_per_minute: events.length / minutes(rows),
+    outlined_share: mean(rows.map((row) => row.outlinedShare[rule])),
+  };
+}
+
+async function main() {
+  const modelsDir = defaultModelsDir();
+  const card = await readModelCard(modelsDir, values.model);
+  const raw = JSON.parse(readFileSync(join(modelsDir, `${values.model}.json`), 'utf8')) as {
+    training?: { calibration?: { pixelFrameThresholds?: Record<string, number> } };
+  };
+  const oldCalibrated = raw.training?.calibration?.pixelFrameThresholds?.[card.scores.default];
+  if (oldCalibrated === undefined)
+    throw new Error(
+      `${values.model}.json has no training.calibration.pixelFrameThresholds.${card.scores.default} (the old rule's threshold)`,
+    );
+  const labelled = await labelledObjects();
+  const { objects, unseenFrames } = labelled;
+  const engine = await openEngine(modelsDir, values.model, { provider: 'cpu' });
+  const [val, highway] = [await analyseDrive(engine, VAL_DRIVE, objects), await analyseDrive(engine, HIGHWAY, [])];
+  await engine.dispose();
+  if (val.length !== unseenFrames.length)
+    throw new Error(`the val drive has ${val.length} frames, the labels ${unseenFrames.length}`);
+  const result: CheckResult = {
+    model: values.model,
+    val: {
+      frames: val.length,
+      objects: objects.length,
+      frames_with_objects: new Set(objects.map((o) => o.frame)).size,
+    },
+    highway: { frames: highway.length },
+    rules: Object.fromEntries(
+      RULES.map((rule) => [
+        rule,
+        {
+          val: valFigures(val, rule, settingsFor(rule, val, card, oldCalibrated), labelled),
+          highway: ordinaryFigures(highway, rule, settingsFor(rule, highway, card, oldCalibrated)),
+        },
+      ]),
+    ) as CheckResult['rules'],
+  };
+  if (values.json) console.log(JSON.stringify(result));
+  else printTable(result);
+}
+
+function printTable(result: CheckResult) {
+  const { old, new: next } = result.rules;
+  const f = (value: number | null, digits = 2) => (value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
+  const pct = (value: number | null) => (value === null || Number.isNaN(value) ? '-' : `${(100 * value).toFixed(1)}%`);
+  const rule = (s: EventSettings) =>
+    `thr ${s.threshold.toFixed(3)} hyst ${s.hysteresis.toFixed(3)} >=${s.minFrames} fr ${s.minDurationMs} ms`;
+  const rows: [string, string, string][] = [
+    ['val: event settings', rule(old.val.settings), rule(next.val.settings)],
+    [
+      'val: events (frames in them)',
+      `${old.val.events} (${old.val.event_frames})`,
+      `${next.val.events} (${next.val.event_frames})`,
+    ],
+    ['val: event recall', pct(old.val.recall), pct(next.val.recall)],
+    ['val: recalled and outlined there', pct(old.val.recalled_and_outlined), pct(next.val.recalled_and_outlined)],
+    ['val: false events / min', f(old.val.false_events_per_minute), f(next.val.false_events_per_minute)],
+    ['val: share of a frame outlined', pct(old.val.outlined_share_all_frames), pct(next.val.outlined_share_all_frames)],
+    [
+      'val: Spearman, frame score vs unseen pixel share',
+      f(old.val.spearman_score_vs_unseen_share, 3),
+      f(next.val.spearman_score_vs_unseen_share, 3),
+    ],
+    [
+      `val ordinary frames (${old.val.ordinary_frames}): false events / min`,
+      f(old.val.ordinary_false_events_per_minute),
+      f(next.val.ordinary_false_events_per_minute),
+    ],
+    [
+      'val ordinary frames: share outlined',
+      pct(old.val.ordinary_outlined_share),
+      pct(next.val.ordinary_outlined_share),
+    ],
+    ['highway: event settings', rule(old.highway.settings), rule(next.highway.settings)],
+    ['highway: events', String(old.highway.events), String(next.highway.events)],
+    ['highway: false events / min', f(old.highway.false_events_per_minute), f(next.highway.false_events_per_minute)],
+    ['highway: share of a frame outlined', pct(old.highway.outlined_share), pct(next.highway.outlined_share)],
+  ];
+  console.log(
+    `${result.model}: val drive ${result.val.frames} frames, ${result.val.objects} pedestrian/bicyclist components >= ${MIN_OBJECT_PIXELS} px in ${result.val.frames_with_objects} frames; highway ${result.highway.frames} frames`,
+  );
+  console.log(`${'figure'.padEnd(48)}${'old: pixel p90'.padEnd(40)}new: regions`);
+  for (const [label, a, b] of rows) console.log(`${label.padEnd(48)}${a.padEnd(40)}${b}`);
+}
+
+await main();

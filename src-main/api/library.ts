@@ -13,6 +13,7 @@ type LibraryMethod =
   | 'timeline.get'
   | 'frames.get'
   | 'frames.top'
+  | 'frames.regions'
   | 'events.list'
   | 'events.preview'
   | 'flags.list'
@@ -48,6 +49,7 @@ export const libraryHandlers: HandlerGroup<LibraryMethod> = {
   'timeline.get': ({ analysisId }, { library }) => library.timeline(analysisId),
   'frames.get': ({ analysisId, frameIndex }, { library }) => library.frame(analysisId, frameIndex),
   'frames.top': (query, { library }) => library.topFrames(query),
+  'frames.regions': ({ analysisId, frameIndex }, { library }) => library.frameRegions(analysisId, frameIndex),
   'events.list': ({ analysisId, settings }, { library }) => {
     const events = settings ? library.recomputeEvents(analysisId, settings) : library.events(analysisId);
     return { settings: library.eventSettings(analysisId), events };

@@ -19,6 +19,7 @@ import { DEFAULT_MODEL, listModels } from './model-list.js';
 import { OnnxModel } from './onnx-model.js';
 import { Preprocessor } from './preprocess.js';
 import { summarizeFrame } from './summary.js';
+import { regionPlaces } from './unknown-regions.js';
 import type { Engine, RgbFrame } from './types.js';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 5);
@@ -198,7 +199,12 @@ async function measureThreads(
       head: await msPerFrame(() => head.apply(output.data, pixels)),
       headInGraph: card.output.kind === 'embedding' ? await inGraphHeadMs(card, embedding, threads) : null,
       summary: await msPerFrame(() =>
-        summarizeFrame(mapped.classMap, mapped.tallies, output.width, output.height, card.classes.length),
+        summarizeFrame(mapped.classMap, mapped.ood, mapped.tallies, {
+          width: output.width,
+          height: output.height,
+          classCount: card.classes.length,
+          places: regionPlaces(card.classes),
+        }),
       ),
       maps: await msPerFrame(() => {
         encodeClassMapPng(result);

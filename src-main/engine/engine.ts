@@ -4,6 +4,7 @@ import type { ClassInfo } from '../../src-shared/contract/index.js';
 import { FrameLane } from './frame-lane.js';
 import { MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
 import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
+import { regionPlaces } from './unknown-regions.js';
 import type {
   AnalyzeOptions,
   Engine,
@@ -123,7 +124,9 @@ export async function openEngine(modelsDir: string, name: string, options: OpenE
   const settings = headSettings(card, score, options.threshold ?? card.scores.threshold, join(modelsDir, card.onnx));
   new MetricHead(settings); // refuses bad settings (a score the model cannot give) before any model loads
   const wanted = Math.max(1, options.lanes ?? (threads >= 2 ? 2 : 1));
-  const laneData = { modelsDir, card, settings, classCount: card.classes.length };
+  // Only the card's classes place regions: a taught class has no known relation to the road.
+  const places = regionPlaces(card.classes);
+  const laneData = { modelsDir, card, settings, classCount: card.classes.length, places };
   const laneThreads = Math.max(1, Math.floor(threads / wanted));
   const first = await FrameLane.start({ ...laneData, provider, threads: laneThreads });
   if (wanted === 1) return new OnnxEngine(card, [first], settings);

@@ -5,6 +5,7 @@ import { startWorker } from '../core/workers.js';
 import type { HeadSettings } from './metric-head.js';
 import type { ModelCard } from './model-card.js';
 import type { AnalyzeOptions, ExecutionProviderSetting, FrameResult, RgbFrame, TaughtPrototype } from './types.js';
+import type { RegionPlaces } from './unknown-regions.js';
 
 export interface LaneData {
   modelsDir: string;
@@ -13,6 +14,7 @@ export interface LaneData {
   threads: number;
   settings: HeadSettings;
   classCount: number;
+  places: RegionPlaces;
 }
 
 export type LaneRequest =

@@ -2,6 +2,7 @@ import { WorkerChannel, withPngBuffers } from '../core/worker-channel.js';
 import { startWorker } from '../core/workers.js';
 import { MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
 import type { FrameResult, TaughtPrototype } from './types.js';
+import type { RegionPlaces } from './unknown-regions.js';
 
 export type HeadRequest =
   | { id: number; type: 'apply'; data: Float32Array; width: number; height: number; encodeMaps: boolean }
@@ -10,7 +11,7 @@ export type HeadRequest =
 export type HeadReply =
   | ({ id: number; ok: true; data: Float32Array } & Pick<
       FrameResult,
-      'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'mapPngs'
+      'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs'
     >)
   | { id: number; ok: true; data?: undefined }
   | { id: number; ok: false; code: string; message: string };
@@ -18,9 +19,13 @@ export type HeadReply =
 export interface HeadThreadData {
   settings: HeadSettings;
   classCount: number;
+  places: RegionPlaces;
 }
 
-export type HeadResult = Pick<FrameResult, 'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'mapPngs'> & {
+export type HeadResult = Pick<
+  FrameResult,
+  'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs'
+> & {
   /** The model output handed to the head, given back. */
   data: Float32Array;
 };
@@ -36,9 +41,10 @@ export class HeadThread {
   constructor(
     private readonly settings: HeadSettings,
     classCount: number,
+    places: RegionPlaces,
   ) {
     new MetricHead(settings); // refuses bad settings (a score the model cannot give) here, when the model loads
-    const worker = startWorker('engine/head.worker.ts', { settings, classCount } satisfies HeadThreadData);
+    const worker = startWorker('engine/head.worker.ts', { settings, classCount, places } satisfies HeadThreadData);
     this.channel = new WorkerChannel(worker, 'the metric head thread');
   }
 

@@ -7,7 +7,7 @@ import { MetricHead } from './metric-head.js';
 import { summarizeFrame } from './summary.js';
 
 const port = parentPort!;
-const { settings, classCount: cardClassCount } = workerData as HeadThreadData;
+const { settings, classCount: cardClassCount, places } = workerData as HeadThreadData;
 const head = new MetricHead(settings);
 let classCount = cardClassCount;
 
@@ -19,7 +19,12 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
   }
   const { id, data, width, height, encodeMaps } = request;
   const out = head.apply(data, width * height);
-  const summary = summarizeFrame(out.classMap, out.tallies, width, height, classCount);
+  const { summary, regions } = summarizeFrame(out.classMap, out.ood, out.tallies, {
+    width,
+    height,
+    classCount,
+    places,
+  });
   // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
   const mapPngs = encodeMaps
     ? {
@@ -35,6 +40,7 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     oodMap: out.ood,
     nearestKnown: out.nearestKnown,
     summary,
+    regions,
     mapPngs,
   };
   const buffers = [data, out.classMap, out.ood, out.nearestKnown].map((array) => array.buffer as ArrayBuffer);

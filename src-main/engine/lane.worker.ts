@@ -10,7 +10,7 @@ import { Preprocessor } from './preprocess.js';
 import type { FrameResult } from './types.js';
 
 const port = parentPort!;
-const { modelsDir, card, provider, threads, settings, classCount } = workerData as LaneData;
+const { modelsDir, card, provider, threads, settings, classCount, places } = workerData as LaneData;
 const preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
 
 async function analyse(
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     port.postMessage(failedReply(READY_ID, error));
     return;
   }
-  const head = new HeadThread(settings, classCount);
+  const head = new HeadThread(settings, classCount, places);
   port.postMessage({ id: READY_ID, ok: true, provider: model.provider } satisfies LaneReply);
   // Models run one at a time, in order (the session and its input tensor are this thread's); each output goes
   // to the head thread as soon as it is ready, and the head thread takes its requests in order too.

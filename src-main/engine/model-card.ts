@@ -53,6 +53,8 @@ export const ModelCard = z.object({
     threshold: z.number(),
     /** Frame threshold: the default event threshold on the frame score (training/README.md, calibration). */
     frameThreshold: z.number().min(0).max(1),
+    /** The frame score frameThreshold was calibrated on; cards exported before unknown regions lack it. */
+    frameScore: z.enum(['regions', 'pixel-p90']).default('pixel-p90'),
   }),
   dataset: z.object({ name: z.string(), ignoreIndex: z.number().int() }),
   /**
@@ -118,6 +120,19 @@ function consistencyProblems(card: ModelCard): string[] {
   if (card.scores.default === 'margin' && !margin)
     problems.push('scores.default is margin but scores.margin is missing');
   return problems;
+}
+
+/**
+ * The default event threshold for analyses, which score frames by unknown regions. A card calibrated on the
+ * old pixel-percentile frame score has a threshold on another scale (every frame with a region by the road
+ * would pass it), so it is refused with what to do.
+ */
+export function regionFrameThreshold(card: ModelCard): number {
+  if (card.scores.frameScore === 'regions') return card.scores.frameThreshold;
+  throw new AppError(
+    'model_outdated',
+    `Model ${card.name}'s frame threshold was calibrated on the old pixel-percentile frame score: run /usr/bin/python3 scripts/python/recalibrate_frame_threshold.py MODELS_DIR ${card.name}, or export the model again with training/dmlnet/export.py`,
+  );
 }
 
 /** The card's classes as the app lists them. */

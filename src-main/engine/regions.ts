@@ -7,6 +7,12 @@ export interface RegionBox {
   height: number;
 }
 
+/** 8-connected components of a mask: a label per pixel, 0 outside, 1..count numbered in raster order of each component's first pixel. */
+export interface Components {
+  labels: Int32Array;
+  count: number;
+}
+
 function findRoot(parent: Int32Array, label: number): number {
   while (parent[label] !== label) {
     parent[label] = parent[parent[label]!]!;
@@ -22,11 +28,8 @@ function union(parent: Int32Array, label: number, other: number): void {
   if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
 }
 
-/**
- * The largest 8-connected region of pixels equal to `value` (two-pass labelling with union-find), or null
- * when there is none. Ties go to the region met first in raster order.
- */
-export function largestRegion(map: Uint8Array, value: number, width: number, height: number): RegionBox | null {
+/** First pass: provisional labels, joined through `parent` wherever two meet. */
+function provisionalLabels(map: Uint8Array, value: number, width: number, height: number) {
   const labels = new Int32Array(width * height);
   const parent = new Int32Array(width * height + 1);
   let next = 1;
@@ -52,31 +55,58 @@ export function largestRegion(map: Uint8Array, value: number, width: number, hei
       labels[i] = label;
     }
   }
-  if (next === 1) return null;
-  const count = new Int32Array(next);
-  const minX = new Int32Array(next).fill(width);
-  const minY = new Int32Array(next).fill(height);
-  const maxX = new Int32Array(next).fill(-1);
-  const maxY = new Int32Array(next).fill(-1);
+  return { labels, parent, next };
+}
+
+/**
+ * The 8-connected components of the pixels equal to `value` (two-pass labelling with union-find). Roots are
+ * the smallest provisional label of each component, so numbering roots in label order numbers components by
+ * their first pixel in raster order.
+ */
+export function labelComponents(map: Uint8Array, value: number, width: number, height: number): Components {
+  const { labels, parent, next } = provisionalLabels(map, value, width, height);
+  const compact = new Int32Array(next);
+  let count = 0;
+  for (let label = 1; label < next; label++) {
+    const root = findRoot(parent, label);
+    compact[label] = root === label ? ++count : compact[root]!;
+  }
+  for (let i = 0; i < labels.length; i++) labels[i] = compact[labels[i]!]!;
+  return { labels, count };
+}
+
+/** Pixel count and bounding box of every component (index = label - 1). */
+export function componentBoxes({ labels, count }: Components, width: number, height: number): RegionBox[] {
+  const boxes = Array.from({ length: count }, () => ({ pixels: 0, x: width, y: height, right: -1, bottom: -1 }));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const label = labels[y * width + x]!;
       if (label === 0) continue;
-      const root = findRoot(parent, label);
-      count[root]!++;
-      if (x < minX[root]!) minX[root] = x;
-      if (x > maxX[root]!) maxX[root] = x;
-      if (y < minY[root]!) minY[root] = y;
-      if (y > maxY[root]!) maxY[root] = y;
+      const box = boxes[label - 1]!;
+      box.pixels++;
+      if (x < box.x) box.x = x;
+      if (x > box.right) box.right = x;
+      if (y < box.y) box.y = y;
+      if (y > box.bottom) box.bottom = y;
     }
   }
-  let best = 0;
-  for (let label = 1; label < next; label++) if (count[label]! > count[best]!) best = label;
-  return {
-    pixels: count[best]!,
-    x: minX[best]!,
-    y: minY[best]!,
-    width: maxX[best]! - minX[best]! + 1,
-    height: maxY[best]! - minY[best]! + 1,
-  };
+  return boxes.map(({ pixels, x, y, right, bottom }) => ({
+    pixels,
+    x,
+    y,
+    width: right - x + 1,
+    height: bottom - y + 1,
+  }));
+}
+
+/** The largest of some regions; ties go to the first (raster order of their first pixel). */
+export function largestOf<T extends { pixels: number }>(regions: readonly T[]): T | null {
+  let best: T | null = null;
+  for (const region of regions) if (!best || region.pixels > best.pixels) best = region;
+  return best;
+}
+
+/** The largest 8-connected region of pixels equal to `value`, or null when there is none. */
+export function largestRegion(map: Uint8Array, value: number, width: number, height: number): RegionBox | null {
+  return largestOf(componentBoxes(labelComponents(map, value, width, height), width, height));
 }

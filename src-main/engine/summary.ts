@@ -1,13 +1,13 @@
-import { largestRegion } from './regions.js';
+import type { UnknownRegion } from '../../src-shared/contract/index.js';
+import { largestOf } from './regions.js';
 import { UNKNOWN_CLASS, type FrameResult } from './types.js';
+import { findUnknownRegions, regionFrameScore, type RegionPlaces } from './unknown-regions.js';
 
 /**
- * Percentile of the pixel OOD score used as the frame score. Not the top: in every frame the highest 1% are
- * class boundaries (upsampled embeddings between two prototypes sit near the centroid, where unknowns go),
- * so high percentiles measure edges, not objects. On the CamVid val drive with camvid-open, against the share
- * of pedestrian + bicyclist pixels per frame (scripts/check-events-vs-labels.ts): Spearman 0.59 at the 90th
- * percentile, 0.50 at the 95th, 0.15 at the 99th, -0.26 at the 99.9th. Training's calibration uses the same
- * value (training/dmlnet/common.py, FRAME_SCORE_PERCENTILE).
+ * The frame score before unknown regions (analyses marked 'pixel-p90'): this percentile of the pixel OOD
+ * score. Kept to compare the two rules (scripts/check-events-vs-labels.ts). Not the top: in every frame the
+ * highest 1% are class boundaries, so high percentiles measure edges, not objects; but any percentile is
+ * dominated by large uncertain areas (sky, trees, horizon), which is why frames now score by region.
  */
 export const FRAME_SCORE_PERCENTILE = 90;
 export const HISTOGRAM_BINS = 4096;
@@ -47,19 +47,35 @@ export function histogramPercentile(histogram: Uint32Array, q: number): number {
   return 1;
 }
 
-/** The per-frame record: frame score, unknown area, largest unknown region (8-connected) and class areas. */
+/** The old frame score: the 90th percentile of the frame's pixel scores. */
+export function pixelPercentileScore(tallies: FrameTallies): number {
+  return histogramPercentile(tallies.scoreHistogram, FRAME_SCORE_PERCENTILE);
+}
+
+/** What the frame summary needs besides the maps: the class map's size and classes, and the region places. */
+export interface SummaryContext {
+  width: number;
+  height: number;
+  classCount: number;
+  places: RegionPlaces;
+}
+
+/**
+ * The per-frame record and the frame's unknown regions: frame score (the best region's, unknown-regions.ts),
+ * unknown area, largest unknown region (8-connected) and class areas.
+ */
 export function summarizeFrame(
   classMap: Uint8Array,
+  ood: Float32Array,
   tallies: FrameTallies,
-  width: number,
-  height: number,
-  classCount: number,
-): FrameResult['summary'] {
+  { width, height, classCount, places }: SummaryContext,
+): { summary: FrameResult['summary']; regions: UnknownRegion[] } {
   const pixels = width * height;
   const counts = tallies.classCounts;
-  const region = counts[UNKNOWN_CLASS]! > 0 ? largestRegion(classMap, UNKNOWN_CLASS, width, height) : null;
-  return {
-    score: histogramPercentile(tallies.scoreHistogram, FRAME_SCORE_PERCENTILE),
+  const regions = counts[UNKNOWN_CLASS]! > 0 ? findUnknownRegions(classMap, ood, places, width, height) : [];
+  const region = largestOf(regions);
+  const summary = {
+    score: regionFrameScore(regions),
     unknownFraction: counts[UNKNOWN_CLASS]! / pixels,
     largestRegion: region && {
       area: region.pixels / pixels,
@@ -70,4 +86,5 @@ export function summarizeFrame(
     },
     classAreas: Array.from({ length: classCount }, (_, index) => counts[index]! / pixels),
   };
+  return { summary, regions };
 }

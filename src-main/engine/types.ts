@@ -2,7 +2,7 @@
  * The engine's public surface, which analysis jobs, teaching and evaluation code against. The engine folder
  * owns the implementation (load.ts, preprocess.ts, metric-head.ts, summary.ts, maps.ts ...).
  */
-import type { ClassInfo, FrameSummary } from '../../src-shared/contract/index.js';
+import type { ClassInfo, FrameSummary, UnknownRegion } from '../../src-shared/contract/index.js';
 
 /** An RGB frame, 8 bits per channel, interleaved (as ffmpeg's rgb24 writes it). */
 export interface RgbFrame {
@@ -32,6 +32,8 @@ export interface FrameResult {
   /** Pixel OOD score under the active score, higher = more unknown: 0..1 (maxlogit: minus the largest logit). */
   oodMap: Float32Array;
   summary: Omit<FrameSummary, 'index' | 'timeMs' | 'flagged'>;
+  /** Every 8-connected unknown region, in raster order of its first pixel; the summary's score is the best one's. */
+  regions: UnknownRegion[];
   /** Closed-set prediction per pixel (nearest card prototype / largest logit), ignoring the threshold and taught classes. */
   nearestKnown: Uint8Array;
   /** D x height x width, only when asked for (teaching, the metric-space view). */

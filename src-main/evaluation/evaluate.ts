@@ -1,4 +1,11 @@
-import { decodeImageFile, decodeLabelPng, openEngine, readModelCard, type ScoreName } from '../engine/index.js';
+import {
+  decodeImageFile,
+  decodeLabelPng,
+  openEngine,
+  readModelCard,
+  type Engine,
+  type ScoreName,
+} from '../engine/index.js';
 import { AppError } from '../core/errors.js';
 import { ConfusionMatrix } from './confusion.js';
 import {
@@ -9,10 +16,11 @@ import {
   type LabelFormat,
   type LabelMapping,
 } from './labels.js';
-import { oodMetrics, type OodMetrics } from './ood-metrics.js';
+import { componentMetrics, frameComponents, type ComponentMetrics } from './component-metrics.js';
+import { oodMetrics, type OodMetrics, type PixelMetrics } from './ood-metrics.js';
 import { resizeNearest, resizeScores } from './resample.js';
 import { decodeJpegLikeLibjpeg } from './libjpeg-decode.js';
-import { listSamples } from './samples.js';
+import { listSamples, type Sample } from './samples.js';
 
 export interface EvaluationOptions {
   modelsDir: string;
@@ -43,7 +51,9 @@ export interface EvaluationResult {
   ood: string[];
   images: number;
   /** Pooled over all labelled pixels, percent; null without both OOD and in-distribution pixels. */
-  pooled: OodMetrics | null;
+  pooled: PixelMetrics | null;
+  /** SegmentMeIfYouCan's component metrics at the pooled best-F1 pixel threshold; null without a threshold. */
+  components: ComponentMetrics | null;
   /** Means over images that hold both OOD and in-distribution pixels (StreetHazards convention). */
   perImageMean: OodMetrics | null;
   imagesWithOod: number;
@@ -54,6 +64,15 @@ export interface EvaluationResult {
     classes: { name: string; iou: number | null; acc: number | null }[];
   } | null;
   perImage: ImageResult[];
+}
+
+/** An image's scores at its label's size and its relabelled truth, kept for the component metrics. */
+interface ScoredImage {
+  name: string;
+  width: number;
+  height: number;
+  scores: Float32Array;
+  truth: Uint8Array;
 }
 
 /** Splits labelled pixels' scores into OOD and in-distribution lists. */
@@ -71,6 +90,16 @@ function splitScores(scores: Float32Array, truth: Uint8Array) {
     else if (truth[p] !== IGNORE_LABEL) known[j++] = scores[p]!;
   }
   return { ood, known };
+}
+
+/** Components of every image, pixels predicted at a score at or above the threshold. */
+function imageComponents(images: readonly ScoredImage[], threshold: number): ComponentMetrics {
+  return componentMetrics(
+    images.map((image) => {
+      const predicted = Uint8Array.from(image.scores, (score) => (score >= threshold ? 1 : 0));
+      return frameComponents(predicted, image.truth, image.width, image.height, image.name);
+    }),
+  );
 }
 
 function concat(parts: Float32Array[]): Float32Array {
@@ -99,6 +128,34 @@ function decodeImage(path: string) {
   return /\.jpe?g$/i.test(path) ? decodeJpegLikeLibjpeg(path) : decodeImageFile(path);
 }
 
+/** One image through the engine: its scores and truth at the label's size, and its closed-set prediction counted. */
+async function scoreImage(
+  engine: Engine,
+  sample: Sample,
+  mapping: LabelMapping,
+  confusion: ConfusionMatrix | null,
+): Promise<ScoredImage> {
+  const [frame, label] = await Promise.all([decodeImage(sample.image), decodeLabelPng(sample.label)]);
+  if (frame.width !== label.width || frame.height !== label.height) {
+    throw new AppError(
+      'eval_label_invalid',
+      `Image ${sample.image} is ${frame.width}x${frame.height} but its label ${sample.label} is ${label.width}x${label.height}`,
+    );
+  }
+  const result = await engine.analyze(frame);
+  const sameSize = result.width === label.width && result.height === label.height;
+  const scores = sameSize
+    ? result.oodMap
+    : resizeScores(result.oodMap, result.width, result.height, label.width, label.height);
+  const truth = label.data.map((value) => mapping.lut[value]!);
+  const predicted = sameSize
+    ? result.nearestKnown
+    : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height);
+  const lut = mapping.predictionLut;
+  confusion?.add(truth, lut ? predicted.map((index) => lut[index]!) : predicted);
+  return { name: sample.name, width: label.width, height: label.height, scores, truth };
+}
+
 /** Runs the shipped engine over labelled images; OOD metrics are exact (see ood-metrics.ts). */
 export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationResult> {
   const card = await readModelCard(options.modelsDir, options.model);
@@ -110,43 +167,23 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     score: options.score,
   });
   const confusion = mapping.hasClasses ? new ConfusionMatrix(mapping.classes.length) : null;
-  const oodParts: Float32Array[] = [];
-  const knownParts: Float32Array[] = [];
-  const perImage: ImageResult[] = [];
+  const images: ScoredImage[] = [];
   try {
     for (const [index, sample] of samples.entries()) {
-      const [frame, label] = await Promise.all([decodeImage(sample.image), decodeLabelPng(sample.label)]);
-      if (frame.width !== label.width || frame.height !== label.height) {
-        throw new AppError(
-          'eval_label_invalid',
-          `Image ${sample.image} is ${frame.width}x${frame.height} but its label ${sample.label} is ${label.width}x${label.height}`,
-        );
-      }
-      const result = await engine.analyze(frame);
-      const sameSize = result.width === label.width && result.height === label.height;
-      const scores = sameSize
-        ? result.oodMap
-        : resizeScores(result.oodMap, result.width, result.height, label.width, label.height);
-      const truth = label.data.map((value) => mapping.lut[value]!);
-      const predicted = sameSize
-        ? result.nearestKnown
-        : resizeNearest(result.nearestKnown, result.width, result.height, label.width, label.height);
-      const lut = mapping.predictionLut;
-      confusion?.add(truth, lut ? predicted.map((index) => lut[index]!) : predicted);
-      const { ood, known } = splitScores(scores, truth);
-      oodParts.push(ood);
-      knownParts.push(known);
-      perImage.push({
-        name: sample.name,
-        pixels: ood.length + known.length,
-        oodPixels: ood.length,
-        ...oodMetrics(ood, known),
-      });
+      images.push(await scoreImage(engine, sample, mapping, confusion));
       options.onImage?.(index + 1, samples.length);
     }
   } finally {
     await engine.dispose();
   }
+  const split = images.map((image) => splitScores(image.scores, image.truth));
+  const perImage: ImageResult[] = split.map(({ ood, known }, i) => ({
+    name: images[i]!.name,
+    pixels: ood.length + known.length,
+    oodPixels: ood.length,
+    ...oodMetrics(ood, known),
+  }));
+  const pooled = oodMetrics(concat(split.map((part) => part.ood)), concat(split.map((part) => part.known)));
   const withOod = perImage.filter((image): image is ImageResult & OodMetrics => image.auroc !== undefined);
   const segmentation = confusion?.result();
   return {
@@ -155,7 +192,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     format: options.format,
     ood: mapping.ood,
     images: samples.length,
-    pooled: oodMetrics(concat(oodParts), concat(knownParts)),
+    pooled,
+    components: pooled ? imageComponents(images, pooled.bestF1Threshold) : null,
     perImageMean: mean(withOod),
     imagesWithOod: withOod.length,
     segmentation: segmentation

@@ -4,6 +4,8 @@
  *   AUROC  trapezoidal area under (FPR, TPR), starting at (0, 0)
  *   AUPR   average precision: sum over points of (R_n - R_{n-1}) * P_n
  *   FPR95  FPR at the first point, by descending threshold, whose TPR reaches 0.95
+ *   best F1  the largest 2PR / (P + R) over the points, and the score at that point (a pixel at or above it is
+ *          predicted OOD): SegmentMeIfYouCan's pixel threshold for its component metrics
  * Exact because both score lists are fully sorted (typed-array sort) and merged from the top; no binning.
  */
 export interface OodMetrics {
@@ -12,8 +14,14 @@ export interface OodMetrics {
   fpr95: number;
 }
 
+export interface PixelMetrics extends OodMetrics {
+  /** Percent. */
+  bestF1: number;
+  bestF1Threshold: number;
+}
+
 /** Metrics in percent from OOD (positive) and in-distribution (negative) scores; null unless both are present. Sorts the arrays in place. */
-export function oodMetrics(positives: Float32Array, negatives: Float32Array): OodMetrics | null {
+export function oodMetrics(positives: Float32Array, negatives: Float32Array): PixelMetrics | null {
   const totalPositives = positives.length;
   const totalNegatives = negatives.length;
   if (totalPositives === 0 || totalNegatives === 0) return null;
@@ -28,6 +36,8 @@ export function oodMetrics(positives: Float32Array, negatives: Float32Array): Oo
   let auroc = 0;
   let aupr = 0;
   let fpr95 = Number.NaN;
+  let bestF1 = 0;
+  let bestF1Threshold = Number.NaN;
   while (i >= 0 || j >= 0) {
     const threshold = Math.max(i >= 0 ? positives[i]! : -Infinity, j >= 0 ? negatives[j]! : -Infinity);
     while (i >= 0 && positives[i] === threshold) {
@@ -43,8 +53,10 @@ export function oodMetrics(positives: Float32Array, negatives: Float32Array): Oo
     auroc += ((fpr - previousFpr) * (tpr + previousTpr)) / 2;
     aupr += (tpr - previousTpr) * (truePositives / (truePositives + falsePositives));
     if (Number.isNaN(fpr95) && tpr >= 0.95) fpr95 = fpr;
+    const f1 = (2 * truePositives) / (truePositives + falsePositives + totalPositives);
+    if (f1 > bestF1) [bestF1, bestF1Threshold] = [f1, threshold];
     previousTpr = tpr;
     previousFpr = fpr;
   }
-  return { auroc: 100 * auroc, aupr: 100 * aupr, fpr95: 100 * fpr95 };
+  return { auroc: 100 * auroc, aupr: 100 * aupr, fpr95: 100 * fpr95, bestF1: 100 * bestF1, bestF1Threshold };
 }

@@ -15,6 +15,14 @@ export function evaluationJson(result: EvaluationResult) {
     auroc_image: result.perImageMean?.auroc ?? null,
     aupr_image: result.perImageMean?.aupr ?? null,
     fpr95_image: result.perImageMean?.fpr95 ?? null,
+    // SegmentMeIfYouCan's component metrics (component-metrics.ts), percent, at the best pixel F1's threshold.
+    siou: result.components?.siou ?? null,
+    ppv: result.components?.ppv ?? null,
+    mean_f1: result.components?.meanF1 ?? null,
+    pixel_f1: result.pooled?.bestF1 ?? null,
+    pixel_f1_threshold: result.pooled?.bestF1Threshold ?? null,
+    components_gt: result.components?.truthComponents ?? 0,
+    components_predicted: result.components?.predictedComponents ?? 0,
     miou: result.segmentation?.miou ?? null,
     acc: result.segmentation?.acc ?? null,
     images: result.images,
@@ -35,6 +43,15 @@ export function evaluationTable(result: EvaluationResult): string {
     metricsRow('pooled over pixels', result.pooled),
     metricsRow('mean over images', result.perImageMean),
   ];
+  const components = result.components;
+  if (components && result.pooled) {
+    lines.push(
+      '',
+      `components (SegmentMeIfYouCan) at the best pixel F1 ${figure(result.pooled.bestF1)} (score >= ${result.pooled.bestF1Threshold.toFixed(4)}):`,
+      `  sIoU ${figure(components.siou)}  PPV ${figure(components.ppv)}  mean F1 ${figure(components.meanF1)}` +
+        `  (${components.truthComponents} ground-truth, ${components.predictedComponents} predicted components)`,
+    );
+  }
   if (result.segmentation) {
     lines.push(
       '',

@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import { DEFAULT_MODEL, readModelCard, type OpenEngineOptions } from '../engine/index.js';
+import { DEFAULT_MODEL, readModelCard, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
 import { requireModelCard } from '../engine/model-names.js';
 import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions } from '../footage/index.js';
 import type { LibraryStore, NewSource } from '../library/index.js';
@@ -80,7 +80,8 @@ export class AnalysisService {
           taught: true,
         })),
       ],
-      threshold: card.scores.frameThreshold,
+      threshold: regionFrameThreshold(card),
+      pixelThreshold: card.scores.threshold,
       framesTotal: this.store.sources(session.id).reduce((sum, source) => sum + expectedFrames(source, sampleFps), 0),
     });
     this.queue.enqueue(plan.id);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createDispatcher, handlers } from '../api/index.js';
 import { createApp } from '../app/create-app.js';
 import { defaultModelsDir, packageRoot } from '../core/paths.js';
-import { DEFAULT_MODEL, openEngine, readModelCard } from '../engine/index.js';
+import { DEFAULT_MODEL, openEngine, readModelCard, regionFrameThreshold } from '../engine/index.js';
 import type { Engine, RgbFrame } from '../engine/types.js';
 import { decodeSource, probeSource, type DecodeOutcome } from '../footage/index.js';
 import { LibraryStore, type StoredFrame } from '../library/index.js';
@@ -59,7 +59,8 @@ async function analyseFile(path: string, library: string): Promise<{ fps: number
     inputWidth: card.input.width,
     inputHeight: card.input.height,
     classes: card.classes.map((cls) => ({ ...cls, taught: false })),
-    threshold: card.scores.frameThreshold,
+    threshold: regionFrameThreshold(card),
+    pixelThreshold: card.scores.threshold,
     framesTotal: 0,
   });
   store.close();
@@ -158,6 +159,7 @@ function syntheticFrame(index: number, blob: Buffer): StoredFrame {
     unknownFraction: score / 10,
     largestRegion: null,
     classAreas: Array.from({ length: 11 }, () => 1 / 11),
+    regions: { mapWidth: 480, mapHeight: 360, regions: [] },
     classMapPng: blob,
     oodMapPng: blob,
     previewJpeg: blob,
@@ -198,6 +200,7 @@ async function largeSessionQueries(dir: string): Promise<void> {
     inputHeight: 360,
     classes: [],
     threshold: 0.5,
+    pixelThreshold: 0.3,
     framesTotal: SYNTHETIC_FRAMES,
   });
   const blob = Buffer.alloc(2000, 7);

@@ -73,6 +73,7 @@ class AnalysisRun {
   async run(): Promise<AnalysisInfo> {
     let engine: Engine | undefined;
     try {
+      this.refuseOldFrameScore();
       engine = await openEngine(this.job.modelsDir, this.plan.modelName, this.job.engine);
       this.refuseChangedModel(engine);
       // The taught classes of the knowledge version this analysis recorded, so a resumed run classifies alike.
@@ -90,6 +91,15 @@ class AnalysisRun {
     } finally {
       await engine?.dispose();
     }
+  }
+
+  /** Resuming an analysis begun before regions would mix two frame-score rules on one timeline. */
+  private refuseOldFrameScore(): void {
+    if (this.plan.frameScore === 'regions') return;
+    throw new AppError(
+      'analysis_outdated',
+      `Analysis ${this.plan.id} was started by an older dmlreview, which scored frames by the 90th percentile of pixel scores: its frames are kept; start a new analysis to score frames by unknown regions`,
+    );
   }
 
   private refuseChangedModel(engine: Engine): void {
@@ -271,6 +281,7 @@ function toStoredFrame({ decoded, index, result }: Analysed): StoredFrame {
     unknownFraction: result.summary.unknownFraction,
     largestRegion: result.summary.largestRegion,
     classAreas: result.summary.classAreas,
+    regions: { mapWidth: result.width, mapHeight: result.height, regions: result.regions },
     classMapPng: mapPngs.classMap,
     oodMapPng: mapPngs.oodMap,
     previewJpeg: decoded.previewJpeg,

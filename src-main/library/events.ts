@@ -17,20 +17,35 @@ export interface EventSpan {
   frameCount: number;
 }
 
-export const defaultEventSettings = (threshold: number): EventSettings => ({
-  threshold,
-  hysteresis: 0.05,
-  minGapMs: 1000,
-});
+/**
+ * The settings an analysis starts with, from the model's frame threshold and pixel threshold.
+ * - Hysteresis: a quarter of the way from the frame threshold down to the pixel threshold. A region's score
+ *   (its mean pixel score, every pixel above the pixel threshold) lives in that band, so an event stays open
+ *   while its score keeps three quarters of its height above the floor; a fixed 0.05 would, with the shipped
+ *   models' 0.07-wide band, hold an event open over nearly any frame with a region by the road.
+ * - Persistence: two analysed frames (one is a blink) spanning half a second (at the default 2 fps those are
+ *   two neighbouring frames; at 25 fps a two-frame blip of 40 ms is still no event). A thing on the road that
+ *   matters stays in view longer than that: at 50 km/h half a second is 7 m.
+ */
+export function defaultEventSettings(frameThreshold: number, pixelThreshold: number): EventSettings {
+  return {
+    threshold: frameThreshold,
+    hysteresis: Math.max(0, (frameThreshold - pixelThreshold) / 4),
+    minGapMs: 1000,
+    minFrames: 2,
+    minDurationMs: 500,
+  };
+}
 
 /** Share of a drive's frames that the default event threshold lets through at least. */
 export const DEFAULT_EVENT_SHARE = 0.1;
 
 /**
- * The threshold events start with once a drive is analysed: the model's calibrated frame threshold, lowered to
- * the drive's own 90th percentile of frame scores when fewer than 10% of its frames reach it. The calibration
- * comes from the training drives; a drive unlike them (light, camera, place) can score lower throughout, and
- * would otherwise show no event at all. Every drive thus shows at least its most unusual tenth for review.
+ * The default event threshold of analyses scored by the pixel 90th percentile (before unknown regions): the
+ * model's calibrated frame threshold, lowered to the drive's own 90th percentile of frame scores when fewer than
+ * 10% of its frames reach it, since a drive unlike the training drives could score lower throughout. Region
+ * scores are not lowered (LibraryStore.finishEvents); this stays so scripts/check-events-vs-labels.ts can set
+ * the old rule beside the new one.
  */
 export function defaultEventThreshold(calibrated: number, scores: ArrayLike<number>): number {
   if (scores.length === 0) return calibrated;
@@ -41,11 +56,16 @@ export function defaultEventThreshold(calibrated: number, scores: ArrayLike<numb
 
 /**
  * Events are runs of frames whose score rises above the threshold and stays at or above
- * threshold - hysteresis (so a score wavering around the threshold makes one event, not many); events whose
- * gap (next start - previous end) is under minGapMs are merged. Frames must come in timeline order.
+ * threshold - hysteresis (so a score wavering around the threshold makes one event, not many). A run must
+ * persist, over at least minFrames analysed frames and minDurationMs from its first to its last frame, or it
+ * is dropped; runs are judged before merging, so two blinks close together do not make an event. Events whose
+ * gap (next start - previous end) is under minGapMs are then merged. Frames must come in timeline order.
  */
 export function detectEvents(frames: readonly ScoredFrame[], settings: EventSettings): EventSpan[] {
-  return mergeClose(findRuns(frames, settings), settings.minGapMs);
+  const persistent = findRuns(frames, settings).filter(
+    (run) => run.frameCount >= settings.minFrames && run.endMs - run.startMs >= settings.minDurationMs,
+  );
+  return mergeClose(persistent, settings.minGapMs);
 }
 
 function findRuns(frames: readonly ScoredFrame[], settings: EventSettings): EventSpan[] {

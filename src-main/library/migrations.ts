@@ -4,7 +4,8 @@ import { knowledgeMigration } from '../teaching/schema.js';
 /**
  * The library's schema history. Each entry runs once, in version order, inside a transaction, and is recorded
  * in schema_migrations. Entries are never edited once shipped: a change is a new entry with the next version.
- * Version 3, the knowledge base of taught classes, is defined by src-main/teaching (schema.ts).
+ * Version 3, the knowledge base of taught classes, is defined by src-main/teaching (schema.ts); version 4 adds
+ * unknown regions (frame_regions), the frame score rule of each analysis and event persistence.
  */
 export interface Migration {
   version: number;
@@ -153,4 +154,25 @@ export const migrations: Migration[] = [
     },
   },
   knowledgeMigration,
+  {
+    version: 4,
+    name: 'unknown regions per frame, frame score rule, event persistence',
+    up(db) {
+      db.exec(`
+        -- Analyses made before this version scored frames by the pixel 90th percentile and stored no regions.
+        ALTER TABLE analyses ADD COLUMN frame_score TEXT NOT NULL DEFAULT 'pixel-p90';
+        -- One blob per frame (library/region-codec.ts), apart from frames so that summary scans never read it.
+        CREATE TABLE frame_regions (
+          analysis_id INTEGER NOT NULL,
+          idx INTEGER NOT NULL,
+          regions BLOB NOT NULL,
+          PRIMARY KEY (analysis_id, idx),
+          FOREIGN KEY (analysis_id, idx) REFERENCES frames(analysis_id, idx) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        -- 1 frame and 0 ms: no persistence, the rule the events stored before this version were made with.
+        ALTER TABLE event_settings ADD COLUMN min_frames INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE event_settings ADD COLUMN min_duration_ms REAL NOT NULL DEFAULT 0;
+      `);
+    },
+  },
 ];

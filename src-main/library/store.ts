@@ -6,6 +6,7 @@ import type {
   EventInfo,
   EventSettings,
   Flag,
+  FrameRegions,
   FrameSummary,
   SessionInfo,
   SourceFile,
@@ -13,7 +14,8 @@ import type {
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
 import { openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
-import { defaultEventSettings, defaultEventThreshold, detectEvents } from './events.js';
+import { defaultEventSettings, detectEvents } from './events.js';
+import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
 
 /** A source as stored: its public description plus what decoding needs. */
 export interface StoredSource extends SourceFile {
@@ -35,7 +37,10 @@ export interface NewAnalysis {
   inputWidth: number;
   inputHeight: number;
   classes: ClassInfo[];
+  /** The model's frame threshold, the default event threshold. */
   threshold: number;
+  /** The model's pixel threshold: above it a pixel is unknown (it sets the default hysteresis). */
+  pixelThreshold: number;
   framesTotal: number;
 }
 
@@ -53,6 +58,8 @@ export interface StoredFrame {
   unknownFraction: number;
   largestRegion: FrameSummary['largestRegion'];
   classAreas: number[];
+  /** Every unknown region of the frame (engine FrameResult.regions) and the size of the maps they are in. */
+  regions: StoredRegions;
   classMapPng: Uint8Array;
   oodMapPng: Uint8Array;
   previewJpeg: Uint8Array;
@@ -218,12 +225,17 @@ export class LibraryStore {
       const result = this.db
         .prepare(
           `INSERT INTO analyses (session_id, model_name, model_sha256, knowledge_version, sample_fps, input_width,
-          input_height, classes, threshold, status, frames_total, created_at) VALUES (@sessionId, @modelName, @modelSha256,
-          @knowledgeVersion, @sampleFps, @inputWidth, @inputHeight, @classes, @threshold, 'queued', @framesTotal, @createdAt)`,
+          input_height, classes, threshold, frame_score, status, frames_total, created_at) VALUES (@sessionId, @modelName,
+          @modelSha256, @knowledgeVersion, @sampleFps, @inputWidth, @inputHeight, @classes, @threshold, 'regions', 'queued',
+          @framesTotal, @createdAt)`,
         )
-        .run({ ...analysis, classes: JSON.stringify(analysis.classes), createdAt: now() });
+        .run({
+          ...withoutPixelThreshold(analysis),
+          classes: JSON.stringify(analysis.classes),
+          createdAt: now(),
+        });
       const analysisId = Number(result.lastInsertRowid);
-      this.saveEventSettings(analysisId, defaultEventSettings(analysis.threshold));
+      this.saveEventSettings(analysisId, defaultEventSettings(analysis.threshold, analysis.pixelThreshold));
       return analysisId;
     })();
     return this.analysisPlan(id);
@@ -295,6 +307,7 @@ export class LibraryStore {
     const insertMaps = this.db.prepare(
       'INSERT INTO frame_maps (analysis_id, idx, class_map, ood_map, preview) VALUES (?, ?, ?, ?, ?)',
     );
+    const insertRegions = this.db.prepare('INSERT INTO frame_regions (analysis_id, idx, regions) VALUES (?, ?, ?)');
     const count = this.db.prepare('UPDATE analyses SET frames_done = frames_done + ? WHERE id = ?');
     this.db.transaction(() => {
       this.appendTimeline(analysisId, frames);
@@ -315,6 +328,7 @@ export class LibraryStore {
           encodeClassAreas(frame.classAreas),
         );
         insertMaps.run(analysisId, frame.index, frame.classMapPng, frame.oodMapPng, frame.previewJpeg);
+        insertRegions.run(analysisId, frame.index, encodeRegions(frame.regions));
       }
       count.run(frames.length, analysisId);
     })();
@@ -401,6 +415,22 @@ export class LibraryStore {
     return { total, frames: rows.map(toFrameSummary) };
   }
 
+  /** A frame's unknown regions, largest first; an analysis from before regions says it has none. */
+  frameRegions(analysisId: number, index: number): FrameRegions {
+    const analysis = this.analysis(analysisId);
+    this.frame(analysisId, index);
+    const none = { analysisId, frameIndex: index, hasRegions: false, mapWidth: 0, mapHeight: 0, regions: [] };
+    if (analysis.frameScore !== 'regions') return none;
+    const blob = this.db
+      .prepare('SELECT regions FROM frame_regions WHERE analysis_id = ? AND idx = ?')
+      .pluck()
+      .get(analysisId, index) as Buffer | undefined;
+    if (!blob) return none;
+    const stored = decodeRegions(blob, `frame ${index} of analysis ${analysisId}`);
+    const regions = [...stored.regions].sort((a, b) => b.pixels - a.pixels);
+    return { ...none, hasRegions: true, mapWidth: stored.mapWidth, mapHeight: stored.mapHeight, regions };
+  }
+
   frameMap(analysisId: number, index: number, kind: MapKind): Buffer | undefined {
     return this.db
       .prepare(`SELECT ${kind} FROM frame_maps WHERE analysis_id = ? AND idx = ?`)
@@ -424,22 +454,28 @@ export class LibraryStore {
 
   eventSettings(analysisId: number): EventSettings {
     const row = this.db
-      .prepare('SELECT threshold, hysteresis, min_gap_ms FROM event_settings WHERE analysis_id = ?')
+      .prepare(
+        'SELECT threshold, hysteresis, min_gap_ms, min_frames, min_duration_ms FROM event_settings WHERE analysis_id = ?',
+      )
       .get(analysisId) as Row | undefined;
     if (!row) throw new NotFoundError(`Analysis ${analysisId}`);
-    return { threshold: Number(row.threshold), hysteresis: Number(row.hysteresis), minGapMs: Number(row.min_gap_ms) };
+    return {
+      threshold: Number(row.threshold),
+      hysteresis: Number(row.hysteresis),
+      minGapMs: Number(row.min_gap_ms),
+      minFrames: Number(row.min_frames),
+      minDurationMs: Number(row.min_duration_ms),
+    };
   }
 
   /**
-   * The events of a finished analysis: under the default threshold adapted to the drive
-   * (defaultEventThreshold), unless the reviewer has already set one.
+   * The events of a finished analysis, under its stored settings: the model's calibrated frame threshold, or
+   * the one the reviewer set. Not lowered to the drive's own top tenth as analyses scored by pixel percentile
+   * were (defaultEventThreshold): a region score is no shifted percentile, and an ordinary drive with nothing
+   * object-like in it should show no event.
    */
   finishEvents(analysisId: number): EventInfo[] {
-    const analysis = this.analysis(analysisId);
-    const settings = this.eventSettings(analysisId);
-    if (settings.threshold !== analysis.threshold) return this.recomputeEvents(analysisId);
-    const threshold = defaultEventThreshold(analysis.threshold, this.timeline(analysisId).scores);
-    return this.recomputeEvents(analysisId, { ...settings, threshold });
+    return this.recomputeEvents(analysisId);
   }
 
   /** How many events the settings would give, from the stored scores; nothing is stored. */
@@ -505,9 +541,17 @@ export class LibraryStore {
   private saveEventSettings(analysisId: number, settings: EventSettings): void {
     this.db
       .prepare(
-        'INSERT OR REPLACE INTO event_settings (analysis_id, threshold, hysteresis, min_gap_ms) VALUES (?, ?, ?, ?)',
+        `INSERT OR REPLACE INTO event_settings (analysis_id, threshold, hysteresis, min_gap_ms, min_frames,
+        min_duration_ms) VALUES (?, ?, ?, ?, ?, ?)`,
       )
-      .run(analysisId, settings.threshold, settings.hysteresis, settings.minGapMs);
+      .run(
+        analysisId,
+        settings.threshold,
+        settings.hysteresis,
+        settings.minGapMs,
+        settings.minFrames,
+        settings.minDurationMs,
+      );
   }
 
   // ---- flags -----------------------------------------------------------------------------------------------
@@ -626,6 +670,11 @@ const frameSelect = `SELECT f.*, EXISTS (SELECT 1 FROM flags WHERE flags.analysi
 /** Frames per timeline_chunks row. */
 const TIMELINE_CHUNK = 1024;
 
+/** better-sqlite3 refuses named parameters the statement does not use. */
+function withoutPixelThreshold({ pixelThreshold: _pixel, ...analysis }: NewAnalysis) {
+  return analysis;
+}
+
 function unpackFloat64(blobs: Buffer[]): number[] {
   const bytes = Buffer.concat(blobs);
   // Copied to an aligned buffer: a Float64Array view needs an offset that is a multiple of 8.
@@ -656,6 +705,7 @@ function toAnalysisInfo(row: Row): AnalysisInfo {
     knowledgeVersion: row.knowledge_version === null ? null : Number(row.knowledge_version),
     sampleFps: row.sample_fps === null ? null : Number(row.sample_fps),
     threshold: Number(row.threshold),
+    frameScore: row.frame_score as AnalysisInfo['frameScore'],
     status: row.status as AnalysisStatus,
     framesDone: Number(row.frames_done),
     framesTotal: Number(row.frames_total),

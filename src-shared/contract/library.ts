@@ -46,6 +46,10 @@ export type SourceFile = z.infer<typeof SourceFile>;
 export const AnalysisStatus = z.enum(['queued', 'running', 'done', 'partial', 'failed', 'cancelled']);
 export type AnalysisStatus = z.infer<typeof AnalysisStatus>;
 
+/** How an analysis scored its frames: the highest region score, or (before regions) the pixel 90th percentile. */
+export const FrameScoreRule = z.enum(['regions', 'pixel-p90']);
+export type FrameScoreRule = z.infer<typeof FrameScoreRule>;
+
 export const AnalysisInfo = z.object({
   id: Id,
   sessionId: Id,
@@ -56,6 +60,8 @@ export const AnalysisInfo = z.object({
   /** Frames per second sampled from the footage; null means every frame. */
   sampleFps: z.number().positive().nullable(),
   threshold: z.number(),
+  /** How frame scores were made; analyses from before unknown regions are 'pixel-p90' and have no regions. */
+  frameScore: FrameScoreRule,
   status: AnalysisStatus,
   framesDone: z.number().int(),
   framesTotal: z.number().int(),
@@ -92,6 +98,44 @@ export const Region = z.object({
   height: z.number().int(),
 });
 
+/**
+ * An 8-connected region of unknown pixels of one frame, in pixels of the stored maps (README, "Unknown
+ * regions"; the rule behind `place` and `score`: src-main/engine/unknown-regions.ts).
+ */
+export const UnknownRegion = z.object({
+  pixels: z.number().int().min(1),
+  x: z.number().int().min(0),
+  y: z.number().int().min(0),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  /** Mean pixel OOD score over the region. */
+  meanScore: z.number(),
+  /** Frame borders the region touches. */
+  border: z.array(z.enum(['top', 'right', 'bottom', 'left'])),
+  /** On the drivable area (half its boundary or more), beside it (within its own height), or away from it. */
+  drivable: z.enum(['on', 'beside', 'away']),
+  /** Half its boundary or more against sky. */
+  inSky: z.boolean(),
+  /** The placement tier that weights its score: by the road, elsewhere, or in the sky / at the top border. */
+  place: z.enum(['road', 'elsewhere', 'sky-or-top']),
+  /** Mean score times the tier's weight; 0 when the region is under the minimum size. */
+  score: z.number(),
+});
+export type UnknownRegion = z.infer<typeof UnknownRegion>;
+
+export const FrameRegions = z.object({
+  analysisId: Id,
+  frameIndex: z.number().int().min(0),
+  /** False for analyses made before regions were stored (their frames have none to show). */
+  hasRegions: z.boolean(),
+  /** Size of the maps the boxes are in; 0 without regions. */
+  mapWidth: z.number().int().min(0),
+  mapHeight: z.number().int().min(0),
+  /** Regions by size, largest first. */
+  regions: z.array(UnknownRegion),
+});
+export type FrameRegions = z.infer<typeof FrameRegions>;
+
 /** What the engine stores for every analysed frame (definitions in README, "Frame summary"). */
 export const FrameSummary = z.object({
   index: z.number().int().min(0),
@@ -118,6 +162,13 @@ export const EventSettings = z.object({
   hysteresis: z.number().min(0).max(1),
   /** Events closer than this are merged. */
   minGapMs: z.number().min(0),
+  /**
+   * Persistence: a run of frames above the threshold is an event only with at least this many analysed frames
+   * and this duration (first to last frame), so a region that blinks for one frame is none. Analyses from
+   * before persistence keep 1 and 0, the rule their stored events were made with.
+   */
+  minFrames: z.number().int().min(1).max(1000).default(2),
+  minDurationMs: z.number().min(0).max(600_000).default(500),
 });
 export type EventSettings = z.infer<typeof EventSettings>;
 
@@ -195,6 +246,10 @@ export const libraryMethods = {
       })
       .strict(),
     response: z.object({ total: z.number().int(), frames: z.array(FrameSummary) }),
+  },
+  'frames.regions': {
+    request: z.object({ analysisId: Id, frameIndex: z.number().int().min(0) }).strict(),
+    response: FrameRegions,
   },
   'events.list': {
     /** With settings, events are recomputed with them and stored; without, the stored ones come back. */

@@ -112,6 +112,7 @@ function insertLongDrive(libraryPath: string): number {
       inputHeight: MAP_HEIGHT,
       classes,
       threshold: 0.6,
+      pixelThreshold: 0.4,
       framesTotal: FRAMES,
     });
     const maps = syntheticMaps();
@@ -132,6 +133,7 @@ function insertLongDrive(libraryPath: string): number {
           unknownFraction: score * 0.1,
           largestRegion: null,
           classAreas: [0.3, 0.2, 0.3, index % 3 === 0 ? 0.1 : 0, 0.1],
+          regions: { mapWidth: 120, mapHeight: 90, regions: [] },
           ...maps,
         });
       }

@@ -36,6 +36,36 @@ after(() => review?.close());
 
 const shot = (name: string) => browser.page.screenshot({ path: join(screenshots, `${name}.png`) });
 
+/** Orange (#ff8a00) as the outline canvas draws the best region's box, give or take antialiasing. */
+const isOrange = (r: number, g: number, b: number, a: number) => a > 200 && r > 220 && g > 100 && g < 175 && b < 60;
+
+/**
+ * The viewer boxes every stored region that scores, and the best one, the frame score's, in orange along its
+ * stored box: its left edge at mid height is orange on the outline canvas.
+ */
+async function expectRegionBoxes(page: Review['browser']['page'], frameIndex: number) {
+  const stored = await api.call('frames.regions', { analysisId: analysis.id, frameIndex });
+  assert.ok(stored.hasRegions, 'a new analysis stores regions');
+  const scoring = stored.regions.filter((region) => region.score > 0).sort((a, b) => b.score - a.score);
+  const boxed = Number(await page.getByTestId('frame-viewer').getAttribute('data-regions-boxed'));
+  assert.equal(boxed, scoring.length, 'one box per region that scores');
+  const summary = await api.call('frames.get', { analysisId: analysis.id, frameIndex });
+  assert.equal(summary.score, scoring[0]?.score ?? 0, 'the frame score is the best region score');
+  const best = scoring[0];
+  if (!best) return;
+  const canvas = await canvasPixels(page, 'overlay-outline');
+  const [sx, sy] = [canvas.width / stored.mapWidth, canvas.height / stored.mapHeight];
+  const y = Math.round((best.y + best.height / 2) * sy);
+  const x0 = Math.round(best.x * sx);
+  let orange = 0;
+  for (let x = Math.max(0, x0 - 3); x <= Math.min(canvas.width - 1, x0 + 3); x++) {
+    const at = (y * canvas.width + x) * 4;
+    if (isOrange(canvas.data[at]!, canvas.data[at + 1]!, canvas.data[at + 2]!, canvas.data[at + 3]!)) orange++;
+  }
+  assert.ok(orange > 0, `the best region's box (${best.x},${best.y} ${best.width}x${best.height}) is drawn orange`);
+  console.log(`region check: frame ${frameIndex}, ${boxed} boxes, best ${best.score.toFixed(3)} (${best.place})`);
+}
+
 test('import the val drive and watch the progress bar reach the end', { timeout: 600_000 }, async () => {
   const { page } = browser;
   await page.goto(server.url);
@@ -125,6 +155,7 @@ test('open the session, scrub, and see the stored class map drawn pixel for pixe
   console.log(
     `overlay check: frame ${shown}, ${stored.width}x${stored.height} pixels match the class map (${unknown} unknown, drawn transparent)`,
   );
+  await expectRegionBoxes(page, shown);
 
   // Keys move the playhead; the overlay toggles and the key list answer.
   await page.keyboard.press('ArrowRight');
@@ -189,7 +220,7 @@ test('N and P visit every event in drive order and back, from an event that star
   const frames = scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score }));
   const settings = [...new Set(scores)]
     .sort((a, b) => b - a)
-    .map((score) => ({ threshold: score - 1e-6, hysteresis: 0, minGapMs: 0 }))
+    .map((score) => ({ threshold: score - 1e-6, hysteresis: 0, minGapMs: 0, minFrames: 1, minDurationMs: 0 }))
     .find((candidate) => {
       const spans = detectEvents(frames, candidate);
       return spans.length >= 3 && spans[0]!.startFrame === 0 && spans[0]!.peakFrame > 0;

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { PNG } from 'pngjs';
+import type { UnknownRegion } from '../../src-shared/contract/index.js';
+import { decodeLabelPng } from '../../src-main/engine/index.js';
+import { findUnknownRegions, regionPlaces } from '../../src-main/engine/unknown-regions.js';
+import { LibraryStore } from '../../src-main/library/index.js';
 import { cliEntry, repoRoot, runCli } from '../helpers/cli.js';
-import { clip, tempDir, valDrive } from '../helpers/clips.js';
+import { clip, tempDir, valDrive, valLabels } from '../helpers/clips.js';
 
 const dir = tempDir('dml-cli-');
 const model = ['--model', 'camvid-open'];
@@ -122,7 +127,66 @@ test('the val drive end to end: analyze, then events ranked by peak score, sessi
 
   const again = await runCli(['analyze', valDrive, '--library', library, ...model, '--json']);
   assert.deepEqual(lastJson(again.stdout), summary, 'rerunning a finished analysis reports it without redoing it');
+  await expectRegionsAndEvents(library);
 });
+
+/** Class ids of the val labels the open model never saw: pedestrian, bicyclist. */
+const UNSEEN = [9, 10];
+
+/**
+ * The val drive's stored regions describe its stored maps, frame scores are their best region's, events
+ * persist, and the peak of the drive's top event is outlined on a pedestrian or bicyclist of the labels.
+ */
+async function expectRegionsAndEvents(library: string) {
+  const store = new LibraryStore(library);
+  try {
+    const analysis = store.latestAnalysis(1)!;
+    assert.equal(analysis.frameScore, 'regions');
+    for (let index = 0; index < analysis.framesDone; index++) expectFrameRegions(store, analysis.id, index);
+    const settings = store.eventSettings(analysis.id);
+    const { scores, timesMs } = store.timeline(analysis.id);
+    const events = store.events(analysis.id);
+    for (const event of events) {
+      const first = timesMs.indexOf(event.startMs);
+      assert.ok(event.frameCount >= settings.minFrames && event.endMs - event.startMs >= settings.minDurationMs);
+      for (let i = first; i < first + event.frameCount; i++)
+        assert.ok(scores[i]! >= settings.threshold - settings.hysteresis, `frame ${i} of an event`);
+    }
+    const top = events[0]!;
+    const regions = store.frameRegions(analysis.id, top.peakFrame).regions;
+    const best = regions.reduce((a, b) => (b.score > a.score ? b : a));
+    const label = await decodeLabelPng(join(valLabels, readdirSync(valLabels).sort()[top.peakFrame]!));
+    let onUnseen = 0;
+    for (let y = best.y; y < best.y + best.height; y++)
+      for (let x = best.x; x < best.x + best.width; x++)
+        if (UNSEEN.includes(label.data[y * label.width + x]!)) onUnseen++;
+    assert.ok(onUnseen > 0, `the top event's peak region (frame ${top.peakFrame}) is on a pedestrian or bicyclist`);
+  } finally {
+    store.close();
+  }
+}
+
+/** Regions from the stored maps again: boxes and places from the class map, means from the 8-bit OOD map. */
+function expectFrameRegions(store: LibraryStore, analysisId: number, index: number) {
+  const stored = store.frameRegions(analysisId, index);
+  assert.ok(stored.hasRegions, `frame ${index} has regions`);
+  const classMap = PNG.sync.read(store.frameMap(analysisId, index, 'class_map')!);
+  const oodMap = PNG.sync.read(store.frameMap(analysisId, index, 'ood_map')!);
+  const classes = Uint8Array.from({ length: classMap.width * classMap.height }, (_, p) => classMap.data[p * 4]!);
+  const levels = Float32Array.from({ length: classes.length }, (_, p) => oodMap.data[p * 4]! / 255);
+  const places = regionPlaces(store.analysis(analysisId).classes);
+  const again = findUnknownRegions(classes, levels, places, classMap.width, classMap.height);
+  const facts = ({ meanScore: _m, score: _s, ...rest }: UnknownRegion) => rest;
+  type Placed = Pick<UnknownRegion, 'pixels' | 'x' | 'y'>;
+  const byPixels = (a: Placed, b: Placed) => b.pixels - a.pixels || a.y - b.y || a.x - b.x;
+  assert.deepEqual(stored.regions.map(facts).sort(byPixels), again.map(facts).sort(byPixels));
+  const sorted = [...again].sort(byPixels);
+  [...stored.regions].sort(byPixels).forEach((region, i) => {
+    assert.ok(Math.abs(region.meanScore - sorted[i]!.meanScore) <= 0.5 / 255 + 1e-6, `frame ${index} mean score`);
+  });
+  const best = stored.regions.reduce((score, region) => Math.max(score, region.score), 0);
+  assert.equal(store.frame(analysisId, index).score, best, `frame ${index}: the frame score is the best region's`);
+}
 
 test('analyze refuses a file that is not a video in one line and stores nothing', async () => {
   const library = join(dir, 'bad.sqlite');

@@ -17,6 +17,9 @@ test('OOD metrics: a hand-computed case with ties', () => {
   assert.ok(Math.abs(result.auroc - 100 * (0.5 * 0.75 + 0.5 * 1)) < 1e-9, `auroc ${result.auroc}`);
   assert.ok(Math.abs(result.aupr - 100 * (0.5 * 1 + 0.5 * (2 / 3))) < 1e-9, `aupr ${result.aupr}`);
   assert.equal(result.fpr95, 50);
+  // F1 = 2TP / (TP + FP + P): 2/3 at 0.9, 4/5 at 0.8 (both OOD and one known), 2/3 at 0.1.
+  assert.ok(Math.abs(result.bestF1 - 80) < 1e-9, `best F1 ${result.bestF1}`);
+  assert.equal(result.bestF1Threshold, Math.fround(0.8));
   assert.equal(oodMetrics(new Float32Array(0), Float32Array.from([1])), null);
 });
 
@@ -112,8 +115,11 @@ for src, lab, out_img, out_lab in zip(*[iter(sys.argv[1:])] * 4):
   const json = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
   assert.equal(json.images, 2);
   assert.equal(json.miou, null, 'no classes in the anomaly layout');
-  for (const key of ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image'])
+  for (const key of ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image', 'pixel_f1'])
     assert.equal(typeof json[key], 'number', key);
+  // Half-size pedestrians are small: some components may be too small to count, but the keys are always there.
+  for (const key of ['siou', 'ppv', 'mean_f1'])
+    assert.ok(key in json && (json[key] === null || typeof json[key] === 'number'), key);
   const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
   for (const [i, row] of rows.entries()) {
     const [, labelled, ood] = row.split(',').map(Number);

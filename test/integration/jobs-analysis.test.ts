@@ -117,6 +117,17 @@ test('cancel stops after whole frames; resuming finishes with every frame once',
   );
 });
 
+test('resuming an analysis begun before unknown regions is refused: one timeline, one frame-score rule', async () => {
+  const drive = await service.importSession([mp4], 'old rule');
+  const analysis = await service.startAnalysis(drive.id, { model, sampleFps: null });
+  await service.queue.waitFor(analysis.id);
+  store.db.prepare("UPDATE analyses SET status = 'running', frame_score = 'pixel-p90' WHERE id = ?").run(analysis.id);
+  const refused = await runAnalysis({ libraryPath: store.path, modelsDir, analysisId: analysis.id });
+  assert.equal(refused.status, 'failed');
+  assert.match(refused.message ?? '', /started by an older dmlreview, which scored frames by the 90th percentile/);
+  assert.equal(store.timeline(analysis.id).scores.length, 3);
+});
+
 test('resuming with a model that changed since the analysis started is refused; stored frames stay', async () => {
   const drive = await service.importSession([mp4], 'changed model');
   const analysis = await service.startAnalysis(drive.id, { model, sampleFps: null });

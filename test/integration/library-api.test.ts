@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { mediaPaths, type AnalysisInfo, type SessionInfo } from '../../src-shared/contract/index.js';
+import { mediaPaths, type AnalysisInfo, type FrameRegions, type SessionInfo } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import type { AppContext } from '../../src-main/app/context.js';
 import { createApp } from '../../src-main/app/create-app.js';
@@ -62,6 +62,28 @@ test('timeline, frames and top frames answer from the stored analysis', async ()
   assert.deepEqual([frame.index, frame.timeMs], [4, 4000]);
   const missing = await dispatch('frames.get', { analysisId: analysis.id, frameIndex: 99 });
   assert.ok(!missing.ok && missing.status === 404);
+});
+
+test('frames.regions gives the stored regions of a frame, largest first, in map pixels', async () => {
+  const answer = await call<FrameRegions>('frames.regions', { analysisId: analysis.id, frameIndex: 2 });
+  assert.deepEqual([answer.hasRegions, answer.mapWidth, answer.mapHeight], [true, 480, 360]);
+  assert.ok(answer.regions.length > 0, 'a val frame has unknown regions');
+  for (const [i, region] of answer.regions.entries()) {
+    if (i > 0) assert.ok(answer.regions[i - 1]!.pixels >= region.pixels, 'largest first');
+    assert.ok(region.x + region.width <= 480 && region.y + region.height <= 360);
+  }
+  const frame = await call<{ score: number }>('frames.get', { analysisId: analysis.id, frameIndex: 2 });
+  assert.equal(frame.score, Math.max(0, ...answer.regions.map((region) => region.score)));
+  const missing = await dispatch('frames.regions', { analysisId: analysis.id, frameIndex: 99 });
+  assert.ok(!missing.ok && missing.status === 404);
+});
+
+test('event persistence settings out of range are refused by the contract', async () => {
+  const result = await dispatch('events.list', {
+    analysisId: analysis.id,
+    settings: { threshold: 0.5, hysteresis: 0, minGapMs: 0, minFrames: 0, minDurationMs: 0 },
+  });
+  assert.ok(!result.ok && result.error.code === 'invalid_request' && /minFrames/.test(result.error.message));
 });
 
 test('events.list recomputes with new settings; flags attach to frames and events', async () => {

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import { largestRegion } from '../../src-main/engine/regions.js';
 import { quantizeScores } from '../../src-main/engine/maps.js';
 import { MetricHead } from '../../src-main/engine/metric-head.js';
-import { histogramPercentile, summarizeFrame, tallyFrame } from '../../src-main/engine/summary.js';
+import {
+  histogramPercentile,
+  pixelPercentileScore,
+  summarizeFrame,
+  tallyFrame,
+} from '../../src-main/engine/summary.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 
 /** Rows of '#' (set) and '.' -> mask. */
@@ -34,15 +39,33 @@ test('frame score percentile: within one histogram bin of exact, not the maximum
   assert.equal(histogramPercentile(negative, 99), 1 / 4096, 'scores below 0 fall in the first bin');
 });
 
-test('frame summary: unknown fraction, region in map pixels, class areas by index', () => {
+test('frame summary: unknown fraction, largest region in map pixels, class areas by index, regions', () => {
   const U = UNKNOWN_CLASS;
   const classMap = Uint8Array.from([0, 0, 1, U, 0, 2, U, U]);
   const ood = Float32Array.from([0.1, 0.1, 0.2, 0.9, 0.1, 0.3, 0.8, 0.95]);
-  const summary = summarizeFrame(classMap, tallyFrame(classMap, ood), 4, 2, 4);
+  const context = { width: 4, height: 2, classCount: 4, places: { drivable: [0], sky: [] } };
+  const { summary, regions } = summarizeFrame(classMap, ood, tallyFrame(classMap, ood), context);
   assert.equal(summary.unknownFraction, 3 / 8);
   assert.deepEqual(summary.largestRegion, { area: 3 / 8, x: 2, y: 0, width: 2, height: 2 });
   assert.deepEqual(summary.classAreas, [3 / 8, 1 / 8, 1 / 8, 0]);
-  assert.ok(summary.score > 0.9 && summary.score <= 0.95 + 1 / 4096);
+  assert.equal(regions.length, 1);
+  // 3 pixels of an 8-pixel map pass the minimum (500 px of 480x360, scaled: 1 px); it touches the top border.
+  assert.equal(summary.score, Math.fround(0.5 * Math.fround((0.9 + 0.8 + 0.95) / 3)));
+  assert.equal(summary.score, regions[0]!.score, 'the frame score is the best region score');
+});
+
+test('frame summary without unknown pixels: no region, score 0', () => {
+  const classMap = Uint8Array.from([0, 1, 1, 0]);
+  const ood = Float32Array.from([0.1, 0.2, 0.3, 0.4]);
+  const context = { width: 2, height: 2, classCount: 2, places: { drivable: [0], sky: [1] } };
+  const { summary, regions } = summarizeFrame(classMap, ood, tallyFrame(classMap, ood), context);
+  assert.deepEqual([summary.score, summary.largestRegion, regions], [0, null, []]);
+});
+
+test('the old pixel-percentile frame score is the 90th percentile of the histogram', () => {
+  const scores = Float32Array.from({ length: 100 }, (_, i) => i / 100);
+  const p90 = pixelPercentileScore(tallyFrame(new Uint8Array(100), scores));
+  assert.ok(Math.abs(p90 - 0.89) <= 1 / 4096 + 1e-9, `p90 ${p90}`);
 });
 
 test('the kernel tallies its maps and quantizes scores as the TypeScript helpers do, padding left out', () => {

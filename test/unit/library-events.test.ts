@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultEventThreshold, detectEvents, type ScoredFrame } from '../../src-main/library/events.js';
+import {
+  defaultEventSettings,
+  defaultEventThreshold,
+  detectEvents,
+  type ScoredFrame,
+} from '../../src-main/library/events.js';
 
 /** Frames one second apart with the given scores. */
 const frames = (scores: number[]): ScoredFrame[] =>
   scores.map((score, index) => ({ index, timeMs: index * 1000, score }));
-const settings = { threshold: 0.5, hysteresis: 0.1, minGapMs: 0 };
+// Persistence off (1 frame, 0 ms) except in the tests of persistence.
+const settings = { threshold: 0.5, hysteresis: 0.1, minGapMs: 0, minFrames: 1, minDurationMs: 0 };
 
 test('an event is a run of frames above the threshold, with its peak', () => {
   const events = detectEvents(frames([0.1, 0.6, 0.9, 0.7, 0.2, 0.1]), settings);
@@ -68,6 +74,37 @@ test('an event still open at the end of the drive is closed at the last frame', 
     events.map((event) => [event.startFrame, event.endFrame, event.endMs]),
     [[1, 2, 2000]],
   );
+});
+
+test('persistence: a run needs minFrames analysed frames, and minDurationMs from its first to its last frame', () => {
+  const scores = frames([0.9, 0.1, 0.8, 0.7, 0.1, 0.6, 0.6, 0.6, 0.1]);
+  const spans = (extra: object) =>
+    detectEvents(scores, { ...settings, ...extra }).map((event) => [event.startFrame, event.endFrame]);
+  assert.deepEqual(spans({ minFrames: 2 }), [
+    [2, 3],
+    [5, 7],
+  ]);
+  assert.deepEqual(spans({ minFrames: 3 }), [[5, 7]]);
+  assert.deepEqual(spans({ minDurationMs: 1000 }), [
+    [2, 3],
+    [5, 7],
+  ]);
+  assert.deepEqual(spans({ minDurationMs: 1001 }), [[5, 7]], 'frames 2-3 last 1000 ms');
+});
+
+test('persistence is judged before merging: two one-frame blinks close together are no event', () => {
+  const blinks = frames([0.1, 0.9, 0.1, 0.9, 0.1]);
+  assert.deepEqual(detectEvents(blinks, { ...settings, minGapMs: 5000, minFrames: 2 }), []);
+  assert.equal(detectEvents(blinks, { ...settings, minGapMs: 5000 }).length, 1, 'without persistence they merge');
+});
+
+test('persistence at a high sampling rate: two frames 40 ms apart are a blink under the default 500 ms', () => {
+  const fast = [0.1, 0.9, 0.9, 0.1].map((score, index) => ({ index, timeMs: index * 40, score }));
+  const defaults = defaultEventSettings(0.5, 0.3);
+  assert.deepEqual([defaults.hysteresis, defaults.minFrames, defaults.minDurationMs], [0.05, 2, 500]);
+  assert.deepEqual(detectEvents(fast, defaults), []);
+  const long = Array.from({ length: 20 }, (_, index) => ({ index, timeMs: index * 40, score: 0.9 }));
+  assert.equal(detectEvents(long, defaults).length, 1, '20 frames over 760 ms persist');
 });
 
 test('no frames, no events', () => {

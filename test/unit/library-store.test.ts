@@ -13,6 +13,8 @@ import {
   type NewSource,
   type StoredFrame,
 } from '../../src-main/library/index.js';
+import { decodeRegions, encodeRegions } from '../../src-main/library/region-codec.js';
+import type { UnknownRegion } from '../../src-shared/contract/index.js';
 import { cliEntry, repoRoot } from '../helpers/cli.js';
 
 const tempLibrary = () => join(mkdtempSync(join(tmpdir(), 'dml-lib-')), 'library.sqlite');
@@ -49,6 +51,7 @@ function analysisPlan(sessionId: number) {
     inputHeight: 2,
     classes,
     threshold: 0.5,
+    pixelThreshold: 0.3,
     framesTotal: 10,
   };
 }
@@ -64,6 +67,36 @@ function analysedLibrary(scores: number[]) {
   return { store, session, analysis };
 }
 
+/** Frame 2 holds two regions, the others none. */
+const regionsOfFrame2: UnknownRegion[] = [
+  {
+    pixels: 3,
+    x: 2,
+    y: 0,
+    width: 2,
+    height: 2,
+    meanScore: Math.fround(0.875),
+    border: ['top', 'right'],
+    drivable: 'away',
+    inSky: false,
+    place: 'sky-or-top',
+    score: Math.fround(0.4375),
+  },
+  {
+    pixels: 5,
+    x: 0,
+    y: 1,
+    width: 3,
+    height: 1,
+    meanScore: Math.fround(0.9),
+    border: ['bottom', 'left'],
+    drivable: 'on',
+    inSky: true,
+    place: 'road',
+    score: Math.fround(0.9),
+  },
+];
+
 function storedFrame(index: number, score: number): StoredFrame {
   return {
     index,
@@ -73,6 +106,7 @@ function storedFrame(index: number, score: number): StoredFrame {
     unknownFraction: score / 10,
     largestRegion: index === 2 ? { area: 0.1, x: 1, y: 0, width: 2, height: 1 } : null,
     classAreas: [0.75, index % 2 === 0 ? 0.25 : 0],
+    regions: { mapWidth: 4, mapHeight: 2, regions: index === 2 ? regionsOfFrame2 : [] },
     classMapPng: Buffer.from([1, index]),
     oodMapPng: Buffer.from([2, index]),
     previewJpeg: Buffer.from([3, index]),
@@ -270,7 +304,8 @@ test('top frames rank by score and filter by score, class and flag', () => {
 
 test('events are recomputed with new settings, stored, ranked by peak, and flags follow them', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.7, 0.6, 0.1, 0.95, 0.1, 0.8, 0.1, 0.1, 0.1]);
-  const first = store.recomputeEvents(analysis.id);
+  const noPersistence = { minFrames: 1, minDurationMs: 0 };
+  const first = store.recomputeEvents(analysis.id, { ...store.eventSettings(analysis.id), ...noPersistence });
   assert.deepEqual(
     first.map((event) => [event.peakFrame, event.peakScore]),
     [
@@ -282,17 +317,92 @@ test('events are recomputed with new settings, stored, ranked by peak, and flags
   const flag = store.addFlag({ analysisId: analysis.id, eventId: first[2]!.id, category: 'hazard', note: 'cyclist' });
   assert.deepEqual([flag.frameIndex, flag.eventId], [1, first[2]!.id]);
   // A preview counts without storing: the stored events stay the first three.
-  assert.equal(store.countEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001 }), 1);
-  assert.equal(store.countEvents(analysis.id, { threshold: 0.9, hysteresis: 0, minGapMs: 0 }), 1);
+  assert.equal(store.countEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001, ...noPersistence }), 1);
+  assert.equal(store.countEvents(analysis.id, { threshold: 0.9, hysteresis: 0, minGapMs: 0, ...noPersistence }), 1);
   assert.equal(store.events(analysis.id).length, 3);
-  const merged = store.recomputeEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001 });
+  const mergedSettings = { threshold: 0.65, hysteresis: 0, minGapMs: 3001, ...noPersistence };
+  const merged = store.recomputeEvents(analysis.id, mergedSettings);
   assert.deepEqual(
     merged.map((event) => [event.startMs, event.endMs, event.peakFrame]),
     [[1000, 6000, 4]],
   );
-  assert.deepEqual(store.eventSettings(analysis.id), { threshold: 0.65, hysteresis: 0, minGapMs: 3001 });
+  assert.deepEqual(store.eventSettings(analysis.id), mergedSettings);
   assert.deepEqual(store.events(analysis.id), merged);
   assert.equal(store.flag(flag.id).eventId, merged[0]!.id);
+  store.close();
+});
+
+test('a new analysis scores frames by regions, with persistent events by default', () => {
+  const { store, analysis } = analysedLibrary([0.1, 0.7, 0.1, 0.8, 0.8, 0.1]);
+  assert.equal(store.analysis(analysis.id).frameScore, 'regions');
+  assert.deepEqual(store.eventSettings(analysis.id), {
+    threshold: 0.5,
+    hysteresis: 0.05, // a quarter of the way down to the pixel threshold 0.3
+    minGapMs: 1000,
+    minFrames: 2,
+    minDurationMs: 500,
+  });
+  const events = store.finishEvents(analysis.id);
+  assert.deepEqual(
+    events.map((event) => [event.startMs, event.endMs]),
+    [[3000, 4000]],
+    'frame 1 blinks alone; the calibrated threshold is not lowered to the drive',
+  );
+  store.close();
+});
+
+test('regions come back as stored, largest first, with the size of their maps', () => {
+  const { store, analysis } = analysedLibrary([0.1, 0.2, 0.9]);
+  assert.deepEqual(store.frameRegions(analysis.id, 2), {
+    analysisId: analysis.id,
+    frameIndex: 2,
+    hasRegions: true,
+    mapWidth: 4,
+    mapHeight: 2,
+    regions: [regionsOfFrame2[1], regionsOfFrame2[0]],
+  });
+  assert.deepEqual(store.frameRegions(analysis.id, 1).regions, []);
+  expectAppError(() => store.frameRegions(analysis.id, 3), 'not_found', /Frame 3 of analysis/);
+  assert.equal(store.db.prepare('SELECT length(regions) FROM frame_regions WHERE idx = 2').pluck().get(), 6 + 2 * 22);
+  store.close();
+});
+
+test('a damaged regions blob is an error naming the frame and what was found', () => {
+  const blob = encodeRegions({ mapWidth: 4, mapHeight: 2, regions: regionsOfFrame2 });
+  assert.deepEqual(decodeRegions(blob, 'x').regions, regionsOfFrame2);
+  assert.throws(
+    () => decodeRegions(blob.subarray(0, 20), 'frame 2 of analysis 1'),
+    /unknown regions of frame 2 of analysis 1 are damaged \(20 bytes, format 1; expected format 1, 6 \+ 22 per region\)/,
+  );
+});
+
+test('a library from before regions opens: its analyses say they have no regions, their events no persistence', () => {
+  const path = tempLibrary();
+  const old = new LibraryStore(path, { migrations: migrations.filter((migration) => migration.version < 4) });
+  const session = old.createSession('drive', [source], null);
+  old.db.exec(`INSERT INTO analyses (session_id, model_name, model_sha256, input_width, input_height, classes,
+    threshold, status, created_at) VALUES (${session.id}, 'camvid', 'ab', 4, 2, '[]', 0.7, 'done', 'then')`);
+  old.db.exec(`INSERT INTO frames (analysis_id, idx, source_index, time_ms, score, unknown_fraction, class_areas)
+    VALUES (1, 0, 0, 0, 0.8, 0.1, x'')`);
+  old.db.exec('INSERT INTO event_settings VALUES (1, 0.7, 0.05, 1000)');
+  old.close();
+  const store = new LibraryStore(path);
+  assert.equal(store.analysis(1).frameScore, 'pixel-p90');
+  assert.deepEqual(store.frameRegions(1, 0), {
+    analysisId: 1,
+    frameIndex: 0,
+    hasRegions: false,
+    mapWidth: 0,
+    mapHeight: 0,
+    regions: [],
+  });
+  assert.deepEqual(store.eventSettings(1), {
+    threshold: 0.7,
+    hysteresis: 0.05,
+    minGapMs: 1000,
+    minFrames: 1,
+    minDurationMs: 0,
+  });
   store.close();
 });
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import regions as R
 from . import scores as S
 from .data import IGNORE, OOD, MEAN, STD, DataError, SegData, build_label_map, normalize, read_dataset
 from .heads import make_head, sq_distances
@@ -151,10 +152,11 @@ def pixel_scores(out, head, smax, gmax):
 
 
 # 2: EDS scaled between sFloor and sMax, frame thresholds; 3: frame score at the 90th percentile; 4: gMax of
-# the margin score.
+# the margin score; 5: frame thresholds on the region frame score (dmlnet/regions.py), the percentile ones kept
+# as pixelFrameThresholds.
 # Export recalibrates checkpoints of older versions.
-CALIBRATION_VERSION = 4
-# The app's frame score: this percentile of the frame's pixel OOD scores (src-main/engine/summary.ts).
+CALIBRATION_VERSION = 5
+# The app's frame score before unknown regions: this percentile of the frame's pixel OOD scores.
 FRAME_SCORE_PERCENTILE = 90.0
 
 
@@ -164,10 +166,12 @@ def calibrate(net, head, cfg, device, log=print):
     imageStride-th train image in name order, every pixelStride-th pixel in each direction, model at its
     input size, no augmentation); gMax, the margin score's scale, is the same percentile of the margin
     g = mean_t d_t - min_t d_t over those pixels; suggested pixel thresholds = percentile (default 95) of each score over the
-    same pixels (about 5% of known train pixels flagged). Frame thresholds, for the app's events: the frame
-    score (FRAME_SCORE_PERCENTILE of the pixel scores) of each of those images over its known pixels only, i.e.
-    the frame as it would score without its unknown objects; the threshold is its frameThresholdPercentile
-    (default 95) over the images, so about 5% of frames without unknown objects rise above it."""
+    same pixels (about 5% of known train pixels flagged). Frame thresholds, for the app's events: the region
+    frame score (dmlnet/regions.py, the app's rule) of each of those images at full resolution with only its
+    known-class pixels allowed to be unknown, i.e. the frame as it would score without its unknown objects (and
+    void); the threshold is its frameThresholdPercentile (default 95) over the images, so about 5% of frames
+    without unknown objects rise above it. pixelFrameThresholds: the same for the old frame score
+    (FRAME_SCORE_PERCENTILE of the known pixels' scores), kept for comparison."""
     c = cfg["calibration"]
     spec, lm = open_split(cfg, "train")
     data = SegData(spec, lm)
@@ -195,7 +199,8 @@ def calibrate(net, head, cfg, device, log=print):
                    f"(every {ist}th train image, every {st}th pixel); "
                    f"threshold = {c['thresholdPercentile']}th percentile of the score over known train pixels; "
                    f"frame threshold = {c.get('frameThresholdPercentile', 95.0)}th percentile over those images of their "
-                   f"frame score ({FRAME_SCORE_PERCENTILE}th percentile of the score over the image's known pixels)",
+                   f"region frame score with only known-class pixels unknown (pixelFrameThresholds: of the "
+                   f"{FRAME_SCORE_PERCENTILE}th percentile of the score over the image's known pixels)",
            "trainImages": len(data)}
     if gaps:
         gmax = float(np.percentile(np.concatenate(gaps), c["sMaxPercentile"]))
@@ -219,10 +224,36 @@ def calibrate(net, head, cfg, device, log=print):
                          for k in names}
     frame_scores = {k: [float(np.percentile(p[k], FRAME_SCORE_PERCENTILE)) for p in per_image if p[k].size]
                     for k in names}
-    cal["frameThresholds"] = {k: float(np.percentile(v, c.get("frameThresholdPercentile", 95.0)))
-                              for k, v in frame_scores.items() if v}
+    cal["pixelFrameThresholds"] = _frame_thresholds(frame_scores, c)
+    known_names = [cls.name for cls in lm.known]
+    cal["frameThresholds"] = _frame_thresholds(region_frame_scores(net, head, cfg, device, data, known_names, cal), c)
     log(f"calibration: {json.dumps(cal)}")
     return cal
+
+
+def _frame_thresholds(frame_scores, c):
+    return {k: float(np.percentile(v, c.get("frameThresholdPercentile", 95.0))) for k, v in frame_scores.items() if v}
+
+
+@torch.no_grad()
+def region_frame_scores(net, head, cfg, device, data, known_names, cal):
+    """Per score named in cal["thresholds"]: the region frame score of each image, the model at full resolution
+    with cal's scales and pixel thresholds, and only pixels labelled with a known class allowed to be unknown."""
+    drivable, sky = R.region_places(known_names)
+    size, mean, std = cfg["dataset"]["size"], cfg["normalize"]["mean"], cfg["normalize"]["std"]
+    out = {k: [] for k in cal["thresholds"]}
+    for img, lab in zip(data.images, data.labels):
+        pred, sc = pixel_scores(forward_image(net, img, size, device, mean, std), head,
+                                cal.get("sMax") or 1.0, cal.get("gMax") or 1.0)
+        known = (lab < len(known_names)).numpy()
+        pred = pred[0].cpu().numpy().astype(np.uint8)
+        for k, threshold in cal["thresholds"].items():
+            if k not in sc:
+                continue
+            v = sc[k][0].cpu().numpy()
+            class_map = np.where((v > threshold) & known, R.UNKNOWN, pred).astype(np.uint8)
+            out[k].append(R.frame_score(R.unknown_regions(class_map, v, drivable, sky)))
+    return out
 
 
 @torch.no_grad()
@@ -243,13 +274,13 @@ def evaluate(net, head, cfg, device, split="val", cal=None, unknown=None, log=pr
         lab_np = lab.numpy()
         cm.add(pred[0].cpu().numpy(), lab_np)
         valid = lab_np != IGNORE
-        is_ood = (lab_np == OOD)[valid]
+        is_ood = lab_np == OOD
         for k, v in sc.items():
             if not lm.unknown and not spec.ood_ids:
                 break  # no OOD pixels possible: segmentation metrics only
             if (k in ("eds", "combined") and not smax) or (k == "margin" and not gmax):
                 continue
-            accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy()[valid], is_ood)
+            accs.setdefault(k, OODAccumulator()).add(v[0].cpu().numpy(), is_ood, valid)
     res = cm.result([c.name for c in lm.known])
     res["images"] = len(data)
     res["seconds"] = round(time.time() - t0, 1)
@@ -288,6 +319,14 @@ def format_table(res):
                 return f"{x:8.2f}" if x is not None else f"{'-':>8}"
             lines.append(f"{k:<16}{f(r['auroc'])}{f(r['aupr'])}{f(r['fpr95'])} | "
                          f"{f(r['auroc_image'])}{f(r['aupr_image'])}{f(r['fpr95_image'])}")
+    if res["ood"]:
+        lines.append(f"components (SegmentMeIfYouCan) at the best pixel F1: {'score':<16}{'pixF1':>8}{'sIoU':>8}"
+                     f"{'PPV':>8}{'mF1':>8}")
+        for k, r in res["ood"].items():
+            def g(x):
+                return f"{x:8.2f}" if x is not None else f"{'-':>8}"
+            lines.append(f"{'':<51}{k:<16}{g(r.get('pixel_f1'))}{g(r.get('siou'))}{g(r.get('ppv'))}"
+                         f"{g(r.get('mean_f1'))}")
     lines.append("per-class IoU: " + ", ".join(f"{n} {v:.1f}" if v is not None else f"{n} -"
                                                for n, v in res["perClassIoU"].items()))
     return "\n".join(lines)

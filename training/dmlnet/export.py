@@ -181,7 +181,7 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
         "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0)), "sFloor": _r(cal.get("sFloor", 0.0))},
                    "combined": {"beta": 20, "gamma": 0.8},
                    **({"margin": {"gMax": _r(cal["gMax"])}} if cal.get("gMax") else {}), "threshold": _r(thr),
-                   "frameThreshold": _r(frame_thr)},
+                   "frameThreshold": _r(frame_thr), "frameScore": "regions"},
         "dataset": {"name": ds_name, "ignoreIndex": ignore_index if ignore_index is not None else
                     (11 if ds_name == "CamVid" else 255)},
         "training": training,

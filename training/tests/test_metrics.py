@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from dmlnet.metrics import ConfusionMatrix, OODAccumulator, ood_metrics
+from dmlnet.metrics import (SIOU_THRESHOLDS, ConfusionMatrix, OODAccumulator, best_f1, component_metrics, ood_metrics,
+                            segment_components)
 
 
 def fpr95_direct(scores, labels):
@@ -71,3 +73,63 @@ def test_confusion_miou():
     assert r["perClassIoU"]["c"] == 0
     assert abs(r["miou"] - 100 / 3) < 1e-9
     assert abs(r["acc"] - 60.0) < 1e-9  # 3 of 5 valid pixels
+
+
+# The hand-made scene of test/unit/eval-components.test.ts (60 x 40): G1 200 px and G2 100 px kept, G3 90 px void;
+# P1 600 px over G1, G2 and the gap, P4 600 px over G3, P3 500 px on nothing, P2 150 px dropped.
+def _scene():
+    truth = np.zeros((40, 60), np.uint8)
+    truth[0:10, 0:20] = 1
+    truth[0:10, 30:40] = 1
+    truth[0:10, 50:59] = 1
+    pred = np.zeros((40, 60), bool)
+    pred[0:15, 0:40] = True
+    pred[0:40, 45:60] = True
+    pred[20:40, 0:25] = True
+    pred[25:40, 30:40] = True
+    return pred, truth
+
+
+def test_components_adjusted_siou_and_ppv():
+    pred, truth = _scene()
+    siou, ppv = segment_components(pred, truth)
+    assert siou == [200 / 500, 100 / 400]
+    assert ppv == [0.5, 0.0, 0.0]
+
+
+def test_components_mean_f1_with_the_papers_inequalities():
+    m = component_metrics([segment_components(*_scene())])
+    assert len(SIOU_THRESHOLDS) == 11
+    assert abs(m["mean_f1"] - 100 * 3 * 0.4 / 11) < 1e-9
+    assert abs(m["siou"] - 32.5) < 1e-9 and abs(m["ppv"] - 100 / 6) < 1e-9
+    assert component_metrics([([], [])])["mean_f1"] is None
+    assert component_metrics([([], [0.0])])["mean_f1"] == 0.0
+
+
+def test_components_void_splits_a_prediction():
+    truth = np.zeros((40, 60), np.uint8)
+    pred = np.zeros((40, 60), bool)
+    pred[0:15, 0:41] = True
+    assert len(segment_components(pred, truth)[1]) == 1
+    truth[:, 20] = 255
+    assert segment_components(pred, truth)[1] == []
+
+
+def test_components_refuse_maps_of_different_sizes():
+    with pytest.raises(ValueError, match=r"prediction \(60, 40\) and ground truth \(30, 20\) differ in size"):
+        segment_components(np.zeros((40, 60), bool), np.zeros((20, 30), np.uint8))
+
+
+def test_best_pixel_f1_and_components_through_the_accumulator():
+    s = np.array([0.9, 0.8, 0.8, 0.1], np.float32)
+    y = np.array([1, 1, 0, 0], bool)
+    f1, thr = best_f1(s, y)
+    assert abs(f1 - 80.0) < 1e-9 and thr == pytest.approx(0.8) and np.float32(thr) == np.float32(0.8)
+    pred, truth = _scene()
+    acc = OODAccumulator()
+    scores = np.where(pred, 0.9, 0.1).astype(np.float32)
+    scores[truth == 1] = np.maximum(scores[truth == 1], 0.5)
+    acc.add(scores, truth == 1, np.ones(truth.shape, bool))
+    r = acc.result()
+    assert r["pixel_f1_threshold"] == pytest.approx(0.9)
+    assert abs(r["mean_f1"] - 100 * 3 * 0.4 / 11) < 1e-9

@@ -9,6 +9,7 @@ from dmlnet import common as C
 from dmlnet import export as E
 from dmlnet import train as T
 from dmlnet.data import DataError, SegData, build_label_map, normalize, read_dataset
+from dmlnet import regions as R
 from dmlnet import scores as S
 from dmlnet.heads import make_head, sq_distances
 from dmlnet.losses import ce_loss, circle_loss, dce_vl_loss
@@ -94,6 +95,7 @@ def test_train_resume_evaluate_export(tmp_path, camvid):
     assert len(card["head"]["prototypes"]) == 9 and card["unknownClasses"][0]["datasetId"] == 9
     assert card["training"]["onnxCheckMaxAbsDiff"] < 1e-4
     assert card["scores"]["frameThreshold"] == pytest.approx(card["training"]["calibration"]["frameThresholds"]["eds"], rel=1e-6)
+    assert card["scores"]["frameScore"] == "regions"
     ref = json.load(open(tmp_path / "models" / "tiny.reference.json"))
     assert ref["output"]["shape"] == [1, 9] + ref["input"]["shape"][2:]
     import hashlib
@@ -115,16 +117,25 @@ def test_frame_threshold_is_a_percentile_of_frame_scores_without_unknown_pixels(
     net, head = C.build(cfg, 9, "cpu", pretrained=False)
     net.eval()
     cal = C.calibrate(net, head, cfg, "cpu", log=lambda _: None)
+    assert cal["version"] == C.CALIBRATION_VERSION == 5
     spec, lm = C.open_split(cfg, "train")
     data = SegData(spec, lm)
-    expected = []
+    drivable, sky = R.region_places([c.name for c in lm.known])
+    assert drivable == [3] and sky == [0]
+    pixel, region = [], []
     with torch.no_grad():
         for img, lab in zip(data.images, data.labels):
             d = sq_distances(C.forward_image(net, img, cfg["dataset"]["size"], "cpu"), head.prototypes())
-            mmsp = S.mmsp(d)[0][lab < lm.num_known].numpy()
-            expected.append(np.percentile(mmsp, C.FRAME_SCORE_PERCENTILE))
-    assert len(expected) == len(data) >= 2
-    assert cal["frameThresholds"]["mmsp"] == pytest.approx(max(expected), rel=1e-5)
+            known = (lab < lm.num_known).numpy()
+            mmsp = S.mmsp(d)[0].numpy()
+            pixel.append(np.percentile(mmsp[known], C.FRAME_SCORE_PERCENTILE))
+            # The frame without its unknown objects: only known-class pixels may be unknown.
+            class_map = np.where((mmsp > cal["thresholds"]["mmsp"]) & known, R.UNKNOWN, d.argmin(1)[0].numpy())
+            region.append(R.frame_score(R.unknown_regions(class_map, mmsp, drivable, sky)))
+    assert len(pixel) == len(data) >= 2
+    assert cal["pixelFrameThresholds"]["mmsp"] == pytest.approx(max(pixel), rel=1e-5)
+    assert max(region) > 0, "some train frame of the fixture has a region large enough to score"
+    assert cal["frameThresholds"]["mmsp"] == pytest.approx(max(region), rel=1e-5)
 
 
 def test_prototype_scale_and_vl_weight_flags_reach_the_config(tmp_path, camvid):

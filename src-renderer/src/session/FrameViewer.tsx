@@ -4,7 +4,9 @@ import { useApi } from '../api/context';
 import type { FrameMarks, MarkedPixels, ViewerToolSlot } from './context';
 import { useZoomPan } from './useZoomPan';
 import {
+  boxedRegions,
   classPalette,
+  drawRegionBoxes,
   drawUnknownOutline,
   loadFrameLayers,
   paintClasses,
@@ -34,7 +36,8 @@ interface Props {
 /**
  * The frame under the cursor with its overlays, each on its own canvas, at the footage's aspect ratio: the
  * preview image, class colours at the map's own resolution (pixelated, so what is shown is what is stored),
- * the OOD heat map, the outline of unknown regions at screen resolution, and a panel's tool (the teaching
+ * the OOD heat map, at screen resolution the outline of the unknown regions large enough to score, each in a
+ * box labelled with its score (the best one, the frame score's, in orange), and a panel's tool (the teaching
  * mask) on top. The wheel zooms around the pointer; dragging pans. While scrubbing at most one frame loads at a time and the newest
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
@@ -135,7 +138,9 @@ export function FrameViewer(props: Props) {
         context.strokeStyle = '#00f0ff';
         context.shadowColor = 'rgba(0,0,0,0.9)';
         context.shadowBlur = 2 * ratio;
-        drawUnknownOutline(context, layers, outline.width / layers.mapWidth, outline.height / layers.mapHeight);
+        const [scaleX, scaleY] = [outline.width / layers.mapWidth, outline.height / layers.mapHeight];
+        drawUnknownOutline(context, layers, scaleX, scaleY);
+        drawRegionBoxes(context, layers, scaleX, scaleY, ratio);
       }
     }
     performance.mark('frame-shown', { detail: { frameIndex: shown.index } });
@@ -157,6 +162,7 @@ export function FrameViewer(props: Props) {
         data-frame-index={shown?.index ?? -1}
         data-ready={ready ? 'true' : 'false'}
         data-zoom={zoom.scale.toFixed(2)}
+        data-regions-boxed={shown ? boxedRegions(shown.layers).length : -1}
         {...zoom.handlers}
       >
         <div className="frame-content" style={zoom.style}>

@@ -9,7 +9,7 @@ export const keyBindings: Array<[string, string]> = [
   ['N / P', 'Next / previous event'],
   ['Home / End', 'First / last frame'],
   ['F', 'Flag the frame on screen'],
-  ['C / H / O', 'Toggle class colours / OOD heat map / unknown outline'],
+  ['C / H / O', 'Toggle class colours / OOD heat map / unknown regions (outline and boxes)'],
   ['[ / ]', 'Overlay opacity down / up'],
   ['Wheel on timeline', 'Zoom around the pointer (double-click: whole drive)'],
   ['Wheel on frame', 'Zoom the frame; drag (middle button, or left when not painting) pans; 0 fits'],

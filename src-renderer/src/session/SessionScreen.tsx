@@ -503,7 +503,7 @@ function OverlayControls({
     <div className="overlay-controls">
       {toggle('classes', 'Classes', 'C')}
       {toggle('heat', 'OOD heat', 'H')}
-      {toggle('outline', 'Unknown outline', 'O')}
+      {toggle('outline', 'Unknown regions', 'O')}
       <RangeField
         className="opacity"
         title="Overlay opacity ([ and ])"

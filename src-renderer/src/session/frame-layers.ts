@@ -1,4 +1,5 @@
-import { mediaPaths, type ApiClient, type ClassInfo } from '../../../src-shared/contract/index';
+import { mediaPaths, type ApiClient, type ClassInfo, type FrameRegions } from '../../../src-shared/contract/index';
+import { isOutlinedRegion, outlinedUnknown } from '../../../src-shared/region-view';
 import { displayColor } from '../ui/colors';
 
 /** Class index of pixels the model calls unknown (engine UNKNOWN_CLASS). */
@@ -14,6 +15,8 @@ export interface FrameLayers {
   classMap: Uint8Array;
   /** round(score * 255) per map pixel. */
   oodMap: Uint8Array;
+  /** The frame's unknown regions (none for analyses made before regions were stored). */
+  regions: FrameRegions;
 }
 
 const CACHE_SIZE = 48;
@@ -39,14 +42,15 @@ export function loadFrameLayers(api: ApiClient, analysisId: number, frameIndex: 
 }
 
 async function decodeLayers(api: ApiClient, analysisId: number, frameIndex: number, key: string): Promise<FrameLayers> {
-  const [image, classes, ood] = await Promise.all([
+  const [image, classes, ood, regions] = await Promise.all([
     fetchBitmap(api.mediaUrl(mediaPaths.frame(analysisId, frameIndex))),
     fetchBitmap(api.mediaUrl(mediaPaths.classMap(analysisId, frameIndex))),
     fetchBitmap(api.mediaUrl(mediaPaths.oodMap(analysisId, frameIndex))),
+    api.call('frames.regions', { analysisId, frameIndex }),
   ]);
   const classMap = firstChannel(classes);
   const oodMap = firstChannel(ood);
-  return { key, image, mapWidth: classes.width, mapHeight: classes.height, classMap, oodMap };
+  return { key, image, mapWidth: classes.width, mapHeight: classes.height, classMap, oodMap, regions };
 }
 
 async function fetchBitmap(url: string): Promise<ImageBitmap> {
@@ -112,8 +116,18 @@ export function paintHeat(layers: FrameLayers): ImageData {
 }
 
 /**
- * Draws the border of unknown regions as crisp line segments between map cells, scaled to the canvas, so the
- * outline stays sharp however small the map is.
+ * Unknown pixels to outline: with regions, only those of regions large enough to score (region-view.ts), so
+ * specks and boundary noise stay off the picture; analyses from before regions outline every unknown pixel.
+ */
+export function outlineMask(layers: FrameLayers): Uint8Array {
+  const { classMap, mapWidth, regions } = layers;
+  if (regions.hasRegions) return outlinedUnknown(classMap, mapWidth, regions.regions);
+  return classMap.map((value) => (value === UNKNOWN_INDEX ? 1 : 0));
+}
+
+/**
+ * Draws the border of the outlined unknown pixels as crisp line segments between map cells, scaled to the
+ * canvas, so the outline stays sharp however small the map is.
  */
 export function drawUnknownOutline(
   context: CanvasRenderingContext2D,
@@ -121,9 +135,9 @@ export function drawUnknownOutline(
   scaleX: number,
   scaleY: number,
 ): void {
-  const { mapWidth: width, mapHeight: height, classMap } = layers;
-  const unknown = (x: number, y: number) =>
-    x >= 0 && y >= 0 && x < width && y < height && classMap[y * width + x] === UNKNOWN_INDEX;
+  const { mapWidth: width, mapHeight: height } = layers;
+  const mask = outlineMask(layers);
+  const unknown = (x: number, y: number) => x >= 0 && y >= 0 && x < width && y < height && mask[y * width + x] === 1;
   context.beginPath();
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -135,6 +149,39 @@ export function drawUnknownOutline(
     }
   }
   context.stroke();
+}
+
+/** The regions the viewer boxes, the frame score's region first (it is drawn last, on top). */
+export function boxedRegions(layers: FrameLayers) {
+  return layers.regions.regions.filter(isOutlinedRegion).sort((a, b) => b.score - a.score);
+}
+
+const PLACE_LABEL = { road: 'by the road', elsewhere: 'off the road', 'sky-or-top': 'sky / top' } as const;
+
+/**
+ * A box around every region that scores, labelled with its score and where it lies; the best one, whose score
+ * is the frame score, in orange and thicker, the others thin yellow.
+ */
+export function drawRegionBoxes(
+  context: CanvasRenderingContext2D,
+  layers: FrameLayers,
+  scaleX: number,
+  scaleY: number,
+  ratio: number,
+): void {
+  const boxed = boxedRegions(layers);
+  context.font = `${Math.round(11 * ratio)}px sans-serif`;
+  context.textBaseline = 'bottom';
+  for (const [rank, region] of [...boxed.entries()].reverse()) {
+    const best = rank === 0;
+    context.lineWidth = (best ? 2.5 : 1.2) * ratio;
+    context.strokeStyle = best ? '#ff8a00' : '#ffe14d';
+    context.fillStyle = context.strokeStyle;
+    const [x, y] = [region.x * scaleX, region.y * scaleY];
+    context.strokeRect(x, y, region.width * scaleX, region.height * scaleY);
+    const label = `${region.score.toFixed(2)} · ${PLACE_LABEL[region.place]}`;
+    context.fillText(label, x + 2 * ratio, Math.max(12 * ratio, y - 2 * ratio));
+  }
 }
 
 function segment(
