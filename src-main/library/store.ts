@@ -12,7 +12,7 @@ import type {
   Timeline,
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
-import { openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
+import { libraryError, openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
 import { defaultEventSettings, defaultEventThreshold, detectEvents } from './events.js';
 
 /** A source as stored: its public description plus what decoding needs. */
@@ -113,6 +113,11 @@ export class LibraryStore {
     if (this.db.open) this.db.close();
   }
 
+  /** Refuses work that must write, on a library this user can only read, before any of it is done. */
+  requireWritable(): void {
+    if (this.db.readonly) throw libraryError(this.path, { code: 'SQLITE_READONLY' });
+  }
+
   // ---- sessions --------------------------------------------------------------------------------------------
 
   createSession(name: string, sources: NewSource[], thumbnail: Buffer | null): SessionInfo {
@@ -158,6 +163,15 @@ export class LibraryStore {
       hasThumbnail: row.has_thumbnail === 1,
       latestAnalysis: this.latestAnalysis(id),
     };
+  }
+
+  /** The session whose sources are exactly these files (same paths and contents, in the same order), if any. */
+  findSession(sources: Pick<NewSource, 'path' | 'sha256'>[]): SessionInfo | undefined {
+    return this.sessions().find(
+      (session) =>
+        session.sources.length === sources.length &&
+        session.sources.every((source, i) => source.path === sources[i]!.path && source.sha256 === sources[i]!.sha256),
+    );
   }
 
   sessions(): SessionInfo[] {
