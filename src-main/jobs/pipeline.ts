@@ -93,6 +93,9 @@ class AnalysisRun {
     this.owners.claim(this.plan.id, this.owner);
     const heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     try {
+      // Another process may have finished it between this one's decision to run it and the claim.
+      const current = this.store.analysis(this.plan.id);
+      if (current.status !== 'queued' && current.status !== 'running') return current;
       return await this.runOwned();
     } finally {
       clearInterval(heartbeat);

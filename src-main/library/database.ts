@@ -106,8 +106,7 @@ function openReadOnly(path: string, timeout: number, list: Migration[]): Databas
 
 /** A read-only file cannot be migrated: it must already have this build's schema. */
 function refuseUnmigrated(db: Database.Database, path: string, list: Migration[]): void {
-  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").get() !== undefined;
-  const current = hasTable ? schemaVersion(db) : 0;
+  const current = hasMigrationsTable(db) ? schemaVersion(db) : 0;
   const newest = list.at(-1)?.version ?? 0;
   refuseTooNew(path, current, newest);
   if (current < newest) {
@@ -170,22 +169,30 @@ export function libraryError(path: string, error: unknown): AppError {
 
 function migrate(db: Database.Database, path: string, list: Migration[]): void {
   assertOrdered(list);
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-  );
-  const applied = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as {
-    version: number | null;
-  };
-  const current = applied.version ?? 0;
   const newest = list.at(-1)?.version ?? 0;
-  refuseTooNew(path, current, newest);
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const migration of list.filter((entry) => entry.version > current)) {
-    db.transaction(() => {
+  const current = () => (hasMigrationsTable(db) ? schemaVersion(db) : 0);
+  refuseTooNew(path, current(), newest);
+  if (current() === newest) return;
+  // One write transaction, the version read again inside it: two processes opening a new library at once
+  // would otherwise both apply migration 1.
+  db.transaction(() => {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    const applied = current();
+    refuseTooNew(path, applied, newest);
+    for (const migration of list.filter((entry) => entry.version > applied)) {
       migration.up(db);
       record.run(migration.version, migration.name, new Date().toISOString());
-    }).immediate();
-  }
+    }
+  }).immediate();
+}
+
+function hasMigrationsTable(db: Database.Database): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
+  );
 }
 
 function assertOrdered(list: Migration[]): void {
