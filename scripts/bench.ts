@@ -4,13 +4,14 @@
  */
 import { engineBench } from '../src-main/engine/bench.js';
 import { jobsBench } from '../src-main/jobs/bench.js';
+import { serverBench } from '../src-main/server/bench.js';
 
 interface BenchSuite {
   name: string;
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, jobsBench];
+const suites: BenchSuite[] = [engineBench, jobsBench, serverBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

@@ -113,7 +113,16 @@ export class JobQueue {
       engine: this.options.engine,
       owner,
     };
-    const worker = startWorker('jobs/analysis.worker.ts', job);
+    let worker: Worker;
+    try {
+      worker = startWorker('jobs/analysis.worker.ts', job);
+    } catch (error) {
+      // This also runs from the previous worker's exit handler, where a throw would end the process.
+      const failed = this.markFailed(analysisId, `Analysis ${analysisId} could not start: ${errorMessage(error)}`);
+      this.options.onProgress(failed);
+      this.settle(failed);
+      return this.startNext();
+    }
     let last: AnalysisInfo | undefined;
     let ownedElsewhere: string | undefined;
     const finished = new Promise<void>((resolve) => {
