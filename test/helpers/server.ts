@@ -26,7 +26,7 @@ export async function serve(args: string[]): Promise<ServeUnderTest> {
     token: url.searchParams.get('token') ?? '',
     pid: started.child.pid!,
     alive: () => !exited,
-    stop: started.stop,
+    stop: () => started.stop(),
   };
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { methodNames, methods, type MethodName } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
-import { tempDir, valImages } from '../helpers/clips.js';
+import { tempDir } from '../helpers/clips.js';
 import { rawRequest, rawWebSocket, rssMb, serve, wsFrame, type ServeUnderTest } from '../helpers/server.js';
 import { specialFiles, type SpecialFiles } from '../helpers/special-files.js';
 
