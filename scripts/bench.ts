@@ -5,13 +5,14 @@
 import { engineBench } from '../src-main/engine/bench.js';
 import { jobsBench } from '../src-main/jobs/bench.js';
 import { modelsBench } from '../bench/models.js';
+import { serverBench } from '../src-main/server/bench.js';
 
 interface BenchSuite {
   name: string;
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench];
+const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

@@ -1,6 +1,7 @@
 import { isMethodName, methods, type ApiErrorBody } from '../../src-shared/contract/index.js';
 import type { AppContext } from '../app/context.js';
-import { AppError, errorMessage } from '../core/errors.js';
+import { AppError, describeIssues, errorMessage } from '../core/errors.js';
+import { libraryError } from '../library/index.js';
 import type { Handlers } from './handlers.js';
 
 export type DispatchResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorBody; status: number };
@@ -10,6 +11,9 @@ const statusOf: Record<string, number> = {
   unknown_method: 404,
   not_found: 404,
   conflict: 409,
+  analysis_owned: 409,
+  library_read_only: 409,
+  library_disk_full: 507,
 };
 
 /**
@@ -39,20 +43,23 @@ export function createDispatcher(handlers: Handlers, context: AppContext) {
       return { ok: true, value: checked.data };
     } catch (error) {
       if (error instanceof AppError) return failure(error.code, error.message);
+      // SQLite's own errors (a full disk, a read-only file, a lock) become the library's sentences.
+      if (isSqliteError(error)) {
+        const explained = libraryError(context.libraryPath, error);
+        return failure(explained.code, explained.message);
+      }
       return failure('internal', `${method} failed: ${errorMessage(error)}`);
     }
   };
 }
 
-function failure(code: string, message: string): DispatchResult {
-  return { ok: false, error: { code, message }, status: statusOf[code] ?? (code === 'internal' ? 500 : 422) };
+function isSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
-function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+function failure(code: string, message: string): DispatchResult {
+  return { ok: false, error: { code, message }, status: statusOf[code] ?? (code === 'internal' ? 500 : 422) };
 }
 
 export type Dispatch = ReturnType<typeof createDispatcher>;

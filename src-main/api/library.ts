@@ -31,14 +31,7 @@ export const libraryHandlers: HandlerGroup<LibraryMethod> = {
     return context.library.session(session.id);
   },
   'sessions.delete': async ({ sessionId }, context) => {
-    for (const analysis of context.library.analyses(sessionId)) {
-      if (context.analyses.queue.isActive(analysis.id)) {
-        const stopped = context.analyses.queue.waitFor(analysis.id);
-        context.analyses.cancel(analysis.id);
-        await stopped;
-      }
-    }
-    context.library.deleteSession(sessionId);
+    await context.analyses.deleteSession(sessionId);
     context.events.emit('sessions.changed', { sessionId });
     return { ok: true as const };
   },

@@ -22,7 +22,9 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
   const events = new EventBus();
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const library = new LibraryStore(libraryPath);
-  const analyses = new AnalysisService(library, modelsDir, (info) => events.emit('analysis.progress', info));
+  const analyses = new AnalysisService(library, modelsDir, (info) => events.emit('analysis.progress', info), {
+    onWaiting: (_info, message) => events.emit('notice', { level: 'info', message }),
+  });
   const teaching = createTeachingService(
     library,
     modelsDir,

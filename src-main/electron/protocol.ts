@@ -2,7 +2,7 @@ import { protocol } from 'electron';
 import type { AppContext } from '../app/context.js';
 import { rendererDir } from '../core/paths.js';
 import { contentSecurityPolicy } from '../server/review-server.js';
-import { readStatic } from '../server/static.js';
+import { decodePath, readStatic } from '../server/static.js';
 
 /** Must run before the app is ready: dmlr:// behaves like a secure, standard origin (fetch, CSP, storage). */
 export function registerSchemePrivileges(): void {
@@ -18,7 +18,8 @@ export function handleAppProtocol(context: AppContext): void {
     if (url.host !== 'app') return notFound();
     // Media is same-origin with the page (dmlr://app/media/...) so the page's CSP allows it.
     if (url.pathname.startsWith('/media/')) {
-      const media = await context.media.resolve(decodeURIComponent(url.pathname.slice('/media/'.length)));
+      const path = decodePath(url.pathname.slice('/media/'.length));
+      const media = path === undefined ? undefined : await context.media.resolve(path);
       return media
         ? new Response(new Uint8Array(media.body), { headers: { 'content-type': media.contentType } })
         : notFound();

@@ -34,7 +34,11 @@ function dropAlpha(rgba: Uint8Array, pixels: number): Uint8Array {
 
 /** Decodes a .jpg/.jpeg/.png file into an RGB frame (alpha dropped). */
 export async function decodeImageFile(path: string): Promise<RgbFrame> {
-  const bytes = await readImageBytes(path);
+  return decodeImageBytes(await readImageBytes(path), path);
+}
+
+/** Decodes the bytes of a .jpg/.jpeg/.png file already read (`path` gives the type and names it in errors). */
+export function decodeImageBytes(bytes: Buffer, path: string): RgbFrame {
   const extension = extname(path).toLowerCase();
   if (extension === '.png') {
     const png = decodeOrExplain(path, () => PNG.sync.read(bytes));

@@ -1,7 +1,7 @@
 /** The engine's public surface: model cards and listing, engines, maps, image decoding. */
 export { readModelCard, regionFrameThreshold, type ModelCard } from './model-card.js';
-export { listModels, DEFAULT_MODEL } from './model-list.js';
+export { checkModel, listModels, DEFAULT_MODEL } from './model-list.js';
 export { openEngine, type OpenEngineOptions } from './engine.js';
 export { encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
-export { decodeImageFile, decodeLabelPng } from './image-file.js';
+export { decodeImageBytes, decodeImageFile, decodeLabelPng } from './image-file.js';
 export * from './types.js';

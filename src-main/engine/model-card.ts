@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ClassInfo } from '../../src-shared/contract/index.js';
+import { isPlainName, type ClassInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 
 const Rgb = z.tuple([
@@ -10,13 +10,15 @@ const Rgb = z.tuple([
   z.number().int().min(0).max(255),
 ]);
 const Triple = z.tuple([z.number(), z.number(), z.number()]);
+/** Names joined onto the models folder: a card must not point outside it (`../../x`). */
+const FileName = z.string().refine(isPlainName, 'must be a file name inside the models folder, not a path');
 
 /** The JSON card next to every model (written by training/dmlnet/export.py, format dmlreview-model-card/1). */
 export const ModelCard = z.object({
   format: z.literal('dmlreview-model-card/1'),
-  name: z.string().min(1),
+  name: FileName,
   description: z.string(),
-  onnx: z.string().min(1),
+  onnx: FileName,
   sha256: z.string(),
   input: z.object({
     name: z.string().min(1),
@@ -141,12 +143,19 @@ export function cardClasses(card: ModelCard): ClassInfo[] {
 }
 
 export function cardPath(modelsDir: string, name: string): string {
+  if (!isPlainName(name))
+    throw new AppError(
+      'model_missing',
+      `"${name}" is not a model name: name a model of the models folder ${modelsDir}, not a path`,
+    );
   return join(modelsDir, `${name}.json`);
 }
 
 /** Reads and validates NAME.json; every problem names the file and the field. */
 export async function readModelCard(modelsDir: string, name: string): Promise<ModelCard> {
   const path = cardPath(modelsDir, name);
+  // Only a regular file: a FIFO or device named NAME.json would block the read or never end it.
+  await refuseSpecialFile(path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -170,4 +179,13 @@ export async function readModelCard(modelsDir: string, name: string): Promise<Mo
   if (problems.length > 0)
     throw new AppError('model_invalid', `Model card ${path} is inconsistent: ${problems.join('; ')}`);
   return parsed.data;
+}
+
+async function refuseSpecialFile(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info && !info.isFile())
+    throw new AppError(
+      'model_invalid',
+      `Model card ${path} is not a regular file: replace it with the model's JSON card`,
+    );
 }

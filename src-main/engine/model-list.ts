@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelInfo } from '../../src-shared/contract/index.js';
-import { errorMessage } from '../core/errors.js';
+import { AppError, errorMessage } from '../core/errors.js';
 import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
 
 /** The model the app analyses with unless the user picks another. */
@@ -30,10 +31,11 @@ async function checkModelFile(modelsDir: string, card: ModelCard): Promise<void>
   try {
     actual = await fileSha256(path);
   } catch (error) {
-    throw new Error(`Model file ${path} cannot be read (${errorMessage(error)})`);
+    throw new AppError('model_missing', `Model file ${path} cannot be read (${errorMessage(error)})`);
   }
   if (card.sha256 && actual !== card.sha256) {
-    throw new Error(
+    throw new AppError(
+      'model_invalid',
       `Model file ${path} does not match its card (sha256 ${actual.slice(0, 12)}..., card ${card.sha256.slice(0, 12)}...): truncated or replaced`,
     );
   }
@@ -56,10 +58,31 @@ function brokenModel(name: string, problem: string): ModelInfo {
   };
 }
 
+/**
+ * Refuses a model name with no card in modelsDir before anything reads it, naming the models that are there:
+ * "No model "camvd" in models/: the models there are camvid, camvid-open" says what to type instead.
+ */
+export async function requireModelCard(modelsDir: string, name: string): Promise<void> {
+  if (existsSync(join(modelsDir, `${name}.json`))) return;
+  const present = (await listModels(modelsDir)).map((model) => model.name);
+  const there = present.length ? `the models there are ${present.join(', ')}` : 'it holds no model card (NAME.json)';
+  throw new AppError('model_missing', `No model "${name}" in ${modelsDir}: ${there}`);
+}
+
+/**
+ * The card of a model whose files are in order (card valid, .onnx present and the file the card describes),
+ * checked without loading it: callers check this before they record work that will need the model.
+ */
+export async function checkModel(modelsDir: string, name: string): Promise<ModelCard> {
+  await requireModelCard(modelsDir, name);
+  const card = await readModelCard(modelsDir, name);
+  await checkModelFile(modelsDir, card);
+  return card;
+}
+
 async function describeModel(modelsDir: string, name: string): Promise<ModelInfo> {
   try {
-    const card = await readModelCard(modelsDir, name);
-    await checkModelFile(modelsDir, card);
+    const card = await checkModel(modelsDir, name);
     return {
       name,
       description: card.description,

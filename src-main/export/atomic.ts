@@ -1,8 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { isPlainName } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
+import { processAlive } from '../core/processes.js';
 
 /** The file-system calls the writer makes; tests swap in a layer that fails part-way (a disk filling up). */
 export interface ExportFs {
@@ -28,9 +31,10 @@ export type PutFile = (relativePath: string, data: Uint8Array | string) => Promi
 
 /**
  * Writes a folder so that it appears complete or not at all: everything goes into a hidden sibling
- * `.<name>.partial-<random>` in the same parent (same file system, so the final rename is atomic), which is
- * renamed to `<name>` only after the last file was written. On any failure the partial folder is removed and
- * the error says what went wrong in words a user can act on.
+ * `.<name>.partial-<pid>@<host>-<random>` in the same parent (same file system, so the final rename is
+ * atomic), which is renamed to `<name>` only after the last file was written. On any failure the partial
+ * folder is removed and the error says what went wrong in words a user can act on. Partial folders that a
+ * killed process left in the parent are removed first.
  */
 export async function writeFolderAtomically<T>(
   parent: string,
@@ -38,7 +42,13 @@ export async function writeFolderAtomically<T>(
   write: (put: PutFile) => Promise<T>,
   fs: ExportFs = nodeExportFs,
 ): Promise<{ path: string; bytes: number; value: T }> {
+  if (!isPlainName(name))
+    throw new AppError(
+      'export_name_invalid',
+      `The export folder name "${name}" must be a plain folder name inside ${parent}: no path separators, not . or ..`,
+    );
   await checkParent(parent, fs);
+  await removeAbandonedPartials(parent);
   const target = join(parent, name);
   if (await exists(target, fs)) {
     throw new AppError(
@@ -46,7 +56,7 @@ export async function writeFolderAtomically<T>(
       `${target} already exists: choose another folder name, or move the old export away first`,
     );
   }
-  const partial = join(parent, `.${name}.partial-${randomBytes(4).toString('hex')}`);
+  const partial = join(parent, `.${name}.partial-${process.pid}@${HOST_TAG}-${randomBytes(4).toString('hex')}`);
   try {
     await fs.mkdir(partial, { recursive: false });
   } catch (error) {
@@ -75,6 +85,25 @@ export async function writeFolderAtomically<T>(
     if (error instanceof AppError) throw error;
     throw writeFailure(parent, error, bytes);
   }
+}
+
+/** This machine in partial folder names: a pid only says something about processes of the host that wrote it. */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const PARTIAL = /^\..+\.partial-(\d+)@([0-9a-f]{8})-[0-9a-f]{8}$/;
+
+/**
+ * Removes the partial folders of exports whose process is gone (killed mid-export): they never became an
+ * export and never will. Those of live processes, or of other machines sharing the folder, stay.
+ */
+export async function removeAbandonedPartials(parent: string): Promise<string[]> {
+  const entries = await fsp.readdir(parent).catch(() => [] as string[]);
+  const abandoned = entries.filter((entry) => {
+    const match = PARTIAL.exec(entry);
+    return match !== null && match[2] === HOST_TAG && !processAlive(Number(match[1]));
+  });
+  for (const entry of abandoned)
+    await fsp.rm(join(parent, entry), { recursive: true, force: true }).catch(() => undefined);
+  return abandoned;
 }
 
 async function checkParent(parent: string, fs: ExportFs): Promise<void> {

@@ -259,47 +259,76 @@ function judgeVideoEnd(source: StoredSource, options: DecodeOptions, outcome: De
       : `${basename(source.path)} broke at ${(decodedMs / 1000).toFixed(1)} s of ${(source.durationMs / 1000).toFixed(1)} s: frames after it could not be decoded (${reason})`;
 }
 
+/**
+ * An image folder, one image a frame. An image that does not decode, or decodes with errors (a truncated
+ * JPEG comes out partly grey), is skipped and reported; the images after it are still analysed.
+ */
 async function* decodeImages(
   source: StoredSource,
   options: DecodeOptions,
   outcome: DecodeOutcome,
 ): AsyncGenerator<DecodedFrame> {
-  const images = source.images ?? [];
+  const skipped: string[] = [];
+  for (const image of sampledImages(source, options)) {
+    if (options.signal?.aborted) return;
+    const frameInSource = outcome.framesSampled++;
+    if (alreadyStored(image.sessionMs, frameInSource, options)) continue;
+    const decoded = await decodeImage(join(source.path, image.name), options);
+    if ('problem' in decoded) {
+      skipped.push(`${image.name} at ${(image.clipMs / 1000).toFixed(1)} s (${decoded.problem})`);
+      continue;
+    }
+    yield { sourceIndex: source.position, frameInSource, timeMs: image.sessionMs, ...decoded };
+  }
+  outcome.complete = skipped.length === 0;
+  if (skipped.length > 0) outcome.message = describeSkipped(source.path, skipped);
+}
+
+/** The folder's images on the sampling grid, with their times. */
+function* sampledImages(source: StoredSource, options: DecodeOptions) {
   const stepMs = 1000 / source.fps;
   let previousCell = Number.NEGATIVE_INFINITY;
-  for (const [position, name] of images.entries()) {
-    if (options.signal?.aborted) return;
-    const timeMs = position * stepMs;
+  for (const [position, name] of (source.images ?? []).entries()) {
+    const clipMs = position * stepMs;
     if (options.sampleFps) {
-      const cell = Math.floor((timeMs / 1000) * options.sampleFps);
+      const cell = Math.floor((clipMs / 1000) * options.sampleFps);
       if (cell <= previousCell) continue;
       previousCell = cell;
     }
-    const frameInSource = outcome.framesSampled++;
-    if (frameInSource < (options.skipFrames ?? 0)) continue;
-    const decoded = await decodeImage(join(source.path, name), options);
-    if (!decoded) {
-      outcome.framesSampled--;
-      outcome.complete = false;
-      outcome.message = `${name} in ${source.path} could not be decoded at ${(timeMs / 1000).toFixed(1)} s: the images after it were not analysed`;
-      return;
-    }
-    yield {
-      sourceIndex: source.position,
-      frameInSource,
-      timeMs: source.offsetMs + timeMs,
-      rgb: decoded.rgb,
-      previewJpeg: decoded.jpeg,
-    };
+    yield { name, clipMs, sessionMs: source.offsetMs + clipMs };
   }
-  outcome.complete = true;
 }
 
-async function decodeImage(path: string, options: DecodeOptions): Promise<{ rgb: RgbFrame; jpeg: Buffer } | undefined> {
+/**
+ * On resume, images up to the last stored one are stored already. Judged by time: an image skipped as bad
+ * stored no frame, so counting stored frames would land on the wrong image.
+ */
+function alreadyStored(sessionMs: number, frameInSource: number, options: DecodeOptions): boolean {
+  if (options.lastSkippedMs !== undefined) return sessionMs <= options.lastSkippedMs + 0.5;
+  return frameInSource < (options.skipFrames ?? 0);
+}
+
+function describeSkipped(folder: string, skipped: string[]): string {
+  const listed = skipped.slice(0, 5).join('; ');
+  const more = skipped.length > 5 ? `; and ${skipped.length - 5} more` : '';
+  return `${skipped.length} image${skipped.length === 1 ? '' : 's'} in ${folder} could not be decoded and ${skipped.length === 1 ? 'was' : 'were'} skipped, the others were analysed: ${listed}${more}`;
+}
+
+async function decodeImage(
+  path: string,
+  options: DecodeOptions,
+): Promise<{ rgb: RgbFrame; previewJpeg: Buffer } | { problem: string }> {
   const end: FfmpegEnd = { code: null, lastPtsMs: 0, problems: [] };
-  let decoded: { rgb: RgbFrame; jpeg: Buffer } | undefined;
-  for await (const frame of ffmpegFrames(['-i', path], [], options, end)) decoded ??= frame;
-  return end.code === 0 ? decoded : undefined;
+  let decoded: { rgb: RgbFrame; previewJpeg: Buffer } | undefined;
+  for await (const frame of ffmpegFrames(['-i', path], [], options, end))
+    decoded ??= { rgb: frame.rgb, previewJpeg: frame.jpeg };
+  if (end.code !== 0 || !decoded)
+    return {
+      problem: end.problems.length ? ffmpegReason(end.problems.join('\n')) : `ffmpeg exited with code ${end.code}`,
+    };
+  // ffmpeg decodes a damaged image as far as it can and only warns: a frame with warnings is no frame to trust.
+  if (end.problems.length > 0) return { problem: ffmpegReason(end.problems.join('\n')) };
+  return decoded;
 }
 
 /** Values arriving on one pipe, awaited by the reader of another, whichever comes first. */

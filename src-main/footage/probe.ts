@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { NewSource } from '../library/index.js';
@@ -17,6 +17,12 @@ export interface ProbeOptions {
 export async function probeSource(path: string, options: ProbeOptions = {}): Promise<NewSource> {
   const info = await statOrExplain(path);
   if (info.isDirectory()) return probeImageFolder(path, options.imageFps ?? 1);
+  // A device (/dev/zero) would be hashed without end, a FIFO would hold a file-system thread forever.
+  if (!info.isFile())
+    throw new AppError(
+      'footage_not_file',
+      `${path} is not a regular file (a device, FIFO or socket): give a video file or an image folder`,
+    );
   if (info.size === 0) throw new AppError('footage_empty', `${path} is empty (0 bytes): it holds no video`);
   return probeVideo(path);
 }
@@ -66,9 +72,12 @@ async function probeVideo(path: string): Promise<NewSource> {
   ]);
   if (result.code !== 0) {
     const reason = ffmpegReason(result.stderr);
-    const hint = /moov atom not found/i.test(reason)
-      ? ' (the recording was cut off before it was finalised; a tool like untrunc can rebuild it)'
-      : '';
+    // Only a file that starts like an MP4/MOV was cut off before its index: ffmpeg says the same of any file
+    // named .mp4, text included.
+    const hint =
+      /moov atom not found/i.test(reason) && (await startsLikeIsoMedia(path))
+        ? ' (the recording was cut off before it was finalised; a tool like untrunc can rebuild it)'
+        : '';
     throw new AppError('footage_not_video', `${path} is not a video ffmpeg can read: ${reason}${hint}`);
   }
   const probe = JSON.parse(result.stdout.toString()) as ProbeJson;
@@ -104,8 +113,34 @@ async function probeVideo(path: string): Promise<NewSource> {
   };
 }
 
+/** ISO base media (MP4, MOV, 3GP) begins with a box: a 32-bit size, then a type such as ftyp, mdat or moov. */
+async function startsLikeIsoMedia(path: string): Promise<boolean> {
+  const head = Buffer.alloc(12);
+  const file = await open(path, 'r');
+  try {
+    await file.read(head, 0, 12, 0);
+  } finally {
+    await file.close();
+  }
+  return ['ftyp', 'mdat', 'moov', 'free', 'skip', 'wide', 'pnot'].includes(head.toString('latin1', 4, 8));
+}
+
+/** The images of a folder, by extension, that are regular files (or links to them): a FIFO named x.jpg is none. */
+async function imageNames(path: string): Promise<string[]> {
+  const candidates = (await readdir(path)).filter((name) => imageExtensions.has(extname(name).toLowerCase()));
+  const isFile = await Promise.all(
+    candidates.map((name) =>
+      stat(join(path, name)).then(
+        (info) => info.isFile(),
+        () => false,
+      ),
+    ),
+  );
+  return candidates.filter((_, i) => isFile[i]);
+}
+
 async function probeImageFolder(path: string, imageFps: number): Promise<NewSource> {
-  const names = (await readdir(path)).filter((name) => imageExtensions.has(extname(name).toLowerCase()));
+  const names = await imageNames(path);
   names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const first = names[0];
   if (!first) throw new AppError('footage_no_images', `The folder ${path} holds no .jpg or .png images`);

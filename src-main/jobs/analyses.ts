@@ -1,12 +1,12 @@
 import { basename, resolve } from 'node:path';
 import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import { DEFAULT_MODEL, readModelCard, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
-import { requireModelCard } from '../engine/model-names.js';
+import { checkModel, DEFAULT_MODEL, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
 import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions } from '../footage/index.js';
-import type { LibraryStore, NewSource } from '../library/index.js';
-import { knowledgeForAnalysis } from '../teaching/index.js';
-import { JobQueue } from './job-queue.js';
+import type { LibraryStore, NewAnalysis, NewSource } from '../library/index.js';
+import { knowledgeForAnalysis, refuseTooManyClasses } from '../teaching/index.js';
+import { JobQueue, type JobQueueOptions } from './job-queue.js';
+import { AnalysisOwners } from './ownership.js';
 
 /** Sampling used when a caller does not choose: enough for review, a fraction of a 30 fps drive's frames. */
 export const DEFAULT_SAMPLE_FPS = 2;
@@ -20,50 +20,110 @@ export interface AnalysisRequest {
   sampleFps?: number | null;
 }
 
+export interface AnalysisServiceOptions {
+  engine?: OpenEngineOptions;
+  /** An analysis is being run by another process: this one waits for it (see JobQueue). */
+  onWaiting?: JobQueueOptions['onWaiting'];
+}
+
+/** Interrupted: by a crash, a closed app or a cancel. */
+const INTERRUPTED = ['queued', 'running', 'cancelled'];
+/** What resumes: an interrupted analysis, or one a failure stopped (a full disk, say); its frames are kept. */
+const RESUMABLE = [...INTERRUPTED, 'failed'];
+
 /**
  * Imports drives and runs their analyses: what the API handlers and the CLI share. Progress goes to
  * onProgress (the app's event bus, or the CLI's progress bar).
  */
 export class AnalysisService {
   readonly queue: JobQueue;
+  private readonly owners: AnalysisOwners;
 
   constructor(
     readonly store: LibraryStore,
     readonly modelsDir: string,
     onProgress: (info: AnalysisInfo) => void,
-    engine?: OpenEngineOptions,
+    options: AnalysisServiceOptions = {},
   ) {
-    this.queue = new JobQueue({ store, modelsDir, engine, onProgress });
+    this.queue = new JobQueue({ store, modelsDir, engine: options.engine, onProgress, onWaiting: options.onWaiting });
+    this.owners = new AnalysisOwners(store.db);
   }
 
   /** Probes every path (video files or image folders, in timeline order) and stores them as one session. */
   async importSession(paths: string[], name?: string, options: ProbeOptions = {}): Promise<SessionInfo> {
-    const sources: NewSource[] = [];
-    for (const path of paths) sources.push(await probeSource(resolve(path), options));
-    const thumbnail = await makeThumbnail(sources[0]!);
+    const { sources, thumbnail } = await this.probe(paths, options);
     return this.store.createSession(name ?? defaultSessionName(paths), sources, thumbnail);
   }
 
-  /** A session already imported from exactly these files (same paths and contents), if any. */
-  async findSession(paths: string[], options: ProbeOptions = {}): Promise<SessionInfo | undefined> {
-    const wanted = await Promise.all(paths.map((path) => probeSource(resolve(path), options)));
-    return this.store
-      .sessions()
-      .find(
-        (session) =>
-          session.sources.length === wanted.length &&
-          session.sources.every((source, i) => source.path === wanted[i]!.path && source.sha256 === wanted[i]!.sha256),
-      );
+  /**
+   * The session already imported from exactly these files (same paths and contents), else a new one. Finding
+   * and creating are one write transaction, so two processes importing the same drive at once share a session.
+   */
+  async findOrImportSession(paths: string[], options: ProbeOptions = {}): Promise<SessionInfo> {
+    const { sources, thumbnail } = await this.probe(paths, options);
+    return this.store.db
+      .transaction(
+        () =>
+          this.store.findSession(sources) ?? this.store.createSession(defaultSessionName(paths), sources, thumbnail),
+      )
+      .immediate();
+  }
+
+  private async probe(
+    paths: string[],
+    options: ProbeOptions,
+  ): Promise<{ sources: NewSource[]; thumbnail: Buffer | null }> {
+    this.store.requireWritable();
+    const sources: NewSource[] = [];
+    for (const path of paths) sources.push(await probeSource(resolve(path), options));
+    return { sources, thumbnail: await makeThumbnail(sources[0]!) };
   }
 
   /** Records a new analysis of a session with a model and queues it. */
   async startAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
+    const plan = this.store.createAnalysis(await this.prepareAnalysis(sessionId, request));
+    this.queue.enqueue(plan.id);
+    return this.store.analysis(plan.id);
+  }
+
+  /**
+   * What rerunning the same `analyze` command means: the latest analysis of the session with this model and
+   * sampling rate continues where it stopped (a crash, Ctrl+C, a full disk), or is reported if it finished;
+   * otherwise (none yet, or the model changed since) a new one starts. Deciding and creating are one write
+   * transaction, so two processes running the same command at once pick the same analysis.
+   */
+  async continueOrStartAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
+    const plan = await this.prepareAnalysis(sessionId, request);
+    const { info, run } = this.store.db
+      .transaction(() => {
+        const previous = this.store
+          .analyses(sessionId)
+          .find((analysis) => analysis.modelName === plan.modelName && analysis.sampleFps === plan.sampleFps);
+        // An interrupted one resumes even if its model changed since: the run then refuses, naming both hashes.
+        if (previous && INTERRUPTED.includes(previous.status)) return { info: this.markResumable(previous), run: true };
+        if (previous?.modelSha256 === plan.modelSha256) {
+          if (previous.status === 'failed') return { info: this.markResumable(previous), run: true };
+          return { info: previous, run: false };
+        }
+        return { info: this.store.analysis(this.store.createAnalysis(plan).id), run: true };
+      })
+      .immediate();
+    if (run) this.queue.enqueue(info.id);
+    return info;
+  }
+
+  /**
+   * Everything a new analysis records, checked before anything is stored: the model's files (a model that
+   * cannot load would otherwise leave a failed analysis behind) and room for its taught classes.
+   */
+  private async prepareAnalysis(sessionId: number, request: AnalysisRequest): Promise<NewAnalysis> {
+    this.store.requireWritable();
     const session = this.store.session(sessionId);
-    await requireModelCard(this.modelsDir, request.model ?? DEFAULT_MODEL);
-    const card = await readModelCard(this.modelsDir, request.model ?? DEFAULT_MODEL);
+    const card = await checkModel(this.modelsDir, request.model ?? DEFAULT_MODEL);
     const sampleFps = request.sampleFps !== undefined ? request.sampleFps : followedSampling(session.latestAnalysis);
     const knowledge = knowledgeForAnalysis(this.store.db, card.sha256);
-    const plan = this.store.createAnalysis({
+    refuseTooManyClasses(card.name, card.classes.length, knowledge.classes.length);
+    return {
       sessionId,
       modelName: card.name,
       modelSha256: card.sha256,
@@ -83,35 +143,63 @@ export class AnalysisService {
       threshold: regionFrameThreshold(card),
       pixelThreshold: card.scores.threshold,
       framesTotal: this.store.sources(session.id).reduce((sum, source) => sum + expectedFrames(source, sampleFps), 0),
-    });
-    this.queue.enqueue(plan.id);
-    return this.store.analysis(plan.id);
+    };
   }
 
-  /** Puts an unfinished analysis (left by a crash, a closed app or a cancel) back in the queue; it continues where it stopped. */
+  /** Puts an unfinished analysis (left by a crash, a closed app, a cancel or a failure) back in the queue; it continues where it stopped. */
   resume(analysisId: number): AnalysisInfo {
+    this.store.requireWritable();
     const info = this.store.analysis(analysisId);
-    if (!['queued', 'running', 'cancelled'].includes(info.status)) {
+    if (!RESUMABLE.includes(info.status)) {
       throw new AppError(
         'conflict',
-        `Analysis ${analysisId} is ${info.status}: only an interrupted or cancelled analysis can resume`,
+        `Analysis ${analysisId} is ${info.status}: only an interrupted, cancelled or failed analysis can resume`,
       );
     }
-    const queued = this.store.updateAnalysis(analysisId, { status: 'queued', finishedAt: null });
+    const queued = this.markResumable(info);
     this.queue.enqueue(analysisId);
     return queued;
   }
 
+  /**
+   * A cancelled or failed analysis is queued again (its failure message goes: it is no problem of the
+   * frames). A queued or running one is left as it is: another process may be running it right now.
+   */
+  private markResumable(info: AnalysisInfo): AnalysisInfo {
+    if (info.status === 'cancelled') return this.store.updateAnalysis(info.id, { status: 'queued', finishedAt: null });
+    if (info.status === 'failed')
+      return this.store.updateAnalysis(info.id, { status: 'queued', finishedAt: null, message: null });
+    return info;
+  }
+
+  /** Queues the analyses a crash or a closed app left unfinished; none on a library opened read-only. */
   resumeUnfinished(): void {
+    if (this.store.db.readonly) return;
     for (const id of this.store.unfinishedAnalyses()) this.queue.enqueue(id);
   }
 
   cancel(analysisId: number): AnalysisInfo {
+    this.store.requireWritable();
     const info = this.store.analysis(analysisId);
+    this.owners.refuseIfOwnedElsewhere(analysisId, `cancel analysis ${analysisId}`);
     if (this.queue.isActive(analysisId)) this.queue.cancel(analysisId);
     else if (['queued', 'running'].includes(info.status))
       this.store.updateAnalysis(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
     return this.store.analysis(analysisId);
+  }
+
+  /** Deletes a session once its analyses have stopped here; refused while another process runs one of them. */
+  async deleteSession(sessionId: number): Promise<void> {
+    this.store.requireWritable();
+    const analyses = this.store.analyses(sessionId);
+    for (const analysis of analyses) this.owners.refuseIfOwnedElsewhere(analysis.id, `delete session ${sessionId}`);
+    for (const analysis of analyses) {
+      if (!this.queue.isActive(analysis.id)) continue;
+      const stopped = this.queue.waitFor(analysis.id);
+      this.queue.cancel(analysis.id);
+      await stopped;
+    }
+    this.store.deleteSession(sessionId);
   }
 
   close(): Promise<void> {

@@ -166,23 +166,30 @@ function syntheticFrame(index: number, blob: Buffer): StoredFrame {
   };
 }
 
-async function largeSessionQueries(dir: string): Promise<void> {
-  const library = join(dir, 'large.sqlite');
-  const store = new LibraryStore(library);
+/**
+ * A finished analysis of `frames` synthetic frames (a 2.8 h drive at 10 fps, say) written with the library's
+ * own store, its maps `blob` and its previews `preview` (default: the same 2 kB blob). Used by this benchmark
+ * and by the review server's (src-main/server/bench.ts).
+ */
+export function writeSyntheticSession(
+  store: LibraryStore,
+  frames: number,
+  blobs: { blob?: Buffer; preview?: Buffer } = {},
+): { sessionId: number; analysisId: number; insertSeconds: number } {
   const session = store.createSession(
     'synthetic',
     [
       {
         path: '/synthetic.mp4',
         kind: 'video',
-        durationMs: SYNTHETIC_FRAMES * 500,
+        durationMs: frames * 500,
         fps: 2,
         width: 480,
         height: 360,
         rotation: 0,
         createdAt: null,
         sha256: '0'.repeat(64),
-        frameCount: SYNTHETIC_FRAMES,
+        frameCount: frames,
         startMs: 0,
         codec: 'h264',
         images: null,
@@ -201,21 +208,31 @@ async function largeSessionQueries(dir: string): Promise<void> {
     classes: [],
     threshold: 0.5,
     pixelThreshold: 0.3,
-    framesTotal: SYNTHETIC_FRAMES,
+    framesTotal: frames,
   });
-  const blob = Buffer.alloc(2000, 7);
+  const blob = blobs.blob ?? Buffer.alloc(2000, 7);
+  const preview = blobs.preview ?? blob;
   const insertStart = performance.now();
-  for (let first = 0; first < SYNTHETIC_FRAMES; first += 1000) {
+  for (let first = 0; first < frames; first += 1000) {
     store.writeFrames(
       plan.id,
-      Array.from({ length: 1000 }, (_, i) => syntheticFrame(first + i, blob)),
+      Array.from({ length: Math.min(1000, frames - first) }, (_, i) => ({
+        ...syntheticFrame(first + i, blob),
+        previewJpeg: preview,
+      })),
     );
   }
-  const insertSeconds = (performance.now() - insertStart) / 1000;
+  return { sessionId: session.id, analysisId: plan.id, insertSeconds: (performance.now() - insertStart) / 1000 };
+}
+
+async function largeSessionQueries(dir: string): Promise<void> {
+  const library = join(dir, 'large.sqlite');
+  const store = new LibraryStore(library);
+  const { analysisId, insertSeconds } = writeSyntheticSession(store, SYNTHETIC_FRAMES);
   const eventsStart = performance.now();
-  const events = store.recomputeEvents(plan.id);
+  const events = store.recomputeEvents(analysisId);
   const recomputeMs = performance.now() - eventsStart;
-  store.updateAnalysis(plan.id, { status: 'done' });
+  store.updateAnalysis(analysisId, { status: 'done' });
   store.close();
 
   const app = await createApp({ host: 'review-server', libraryPath: library });
@@ -231,11 +248,11 @@ async function largeSessionQueries(dir: string): Promise<void> {
     return median(runs);
   };
   const rows = [
-    ['timeline, store', await time(() => app.library.timeline(plan.id))],
-    ['timeline, API (validated)', await time(() => dispatch('timeline.get', { analysisId: plan.id }))],
-    ['top 100 events, store', await time(() => app.library.events(plan.id, 100))],
-    ['top 100 events, API', await time(() => dispatch('events.list', { analysisId: plan.id }))],
-    ['top 100 frames, API', await time(() => dispatch('frames.top', { analysisId: plan.id, limit: 100 }))],
+    ['timeline, store', await time(() => app.library.timeline(analysisId))],
+    ['timeline, API (validated)', await time(() => dispatch('timeline.get', { analysisId: analysisId }))],
+    ['top 100 events, store', await time(() => app.library.events(analysisId, 100))],
+    ['top 100 events, API', await time(() => dispatch('events.list', { analysisId: analysisId }))],
+    ['top 100 frames, API', await time(() => dispatch('frames.top', { analysisId: analysisId, limit: 100 }))],
   ] as const;
   await app.close();
   console.log(

@@ -4,42 +4,60 @@ import { errorMessage } from '../core/errors.js';
 import { startWorker } from '../core/workers.js';
 import type { OpenEngineOptions } from '../engine/index.js';
 import type { LibraryStore } from '../library/index.js';
+import { AnalysisOwners, HEARTBEAT_MS, newOwner, type Owner } from './ownership.js';
 import type { AnalysisJob } from './pipeline.js';
 
-export type WorkerMessage = { type: 'progress'; info: AnalysisInfo } | { type: 'done'; info: AnalysisInfo };
+export type WorkerMessage =
+  | { type: 'progress'; info: AnalysisInfo }
+  | { type: 'done'; info: AnalysisInfo }
+  /** Another process runs the analysis; `message` says which (describeOwner). */
+  | { type: 'owned'; message: string };
 
 export interface JobQueueOptions {
   store: LibraryStore;
   modelsDir: string;
   engine?: OpenEngineOptions;
   onProgress(info: AnalysisInfo): void;
+  /** An analysis is being run by another process: this one waits for it, and takes over if it stops. */
+  onWaiting?(info: AnalysisInfo, message: string): void;
 }
 
 interface Running {
   analysisId: number;
+  owner: Owner;
   worker: Worker;
   finished: Promise<void>;
 }
 
+const FINISHED = new Set(['done', 'partial', 'failed', 'cancelled']);
+
 /**
  * Analyses run one after another, each in a worker thread with its own database connection, so neither the
- * UI nor the API ever waits for a frame. Sessions imported while one runs wait their turn.
+ * UI nor the API ever waits for a frame. Sessions imported while one runs wait their turn. An analysis that
+ * another process runs is watched instead: its progress is passed on, and it is queued here again if that
+ * process stops before it ends.
  */
 export class JobQueue {
   private readonly waiting: number[] = [];
   private running: Running | undefined;
   private readonly waiters = new Map<number, ((info: AnalysisInfo) => void)[]>();
+  /** Analyses run by another process, with the frame count last passed on. */
+  private readonly watched = new Map<number, number>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly owners: AnalysisOwners;
   private closed = false;
 
-  constructor(private readonly options: JobQueueOptions) {}
+  constructor(private readonly options: JobQueueOptions) {
+    this.owners = new AnalysisOwners(options.store.db);
+  }
 
   enqueue(analysisId: number): void {
-    if (this.closed || this.running?.analysisId === analysisId || this.waiting.includes(analysisId)) return;
+    if (this.closed || this.isActive(analysisId)) return;
     this.waiting.push(analysisId);
     this.startNext();
   }
 
-  /** Resolves when the analysis has stopped (done, partial, failed or cancelled). */
+  /** Resolves when the analysis has stopped (done, partial, failed or cancelled), here or in the process running it. */
   waitFor(analysisId: number): Promise<AnalysisInfo> {
     return new Promise((resolve) => this.waiters.set(analysisId, [...(this.waiters.get(analysisId) ?? []), resolve]));
   }
@@ -54,6 +72,9 @@ export class JobQueue {
       );
     } else if (this.running?.analysisId === analysisId) {
       this.running.worker.postMessage('cancel');
+    } else if (this.watched.delete(analysisId)) {
+      // Run by another process: this one stops waiting for it.
+      this.settle(this.readInfo(analysisId));
     }
   }
 
@@ -63,7 +84,7 @@ export class JobQueue {
   }
 
   isActive(analysisId: number): boolean {
-    return this.running?.analysisId === analysisId || this.waiting.includes(analysisId);
+    return this.running?.analysisId === analysisId || this.waiting.includes(analysisId) || this.watched.has(analysisId);
   }
 
   /**
@@ -73,6 +94,7 @@ export class JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
+    this.stopWatching();
     const running = this.running;
     if (!running) return;
     await running.worker.terminate();
@@ -83,37 +105,131 @@ export class JobQueue {
     if (this.running || this.closed) return;
     const analysisId = this.waiting.shift();
     if (analysisId === undefined) return;
+    const owner = newOwner();
     const job: AnalysisJob = {
       libraryPath: this.options.store.path,
       modelsDir: this.options.modelsDir,
       analysisId,
       engine: this.options.engine,
+      owner,
     };
-    const worker = startWorker('jobs/analysis.worker.ts', job);
+    let worker: Worker;
+    try {
+      worker = startWorker('jobs/analysis.worker.ts', job);
+    } catch (error) {
+      // This also runs from the previous worker's exit handler, where a throw would end the process.
+      const failed = this.markFailed(analysisId, `Analysis ${analysisId} could not start: ${errorMessage(error)}`);
+      this.options.onProgress(failed);
+      this.settle(failed);
+      return this.startNext();
+    }
     let last: AnalysisInfo | undefined;
+    let ownedElsewhere: string | undefined;
     const finished = new Promise<void>((resolve) => {
       worker.on('message', (message: WorkerMessage) => {
-        last = message.info;
-        this.options.onProgress(message.info);
+        if (message.type === 'owned') ownedElsewhere = message.message;
+        else {
+          last = message.info;
+          this.options.onProgress(message.info);
+        }
         // The loader tsx registers keeps a worker's event loop alive: end it once its work is reported.
-        if (message.type === 'done') void worker.terminate();
+        if (message.type !== 'progress') void worker.terminate();
       });
       worker.on('error', (error) => {
-        last = this.options.store.updateAnalysis(analysisId, {
-          status: 'failed',
-          message: `Analysis ${analysisId} stopped: ${errorMessage(error)}`,
-          finishedAt: new Date().toISOString(),
-        });
+        last = this.markFailed(analysisId, `Analysis ${analysisId} stopped: ${errorMessage(error)}`);
         this.options.onProgress(last);
       });
       worker.on('exit', () => resolve());
     });
-    this.running = { analysisId, worker, finished };
+    this.running = { analysisId, owner, worker, finished };
     void finished.then(() => {
       this.running = undefined;
-      this.settle(last ?? this.options.store.analysis(analysisId));
+      // A worker that died or was terminated mid-run leaves its claim: release it, or this very process would
+      // wait for its heartbeat to go stale before it could resume the analysis.
+      this.quietly(() => this.owners.release(analysisId, owner.token));
+      if (ownedElsewhere !== undefined) this.watch(analysisId, ownedElsewhere);
+      else this.settle(last ?? this.readInfo(analysisId));
       this.startNext();
     });
+  }
+
+  /** Records a failure; on a library that cannot be written any more (a full disk), only reports it. */
+  private markFailed(analysisId: number, message: string): AnalysisInfo {
+    const failed = { status: 'failed' as const, message, finishedAt: new Date().toISOString() };
+    try {
+      return this.options.store.updateAnalysis(analysisId, failed);
+    } catch {
+      return { ...this.readInfo(analysisId), ...failed, etaSeconds: null };
+    }
+  }
+
+  private watch(analysisId: number, message: string): void {
+    if (this.closed) return;
+    const info = this.readInfo(analysisId);
+    this.watched.set(analysisId, info.framesDone);
+    this.options.onWaiting?.(info, message);
+    this.watchTimer ??= setInterval(() => this.checkWatched(), HEARTBEAT_MS);
+  }
+
+  /** Passes on the other process's progress; settles when it ends; queues here what it left unfinished. */
+  private checkWatched(): void {
+    for (const [analysisId, seen] of this.watched) {
+      const info = this.quietly(() => this.options.store.analysis(analysisId));
+      if (info && FINISHED.has(info.status)) {
+        this.watched.delete(analysisId);
+        this.options.onProgress(info);
+        this.settle(info);
+      } else if (!info) {
+        this.watched.delete(analysisId); // deleted meanwhile
+      } else if (!this.quietly(() => this.owners.live(analysisId))) {
+        this.watched.delete(analysisId);
+        this.enqueue(analysisId);
+      } else if (info.framesDone !== seen) {
+        this.watched.set(analysisId, info.framesDone);
+        this.options.onProgress(info);
+      }
+    }
+    if (this.watched.size === 0) this.stopWatching();
+  }
+
+  private stopWatching(): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    this.watched.clear();
+  }
+
+  /** The stored record; a minimal one when even reading fails, so a caller waiting for it always gets an answer. */
+  private readInfo(analysisId: number): AnalysisInfo {
+    return (
+      this.quietly(() => this.options.store.analysis(analysisId)) ?? {
+        id: analysisId,
+        sessionId: 0,
+        modelName: '',
+        modelSha256: '',
+        knowledgeVersion: null,
+        sampleFps: null,
+        frameScore: 'regions',
+        threshold: 0,
+        status: 'failed',
+        framesDone: 0,
+        framesTotal: 0,
+        fps: 0,
+        etaSeconds: null,
+        message: `Analysis ${analysisId} can no longer be read from the library`,
+        classes: [],
+        createdAt: new Date(0).toISOString(),
+        finishedAt: null,
+      }
+    );
+  }
+
+  /** Library reads and writes from event handlers, where an exception would end the process. */
+  private quietly<T>(work: () => T): T | undefined {
+    try {
+      return work();
+    } catch {
+      return undefined;
+    }
   }
 
   private settle(info: AnalysisInfo): void {

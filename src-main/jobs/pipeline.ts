@@ -4,6 +4,7 @@ import { openEngine, type OpenEngineOptions } from '../engine/index.js';
 import type { Engine, FrameResult } from '../engine/types.js';
 import { decodeSource, expectedFrames, type DecodedFrame, type DecodeOutcome } from '../footage/index.js';
 import {
+  libraryError,
   LibraryStore,
   type AnalysisPlan,
   type ResumePoint,
@@ -12,6 +13,7 @@ import {
 } from '../library/index.js';
 import { knowledgeForAnalysis } from '../teaching/index.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { AnalysisOwners, HEARTBEAT_MS, newOwner, type Owner } from './ownership.js';
 
 export interface AnalysisJob {
   libraryPath: string;
@@ -20,6 +22,8 @@ export interface AnalysisJob {
   engine?: OpenEngineOptions;
   /** Frames per database transaction; a crash loses at most one batch, which the resume redoes. */
   batchSize?: number;
+  /** Who claims the analysis; the job queue passes one so that it can release the claim if the worker dies. */
+  owner?: Owner;
 }
 
 export interface AnalysisHooks {
@@ -37,10 +41,14 @@ interface Analysed {
   result: FrameResult;
 }
 
+/** Another process took the analysis over (this one looked stopped to it): this run stops and writes nothing. */
+class OwnershipLost extends Error {}
+
 /**
  * Runs (or resumes) one analysis: decode -> engine -> maps -> batched writes, each stage a loop joined to the
  * next by a bounded queue. Frames stored before a crash are kept; the decode passes over them, so the run ends
- * with exactly the frames an uninterrupted run would have stored.
+ * with exactly the frames an uninterrupted run would have stored. The run first claims the analysis (see
+ * ownership.ts) and throws AnalysisOwnedError, storing nothing, when another live process runs it.
  */
 export async function runAnalysis(job: AnalysisJob, hooks: AnalysisHooks = {}): Promise<AnalysisInfo> {
   const store = new LibraryStore(job.libraryPath);
@@ -56,6 +64,10 @@ class AnalysisRun {
   private readonly sources: StoredSource[];
   private readonly problems: string[] = [];
   private readonly timings = { decodeMs: 0, engineMs: 0, writeMs: 0 };
+  private readonly owners: AnalysisOwners;
+  private readonly owner: Owner;
+  /** Aborted on cancel, or when another process took the analysis over. */
+  private readonly stop = new AbortController();
   private framesThisRun = 0;
   private startedAt = 0;
   private lastProgress = 0;
@@ -68,9 +80,54 @@ class AnalysisRun {
     this.plan = store.analysisPlan(job.analysisId);
     this.sources = store.sources(this.plan.sessionId);
     if (this.plan.message) this.problems.push(this.plan.message);
+    this.owners = new AnalysisOwners(store.db);
+    this.owner = job.owner ?? newOwner();
+    hooks.signal?.addEventListener('abort', () => this.stop.abort());
+  }
+
+  private get cancelled(): boolean {
+    return this.hooks.signal?.aborted ?? false;
   }
 
   async run(): Promise<AnalysisInfo> {
+    this.owners.claim(this.plan.id, this.owner);
+    const heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    try {
+      // Another process may have finished it between this one's decision to run it and the claim.
+      const current = this.store.analysis(this.plan.id);
+      if (current.status !== 'queued' && current.status !== 'running') return current;
+      return await this.runOwned();
+    } finally {
+      clearInterval(heartbeat);
+      this.releaseClaim();
+    }
+  }
+
+  private beat(): void {
+    try {
+      if (!this.owners.beat(this.plan.id, this.owner.token)) this.stop.abort();
+    } catch {
+      // A busy or full library: the next beat tries again, and the owner counts as alive until it goes stale.
+    }
+  }
+
+  private releaseClaim(): void {
+    try {
+      this.owners.release(this.plan.id, this.owner.token);
+    } catch {
+      // Left behind on a full disk: it goes stale, or this process is seen gone, and another run takes over.
+    }
+  }
+
+  /** Runs a write only while this run still owns the analysis, in one transaction with that check. */
+  private owned<T>(write: () => T): T {
+    return this.store.db.transaction(() => {
+      if (!this.owners.holds(this.plan.id, this.owner.token)) throw new OwnershipLost();
+      return write();
+    })();
+  }
+
+  private async runOwned(): Promise<AnalysisInfo> {
     let engine: Engine | undefined;
     try {
       this.refuseOldFrameScore();
@@ -85,9 +142,8 @@ class AnalysisRun {
       await this.pipeline(engine);
       return this.finish();
     } catch (error) {
-      const message =
-        error instanceof AppError ? error.message : `Analysis ${this.plan.id} failed: ${errorMessage(error)}`;
-      return this.report({ status: 'failed', message, finishedAt: new Date().toISOString(), timings: this.timings });
+      if (error instanceof OwnershipLost) return this.store.analysis(this.plan.id);
+      return this.fail(error);
     } finally {
       await engine?.dispose();
     }
@@ -100,6 +156,45 @@ class AnalysisRun {
       'analysis_outdated',
       `Analysis ${this.plan.id} was started by an older dmlreview, which scored frames by the 90th percentile of pixel scores: its frames are kept; start a new analysis to score frames by unknown regions`,
     );
+  }
+
+  /**
+   * Records why the run stopped. Storing that can fail too (the disk that filled up is still full): the
+   * caller then gets the same answer unstored, and the analysis, left unfinished, resumes on the next run.
+   */
+  private fail(error: unknown): AnalysisInfo {
+    const message = this.failureMessage(error);
+    const failed = { status: 'failed' as const, message, finishedAt: new Date().toISOString() };
+    try {
+      return this.report({ ...failed, timings: this.timings });
+    } catch (unstored) {
+      if (unstored instanceof OwnershipLost) return this.lastKnownInfo();
+      const info = { ...this.lastKnownInfo(), ...failed, etaSeconds: null };
+      this.hooks.onProgress?.(info);
+      return info;
+    }
+  }
+
+  private failureMessage(error: unknown): string {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+      const stored = this.lastKnownInfo().framesDone;
+      return `The disk holding the library ${this.store.path} is full: analysis ${this.plan.id} stopped after ${stored} frames, which are kept; free some space, then run the same analyze command again to resume it`;
+    }
+    if (error instanceof AppError) return error.message;
+    if (typeof code === 'string' && code.startsWith('SQLITE_'))
+      return `Analysis ${this.plan.id} stopped: ${libraryError(this.store.path, error).message}`;
+    return `Analysis ${this.plan.id} failed: ${errorMessage(error)}`;
+  }
+
+  /** The stored record when it can be read, else the plan this run started from. */
+  private lastKnownInfo(): AnalysisInfo {
+    try {
+      return this.store.analysis(this.plan.id);
+    } catch {
+      const { inputWidth: _w, inputHeight: _h, ...info } = this.plan;
+      return info;
+    }
   }
 
   private refuseChangedModel(engine: Engine): void {
@@ -145,15 +240,15 @@ class AnalysisRun {
             sampleFps: this.plan.sampleFps,
             skipFrames: framesPerSource.get(source.position) ?? 0,
             lastSkippedMs: lastTimeMsPerSource.get(source.position),
-            signal: this.hooks.signal,
+            signal: this.stop.signal,
           },
           outcome,
         );
         for await (const frame of frames) {
-          if (this.hooks.signal?.aborted) break;
+          if (this.stop.signal.aborted) break;
           await out.push(frame);
         }
-        if (this.hooks.signal?.aborted) break;
+        if (this.stop.signal.aborted) break;
         if (outcome.message) this.problems.push(outcome.message);
       }
       out.close();
@@ -185,7 +280,7 @@ class AnalysisRun {
         const decoded = await input.pull();
         this.timings.decodeMs += performance.now() - waitStart;
         // On cancel, frames decoded but not analysed are dropped: a resume decodes them again.
-        if (!decoded || this.hooks.signal?.aborted) break;
+        if (!decoded || this.stop.signal.aborted) break;
         inFlight.push(submit(decoded, index++));
         if (inFlight.length >= engine.framesInFlight) await deliverOldest();
       }
@@ -205,7 +300,7 @@ class AnalysisRun {
     let lastFlush = performance.now();
     const flush = () => {
       const start = performance.now();
-      this.store.writeFrames(this.plan.id, batch);
+      this.owned(() => this.store.writeFrames(this.plan.id, batch));
       this.framesThisRun += batch.length;
       batch = [];
       lastFlush = performance.now();
@@ -228,13 +323,17 @@ class AnalysisRun {
   }
 
   private finish(): AnalysisInfo {
-    const cancelled = this.hooks.signal?.aborted ?? false;
+    // Stopped without a cancel: another process took the analysis over, and it is that one's to finish.
+    if (this.stop.signal.aborted && !this.cancelled) throw new OwnershipLost();
+    const cancelled = this.cancelled;
     const done = this.store.analysis(this.plan.id).framesDone;
     const status = cancelled ? 'cancelled' : this.problems.length > 0 ? 'partial' : 'done';
     if (!cancelled) {
       // Before the events, which then put each carried flag into the event holding its frame.
-      this.store.carryFlags(this.plan.id);
-      this.store.finishEvents(this.plan.id);
+      this.owned(() => {
+        this.store.carryFlags(this.plan.id);
+        this.store.finishEvents(this.plan.id);
+      });
     }
     const message = this.problems.length > 0 ? [...new Set(this.problems)].join('; ') : null;
     return this.report({
@@ -262,7 +361,7 @@ class AnalysisRun {
   }
 
   private report(progress: Parameters<LibraryStore['updateAnalysis']>[1]): AnalysisInfo {
-    const info = this.store.updateAnalysis(this.plan.id, progress);
+    const info = this.owned(() => this.store.updateAnalysis(this.plan.id, progress));
     this.lastProgress = performance.now();
     this.hooks.onProgress?.(info);
     return info;

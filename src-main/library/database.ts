@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AppError, errorMessage } from '../core/errors.js';
 import { sqliteNativeBinding } from '../core/native.js';
 import { migrations, type Migration } from './migrations.js';
@@ -12,18 +13,26 @@ export interface OpenDatabaseOptions {
   migrations?: Migration[];
 }
 
+// Lets a read-only library on a read-only disk open as an `immutable` URI (see openReadOnly). better-sqlite3
+// reads this once, when its native module loads, which happens at the first Database this process opens.
+process.env.SQLITE_USE_URI ??= '1';
+
 /**
  * Opens (creating if needed) a library file: WAL, foreign keys, schema migrated to the newest version this
- * build knows. A file written by a newer build, a locked, read-only or foreign file are refused with an
- * AppError that names the file and what to do.
+ * build knows. A file this user may read but not write is opened read-only (`db.readonly`): it can be
+ * browsed, and every write is refused as `library_read_only`. A file written by a newer build, a locked,
+ * unreadable or foreign file are refused with an AppError that names the file and what to do.
  */
 export function openLibraryDatabase(path: string, options: OpenDatabaseOptions = {}): Database.Database {
   const isNew = !existsSync(path);
   if (isNew) mkdirSync(dirname(path), { recursive: true });
-  else refuseUnwritable(path);
+  else refuseUnreadable(path);
+  const list = options.migrations ?? migrations;
+  const timeout = options.busyTimeoutMs ?? 5000;
+  if (!isNew && !writable(path)) return openReadOnly(path, timeout, list);
   let db: Database.Database;
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000, nativeBinding: sqliteNativeBinding() });
+    db = new Database(path, { timeout, nativeBinding: sqliteNativeBinding() });
   } catch (error) {
     throw libraryError(path, error);
   }
@@ -31,7 +40,7 @@ export function openLibraryDatabase(path: string, options: OpenDatabaseOptions =
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
-    migrate(db, path, options.migrations ?? migrations);
+    migrate(db, path, list);
     return db;
   } catch (error) {
     db.close();
@@ -39,13 +48,80 @@ export function openLibraryDatabase(path: string, options: OpenDatabaseOptions =
   }
 }
 
-function refuseUnwritable(path: string): void {
+function refuseUnreadable(path: string): void {
   try {
-    accessSync(path, constants.R_OK | constants.W_OK);
+    accessSync(path, constants.R_OK);
   } catch {
     throw new AppError(
+      'library_unreadable',
+      `The library ${path} cannot be read by this user: give it read permission or choose another file with --library`,
+    );
+  }
+}
+
+/** Writing a WAL library needs the file and its folder (for the -wal and -shm files beside it). */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A read-only library. SQLite needs the -shm file of a WAL library even to read it; where that cannot be
+ * created (a read-only disk or folder), the file is opened immutable: nobody can be writing it there either.
+ */
+function openReadOnly(path: string, timeout: number, list: Migration[]): Database.Database {
+  const open = (name: string) => {
+    const db = new Database(name, {
+      readonly: true,
+      fileMustExist: true,
+      timeout,
+      nativeBinding: sqliteNativeBinding(),
+    });
+    try {
+      refuseUnmigrated(db, path, list);
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  };
+  try {
+    try {
+      return open(path);
+    } catch (error) {
+      // SQLite says CANTOPEN, or READONLY_CANTINIT, when it cannot make the -shm file.
+      const code = (error as { code?: string }).code ?? '';
+      if (code !== 'SQLITE_CANTOPEN' && !code.startsWith('SQLITE_READONLY')) throw error;
+      return open(`${pathToFileURL(path).href}?immutable=1`);
+    }
+  } catch (error) {
+    throw error instanceof AppError ? error : libraryError(path, error);
+  }
+}
+
+/** A read-only file cannot be migrated: it must already have this build's schema. */
+function refuseUnmigrated(db: Database.Database, path: string, list: Migration[]): void {
+  const current = hasMigrationsTable(db) ? schemaVersion(db) : 0;
+  const newest = list.at(-1)?.version ?? 0;
+  refuseTooNew(path, current, newest);
+  if (current < newest) {
+    throw new AppError(
       'library_read_only',
-      `The library ${path} is read-only or unreadable for this user: give it write permission or choose another file with --library`,
+      `The library ${path} is read-only and was written by an older dmlreview (schema version ${current}; this build needs ${newest}): give it write permission once so that it can be upgraded`,
+    );
+  }
+}
+
+function refuseTooNew(path: string, current: number, newest: number): void {
+  if (current > newest) {
+    throw new AppError(
+      'library_too_new',
+      `The library ${path} was written by a newer dmlreview (schema version ${current}; this build knows up to ${newest}): update dmlreview to open it`,
     );
   }
 }
@@ -70,7 +146,14 @@ export function libraryError(path: string, error: unknown): AppError {
   if (code.startsWith('SQLITE_READONLY')) {
     return new AppError(
       'library_read_only',
-      `The library ${path} is read-only: give it write permission or choose another file with --library`,
+      `The library ${path} is open read-only (this user cannot write the file or its folder): browsing works, but analysis, flags and teaching need write access; give it write permission or copy it somewhere writable`,
+      { cause: error },
+    );
+  }
+  if (code === 'SQLITE_FULL') {
+    return new AppError(
+      'library_disk_full',
+      `The disk holding the library ${path} is full: nothing more was stored; free some space and try again`,
       { cause: error },
     );
   }
@@ -86,27 +169,30 @@ export function libraryError(path: string, error: unknown): AppError {
 
 function migrate(db: Database.Database, path: string, list: Migration[]): void {
   assertOrdered(list);
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-  );
-  const applied = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as {
-    version: number | null;
-  };
-  const current = applied.version ?? 0;
   const newest = list.at(-1)?.version ?? 0;
-  if (current > newest) {
-    throw new AppError(
-      'library_too_new',
-      `The library ${path} was written by a newer dmlreview (schema version ${current}; this build knows up to ${newest}): update dmlreview to open it`,
+  const current = () => (hasMigrationsTable(db) ? schemaVersion(db) : 0);
+  refuseTooNew(path, current(), newest);
+  if (current() === newest) return;
+  // One write transaction, the version read again inside it: two processes opening a new library at once
+  // would otherwise both apply migration 1.
+  db.transaction(() => {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
     );
-  }
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const migration of list.filter((entry) => entry.version > current)) {
-    db.transaction(() => {
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    const applied = current();
+    refuseTooNew(path, applied, newest);
+    for (const migration of list.filter((entry) => entry.version > applied)) {
       migration.up(db);
       record.run(migration.version, migration.name, new Date().toISOString());
-    }).immediate();
-  }
+    }
+  }).immediate();
+}
+
+function hasMigrationsTable(db: Database.Database): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
+  );
 }
 
 function assertOrdered(list: Migration[]): void {
@@ -119,5 +205,8 @@ function assertOrdered(list: Migration[]): void {
 }
 
 export function schemaVersion(db: Database.Database): number {
-  return (db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number }).version;
+  return (
+    (db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null }).version ??
+    0
+  );
 }

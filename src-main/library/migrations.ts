@@ -1,11 +1,13 @@
 import type Database from 'better-sqlite3';
+import { ownershipMigration } from '../jobs/ownership.js';
 import { knowledgeMigration } from '../teaching/schema.js';
 
 /**
  * The library's schema history. Each entry runs once, in version order, inside a transaction, and is recorded
  * in schema_migrations. Entries are never edited once shipped: a change is a new entry with the next version.
  * Version 3, the knowledge base of taught classes, is defined by src-main/teaching (schema.ts); version 4 adds
- * unknown regions (frame_regions), the frame score rule of each analysis and event persistence.
+ * unknown regions (frame_regions), the frame score rule of each analysis and event persistence; version 5, the
+ * owners of running analyses, is defined by src-main/jobs (ownership.ts).
  */
 export interface Migration {
   version: number;
@@ -175,4 +177,5 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  ownershipMigration,
 ];

@@ -13,7 +13,7 @@ import type {
   Timeline,
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
-import { openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
+import { libraryError, openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
 import { defaultEventSettings, detectEvents } from './events.js';
 import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
 
@@ -132,6 +132,11 @@ export class LibraryStore {
     if (this.db.open) this.db.close();
   }
 
+  /** Refuses work that must write, on a library this user can only read, before any of it is done. */
+  requireWritable(): void {
+    if (this.db.readonly) throw libraryError(this.path, { code: 'SQLITE_READONLY' });
+  }
+
   // ---- sessions --------------------------------------------------------------------------------------------
 
   createSession(name: string, sources: NewSource[], thumbnail: Buffer | null): SessionInfo {
@@ -177,6 +182,15 @@ export class LibraryStore {
       hasThumbnail: row.has_thumbnail === 1,
       latestAnalysis: this.latestAnalysis(id),
     };
+  }
+
+  /** The session whose sources are exactly these files (same paths and contents, in the same order), if any. */
+  findSession(sources: Pick<NewSource, 'path' | 'sha256'>[]): SessionInfo | undefined {
+    return this.sessions().find(
+      (session) =>
+        session.sources.length === sources.length &&
+        session.sources.every((source, i) => source.path === sources[i]!.path && source.sha256 === sources[i]!.sha256),
+    );
   }
 
   sessions(): SessionInfo[] {
@@ -409,10 +423,18 @@ export class LibraryStore {
     };
     const used = Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
     const total = this.db.prepare(`SELECT count(*) FROM frames f WHERE ${where}`).pluck().get(used) as number;
+    // The page's frame indices first, from the score index alone: OFFSET then steps over index entries, not
+    // rows (30 ms instead of 900 ms for a page at 99,000 of 100,000 frames); then those frames by primary key.
+    const page = this.db
+      .prepare(`SELECT f.idx FROM frames f WHERE ${where} ORDER BY f.score DESC, f.idx LIMIT @limit OFFSET @offset`)
+      .pluck()
+      .all(used) as number[];
+    if (page.length === 0) return { total, frames: [] };
     const rows = this.db
-      .prepare(`${frameSelect} WHERE ${where} ORDER BY f.score DESC, f.idx LIMIT @limit OFFSET @offset`)
-      .all(used) as Row[];
-    return { total, frames: rows.map(toFrameSummary) };
+      .prepare(`${frameSelect} WHERE f.analysis_id = ? AND f.idx IN (${page.map(() => '?').join(', ')})`)
+      .all(query.analysisId, ...page) as Row[];
+    const byIndex = new Map(rows.map((row) => [Number(row.idx), row]));
+    return { total, frames: page.map((index) => toFrameSummary(byIndex.get(index)!)) };
   }
 
   /** A frame's unknown regions, largest first; an analysis from before regions says it has none. */

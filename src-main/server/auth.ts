@@ -24,6 +24,19 @@ export function tokenMatches(expected: string, presented: string | undefined): b
  * pointing a hostname of its own at 127.0.0.1 (DNS rebinding).
  */
 export function hostAllowed(request: IncomingMessage, port: number): boolean {
-  const host = request.headers.host;
-  return host === `127.0.0.1:${port}` || host === `localhost:${port}` || host === `[::1]:${port}`;
+  return loopbackHosts(port).includes(request.headers.host ?? '');
+}
+
+/**
+ * A browser names the page behind every WebSocket and every POST in `Origin`: only our own page may use the
+ * API that way, so a page elsewhere that somehow learnt the token still cannot. Clients that are not browsers
+ * send no Origin and are judged by the token alone.
+ */
+export function originAllowed(request: IncomingMessage, port: number): boolean {
+  const origin = request.headers.origin;
+  return origin === undefined || loopbackHosts(port).some((host) => origin === `http://${host}`);
+}
+
+function loopbackHosts(port: number): string[] {
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
 }

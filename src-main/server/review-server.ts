@@ -1,11 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppContext } from '../app/context.js';
+import type { ApiErrorBody } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../api/index.js';
+import { errorMessage } from '../core/errors.js';
 import { rendererDir } from '../core/paths.js';
-import { hostAllowed, newAccessToken, presentedToken, tokenMatches } from './auth.js';
-import { readStatic } from './static.js';
+import { hostAllowed, newAccessToken, originAllowed, presentedToken, tokenMatches } from './auth.js';
+import { decodePath, readStatic } from './static.js';
 
 export interface ReviewServer {
   readonly url: string;
@@ -21,6 +24,17 @@ export interface ReviewServerOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * A body over the limit is read on and dropped, so that the client, which is still sending, gets its 413
+ * instead of a reset connection; one that sends this much more is cut off.
+ */
+const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
+/** Events a WebSocket client has not read yet; one that falls this far behind is dropped (it reconnects). */
+const MAX_EVENT_BACKLOG_BYTES = 16 * 1024 * 1024;
+const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+
+/** On every response: no URL of ours (media URLs carry the token) is ever sent on as a Referer. */
+const commonHeaders = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' } as const;
 
 export const contentSecurityPolicy = [
   "default-src 'self'",
@@ -44,25 +58,26 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   const root = options.rendererRoot ?? rendererDir();
   const dispatch = createDispatcher(handlers, context);
   const server = createServer();
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
   let port = 0;
 
   server.on('request', (request, response) => {
     handleRequest(request, response).catch((error: unknown) => {
-      sendJson(response, 500, { code: 'internal', message: String(error) });
+      sendJson(response, 500, { code: 'internal', message: `The review server failed: ${errorMessage(error)}` });
     });
   });
 
   async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (!hostAllowed(request, port)) return sendJson(response, 421, { code: 'bad_host', message: 'Unknown host' });
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+    const refusal = refuse(request);
+    if (refusal) return sendJson(response, refusal.status, refusal.body);
+    const url = requestUrl(request, port)!;
     const isApi = url.pathname.startsWith('/api/');
     const isMedia = url.pathname.startsWith('/media/');
     if ((isApi || isMedia) && !tokenMatches(token, presentedToken(request, url))) {
       return sendJson(response, 401, { code: 'unauthorized', message: 'Missing or wrong access token' });
     }
     if (isApi) return handleApi(request, response, url.pathname.slice('/api/'.length));
-    if (isMedia) return handleMedia(response, url.pathname.slice('/media/'.length));
+    if (isMedia) return handleMedia(response, decodePath(url.pathname.slice('/media/'.length))!);
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return sendJson(response, 405, { code: 'method', message: 'GET only' });
     const file = (await readStatic(root, url.pathname)) ?? (await readStatic(root, '/'));
@@ -72,9 +87,9 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
         message: `The renderer is not built (${root}): run npm run build`,
       });
     response.writeHead(200, {
+      ...commonHeaders,
       'content-type': file.contentType,
       'content-security-policy': contentSecurityPolicy,
-      'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
     });
     response.end(file.body);
@@ -86,7 +101,10 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     let payload: unknown = {};
     if (request.method === 'POST') {
       const text = await readBody(request);
-      if (text === undefined) return sendJson(response, 413, { code: 'too_large', message: 'Request body over 64 MB' });
+      if (text === undefined) {
+        const body = { code: 'too_large', message: `The request body for ${method} is over the 64 MB limit` };
+        return sendJson(response, 413, body, { connection: 'close' });
+      }
       try {
         payload = text.length ? JSON.parse(text) : {};
       } catch {
@@ -101,18 +119,45 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   }
 
   async function handleMedia(response: ServerResponse, path: string): Promise<void> {
-    const media = await context.media.resolve(decodeURIComponent(path));
+    const media = await context.media.resolve(path);
     if (!media) return sendJson(response, 404, { code: 'not_found', message: `No media at ${path}` });
-    response.writeHead(200, { 'content-type': media.contentType, 'cache-control': 'private, max-age=3600' });
+    response.writeHead(200, {
+      ...commonHeaders,
+      'content-type': media.contentType,
+      'cache-control': 'private, max-age=3600',
+    });
     response.end(media.body);
   }
 
-  server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
-    const allowed =
-      hostAllowed(request, port) && url.pathname === '/api/events' && tokenMatches(token, presentedToken(request, url));
-    if (!allowed) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+  /** What no route may serve: another host name, a foreign page, a URL that does not parse. */
+  function refuse(request: IncomingMessage): { status: number; body: ApiErrorBody } | undefined {
+    if (!hostAllowed(request, port)) return { status: 421, body: { code: 'bad_host', message: 'Unknown host' } };
+    if (!originAllowed(request, port))
+      return {
+        status: 403,
+        body: { code: 'bad_origin', message: `Requests from ${request.headers.origin} are refused` },
+      };
+    const url = requestUrl(request, port);
+    if (!url || decodePath(url.pathname) === undefined)
+      return { status: 400, body: { code: 'bad_path', message: `The request path ${request.url} is malformed` } };
+    return undefined;
+  }
+
+  /** Why an upgrade is refused, as an HTTP status; undefined for the event socket with the token. */
+  function upgradeRefusal(request: IncomingMessage): number | undefined {
+    const refusal = refuse(request);
+    if (refusal) return refusal.status;
+    const url = requestUrl(request, port)!;
+    if (url.pathname !== '/api/events') return 404;
+    return tokenMatches(token, presentedToken(request, url)) ? undefined : 401;
+  }
+
+  server.on('upgrade', (request, socket: Duplex, head) => {
+    // A socket that fails during the handshake is dropped: an 'error' without a listener would end the process.
+    socket.on('error', () => socket.destroy());
+    const status = upgradeRefusal(request);
+    if (status !== undefined) {
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
       return;
     }
     sockets.handleUpgrade(request, socket, head, (client) => attachEvents(client));
@@ -120,9 +165,15 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
 
   function attachEvents(client: WebSocket): void {
     const unsubscribe = context.events.subscribe((event, payload) => {
+      if (client.readyState !== client.OPEN) return;
+      if (client.bufferedAmount > MAX_EVENT_BACKLOG_BYTES) return void client.terminate();
       client.send(JSON.stringify({ event, payload }));
     });
+    // A malformed or oversized frame: ws has already answered it with a close code; the error must not go
+    // unhandled, which would end the server.
+    client.on('error', () => client.terminate());
     client.on('close', unsubscribe);
+    // The socket only carries events to the client: anything a client sends is read and ignored.
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -138,25 +189,39 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   };
 }
 
+/** The request's URL, undefined when it does not parse (`//[`): new URL throws on those. */
+function requestUrl(request: IncomingMessage, port: number): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body as text, or undefined when it is over MAX_BODY_BYTES (resolved once the rest was discarded). */
 function readBody(request: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.destroy();
-        resolve(undefined);
-      } else chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      chunks.length = 0;
+      if (size > MAX_BODY_BYTES + MAX_DISCARD_BYTES) request.destroy();
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  if (response.headersSent) return void response.end();
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (response.headersSent || response.destroyed) return void response.end();
+  response.writeHead(status, {
+    ...commonHeaders,
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
   response.end(JSON.stringify(body));
 }
 

@@ -13,12 +13,23 @@ const contentTypes: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Reads a file of the built renderer; undefined for anything outside it or missing. */
+/** A URL path with its %-escapes decoded; undefined when they are malformed (`/%`, `/%zz`), never a throw. */
+export function decodePath(urlPath: string): string | undefined {
+  try {
+    return decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a file of the built renderer; undefined for anything outside it, missing, or a malformed path. */
 export async function readStatic(
   root: string,
   urlPath: string,
 ): Promise<{ body: Buffer; contentType: string } | undefined> {
-  const relative = urlPath === '/' ? 'index.html' : decodeURIComponent(urlPath).replace(/^\/+/, '');
+  const decoded = decodePath(urlPath);
+  if (decoded === undefined) return undefined;
+  const relative = urlPath === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
   const file = normalize(join(root, relative));
   if (!file.startsWith(root + sep)) return undefined;
   try {

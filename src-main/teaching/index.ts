@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import {
   DEFAULT_MODEL,
-  decodeImageFile,
+  listModels,
   openEngine,
   readModelCard,
   type Engine,
@@ -10,11 +10,12 @@ import {
 } from '../engine/index.js';
 import { extractAnalysedFrameRgb } from '../footage/index.js';
 import type { LibraryStore } from '../library/index.js';
+import { readImageFile } from './images.js';
 import { KnowledgeStore } from './knowledge-store.js';
 import { TeachingService } from './service.js';
 
 export { TeachingService, type TeachingDeps } from './service.js';
-export { KnowledgeStore } from './knowledge-store.js';
+export { KnowledgeStore, refuseTooManyClasses } from './knowledge-store.js';
 export { knowledgeMigration } from './schema.js';
 export { runFewshot, type FewshotOptions, type FewshotReport } from './fewshot.js';
 
@@ -54,8 +55,10 @@ export function createTeachingService(
     card: (model = DEFAULT_MODEL) => readModelCard(modelsDir, model),
     readFrame: async (frame) =>
       'imagePath' in frame
-        ? decodeImageFile(frame.imagePath)
+        ? readImageFile(frame.imagePath)
         : extractAnalysedFrameRgb(library, frame.analysisId, frame.frameIndex),
+    modelOf: async (sha256) =>
+      (await listModels(modelsDir)).find((model) => model.status === 'ok' && model.sha256 === sha256)?.name,
     ...(startAnalysis ? { startAnalysis } : {}),
   });
   return Object.assign(service, {

@@ -4,7 +4,7 @@
  */
 import { KnowledgeDocument } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import type { KnowledgeStore } from './knowledge-store.js';
+import type { KnowledgeCheck, KnowledgeStore } from './knowledge-store.js';
 
 export interface ModelIdentity {
   name: string;
@@ -78,8 +78,17 @@ export function parseKnowledge(text: string, model: ModelIdentity): KnowledgeDoc
   return document;
 }
 
-/** Imports every class whose name is free; classes whose name exists are skipped and reported. */
-export function importKnowledge(store: KnowledgeStore, text: string, model: ModelIdentity, author: string) {
+/**
+ * Imports every class whose name is free, as one knowledge version; classes whose name exists are skipped and
+ * reported. `check` sees the classes the import leaves in force, before anything is committed.
+ */
+export function importKnowledge(
+  store: KnowledgeStore,
+  text: string,
+  model: ModelIdentity,
+  author: string,
+  check?: KnowledgeCheck,
+) {
   const document = parseKnowledge(text, model);
   const fresh = document.classes.filter((cls) => !store.hasName(model.sha256, cls.name));
   const skipped = document.classes.filter((cls) => !fresh.includes(cls)).map((cls) => cls.name);
@@ -98,6 +107,7 @@ export function importKnowledge(store: KnowledgeStore, text: string, model: Mode
         })),
         author,
         `import ${fresh.map((cls) => cls.name).join(', ')} from ${document.modelName} knowledge file`,
+        check,
       )
     : (store.currentVersion() ?? 0);
   return { imported: fresh.map((cls) => cls.name), skipped, knowledgeVersion };

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FrameRef, RleMask, Rgb, TaughtClassInfo } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
-import type { TaughtPrototype } from '../engine/types.js';
+import { UNKNOWN_CLASS, type TaughtPrototype } from '../engine/types.js';
 
 export interface NewTaughtClass {
   modelSha256: string;
@@ -51,6 +51,25 @@ type ShotRow = {
 
 const now = () => new Date().toISOString();
 
+/**
+ * A check of the classes a change leaves in force for its model, run inside the change's transaction: when
+ * it throws, nothing of the change is stored.
+ */
+export type KnowledgeCheck = (classes: TaughtPrototype[]) => void;
+
+/**
+ * Class indices 0..254 name classes and 255 means unknown: a model's built-in and taught classes share them.
+ * Refuses a set of enabled taught classes that would not fit, saying what to do.
+ */
+export function refuseTooManyClasses(modelName: string, builtIn: number, taught: number): void {
+  const room = UNKNOWN_CLASS - builtIn;
+  if (taught <= room) return;
+  throw new AppError(
+    'too_many_classes',
+    `Model ${modelName} can take ${room} taught classes beside its ${builtIn} built-in ones; this would make ${taught}: delete or disable taught classes first (Knowledge base), or import fewer`,
+  );
+}
+
 /** The knowledge base's queries, on the library's database (tables from schema.ts, library migration 3). */
 export class KnowledgeStore {
   constructor(private readonly db: Database.Database) {}
@@ -89,19 +108,31 @@ export class KnowledgeStore {
     return { version, classes };
   }
 
-  add(input: NewTaughtClass, change = `teach ${input.name}`): { taughtClass: TaughtClassInfo; version: number } {
+  add(
+    input: NewTaughtClass,
+    change = `teach ${input.name}`,
+    check?: KnowledgeCheck,
+  ): { taughtClass: TaughtClassInfo; version: number } {
     return this.db.transaction(() => {
       const classId = this.insertClass(input);
-      return { taughtClass: this.get(classId), version: this.recordVersion(input.createdBy, change) };
+      const version = this.recordVersion(input.createdBy, change);
+      this.runCheck(input.modelSha256, version, check);
+      return { taughtClass: this.get(classId), version };
     })();
   }
 
   /** Adds several classes as one knowledge version (an import); all or nothing. */
-  addMany(inputs: NewTaughtClass[], author: string, change: string): number {
+  addMany(inputs: NewTaughtClass[], author: string, change: string, check?: KnowledgeCheck): number {
     return this.db.transaction(() => {
       for (const input of inputs) this.insertClass(input);
-      return this.recordVersion(author, change);
+      const version = this.recordVersion(author, change);
+      if (inputs[0]) this.runCheck(inputs[0].modelSha256, version, check);
+      return version;
     })();
+  }
+
+  private runCheck(modelSha256: string, version: number, check: KnowledgeCheck | undefined): void {
+    check?.(this.activePrototypes(modelSha256, version).classes);
   }
 
   hasName(modelSha256: string, name: string): boolean {
@@ -152,7 +183,12 @@ export class KnowledgeStore {
     return classId;
   }
 
-  update(classId: number, changes: { name?: string; color?: Rgb; enabled?: boolean }, author: string) {
+  update(
+    classId: number,
+    changes: { name?: string; color?: Rgb; enabled?: boolean },
+    author: string,
+    check?: KnowledgeCheck,
+  ) {
     return this.db.transaction(() => {
       const before = this.row(classId);
       if (changes.name !== undefined) this.refuseDuplicateName(before.model_sha256, changes.name, classId);
@@ -165,8 +201,9 @@ export class KnowledgeStore {
           now(),
           classId,
         );
-      const change = describeUpdate(before.name, changes);
-      return { taughtClass: this.get(classId), version: this.recordVersion(author, change) };
+      const version = this.recordVersion(author, describeUpdate(before.name, changes));
+      this.runCheck(before.model_sha256, version, check);
+      return { taughtClass: this.get(classId), version };
     })();
   }
 

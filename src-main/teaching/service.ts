@@ -18,7 +18,7 @@ import { AppError } from '../core/errors.js';
 import type { ModelCard } from '../engine/model-card.js';
 import { UNKNOWN_CLASS, type Engine, type FrameResult, type RgbFrame } from '../engine/types.js';
 import { exportKnowledge, importKnowledge, type ModelIdentity } from './knowledge-file.js';
-import type { KnowledgeStore } from './knowledge-store.js';
+import { refuseTooManyClasses, type KnowledgeCheck, type KnowledgeStore } from './knowledge-store.js';
 import { channelProjection, fitPca, project } from './pca.js';
 import {
   classifyMap,
@@ -39,7 +39,11 @@ export interface TeachingDeps {
   readFrame: (frame: FrameRef) => Promise<RgbFrame>;
   /** Starts a fresh analysis of a session (jobs queue); the job records the knowledge version it uses. */
   startAnalysis?: (sessionId: number, model?: string) => Promise<number>;
+  /** The name of the model with this sha256, if one is installed: the model a taught class belongs to. */
+  modelOf?: (sha256: string) => Promise<string | undefined>;
 }
+
+type ModelContext = Awaited<ReturnType<TeachingService['model']>>;
 
 /** A frame as the model sees it: its result with the embedding kept. */
 interface EmbeddedFrame {
@@ -140,7 +144,7 @@ export class TeachingService {
    */
   private warnings(
     taught: TaughtModel,
-    context: Awaited<ReturnType<TeachingService['model']>>,
+    context: ModelContext,
     frames: EmbeddedFrame[],
     masks: Uint8Array[],
   ): TeachingWarning[] {
@@ -228,29 +232,52 @@ export class TeachingService {
     if (builtIn)
       throw new AppError('conflict', `"${request.name}" is already a class of model ${card.name}: choose another name`);
     const { context, shots, taught, warnings } = await this.build(request);
-    const { taughtClass, version } = this.deps.store.add({
-      modelSha256: context.identity.sha256,
-      embeddingDim: context.identity.embeddingDim,
-      name: request.name,
-      color: request.color,
-      prototypes: taught.prototypes,
-      acceptanceRadius: taught.acceptanceRadius,
-      createdBy: request.author ?? currentUser(),
-      shots: request.shots.map((shot, i) => ({
-        frame: shot.frame,
-        description: describeFrame(shot.frame),
-        pixels: shots[i]!.mask.reduce((sum, bit) => sum + bit, 0),
-        mask: shot.mask,
-      })),
-    });
-    await this.refreshEngine(request.model);
+    const { taughtClass, version } = this.deps.store.add(
+      {
+        modelSha256: context.identity.sha256,
+        embeddingDim: context.identity.embeddingDim,
+        name: request.name,
+        color: request.color,
+        prototypes: taught.prototypes,
+        acceptanceRadius: taught.acceptanceRadius,
+        createdBy: request.author ?? currentUser(),
+        shots: request.shots.map((shot, i) => ({
+          frame: shot.frame,
+          description: describeFrame(shot.frame),
+          pixels: shots[i]!.mask.reduce((sum, bit) => sum + bit, 0),
+          mask: shot.mask,
+        })),
+      },
+      undefined,
+      this.engineCheck(context),
+    );
+    this.cache.clear();
     return { taughtClass, knowledgeVersion: version, warnings };
   }
 
   async update(request: Request<'teaching.update'>): Promise<Response<'teaching.update'>> {
-    const { taughtClass, version } = this.deps.store.update(request.classId, request, currentUser());
+    // Enabling a class adds it back to what its model's engine must run: check that as a teach does.
+    const check = request.enabled ? await this.checkForClass(request.classId) : undefined;
+    const { taughtClass, version } = this.deps.store.update(request.classId, request, currentUser(), check);
     await this.refreshEngine();
     return { taughtClass, knowledgeVersion: version };
+  }
+
+  /**
+   * Runs inside the knowledge store's transaction on the classes a change leaves in force: a set the model
+   * cannot hold, or that its engine refuses, rolls the change back, so nothing is stored that would make
+   * every later teaching call fail. Passing, the engine takes the classes at once.
+   */
+  private engineCheck(context: ModelContext): KnowledgeCheck {
+    return (classes) => {
+      refuseTooManyClasses(context.card.name, context.card.classes.length, classes.length);
+      context.engine.setTaughtClasses(classes);
+    };
+  }
+
+  private async checkForClass(classId: number): Promise<KnowledgeCheck | undefined> {
+    const model = await this.deps.modelOf?.(this.deps.store.get(classId).modelSha256);
+    return model === undefined ? undefined : this.engineCheck(await this.model(model));
   }
 
   async delete(request: Request<'teaching.delete'>): Promise<Response<'teaching.delete'>> {
@@ -265,9 +292,10 @@ export class TeachingService {
   }
 
   async importKnowledge(request: Request<'teaching.import'>): Promise<Response<'teaching.import'>> {
-    const { identity } = await this.model(request.model);
-    const outcome = importKnowledge(this.deps.store, request.document, identity, currentUser());
-    await this.refreshEngine(request.model);
+    const context = await this.model(request.model);
+    const check = this.engineCheck(context);
+    const outcome = importKnowledge(this.deps.store, request.document, context.identity, currentUser(), check);
+    this.cache.clear();
     return outcome;
   }
 

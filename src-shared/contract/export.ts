@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { FilePath, Id, plainName } from './common.js';
 
 /** What one export wrote, as the manifest lists it (one row per flagged frame). */
 export const ExportedFrame = z.object({
@@ -36,15 +36,9 @@ export const exportMethods = {
         sessionId: Id,
         /** Defaults to the session's latest analysis. */
         analysisId: Id.optional(),
-        folder: z.string().min(1),
+        folder: FilePath,
         /** Defaults to dmlreview-<session name>-<timestamp>. */
-        name: z
-          .string()
-          .min(1)
-          .max(200)
-          .regex(/^[^/\\:*?"<>|]+$/, 'must be a plain folder name without path separators')
-          .refine((value) => value !== '.' && value !== '..', 'must not be . or ..')
-          .optional(),
+        name: plainName('folder name').optional(),
       })
       .strict(),
     response: ExportResult,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Ok, Rgb } from './common.js';
+import { FilePath, Id, ModelName, Ok, Rgb, SampleFps } from './common.js';
 
 /** A class the model can name: built in (from the model card) or taught by the user. */
 export const ClassInfo = z.object({
@@ -160,8 +160,8 @@ export const EventSettings = z.object({
   threshold: z.number().min(0).max(1),
   /** An event ends only when the score falls below threshold - hysteresis. */
   hysteresis: z.number().min(0).max(1),
-  /** Events closer than this are merged. */
-  minGapMs: z.number().min(0),
+  /** Events closer than this are merged (at most a day). */
+  minGapMs: z.number().min(0).max(86_400_000),
   /**
    * Persistence: a run of frames above the threshold is an event only with at least this many analysed frames
    * and this duration (first to last frame), so a region that blinks for one frame is none. Analyses from
@@ -208,13 +208,14 @@ export const libraryMethods = {
   'sessions.import': {
     request: z
       .object({
-        paths: z.array(z.string().min(1)).min(1),
-        name: z.string().min(1).optional(),
+        paths: z.array(FilePath).min(1).max(1000),
+        name: z.string().min(1).max(200).optional(),
         /** Frame rate of image folders (their files carry no timing); default 1 image per second. */
-        imageFps: z.number().positive().max(1000).optional(),
+        imageFps: SampleFps.optional(),
         /** Start an analysis right after import (the usual case). */
         analyse: z
-          .object({ model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() })
+          .object({ model: ModelName.optional(), sampleFps: SampleFps.nullable().optional() })
+          .strict()
           .optional(),
       })
       .strict(),
@@ -223,7 +224,7 @@ export const libraryMethods = {
   'sessions.delete': { request: SessionRef, response: Ok },
   'analysis.start': {
     request: z
-      .object({ sessionId: Id, model: z.string().optional(), sampleFps: z.number().positive().nullable().optional() })
+      .object({ sessionId: Id, model: ModelName.optional(), sampleFps: SampleFps.nullable().optional() })
       .strict(),
     response: AnalysisInfo,
   },
@@ -238,10 +239,10 @@ export const libraryMethods = {
     request: z
       .object({
         analysisId: Id,
-        offset: z.number().int().min(0).default(0),
+        offset: z.number().int().min(0).max(100_000_000).default(0),
         limit: z.number().int().min(1).max(1000).default(100),
-        minScore: z.number().optional(),
-        classIndex: z.number().int().optional(),
+        minScore: z.number().min(-1).max(2).optional(),
+        classIndex: z.number().int().min(0).max(255).optional(),
         flaggedOnly: z.boolean().optional(),
       })
       .strict(),

@@ -1,14 +1,27 @@
 import { z } from 'zod';
-import { Id, Ok, Rgb } from './common.js';
+import { FilePath, Id, ModelName, Ok, Rgb } from './common.js';
+
+/** Masks and map coordinates are at a model's output size: far below this on any model we ship or can run. */
+const MAX_MAP_SIDE = 4096;
+/** Embedding values and taught distances are of order 1-100; this keeps squared sums finite in float32. */
+const MAX_EMBEDDING_VALUE = 1e4;
 
 /**
  * A binary mask at the model's output size, run-length encoded: `counts` alternates runs of 0 and 1 in
  * row-major order, starting with a (possibly empty) run of 0. A 480x360 object mask is a few hundred numbers.
  */
 export const RleMask = z.object({
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  counts: z.array(z.number().int().min(0)),
+  width: z.number().int().positive().max(MAX_MAP_SIDE),
+  height: z.number().int().positive().max(MAX_MAP_SIDE),
+  counts: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_MAP_SIDE * MAX_MAP_SIDE),
+    )
+    .max(MAX_MAP_SIDE * MAX_MAP_SIDE + 1),
 });
 export type RleMask = z.infer<typeof RleMask>;
 
@@ -48,7 +61,7 @@ export function decodeRle(rle: RleMask): Uint8Array {
 /** A frame to teach from: one of an analysed session's frames, or an image file on the main side. */
 export const FrameRef = z.union([
   z.object({ analysisId: Id, frameIndex: z.number().int().min(0) }).strict(),
-  z.object({ imagePath: z.string().min(1) }).strict(),
+  z.object({ imagePath: FilePath }).strict(),
 ]);
 export type FrameRef = z.infer<typeof FrameRef>;
 
@@ -91,7 +104,7 @@ export type TeachingWarning = z.infer<typeof TeachingWarning>;
 
 const TeachRequest = z
   .object({
-    model: z.string().optional(),
+    model: ModelName.optional(),
     name: z.string().trim().min(1).max(64),
     shots: z.array(ShotInput).min(1).max(5),
     /** Prototypes per class (k-means over the marked pixels); 1 is NPM. */
@@ -121,27 +134,39 @@ export const TeachingPreview = z.object({
 
 export const KnowledgeDocument = z.object({
   format: z.literal('dmlreview-knowledge/1'),
-  modelName: z.string(),
-  modelSha256: z.string(),
-  embeddingDim: z.number().int().positive(),
-  exportedAt: z.string(),
-  classes: z.array(
-    z.object({
-      name: z.string().min(1),
-      color: Rgb,
-      enabled: z.boolean(),
-      prototypes: z.array(z.array(z.number())).min(1),
-      acceptanceRadius: z.number().positive(),
-      createdBy: z.string(),
-      createdAt: z.string(),
-      shots: z.array(z.object({ description: z.string(), pixels: z.number().int() })),
-    }),
-  ),
+  modelName: z.string().max(200),
+  modelSha256: z.string().max(128),
+  embeddingDim: z.number().int().positive().max(4096),
+  exportedAt: z.string().max(64),
+  classes: z
+    .array(
+      z.object({
+        name: z.string().trim().min(1).max(64),
+        color: Rgb,
+        enabled: z.boolean(),
+        prototypes: z
+          .array(z.array(z.number().min(-MAX_EMBEDDING_VALUE).max(MAX_EMBEDDING_VALUE)).max(4096))
+          .min(1)
+          .max(3),
+        acceptanceRadius: z
+          .number()
+          .positive()
+          .max(MAX_EMBEDDING_VALUE ** 2),
+        createdBy: z.string().max(100),
+        createdAt: z.string().max(64),
+        shots: z
+          .array(z.object({ description: z.string().max(1000), pixels: z.number().int().min(0).max(1e9) }))
+          .max(5),
+      }),
+    )
+    // Class indices 0..254 are all a model can name (255 is unknown).
+    .max(255),
 });
 export type KnowledgeDocument = z.infer<typeof KnowledgeDocument>;
 
 const ClassRef = z.object({ classId: Id }).strict();
-const ModelRef = z.object({ model: z.string().optional() }).strict();
+const Channel = z.number().int().min(0).max(4095);
+const ModelRef = z.object({ model: ModelName.optional() }).strict();
 
 export const EmbeddingCloud = z.object({
   width: z.number().int(),
@@ -203,7 +228,15 @@ export const teachingMethods = {
   'teaching.export': { request: ModelRef, response: KnowledgeDocument },
   'teaching.import': {
     /** The document as read from a file: validated on the main side so a corrupt file gets a clear error. */
-    request: z.object({ model: z.string().optional(), document: z.string().min(1) }).strict(),
+    request: z
+      .object({
+        model: ModelName.optional(),
+        document: z
+          .string()
+          .min(1)
+          .max(16 * 2 ** 20),
+      })
+      .strict(),
     response: z.object({
       imported: z.array(z.string()),
       skipped: z.array(z.string()),
@@ -213,11 +246,11 @@ export const teachingMethods = {
   'teaching.wand': {
     request: z
       .object({
-        model: z.string().optional(),
+        model: ModelName.optional(),
         frame: FrameRef,
-        x: z.number().int().min(0),
-        y: z.number().int().min(0),
-        maxDistance: z.number().positive(),
+        x: z.number().int().min(0).max(MAX_MAP_SIDE),
+        y: z.number().int().min(0).max(MAX_MAP_SIDE),
+        maxDistance: z.number().positive().max(MAX_EMBEDDING_VALUE),
       })
       .strict(),
     response: z.object({ mask: RleMask, pixels: z.number().int() }),
@@ -225,17 +258,17 @@ export const teachingMethods = {
   'teaching.embeddings': {
     request: z
       .object({
-        model: z.string().optional(),
+        model: ModelName.optional(),
         frame: FrameRef,
         samples: z.number().int().min(100).max(100_000).default(20_000),
         /** Three embedding channels to use as x, y, z instead of PCA. */
-        channels: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).optional(),
+        channels: z.tuple([Channel, Channel, Channel]).optional(),
       })
       .strict(),
     response: EmbeddingCloud,
   },
   'teaching.reanalyse': {
-    request: z.object({ sessionIds: z.array(Id).min(1), model: z.string().optional() }).strict(),
+    request: z.object({ sessionIds: z.array(Id).min(1).max(1000), model: ModelName.optional() }).strict(),
     response: z.object({ analysisIds: z.array(Id), knowledgeVersion: z.number().int().nullable() }),
   },
 } as const;

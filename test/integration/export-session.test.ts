@@ -108,3 +108,27 @@ test('`dmlreview export --json` prints the result; a bad folder exits non-zero w
   assert.match(bad.stderr.trim(), /^dmlreview export: The export folder .*missing does not exist/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
 });
+
+test('`export --name` with a path in it is refused in one line and writes nothing outside --out', async () => {
+  const out = join(work, 'confined', 'out');
+  mkdirSync(out, { recursive: true });
+  const refused = await runCli([
+    'export',
+    '--session',
+    String(sessionId),
+    '--out',
+    out,
+    '--name',
+    'x/../../escaped',
+    '--library',
+    libraryPath,
+  ]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /^dmlreview export: The export folder name "x\/\.\.\/\.\.\/escaped" must be a plain folder name/,
+  );
+  assert.equal(refused.stderr.trim().split('\n').length, 1);
+  assert.deepEqual(readdirSync(join(work, 'confined')), ['out']);
+  assert.deepEqual(readdirSync(out), []);
+});

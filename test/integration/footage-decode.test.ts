@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import jpeg from 'jpeg-js';
@@ -210,6 +210,8 @@ test('a file that is not a video is refused', async () => {
   const path = join(dir, 'report.mp4');
   writeFileSync(path, 'Quarterly report\n'.repeat(100));
   await expectRefused(path, 'footage_not_video', /report\.mp4 is not a video ffmpeg can read/);
+  // ffmpeg says "moov atom not found" of any file named .mp4: only one that starts like an MP4 was cut off.
+  await assert.rejects(probeSource(path), (error: Error) => !/cut off|untrunc/.test(error.message));
 });
 
 test('a zero-length file is refused', async () => {
@@ -249,4 +251,43 @@ test('the full-resolution frame at an analysed time is the frame decoded at that
   for (let i = 0, j = 0; i < neighbour.rgb.data.length; i += 3, j += 4)
     other += Math.abs(png.data[j]! - neighbour.rgb.data[i]!);
   assert.ok(other > difference * 10 + 1000, 'the neighbouring frame differs far more');
+});
+
+test('an image folder with an unreadable and a truncated image skips and reports those two, and analyses every other', async () => {
+  const folder = join(dir, 'damaged-images');
+  mkdirSync(folder);
+  const names = ['0016E5_07959.jpg', '0016E5_07961.jpg', '0016E5_07963.jpg', '0016E5_07965.jpg', '0016E5_07967.jpg'];
+  names.forEach((name, i) => symlinkSync(join(valImages, name), join(folder, `frame${i}.jpg`)));
+  // frame1: not an image at all; frame3: a JPEG cut after a third of its bytes (ffmpeg decodes it partly grey).
+  rmSync(join(folder, 'frame1.jpg'));
+  writeFileSync(join(folder, 'frame1.jpg'), 'not a jpeg');
+  rmSync(join(folder, 'frame3.jpg'));
+  truncatedCopy(join(valImages, names[3]!), join(folder, 'frame3.jpg'), 0.33);
+  const source = asStored(await probeSource(folder));
+  const { times, outcome } = await decodeAll(source, null);
+  assert.deepEqual(times, [0, 2000, 4000], 'the images after a bad one are still decoded');
+  assert.equal(outcome.complete, false);
+  assert.match(
+    outcome.message ?? '',
+    /^2 images in .*damaged-images could not be decoded and were skipped, the others were analysed: frame1\.jpg at 1\.0 s \(.+\); frame3\.jpg at 3\.0 s \(.+\)$/,
+  );
+  // A resume after frame2 (stored at 2000 ms) goes on with frame4, not with the bad frame3.
+  const rest = await decodeAll(source, null, { skipFrames: 2, lastSkippedMs: 2000 });
+  assert.deepEqual(rest.times, [4000]);
+});
+
+test('a device or a FIFO given as footage is refused at once, without reading it', async () => {
+  const fifo = join(dir, 'camera.mp4');
+  execFileSync('mkfifo', [fifo]);
+  await expectRefused(fifo, 'footage_not_file', /camera\.mp4 is not a regular file \(a device, FIFO or socket\)/);
+  await expectRefused('/dev/zero', 'footage_not_file', /\/dev\/zero is not a regular file/);
+});
+
+test('an image folder keeps only regular files: a FIFO named like an image is left out', async () => {
+  const folder = join(dir, 'with-fifo');
+  mkdirSync(folder);
+  symlinkSync(join(valImages, '0016E5_07959.jpg'), join(folder, 'a.jpg'));
+  execFileSync('mkfifo', [join(folder, 'b.jpg')]);
+  const source = await probeSource(folder);
+  assert.deepEqual(source.images, ['a.jpg']);
 });

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
 import { appVersion } from '../../src-main/core/version.js';
+import { writeSyntheticSession } from '../../src-main/jobs/bench.js';
+import { LibraryStore } from '../../src-main/library/index.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 async function dispatcher() {
   const context = await createApp({
@@ -38,3 +41,40 @@ test('a malformed payload is a 400 that says which field is wrong', async () => 
   assert.ok(!result.ok && result.status === 400 && result.error.code === 'invalid_request');
   await context.close();
 });
+
+test(
+  'on a library on a read-only disk, views answer and a write answers 409 library_read_only, naming write access',
+  { skip: process.getuid?.() !== 0 && 'needs root to mount a read-only tmpfs' },
+  async (t) => {
+    const disk = mountTmpfs('size=8m');
+    if (typeof disk === 'string') return t.skip(disk);
+    try {
+      const libraryPath = join(disk.dir, 'lib.sqlite');
+      const store = new LibraryStore(libraryPath);
+      const session = store.createSession('drive', [], null);
+      const { analysisId } = writeSyntheticSession(store, 3);
+      store.close();
+      disk.remount('ro');
+      const context = await createApp({ host: 'review-server', libraryPath });
+      const dispatch = createDispatcher(handlers, context);
+      const listed = await dispatch('sessions.list', {});
+      assert.ok(listed.ok && (listed.value as unknown[]).length === 2, 'browsing works');
+      assert.ok((await dispatch('timeline.get', { analysisId })).ok);
+      // Refused before any work (import), or by SQLite itself (a flag): the same sentence either way.
+      for (const [method, payload] of [
+        ['sessions.import', { paths: ['/nonexistent.mp4'] }],
+        ['flags.add', { analysisId, frameIndex: 1 }],
+        ['analysis.start', { sessionId: session.id }],
+      ] as const) {
+        const write = await dispatch(method, payload);
+        assert.ok(!write.ok, method);
+        assert.equal(write.status, 409, `${method}: ${write.error.message}`);
+        assert.equal(write.error.code, 'library_read_only');
+        assert.match(write.error.message, /is open read-only .*analysis, flags and teaching need write access/);
+      }
+      await context.close();
+    } finally {
+      disk.unmount();
+    }
+  },
+);

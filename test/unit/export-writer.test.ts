@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -10,7 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AppError } from '../../src-main/core/errors.js';
@@ -146,4 +147,30 @@ test('a read-only target folder: clear error before anything is written', async 
   } finally {
     cleanup();
   }
+});
+
+test('partial folders a killed export left behind are removed by the next export; a live one stays', async () => {
+  const parent = scratch();
+  const dead = spawnSync('true').pid;
+  const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+  const abandoned = join(parent, `.old-export.partial-${dead}@${tag}-0123abcd`);
+  const inProgress = join(parent, `.other.partial-${process.pid}@${tag}-0123abcd`);
+  const otherMachine = join(parent, `.shared.partial-${dead}@ffffffff-0123abcd`);
+  for (const folder of [abandoned, inProgress, otherMachine]) mkdirSync(join(folder, 'frames'), { recursive: true });
+  await writeSample(parent, 'export');
+  assert.deepEqual(
+    readdirSync(parent).sort(),
+    [inProgress, otherMachine, join(parent, 'export')].map((p) => p.slice(parent.length + 1)).sort(),
+  );
+});
+
+test('an export name with a path in it is refused before anything is written', async () => {
+  const parent = scratch();
+  await rejectsWith(
+    writeSample(join(parent), 'x/../../y'),
+    'export_name_invalid',
+    /"x\/\.\.\/\.\.\/y" must be a plain folder name/,
+  );
+  await rejectsWith(writeSample(join(parent), '..'), 'export_name_invalid', /plain folder name/);
+  assert.deepEqual(readdirSync(parent), []);
 });

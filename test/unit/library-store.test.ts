@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,11 @@ function analysisPlan(sessionId: number) {
 }
 
 function analysedLibrary(scores: number[]) {
-  const store = new LibraryStore(tempLibrary());
+  return analysedLibraryAt(tempLibrary(), scores);
+}
+
+function analysedLibraryAt(path: string, scores: number[]) {
+  const store = new LibraryStore(path);
   const session = store.createSession('drive', [source, { ...source, path: '/drives/b.mp4' }], null);
   const analysis = store.createAnalysis({ ...analysisPlan(session.id), framesTotal: scores.length });
   store.writeFrames(
@@ -192,27 +196,86 @@ test('a library locked by another process is refused after the busy timeout', ()
 });
 
 test(
-  'a read-only library is refused by the CLI with a one-line reason',
+  'a read-only library is browsed by the CLI; analysing into it is refused in one line that says it needs write access',
   { skip: process.getuid?.() !== 0 && 'needs root to run the CLI as another user' },
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'dml-ro-'));
     chmodSync(dir, 0o755);
     const path = join(dir, 'library.sqlite');
-    new LibraryStore(path).close();
+    const store = new LibraryStore(path);
+    store.createSession('drive', [source], null);
+    store.close();
     chmodSync(path, 0o644);
-    // root ignores permission bits: the CLI runs as nobody, for whom the root-owned file is read-only.
-    const result = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, 'sessions', '--library', path, '--json'], {
-      cwd: repoRoot,
-      uid: 65534,
-      gid: 65534,
-      encoding: 'utf8',
-      env: { ...process.env, HOME: dir },
-    });
-    assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /library .*library\.sqlite is read-only/);
-    assert.equal(result.stderr.trim().split('\n').length, 1);
+    // root ignores permission bits: the CLI runs as nobody, for whom the root-owned file and folder are read-only.
+    const asNobody = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args, '--library', path], {
+        cwd: repoRoot,
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: dir },
+      });
+    const listed = asNobody('sessions', '--json');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { name: string }[]).map((session) => session.name),
+      ['drive'],
+    );
+    const refused = asNobody('analyze', '/drives/a.mp4', '--json');
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^dmlreview analyze: The library .*library\.sqlite is open read-only .*analysis, flags and teaching need write access/,
+    );
+    assert.equal(refused.stderr.trim().split('\n').length, 1);
   },
 );
+
+/** A tmpfs mount (root only), remounted read-only after `fill` wrote into it; a string says why it cannot be. */
+function readOnlyMount(fill: (dir: string) => void): { dir: string; unmount: () => void } | string {
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
+  const dir = mkdtempSync(join(tmpdir(), 'dml-rofs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (error) {
+    return `mount failed here: ${String(error).split('\n')[0]}`;
+  }
+  const unmount = () => execFileSync('umount', [dir]);
+  try {
+    fill(dir);
+    execFileSync('mount', ['-o', 'remount,ro', dir], { stdio: 'pipe' });
+  } catch (error) {
+    unmount();
+    throw error;
+  }
+  return { dir, unmount };
+}
+
+test('a library on a read-only disk opens read-only: every view answers, every write is refused as library_read_only', (t) => {
+  const mount = readOnlyMount((dir) => {
+    const { store } = analysedLibraryAt(join(dir, 'library.sqlite'), [0.1, 0.9, 0.2]);
+    store.close();
+  });
+  if (typeof mount === 'string') return t.skip(mount);
+  try {
+    const store = new LibraryStore(join(mount.dir, 'library.sqlite'));
+    assert.equal(store.db.readonly, true);
+    const [session] = store.sessions();
+    assert.equal(session?.name, 'drive');
+    const analysisId = session.latestAnalysis!.id;
+    assert.deepEqual(store.timeline(analysisId).scores, [0.1, 0.9, 0.2]);
+    assert.ok(store.frameMap(analysisId, 1, 'preview'));
+    expectAppError(
+      () => store.requireWritable(),
+      'library_read_only',
+      /analysis, flags and teaching need write access/,
+    );
+    assert.throws(() => store.addFlag({ analysisId, frameIndex: 1, category: 'hazard', note: '' }), /readonly/);
+    store.close();
+  } finally {
+    mount.unmount();
+  }
+});
 
 test('sessions keep their sources in timeline order with offsets', () => {
   const { store, session } = analysedLibrary([0.1]);

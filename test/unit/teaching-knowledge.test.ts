@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { AppError } from '../../src-main/core/errors.js';
 import { LibraryStore, schemaVersion } from '../../src-main/library/index.js';
 import { exportKnowledge, importKnowledge, type ModelIdentity } from '../../src-main/teaching/knowledge-file.js';
-import { KnowledgeStore, type NewTaughtClass } from '../../src-main/teaching/knowledge-store.js';
+import { KnowledgeStore, refuseTooManyClasses, type NewTaughtClass } from '../../src-main/teaching/knowledge-store.js';
 
 const model: ModelIdentity = { name: 'camvid-open', sha256: 'a'.repeat(64), embeddingDim: 3 };
 
@@ -152,4 +152,38 @@ test('a knowledge file from another model, a corrupt file or a malformed prototy
   assert.equal(target.store.currentVersion(), 1);
   source.library.close();
   target.library.close();
+});
+
+test('a change its check refuses (too many classes for the model) stores nothing: no class, no version', () => {
+  const { library, store } = openStore();
+  store.add(pedestrian());
+  const document = JSON.stringify({
+    ...exportKnowledge(store, model),
+    classes: Array.from({ length: 3 }, (_, i) => ({ ...exportKnowledge(store, model).classes[0]!, name: `cone ${i}` })),
+  });
+  // A model with 252 built-in classes has room for 3 taught ones: pedestrian and 2 more.
+  const check = (classes: unknown[]) => refuseTooManyClasses('wide-model', 252, classes.length);
+  assert.throws(
+    () => importKnowledge(store, document, model, 'bob', check),
+    (error: unknown) =>
+      error instanceof AppError &&
+      error.code === 'too_many_classes' &&
+      /wide-model can take 3 taught classes beside its 252 built-in ones; this would make 4/.test(error.message),
+  );
+  assert.deepEqual(
+    store.list(model.sha256).map((cls) => cls.name),
+    ['pedestrian'],
+  );
+  assert.equal(store.currentVersion(), 1);
+  const disabled = store.update(store.list(model.sha256)[0]!.id, { enabled: false }, 'bob');
+  assert.throws(
+    () =>
+      store.update(disabled.taughtClass.id, { enabled: true }, 'bob', () => {
+        throw new AppError('too_many_classes', 'no room');
+      }),
+    code('too_many_classes'),
+  );
+  assert.equal(store.get(disabled.taughtClass.id).enabled, false);
+  assert.equal(store.currentVersion(), 2);
+  library.close();
 });

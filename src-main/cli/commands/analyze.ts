@@ -1,8 +1,7 @@
-import type { AnalysisInfo, SessionInfo } from '../../../src-shared/contract/index.js';
+import type { AnalysisInfo } from '../../../src-shared/contract/index.js';
 import { defaultModelsDir } from '../../core/paths.js';
 import { AppError } from '../../core/errors.js';
-import { DEFAULT_MODEL, readModelCard } from '../../engine/index.js';
-import { requireModelCard } from '../../engine/model-names.js';
+import { DEFAULT_MODEL } from '../../engine/index.js';
 import { AnalysisService, DEFAULT_SAMPLE_FPS } from '../../jobs/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 import { libraryOption, openLibrary } from './library-common.js';
@@ -26,14 +25,21 @@ export const analyzeCommand: CliCommand = {
     const sampleFps = parseFps(values.fps);
     const store = openLibrary(values.library);
     const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
-    const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info));
+    const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info), {
+      // Another process runs this analysis: say so, and wait for it (this one takes over if it stops).
+      onWaiting: (_info, message) => process.stderr.write(`dmlreview analyze: ${message}\n`),
+    });
     const stop = () => service.queue.cancelAll();
     process.once('SIGINT', stop);
     try {
       const probe = { imageFps: parseImageFps(values['image-fps']) };
-      const session =
-        (await service.findSession(positionals, probe)) ?? (await service.importSession(positionals, undefined, probe));
-      const analysis = await chooseAnalysis(service, session, values.model ?? DEFAULT_MODEL, sampleFps);
+      const session = await service.findOrImportSession(positionals, probe);
+      // Rerunning the same command continues the analysis it started (after a crash or Ctrl+C) or reports the
+      // one it finished; a different model or sampling rate starts a new one.
+      const analysis = await service.continueOrStartAnalysis(session.id, {
+        model: values.model ?? DEFAULT_MODEL,
+        sampleFps,
+      });
       const finished = ['done', 'partial'].includes(analysis.status)
         ? analysis
         : await service.queue.waitFor(analysis.id);
@@ -54,8 +60,8 @@ export const analyzeCommand: CliCommand = {
         status: finished.status,
         message: finished.message,
       });
-      // Stopped by Ctrl+C: the conventional exit status of a command interrupted by SIGINT.
-      if (finished.status === 'cancelled') process.exitCode = 130;
+      // Stopped by Ctrl+C (here, or while another process ran it): the exit status of a command interrupted by SIGINT.
+      if (partial && finished.status !== 'partial') process.exitCode = 130;
     } finally {
       process.off('SIGINT', stop);
       await service.close();
@@ -79,27 +85,6 @@ function parseImageFps(value: string | undefined): number | undefined {
   if (!(fps > 0 && fps <= 1000))
     throw new AppError('usage', `--image-fps must be the image folder's frame rate (0 to 1000), got "${value}"`);
   return fps;
-}
-
-/**
- * Rerunning the same command continues the analysis it started (after a crash or Ctrl+C) or reports the one
- * it finished; a different model or sampling rate starts a new one.
- */
-async function chooseAnalysis(
-  service: AnalysisService,
-  session: SessionInfo,
-  model: string,
-  sampleFps: number | null,
-): Promise<AnalysisInfo> {
-  await requireModelCard(service.modelsDir, model);
-  const card = await readModelCard(service.modelsDir, model);
-  const previous = service.store
-    .analyses(session.id)
-    .find((analysis) => analysis.modelName === card.name && analysis.sampleFps === sampleFps);
-  if (previous && ['queued', 'running', 'cancelled'].includes(previous.status)) return service.resume(previous.id);
-  if (previous && ['done', 'partial'].includes(previous.status) && previous.modelSha256 === card.sha256)
-    return previous;
-  return service.startAnalysis(session.id, { model, sampleFps });
 }
 
 /** One line on the terminal, redrawn in place. */

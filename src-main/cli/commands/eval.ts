@@ -3,7 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { defaultModelsDir } from '../../core/paths.js';
 import type { ScoreName } from '../../engine/index.js';
-import { requireModelCard } from '../../engine/model-names.js';
+import { requireModelCard } from '../../engine/model-list.js';
 import { evaluationJson, evaluationTable, perImageCsv, runEvaluation } from '../../evaluation/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 

@@ -4,7 +4,7 @@ import { runFewshot, type FewshotReport, type ModelRef } from '../../teaching/fe
 import type { ScoreName } from '../../engine/index.js';
 import { DEFAULT_RADIUS_RULE, DMLNET_RADIUS_RULE, type RadiusRule } from '../../teaching/prototypes.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
-import { requireModelCard } from '../../engine/model-names.js';
+import { requireModelCard } from '../../engine/model-list.js';
 
 /** models/NAME.onnx (or models/NAME) -> the folder and the card name. */
 function modelRef(path: string): ModelRef {
