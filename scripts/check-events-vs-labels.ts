@@ -5,7 +5,9 @@
  * camera. Every frame of both is analysed once by the engine, and each frame is scored by both rules:
  * - old: the 90th percentile of the pixel scores, events at the old calibrated frame threshold lowered to the
  *   drive's top tenth (defaultEventThreshold), hysteresis 0.05, no persistence: the app before regions;
- * - new: the best unknown region's score, events under the app's defaults now (defaultEventSettings).
+ * - new: the best unknown region's score, events under the app's defaults now (defaultEventSettings);
+ * - new, lowered: the new score and defaults, its threshold lowered as the old one was, to tell the score's
+ *   share of a difference from the threshold's.
  * Figures: event recall (pedestrian/bicyclist components of at least 1,000 px in a frame inside some event,
  * and of those, the share the viewer outlines there), false events per minute (events holding no such
  * component), and on ordinary frames (the highway clip; val frames without pedestrians or bicyclists) false
@@ -48,6 +50,16 @@ const UNSEEN = [9, 10]; // CamVid ids of pedestrian and bicyclist
 const MIN_OBJECT_PIXELS = 1000;
 const RULES = ['old', 'new'] as const;
 type Rule = (typeof RULES)[number];
+/**
+ * The figures' columns: each rule with its own defaults, and the new score with the old drive fallback too,
+ * which tells how much of a difference comes from the score and how much from not lowering the threshold.
+ */
+const COLUMNS = [
+  { name: 'old', rule: 'old', lowered: true },
+  { name: 'new', rule: 'new', lowered: false },
+  { name: 'new, lowered', rule: 'new', lowered: true },
+] as const;
+type Column = (typeof COLUMNS)[number];
 
 /** A ground-truth object: one 8-connected pedestrian/bicyclist component of a val label. */
 interface LabelledObject {
@@ -68,7 +80,7 @@ interface CheckResult {
   model: string;
   val: { frames: number; objects: number; frames_with_objects: number };
   highway: { frames: number };
-  rules: Record<Rule, { val: ReturnType<typeof valFigures>; highway: ReturnType<typeof ordinaryFigures> }>;
+  columns: Record<Column['name'], { val: ReturnType<typeof valFigures>; highway: ReturnType<typeof ordinaryFigures> }>;
 }
 
 /** Spearman rank correlation (ties broken by position, as the old script did). */
@@ -144,17 +156,23 @@ async function analyseDrive(engine: Engine, path: string, objects: LabelledObjec
   return rows;
 }
 
-/** The app's event settings under each rule for one drive's scores. */
+/**
+ * The event settings of a column for one drive's scores: the app's defaults of its rule (the old rule: the old
+ * calibrated threshold, hysteresis 0.05, no persistence), lowered to the drive's top tenth where it says so.
+ */
 function settingsFor(
-  rule: Rule,
+  column: Column,
   rows: FrameRow[],
   card: Awaited<ReturnType<typeof readModelCard>>,
   oldCalibrated: number,
 ) {
-  if (rule === 'new') return defaultEventSettings(regionFrameThreshold(card), card.scores.threshold);
-  const scores = rows.map((row) => row.score.old);
-  const threshold = defaultEventThreshold(oldCalibrated, scores);
-  return { threshold, hysteresis: 0.05, minGapMs: 1000, minFrames: 1, minDurationMs: 0 } satisfies EventSettings;
+  const settings: EventSettings =
+    column.rule === 'new'
+      ? defaultEventSettings(regionFrameThreshold(card), card.scores.threshold)
+      : { threshold: oldCalibrated, hysteresis: 0.05, minGapMs: 1000, minFrames: 1, minDurationMs: 0 };
+  if (!column.lowered) return settings;
+  const scores = rows.map((row) => row.score[column.rule]);
+  return { ...settings, threshold: defaultEventThreshold(settings.threshold, scores) };
 }
 
 function eventsOf(rows: FrameRow[], rule: Rule, settings: EventSettings): EventSpan[] {
@@ -243,62 +261,49 @@ async function main() {
       frames_with_objects: new Set(objects.map((o) => o.frame)).size,
     },
     highway: { frames: highway.length },
-    rules: Object.fromEntries(
-      RULES.map((rule) => [
-        rule,
+    columns: Object.fromEntries(
+      COLUMNS.map((column) => [
+        column.name,
         {
-          val: valFigures(val, rule, settingsFor(rule, val, card, oldCalibrated), labelled),
-          highway: ordinaryFigures(highway, rule, settingsFor(rule, highway, card, oldCalibrated)),
+          val: valFigures(val, column.rule, settingsFor(column, val, card, oldCalibrated), labelled),
+          highway: ordinaryFigures(highway, column.rule, settingsFor(column, highway, card, oldCalibrated)),
         },
       ]),
-    ) as CheckResult['rules'],
+    ) as CheckResult['columns'],
   };
   if (values.json) console.log(JSON.stringify(result));
   else printTable(result);
 }
 
 function printTable(result: CheckResult) {
-  const { old, new: next } = result.rules;
   const f = (value: number | null, digits = 2) => (value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
   const pct = (value: number | null) => (value === null || Number.isNaN(value) ? '-' : `${(100 * value).toFixed(1)}%`);
   const rule = (s: EventSettings) =>
     `thr ${s.threshold.toFixed(3)} hyst ${s.hysteresis.toFixed(3)} >=${s.minFrames} fr ${s.minDurationMs} ms`;
-  const rows: [string, string, string][] = [
-    ['val: event settings', rule(old.val.settings), rule(next.val.settings)],
-    [
-      'val: events (frames in them)',
-      `${old.val.events} (${old.val.event_frames})`,
-      `${next.val.events} (${next.val.event_frames})`,
-    ],
-    ['val: event recall', pct(old.val.recall), pct(next.val.recall)],
-    ['val: recalled and outlined there', pct(old.val.recalled_and_outlined), pct(next.val.recalled_and_outlined)],
-    ['val: false events / min', f(old.val.false_events_per_minute), f(next.val.false_events_per_minute)],
-    ['val: share of a frame outlined', pct(old.val.outlined_share_all_frames), pct(next.val.outlined_share_all_frames)],
-    [
-      'val: Spearman, frame score vs unseen pixel share',
-      f(old.val.spearman_score_vs_unseen_share, 3),
-      f(next.val.spearman_score_vs_unseen_share, 3),
-    ],
-    [
-      `val ordinary frames (${old.val.ordinary_frames}): false events / min`,
-      f(old.val.ordinary_false_events_per_minute),
-      f(next.val.ordinary_false_events_per_minute),
-    ],
-    [
-      'val ordinary frames: share outlined',
-      pct(old.val.ordinary_outlined_share),
-      pct(next.val.ordinary_outlined_share),
-    ],
-    ['highway: event settings', rule(old.highway.settings), rule(next.highway.settings)],
-    ['highway: events', String(old.highway.events), String(next.highway.events)],
-    ['highway: false events / min', f(old.highway.false_events_per_minute), f(next.highway.false_events_per_minute)],
-    ['highway: share of a frame outlined', pct(old.highway.outlined_share), pct(next.highway.outlined_share)],
+  type Figures = CheckResult['columns'][Column['name']];
+  const ordinary = result.columns.old.val.ordinary_frames;
+  const rows: [string, (c: Figures) => string][] = [
+    ['val: event settings', (c) => rule(c.val.settings)],
+    ['val: events (frames in them)', (c) => `${c.val.events} (${c.val.event_frames})`],
+    ['val: event recall', (c) => pct(c.val.recall)],
+    ['val: recalled and outlined there', (c) => pct(c.val.recalled_and_outlined)],
+    ['val: false events / min', (c) => f(c.val.false_events_per_minute)],
+    ['val: share of a frame outlined', (c) => pct(c.val.outlined_share_all_frames)],
+    ['val: Spearman, score vs unseen pixel share', (c) => f(c.val.spearman_score_vs_unseen_share, 3)],
+    [`val ordinary frames (${ordinary}): false events / min`, (c) => f(c.val.ordinary_false_events_per_minute)],
+    ['val ordinary frames: share outlined', (c) => pct(c.val.ordinary_outlined_share)],
+    ['highway: event settings', (c) => rule(c.highway.settings)],
+    ['highway: events', (c) => String(c.highway.events)],
+    ['highway: false events / min', (c) => f(c.highway.false_events_per_minute)],
+    ['highway: share of a frame outlined', (c) => pct(c.highway.outlined_share)],
   ];
   console.log(
     `${result.model}: val drive ${result.val.frames} frames, ${result.val.objects} pedestrian/bicyclist components >= ${MIN_OBJECT_PIXELS} px in ${result.val.frames_with_objects} frames; highway ${result.highway.frames} frames`,
   );
-  console.log(`${'figure'.padEnd(48)}${'old: pixel p90'.padEnd(40)}new: regions`);
-  for (const [label, a, b] of rows) console.log(`${label.padEnd(48)}${a.padEnd(40)}${b}`);
+  const heads = ['old: pixel p90, lowered', 'new: regions', 'new, lowered to top tenth'];
+  console.log(`${'figure'.padEnd(50)}${heads.map((head) => head.padEnd(38)).join('')}`);
+  for (const [label, cell] of rows)
+    console.log(`${label.padEnd(50)}${COLUMNS.map((column) => cell(result.columns[column.name]).padEnd(38)).join('')}`);
 }
 
 await main();
