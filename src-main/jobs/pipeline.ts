@@ -176,7 +176,7 @@ class AnalysisRun {
   }
 
   private failureMessage(error: unknown): string {
-    const code = (error as { code?: unknown }).code;
+    const code = (error as { code?: unknown } | null)?.code;
     if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
       const stored = this.lastKnownInfo().framesDone;
       return `The disk holding the library ${this.store.path} is full: analysis ${this.plan.id} stopped after ${stored} frames, which are kept; free some space, then run the same analyze command again to resume it`;

@@ -57,7 +57,9 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   const token = options.token ?? newAccessToken();
   const root = options.rendererRoot ?? rendererDir();
   const dispatch = createDispatcher(handlers, context);
-  const server = createServer();
+  // Idle keep-alive connections stay open for a minute, not Node's 5 s: a slow client (a busy machine, a
+  // large timeline) that reuses its connection just as the server closes it would get a reset instead of an answer.
+  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000 });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
   let port = 0;
 

@@ -70,6 +70,7 @@ test('analyze on a disk that fills up stops with one line; the stored frames sta
       expected.map((row) => [row.idx, row.time_ms]),
     );
     after.forEach((row, i) => assert.ok(Math.abs(row.score - expected[i]!.score) < 1e-6, `frame ${row.idx}`));
+    console.log(`DISK_FULL ${JSON.stringify({ storedWhenFull: kept.length, afterResume: after.length })}`);
   } finally {
     disk.unmount();
   }
