@@ -2,7 +2,7 @@
  * `npm run bench -- models`: every usable model in models/ through the whole engine (pre-processing, model,
  * metric head, summary, both PNG maps), as an analysis runs it (2 threads, 2 lanes, frames in flight), in
  * interleaved rounds so that the machine's noise falls on all of them alike; the ratio is to the reference
- * model (BENCH_REFERENCE, default `camvid-open-scratch`, the from-scratch model the pretrained ones replace).
+ * model (BENCH_REFERENCE, default `camvid-open`, the from-scratch open-set model).
  */
 import { defaultModelsDir } from '../src-main/core/paths.js';
 import { benchFrame, engineMsPerFrame } from '../src-main/engine/bench.js';
@@ -12,7 +12,7 @@ import { listModels } from '../src-main/engine/model-list.js';
 import type { Engine } from '../src-main/engine/types.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const REFERENCE = process.env.BENCH_REFERENCE ?? 'camvid-open-scratch';
+const REFERENCE = process.env.BENCH_REFERENCE ?? 'camvid-open';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 

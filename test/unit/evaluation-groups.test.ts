@@ -12,7 +12,7 @@ const FINE = ['road', 'car', 'truck', 'person'];
 
 /** A shipped card rewritten as a 4-class model whose classes are finer than its labels' 3 groups. */
 function writeGroupedCard(groups: { name: string; datasetId: number; classes: string[] }[]): string {
-  const card = JSON.parse(readFileSync(join(repoRoot, 'models', 'camvid-open-scratch.json'), 'utf8')) as Record<
+  const card = JSON.parse(readFileSync(join(repoRoot, 'models', 'camvid-open.json'), 'utf8')) as Record<
     string,
     unknown
   > & { output: { embeddingDim: number }; head: { prototypes: number[][] } };
