@@ -153,20 +153,21 @@ export function SessionScreen({
     [frameCount],
   );
 
-  // The summary (score, areas) follows the frame once scrubbing pauses.
-  useEffect(() => {
-    if (analysisId === undefined || frameCount === 0) return;
-    const timer = setTimeout(() => {
-      api.call('frames.get', { analysisId, frameIndex }).then(setSummary, () => setSummary(undefined));
-    }, 60);
-    return () => clearTimeout(timer);
-  }, [api, analysisId, frameIndex, frameCount]);
-
   // Only the analysis on screen's own times: the old timeline stays in state until the new one arrives.
   const times = useMemo(
     () => (timeline && timeline.analysisId === analysisId ? timeline.timesMs : []),
     [timeline, analysisId],
   );
+
+  // The summary (score, areas) follows the frame once scrubbing pauses; not before the analysis's own
+  // timeline is in, when the frame index may still be the previous analysis's.
+  useEffect(() => {
+    if (analysisId === undefined || times.length === 0) return;
+    const timer = setTimeout(() => {
+      api.call('frames.get', { analysisId, frameIndex }).then(setSummary, () => setSummary(undefined));
+    }, 60);
+    return () => clearTimeout(timer);
+  }, [api, analysisId, frameIndex, times]);
   const playback = usePlayback(times, frameIndex, seek);
   const { pause } = playback;
 
