@@ -63,7 +63,8 @@ export class TeachingService {
 
   constructor(private readonly deps: TeachingDeps) {}
 
-  private async model(model?: string) {
+  /** A model's engine and card, checked to be one that can be taught. */
+  private async loaded(model?: string) {
     const [engine, card] = await Promise.all([this.deps.engine(model), this.deps.card(model)]);
     if (card.output.kind !== 'embedding' || !card.head.prototypes) {
       throw new AppError(
@@ -72,9 +73,17 @@ export class TeachingService {
       );
     }
     const identity: ModelIdentity = { name: card.name, sha256: engine.modelSha256, embeddingDim: engine.embeddingDim };
-    const active = this.deps.store.activePrototypes(identity.sha256);
-    engine.setTaughtClasses(active.classes);
-    return { engine, card, identity, active, basePrototypes: card.head.prototypes };
+    return { engine, card, identity, basePrototypes: card.head.prototypes };
+  }
+
+  /** The same, with the engine classifying by the taught classes in force. */
+  private async model(model?: string) {
+    const loaded = await this.loaded(model);
+    const active = this.deps.store.activePrototypes(loaded.identity.sha256);
+    // A library an older build let grow past what the model can name says what to do, not just that it failed.
+    refuseTooManyClasses(loaded.card.name, loaded.card.classes.length, active.classes.length);
+    loaded.engine.setTaughtClasses(active.classes);
+    return { ...loaded, active };
   }
 
   private async embed(engine: Engine, frame: FrameRef, knowledgeVersion: number | null): Promise<EmbeddedFrame> {
@@ -251,7 +260,7 @@ export class TeachingService {
       undefined,
       this.engineCheck(context),
     );
-    this.cache.clear();
+    this.forgetFrames();
     return { taughtClass, knowledgeVersion: version, warnings };
   }
 
@@ -259,7 +268,7 @@ export class TeachingService {
     // Enabling a class adds it back to what its model's engine must run: check that as a teach does.
     const check = request.enabled ? await this.checkForClass(request.classId) : undefined;
     const { taughtClass, version } = this.deps.store.update(request.classId, request, currentUser(), check);
-    await this.refreshEngine();
+    this.forgetFrames();
     return { taughtClass, knowledgeVersion: version };
   }
 
@@ -282,12 +291,13 @@ export class TeachingService {
 
   async delete(request: Request<'teaching.delete'>): Promise<Response<'teaching.delete'>> {
     const knowledgeVersion = this.deps.store.delete(request.classId, currentUser());
-    await this.refreshEngine();
+    this.forgetFrames();
     return { ok: true, knowledgeVersion };
   }
 
   async exportKnowledge(request: Request<'teaching.export'>): Promise<Response<'teaching.export'>> {
-    const { identity } = await this.model(request.model);
+    // Without the taught classes in force: a knowledge base that no longer fits its model can still be saved.
+    const { identity } = await this.loaded(request.model);
     return exportKnowledge(this.deps.store, identity);
   }
 
@@ -295,7 +305,7 @@ export class TeachingService {
     const context = await this.model(request.model);
     const check = this.engineCheck(context);
     const outcome = importKnowledge(this.deps.store, request.document, context.identity, currentUser(), check);
-    this.cache.clear();
+    this.forgetFrames();
     return outcome;
   }
 
@@ -344,10 +354,12 @@ export class TeachingService {
     return { analysisIds, knowledgeVersion: this.deps.store.currentVersion() };
   }
 
-  /** After any change the engine classifies with the new knowledge, and cached frames are stale. */
-  private async refreshEngine(model?: string): Promise<void> {
+  /**
+   * After any change cached frames are stale. The engine is not touched here: every call sets its taught
+   * classes first (model()), and an update or delete that was committed must not answer with an error.
+   */
+  private forgetFrames(): void {
     this.cache.clear();
-    await this.model(model);
   }
 }
 

@@ -283,3 +283,27 @@ test('model names and cards pointing outside the models folder are refused; a mo
   );
   await stillAnswering();
 });
+
+test('a knowledge base an older build left over capacity: teaching says what to do, export works, deletes commit and answer, then teaching works', async () => {
+  const wand = { model: 'camvid-open', frame: { imagePath: valImage }, x: 10, y: 10, maxDistance: 1 };
+  const refused = await api(server, 'teaching.wand', wand);
+  assert.equal(refused.status, 422, JSON.stringify(refused.body));
+  assert.equal(refused.body.code, 'too_many_classes');
+  assert.match(
+    refused.body.message ?? '',
+    /camvid-open can take 246 taught classes beside its 9 built-in ones; this would make 250: delete or disable/,
+  );
+  const exported = await api(server, 'teaching.export', { model: 'camvid-open' });
+  assert.equal(exported.status, 200, 'the knowledge base can still be saved');
+  assert.equal((exported.body.classes as unknown[]).length, 250);
+  const listed = (await api(server, 'teaching.classes.list', { model: 'camvid-open' })).body as unknown as {
+    classes: { id: number }[];
+  };
+  for (const cls of listed.classes.slice(0, 4)) {
+    const deleted = await api(server, 'teaching.delete', { classId: cls.id });
+    assert.equal(deleted.status, 200, `a committed delete answers ok: ${JSON.stringify(deleted.body)}`);
+  }
+  const works = await api(server, 'teaching.wand', wand);
+  assert.equal(works.status, 200, JSON.stringify(works.body));
+  await stillAnswering();
+});
