@@ -71,7 +71,7 @@ def data_root(cfg):
 
 
 def signature(cfg, known_names):
-    sig = {f"{a}.{b}": cfg[a][b] for a, b in SIGNATURE_KEYS}
+    sig = {f"{a}.{b}": cfg[a].get(b) for a, b in SIGNATURE_KEYS}
     sig["classes"] = list(known_names)
     return sig
 
@@ -98,7 +98,7 @@ def build(cfg, k, device="cpu", pretrained=True):
     else:
         net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
                      scale=m["scale"], pretrained=weights, dropout=m.get("dropout", 0.1),
-                     output_stride=m["outputStride"])
+                     output_stride=m.get("outputStride", 32))  # configs from before it: no MobileNetV2
     head = make_head(m["head"], k, d, T=m["T"], scale=m["scale"])
     return net.to(device), head.to(device)
 
