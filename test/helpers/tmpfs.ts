@@ -1,6 +1,6 @@
 // A small file system a test can fill or make read-only: a tmpfs mount (root only).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,9 @@ export function mountTmpfs(options: string): Tmpfs | string {
   return {
     dir,
     remount: (changed) => execFileSync('mount', ['-o', `remount,${changed}`, dir], { stdio: 'pipe' }),
-    unmount: () => execFileSync('umount', ['-l', dir], { stdio: 'pipe' }),
+    unmount: () => {
+      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 import { AppError } from '../../src-main/core/errors.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs } from '../../src-main/export/atomic.js';
 
@@ -97,24 +89,6 @@ test('a disk that fills up part-way (injected at the fs layer) leaves nothing be
 
 const isRoot = process.getuid?.() === 0;
 
-/** A tmpfs mount (root only; skipped with the reason where the machine does not allow mounts). */
-function mountTmpfs(options: string): { dir: string; unmount: () => void } | string {
-  if (!isRoot) return 'needs root to mount a tmpfs';
-  const dir = scratch();
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (error) {
-    return `mount failed here: ${String(error).split('\n')[0]}`;
-  }
-  return {
-    dir,
-    unmount: () => {
-      execFileSync('umount', [dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 test('a really full file system (1.5 MB tmpfs): clear error, no partial folder left', async (t) => {
   const mount = mountTmpfs('size=1536k');
   if (typeof mount === 'string') return t.skip(mount);
@@ -134,7 +108,7 @@ test('a read-only target folder: clear error before anything is written', async 
     const mount = mountTmpfs('ro,size=1m');
     if (typeof mount === 'string') return t.skip(mount);
     parent = mount.dir;
-    cleanup = mount.unmount;
+    cleanup = () => mount.unmount();
   } else {
     parent = scratch();
     chmodSync(parent, 0o555);
