@@ -124,7 +124,7 @@ class MobileNetV2(nn.Module):
         return self.fc(x.mean((2, 3), keepdim=True)).flatten(1)
 
 
-def _torch_weight(model, op) -> torch.Tensor:
+def torch_weight(model, op) -> torch.Tensor:
     """TFLite OHWI (conv) or 1HW(C*M) (depthwise) as PyTorch OIHW, dequantised."""
     w = model.tensors[op.inputs[1]].value()
     w = w.transpose(0, 3, 1, 2) if op.op == "CONV_2D" else w.transpose(3, 0, 1, 2)
@@ -138,7 +138,7 @@ def _bias(model, op, cout) -> torch.Tensor:
 
 
 def load_mobilenet_v2_tflite(path, padding="symmetric", output_stride=32, classifier=False,
-                             layout=_torch_weight) -> MobileNetV2:
+                             layout=torch_weight) -> MobileNetV2:
     """MobileNetV2 with every convolution taken from a TFLite MobileNetV2 1.0 file, in graph order.
 
     `layout` converts one operator's weight to OIHW (a parameter so that tests can show that a wrong

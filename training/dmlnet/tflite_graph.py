@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .mobilenetv2 import Conv, activate, tf_same_padding
+from .mobilenetv2 import Conv, activate, tf_same_padding, torch_weight
 from .tflite import TFLiteError, TFLiteModel, read_tflite
 
 IDENTITY_OPS = ("QUANTIZE", "DEQUANTIZE", "TILE")  # TILE: the concatenation that consumes it broadcasts
@@ -34,9 +34,8 @@ def _conv_module(model, op, padding):
         cin = groups = cout // o["multiplier"]
     conv = Conv(cin, cout, k, o["stride"][0], groups=groups, relu6=False, padding=padding,
                 dilation=o["dilation"][0], act=o["activation"])
-    weight = torch.from_numpy(w.value().transpose((0, 3, 1, 2) if op.op == "CONV_2D" else (3, 0, 1, 2)).copy())
     with torch.no_grad():
-        conv.conv.weight.copy_(weight)
+        conv.conv.weight.copy_(torch_weight(model, op))
         conv.conv.bias.copy_(torch.from_numpy(model.tensors[op.inputs[2]].value()))
     return conv
 

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from dmlnet.common import REPO_ROOT
-from dmlnet.mobilenetv2 import MobileNetV2, _torch_weight, load_mobilenet_v2_tflite, tf_same_padding
+from dmlnet.mobilenetv2 import MobileNetV2, torch_weight, load_mobilenet_v2_tflite, tf_same_padding
 from dmlnet.model import SegNet
 from dmlnet.tflite import TFLiteError, read_tflite
 
@@ -56,7 +56,7 @@ def _weights_without_transpose(model, op):
 def test_a_wrong_weight_layout_loses_the_reference_classes():
     path = os.path.join(IMAGENET, FILES[0])
     labels = _labels()
-    right = load_mobilenet_v2_tflite(path, padding="tf", classifier=True, layout=_torch_weight)
+    right = load_mobilenet_v2_tflite(path, padding="tf", classifier=True, layout=torch_weight)
     wrong = load_mobilenet_v2_tflite(path, padding="tf", classifier=True, layout=_weights_without_transpose)
     for image, expected in EXPECTED.items():
         assert labels[int(_probabilities(right, image).argmax())] == expected
