@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { AnalysisInfo, ExportedFrame, ExportResult, Flag, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { extractFullFrame } from '../footage/index.js';
-import type { LibraryStore } from '../library/index.js';
+import type { Library } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
 import { compositeOverlay, decodeByteMap, decodePng, encodeJpeg, encodePng, shrink } from './images.js';
 import { classAreasByName, EXPORT_FORMAT, manifestCsv, round6, type Manifest, type ManifestRow } from './manifest.js';
@@ -19,7 +19,7 @@ export interface ExportRequest {
 }
 
 export interface ExportDependencies {
-  library: LibraryStore;
+  library: Library;
   /** Full-resolution PNG of an analysed frame, decoded from the footage. */
   fullFrame?: (analysisId: number, frameIndex: number) => Promise<Buffer>;
   fs?: ExportFs;
@@ -37,9 +37,9 @@ const THUMBNAIL_LONG_SIDE = 480;
  */
 export async function exportFlagged(request: ExportRequest, deps: ExportDependencies): Promise<ExportResult> {
   const { library } = deps;
-  const session = library.session(request.sessionId);
+  const session = library.sessions.get(request.sessionId);
   const analysis = pickAnalysis(library, session, request.analysisId);
-  const flags = library.flags(session.id).filter((flag) => flag.analysisId === analysis.id);
+  const flags = library.flags.list(session.id).filter((flag) => flag.analysisId === analysis.id);
   if (!flags.length) {
     throw new AppError(
       'export_nothing_flagged',
@@ -52,8 +52,8 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
   const fullFrame =
     deps.fullFrame ??
     ((analysisId, frameIndex) => {
-      const frame = library.frameSource(analysisId, frameIndex);
-      return extractFullFrame(library.sources(frame.sessionId), frame.timeMs);
+      const frame = library.frames.source(analysisId, frameIndex);
+      return extractFullFrame(library.sessions.sources(frame.sessionId), frame.timeMs);
     });
 
   const written = await writeFolderAtomically(
@@ -83,10 +83,16 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
         thumbnails.push(frame.thumbs);
         deps.onProgress?.(done + 1, flags.length);
       }
-      const manifest = buildManifest(session, analysis, library.eventSettings(analysis.id).threshold, rows, createdAt);
+      const manifest = buildManifest(
+        session,
+        analysis,
+        library.analyses.eventSettings(analysis.id).threshold,
+        rows,
+        createdAt,
+      );
       await put('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
       await put('manifest.csv', manifestCsv(manifest));
-      await put('report.html', renderReport(manifest, library.timeline(analysis.id), thumbnails));
+      await put('report.html', renderReport(manifest, library.frames.timeline(analysis.id), thumbnails));
       return rows;
     },
     deps.fs ?? nodeExportFs,
@@ -113,15 +119,15 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
 
 async function writeFrame(
   put: PutFile,
-  library: LibraryStore,
+  library: Library,
   analysis: AnalysisInfo,
   session: SessionInfo,
   flag: Flag,
   fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
 ) {
-  const summary = library.frame(analysis.id, flag.frameIndex);
-  const classPng = library.frameMap(analysis.id, flag.frameIndex, 'class_map');
-  const oodPng = library.frameMap(analysis.id, flag.frameIndex, 'ood_map');
+  const summary = library.frames.get(analysis.id, flag.frameIndex);
+  const classPng = library.frames.map(analysis.id, flag.frameIndex, 'class_map');
+  const oodPng = library.frames.map(analysis.id, flag.frameIndex, 'ood_map');
   if (!classPng || !oodPng) {
     throw new AppError(
       'export_missing_maps',
@@ -150,8 +156,9 @@ async function writeFrame(
     frame: encodeJpeg(small),
     overlay: encodeJpeg(compositeOverlay(small, classMap, analysis.classes)),
   };
-  const frameSource = library.frameSource(analysis.id, flag.frameIndex);
-  const source = library.sources(session.id)[frameSource.sourceIndex] ?? library.sources(session.id)[0];
+  const frameSource = library.frames.source(analysis.id, flag.frameIndex);
+  const source =
+    library.sessions.sources(session.id)[frameSource.sourceIndex] ?? library.sessions.sources(session.id)[0];
   const row = {
     frameIndex: flag.frameIndex,
     timeMs: summary.timeMs,
@@ -198,7 +205,7 @@ function buildManifest(
   };
 }
 
-function pickAnalysis(library: LibraryStore, session: SessionInfo, analysisId: number | undefined): AnalysisInfo {
+function pickAnalysis(library: Library, session: SessionInfo, analysisId: number | undefined): AnalysisInfo {
   if (analysisId === undefined) {
     if (!session.latestAnalysis)
       throw new AppError(
@@ -207,7 +214,7 @@ function pickAnalysis(library: LibraryStore, session: SessionInfo, analysisId: n
       );
     return session.latestAnalysis;
   }
-  const analysis = library.analysis(analysisId);
+  const analysis = library.analyses.get(analysisId);
   if (analysis.sessionId !== session.id)
     throw new AppError(
       'invalid_request',
