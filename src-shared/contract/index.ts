@@ -9,6 +9,7 @@ import { systemEvents } from './events.js';
 import { libraryEvents, libraryMethods } from './library.js';
 import { exportEvents, exportMethods } from './export.js';
 import { clipEvents, clipMethods } from './clip.js';
+import { modelReportMethods } from './model-report.js';
 import { teachingMethods } from './teaching.js';
 
 export const methods = {
@@ -16,6 +17,7 @@ export const methods = {
   ...libraryMethods,
   ...exportMethods,
   ...clipMethods,
+  ...modelReportMethods,
   ...teachingMethods,
 } as const;
 
@@ -61,4 +63,5 @@ export * from './media.js';
 export * from './library.js';
 export * from './export.js';
 export * from './clip.js';
+export * from './model-report.js';
 export * from './teaching.js';

@@ -274,6 +274,7 @@ export function SessionScreen({
             },
             marks,
             viewerTool,
+            overlays,
           }
         : undefined,
     [
@@ -290,6 +291,7 @@ export function SessionScreen({
       reloadAnalysisData,
       marks,
       viewerTool,
+      overlays,
     ],
   );
 
