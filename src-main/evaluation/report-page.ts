@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { HEAT_RAMP } from '../../src-shared/heat-ramp.js';
@@ -31,6 +32,8 @@ export async function writeEvaluationReport(dir: string, result: EvaluationResul
   const plots = reportPlots(result, details);
   const threshold = result.pooled?.bestF1Threshold ?? null;
   const target = resolve(dir);
+  // models/reports/NAME is the usual target, and models/reports need not exist yet.
+  await mkdir(dirname(target), { recursive: true });
   return writeFolderAtomically(dirname(target), basename(target), async (put) => {
     for (const plot of plots) await put(plot.file, plot.svg);
     const images = [];

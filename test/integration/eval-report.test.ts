@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, readdirSync } from 'n
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
+import { readModelReport } from '../../src-main/evaluation/index.js';
 import { figure } from '../../src-main/evaluation/report.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, valImages, valLabels } from '../helpers/clips.js';
@@ -37,7 +38,8 @@ test(
       const label = `${file.replace(/\.[^.]+$/, '')}.png`;
       symlinkSync(join(valLabels, label), join(labels, label));
     }
-    const dir = join(work, 'report');
+    // Written where the app looks for a model's report: <models>/reports/<name>.
+    const dir = join(work, 'models', 'reports', MODEL);
     const run = await runCli(
       evalArgs(MODEL, images, labels, 'camvid', '--csv', join(work, 'rows.csv'), '--report', dir, '--json'),
       { timeoutMs: 540_000 },
@@ -94,6 +96,19 @@ test(
         const png = PNG.sync.read(readFileSync(join(dir, file)));
         assert.deepEqual([png.width, png.height], [480, 360], file);
       }
+
+    // The app's model screen reads the same figures and plots back.
+    const stored = await readModelReport(join(work, 'models'), MODEL);
+    assert.ok(stored.found);
+    for (const { key, value } of stored.figures) assert.equal(value, printed[key], key);
+    assert.deepEqual(
+      stored.plots.map((plot) => plot.svg),
+      report.plots.map((plot) => readFileSync(join(dir, plot.file), 'utf8')),
+    );
+    assert.deepEqual(await readModelReport(join(work, 'models'), 'camvid-none'), {
+      found: false,
+      folder: join(work, 'models', 'reports', 'camvid-none'),
+    });
 
     const again = await runCli(evalArgs(MODEL, images, labels, 'camvid', '--report', dir));
     assert.equal(again.code, 1);
