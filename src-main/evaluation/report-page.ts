@@ -7,7 +7,7 @@ import { writeFolderAtomically } from '../export/index.js';
 import type { EvaluationDetails, EvaluationResult, RankedImage } from './evaluate.js';
 import { IGNORE_LABEL, OOD_LABEL } from './labels.js';
 import { evaluationJson, figure } from './report.js';
-import { barChart, escapeXml, lineChart } from './report-plots.js';
+import { barChart, escapeXml, lineChart, type LineChart } from './report-plots.js';
 
 export const REPORT_FORMAT = 'dmlreview-eval-report/1';
 /** The file the app reads a model's report from (models/reports/NAME/report.json). */
@@ -71,91 +71,68 @@ export async function writeEvaluationReport(dir: string, result: EvaluationResul
 /** Every chart the data allows: pixel ROC and PR, component PR, per-class IoU, the score histogram. */
 export function reportPlots(result: EvaluationResult, details: EvaluationDetails): ReportPlot[] {
   const plots: ReportPlot[] = [];
+  const add = (file: string, chart: LineChart) => plots.push({ file, title: chart.title, svg: lineChart(chart) });
+  const unitSquare = { x: [0, 1], y: [0, 1] } as const;
   const curve = details.pixelCurve;
   if (result.pooled && curve.length) {
-    const roc = `Pixel ROC: AUROC ${figure(result.pooled.auroc)}, FPR95 ${figure(result.pooled.fpr95)}`;
-    plots.push({
-      file: 'roc.svg',
-      title: roc,
-      svg: lineChart({
-        title: roc,
-        xLabel: 'false positive rate (known pixels called unknown)',
-        yLabel: 'true positive rate',
-        x: [0, 1],
-        y: [0, 1],
-        diagonal: true,
-        series: [{ name: 'pixels', color: '#d8433b', points: [[0, 0], ...curve.map((p) => [p.fpr, p.tpr] as const)] }],
-      }),
+    add('roc.svg', {
+      ...unitSquare,
+      title: `Pixel ROC: AUROC ${figure(result.pooled.auroc)}, FPR95 ${figure(result.pooled.fpr95)}`,
+      xLabel: 'false positive rate (known pixels called unknown)',
+      yLabel: 'true positive rate',
+      diagonal: true,
+      series: [
+        { name: 'pixels', color: UNKNOWN_COLOR, points: [[0, 0], ...curve.map((p) => [p.fpr, p.tpr] as const)] },
+      ],
     });
-    const pr = `Pixel precision-recall: AUPR ${figure(result.pooled.aupr)}`;
-    plots.push({
-      file: 'pr.svg',
-      title: pr,
-      svg: lineChart({
-        title: pr,
-        xLabel: 'recall (unknown pixels found)',
-        yLabel: 'precision',
-        x: [0, 1],
-        y: [0, 1],
-        series: [{ name: 'pixels', color: '#d8433b', points: curve.map((p) => [p.tpr, p.precision] as const) }],
-      }),
+    add('pr.svg', {
+      ...unitSquare,
+      title: `Pixel precision-recall: AUPR ${figure(result.pooled.aupr)}`,
+      xLabel: 'recall (unknown pixels found)',
+      yLabel: 'precision',
+      series: [{ name: 'pixels', color: UNKNOWN_COLOR, points: curve.map((p) => [p.tpr, p.precision] as const) }],
     });
   }
   const components = result.components?.byThreshold.filter((p) => p.precision !== null && p.recall !== null);
-  if (components?.length) {
-    const title = `Components (sIoU threshold 0.25-0.75): mean F1 ${figure(result.components?.meanF1)}`;
-    plots.push({
-      file: 'components-pr.svg',
-      title,
-      svg: lineChart({
-        title,
-        xLabel: 'component recall (objects with sIoU > threshold)',
-        yLabel: 'component precision',
-        x: [0, 1],
-        y: [0, 1],
-        series: [
-          {
-            name: 'one point per threshold',
-            color: '#7a3bd8',
-            markers: true,
-            points: components.map((p) => [p.recall!, p.precision!] as const),
-          },
-        ],
-      }),
+  if (components?.length)
+    add('components-pr.svg', {
+      ...unitSquare,
+      title: `Components (sIoU threshold 0.25-0.75): mean F1 ${figure(result.components?.meanF1)}`,
+      xLabel: 'component recall (objects with sIoU > threshold)',
+      yLabel: 'component precision',
+      series: [
+        {
+          name: 'one point per threshold',
+          color: '#7a3bd8',
+          markers: true,
+          points: components.map((p) => [p.recall!, p.precision!] as const),
+        },
+      ],
     });
-  }
   if (result.segmentation) {
     const title = `Per-class IoU: mIoU ${figure(result.segmentation.miou)}`;
-    plots.push({
-      file: 'iou.svg',
-      title,
-      svg: barChart(
-        title,
-        result.segmentation.classes.map((cls) => ({ name: cls.name, value: cls.iou })),
-      ),
-    });
+    const bars = result.segmentation.classes.map((cls) => ({ name: cls.name, value: cls.iou }));
+    plots.push({ file: 'iou.svg', title, svg: barChart(title, bars) });
   }
   const { histogram } = details;
   const binWidth = (histogram.max - histogram.min) / histogram.known.length;
   const bins = (values: number[]) => values.map((value, i) => [histogram.min + i * binWidth, value] as const);
-  const top = Math.max(...histogram.known, ...histogram.unknown, 0.01);
-  plots.push({
-    file: 'histogram.svg',
+  add('histogram.svg', {
     title: 'OOD score of known and unknown pixels',
-    svg: lineChart({
-      title: 'OOD score of known and unknown pixels',
-      xLabel: `score (${result.score})`,
-      yLabel: 'fraction of the pixels',
-      x: [histogram.min, histogram.max],
-      y: [0, top],
-      series: [
-        { name: 'known pixels', color: '#3b7dd8', steps: true, points: bins(histogram.known) },
-        { name: 'unknown pixels', color: '#d8433b', steps: true, points: bins(histogram.unknown) },
-      ],
-    }),
+    xLabel: `score (${result.score})`,
+    yLabel: 'fraction of the pixels',
+    x: [histogram.min, histogram.max],
+    y: [0, Math.max(...histogram.known, ...histogram.unknown, 0.01)],
+    series: [
+      { name: 'known pixels', color: KNOWN_COLOR, steps: true, points: bins(histogram.known) },
+      { name: 'unknown pixels', color: UNKNOWN_COLOR, steps: true, points: bins(histogram.unknown) },
+    ],
   });
   return plots;
 }
+
+const UNKNOWN_COLOR = '#d8433b';
+const KNOWN_COLOR = '#3b7dd8';
 
 /** Long side of the report's image panels. */
 const PANEL_LONG_SIDE = 480;

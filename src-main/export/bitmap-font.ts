@@ -25,6 +25,10 @@ const GLYPHS: Record<string, readonly string[]> = {
   S: ['01111', '10000', '10000', '01110', '00001', '00001', '11110'],
 };
 
+/** An RGBA image to draw on. */
+type Canvas = { width: number; height: number; data: Uint8Array };
+type Color = readonly [number, number, number];
+
 export const GLYPH_WIDTH = 5;
 export const GLYPH_HEIGHT = 7;
 /** Horizontal advance per character, in font pixels (one blank column between glyphs). */
@@ -39,14 +43,7 @@ export function textWidth(text: string, scale: number): number {
  * Draws `text` into an RGBA image with its top-left corner at (x, y), each font pixel a scale x scale square.
  * Characters without a glyph are refused: a clip must not silently lose part of its caption.
  */
-export function drawText(
-  image: { width: number; height: number; data: Uint8Array },
-  text: string,
-  x: number,
-  y: number,
-  scale: number,
-  color: readonly [number, number, number],
-): void {
+export function drawText(image: Canvas, text: string, x: number, y: number, scale: number, color: Color): void {
   for (const [position, character] of [...text].entries()) {
     const glyph = GLYPHS[character];
     if (!glyph) throw new Error(`The clip font has no glyph for ${JSON.stringify(character)}`);
@@ -58,14 +55,7 @@ export function drawText(
 }
 
 /** Fills a rectangle of an RGBA image, clipped to the image. */
-export function fillRect(
-  image: { width: number; height: number; data: Uint8Array },
-  x: number,
-  y: number,
-  width: number,
-  height: number,
-  color: readonly [number, number, number],
-): void {
+export function fillRect(image: Canvas, x: number, y: number, width: number, height: number, color: Color): void {
   const [x0, y0] = [Math.max(0, Math.round(x)), Math.max(0, Math.round(y))];
   const [x1, y1] = [Math.min(image.width, Math.round(x + width)), Math.min(image.height, Math.round(y + height))];
   for (let row = y0; row < y1; row++)

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
+import { probeVideo } from '../helpers/clips.js';
 import { e2eModel, openReview, waitForFrame, type Review } from './review-helpers.js';
 
 // The Clip button of the anomaly browser on a real analysed drive (the highway clip at 5 fps), and the models
@@ -68,23 +68,8 @@ test('the Clip button of an event writes an mp4 with the overlay as on screen', 
   assert.equal(metadata.eventId, events[0]!.id);
   assert.equal(metadata.overlay.heat, false, 'heat was switched off on screen');
   assert.ok(metadata.overlay.opacity < 0.55, `opacity ${metadata.overlay.opacity} is the lowered one`);
-  const frames = execFileSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=nb_read_frames',
-      '-of',
-      'csv=p=0',
-      join(out, folder, 'clip.mp4'),
-    ],
-    { encoding: 'utf8' },
-  ).trim();
-  assert.equal(Number(frames), metadata.frames);
+  const frames = probeVideo(join(out, folder, 'clip.mp4')).frames;
+  assert.equal(frames, metadata.frames);
   assert.equal(metadata.frames, 38, 'the event spans the whole 1.52 s drive at 25 fps');
 });
 

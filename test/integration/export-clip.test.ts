@@ -10,7 +10,7 @@ import type { AppContext } from '../../src-main/app/context.js';
 import { bandHeight } from '../../src-main/export/clip-band.js';
 import type { ClipResult, ExportResult } from '../../src-shared/contract/index.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/clips.js';
+import { probeVideo, tempDir } from '../helpers/clips.js';
 import { e2eModel } from '../e2e/review-helpers.js';
 
 // Event clips on a real analysed drive: the highway clip (1280x720, 25 fps, 38 frames) analysed at 5 fps, so
@@ -31,30 +31,6 @@ async function call(method: string, payload: unknown) {
   const result = await dispatch(method, payload);
   if (!result.ok) throw new Error(`${method}: ${result.error.message}`);
   return result.value;
-}
-
-function ffprobe(path: string) {
-  const out = execFileSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=codec_name,width,height,nb_read_frames,avg_frame_rate:format=duration',
-      '-of',
-      'json',
-      path,
-    ],
-    { encoding: 'utf8' },
-  );
-  const parsed = JSON.parse(out) as {
-    streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[];
-    format: { duration: string };
-  };
-  return { ...parsed.streams[0]!, duration: Number(parsed.format.duration) };
 }
 
 /** Frame `index` of a video as raw RGB. */
@@ -121,31 +97,12 @@ test('a range clip has every footage frame at the source rate and size; a frame 
   })) as ClipResult;
   stop();
 
-  const sourceFrames = Number(
-    execFileSync(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-count_frames',
-        '-select_streams',
-        'v:0',
-        '-show_entries',
-        'stream=nb_read_frames',
-        '-of',
-        'csv=p=0',
-        highway,
-      ],
-      {
-        encoding: 'utf8',
-      },
-    ).trim(),
-  );
+  const sourceFrames = probeVideo(highway).frames;
   assert.equal(sourceFrames, 38);
   const video = join(clip.path, clip.video);
-  const probed = ffprobe(video);
+  const probed = probeVideo(video);
   assert.equal(probed.codec_name, 'h264');
-  assert.equal(Number(probed.nb_read_frames), sourceFrames, 'every frame of the footage is in the clip');
+  assert.equal(probed.frames, sourceFrames, 'every frame of the footage is in the clip');
   assert.equal(clip.frames, sourceFrames);
   assert.equal(probed.avg_frame_rate, '25/1');
   assert.ok(Math.abs(probed.duration - sourceFrames / 25) < 0.05, `duration ${probed.duration}`);
@@ -191,8 +148,8 @@ test('`export --clip EVENT_ID` clips the event with a second each side; bad requ
   const clip = JSON.parse(ok.stdout.trim().split('\n').at(-1)!) as ClipResult;
   assert.equal(clip.eventId, event.id);
   assert.equal(clip.fromMs, Math.max(0, event.startMs - 1000));
-  const probed = ffprobe(join(clip.path, clip.video));
-  assert.equal(Number(probed.nb_read_frames), clip.frames);
+  const probed = probeVideo(join(clip.path, clip.video));
+  assert.equal(probed.frames, clip.frames);
   assert.equal(clip.frames, Math.round(((clip.toMs - clip.fromMs) * 25) / 1000));
 
   const unknownEvent = await runCli(['export', ...common, '--clip', '99999']);
