@@ -17,7 +17,7 @@ import {
   type LabelMapping,
 } from './labels.js';
 import { componentMetrics, frameComponents, type ComponentMetrics } from './component-metrics.js';
-import { oodMetrics, type OodMetrics, type PixelMetrics } from './ood-metrics.js';
+import { concatScores, oodMetrics, type OodMetrics, type PixelMetrics } from './ood-metrics.js';
 import { curveSampler, scoreHistogram, type CurveSample, type ScoreHistogram } from './curves.js';
 import { resizeNearest, resizeScores } from './resample.js';
 import { decodeJpegLikeLibjpeg } from './libjpeg-decode.js';
@@ -125,16 +125,6 @@ function imageComponents(images: readonly ScoredImage[], threshold: number): Com
   );
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function mean(values: OodMetrics[]): OodMetrics | null {
   if (values.length === 0) return null;
   const average = (key: keyof OodMetrics) => values.reduce((sum, value) => sum + value[key], 0) / values.length;
@@ -206,8 +196,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     oodPixels: ood.length,
     ...oodMetrics(ood, known),
   }));
-  const unknownScores = concat(split.map((part) => part.ood));
-  const knownScores = concat(split.map((part) => part.known));
+  const unknownScores = concatScores(split.map((part) => part.ood));
+  const knownScores = concatScores(split.map((part) => part.known));
   const histogram = options.details ? scoreHistogram(unknownScores, knownScores) : undefined;
   const sampler = options.details ? curveSampler() : undefined;
   const pooled = oodMetrics(unknownScores, knownScores, sampler?.onPoint);

@@ -1,9 +1,6 @@
-import { mkdir } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { HEAT_RAMP } from '../../src-shared/heat-ramp.js';
 import { decodeImageFile } from '../engine/index.js';
-import { writeFolderAtomically } from '../export/index.js';
 import type { EvaluationDetails, EvaluationResult, RankedImage } from './evaluate.js';
 import { IGNORE_LABEL, OOD_LABEL } from './labels.js';
 import { evaluationJson, figure } from './report.js';
@@ -19,53 +16,50 @@ export interface ReportPlot {
   svg: string;
 }
 
+/** Adds one file of the report (path relative to its folder); the caller owns the folder (atomic writing). */
+export type PutReportFile = (relativePath: string, data: Uint8Array | string) => Promise<unknown>;
+
 /**
- * Writes the evaluation report into a new folder `dir` (atomically: complete or absent): one SVG per chart,
- * three PNGs per best and worst image (the image, its OOD scores, its errors at the best-F1 threshold),
- * report.json (the figures of `eval --json`, the plots' data and file names) and index.html, a page that holds
- * everything inline and opens offline.
+ * Writes the evaluation report's files through `put`: one SVG per chart, three PNGs per best and worst image
+ * (the image, its OOD scores, its errors at the best-F1 threshold), report.json (the figures of `eval --json`,
+ * the plots' data and file names) and index.html, a page that holds everything inline and opens offline.
  */
-export async function writeEvaluationReport(dir: string, result: EvaluationResult, createdAt = new Date()) {
+export async function writeEvaluationReport(put: PutReportFile, result: EvaluationResult, createdAt = new Date()) {
   const details = result.details;
   if (!details) throw new Error('writeEvaluationReport needs runEvaluation({ details: true })');
   const summary = evaluationJson(result);
   const plots = reportPlots(result, details);
   const threshold = result.pooled?.bestF1Threshold ?? null;
-  const target = resolve(dir);
-  // models/reports/NAME is the usual target, and models/reports need not exist yet.
-  await mkdir(dirname(target), { recursive: true });
-  return writeFolderAtomically(dirname(target), basename(target), async (put) => {
-    for (const plot of plots) await put(plot.file, plot.svg);
-    const images = [];
-    for (const [rank, list] of [
-      ['best', details.best],
-      ['worst', details.worst],
-    ] as const) {
-      for (const [i, image] of list.entries()) {
-        const stem = `images/${rank}-${i + 1}`;
-        const pngs = await imagePanels(image, details, threshold);
-        const files = { image: `${stem}-image.png`, scores: `${stem}-scores.png`, errors: `${stem}-errors.png` };
-        await put(files.image, pngs.image);
-        await put(files.scores, pngs.scores);
-        await put(files.errors, pngs.errors);
-        images.push({ rank, name: image.name, auroc: image.auroc, aupr: image.aupr, fpr95: image.fpr95, files, pngs });
-      }
+  for (const plot of plots) await put(plot.file, plot.svg);
+  const images = [];
+  for (const [rank, list] of [
+    ['best', details.best],
+    ['worst', details.worst],
+  ] as const) {
+    for (const [i, image] of list.entries()) {
+      const stem = `images/${rank}-${i + 1}`;
+      const pngs = await imagePanels(image, details, threshold);
+      const files = { image: `${stem}-image.png`, scores: `${stem}-scores.png`, errors: `${stem}-errors.png` };
+      await put(files.image, pngs.image);
+      await put(files.scores, pngs.scores);
+      await put(files.errors, pngs.errors);
+      images.push({ rank, name: image.name, auroc: image.auroc, aupr: image.aupr, fpr95: image.fpr95, files, pngs });
     }
-    const json = {
-      format: REPORT_FORMAT,
-      createdAt: createdAt.toISOString(),
-      summary,
-      pixelThreshold: threshold,
-      plots: plots.map(({ file, title }) => ({ file, title })),
-      images: images.map(({ pngs: _pngs, ...rest }) => rest),
-      pixelCurve: details.pixelCurve,
-      histogram: details.histogram,
-      componentCurve: result.components?.byThreshold ?? null,
-    };
-    await put(REPORT_JSON, `${JSON.stringify(json, null, 2)}\n`);
-    await put('index.html', reportHtml(result, summary, plots, images));
-    return json;
-  });
+  }
+  const json = {
+    format: REPORT_FORMAT,
+    createdAt: createdAt.toISOString(),
+    summary,
+    pixelThreshold: threshold,
+    plots: plots.map(({ file, title }) => ({ file, title })),
+    images: images.map(({ pngs: _pngs, ...rest }) => rest),
+    pixelCurve: details.pixelCurve,
+    histogram: details.histogram,
+    componentCurve: result.components?.byThreshold ?? null,
+  };
+  await put(REPORT_JSON, `${JSON.stringify(json, null, 2)}\n`);
+  await put('index.html', reportHtml(result, summary, plots, images));
+  return json;
 }
 
 /** Every chart the data allows: pixel ROC and PR, component PR, per-class IoU, the score histogram. */

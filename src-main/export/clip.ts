@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisInfo, ClipResult, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import { decodeSource, ffmpegReason, ffmpegTools, type DecodedFrame } from '../footage/index.js';
-import type { LibraryStore, StoredSource } from '../library/index.js';
+import { decodeSource, ffmpegReason, ffmpegTools, type DecodedFrame, type FootageSource } from '../footage/index.js';
+import type { LibraryStore } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs } from './atomic.js';
 import { createBand, heldFrame } from './clip-band.js';
 import { compositeOverlay, decodeByteMap, EXPORT_OVERLAY_STYLE, type ByteMap, type OverlayStyle } from './images.js';
@@ -44,7 +44,7 @@ interface ClipPlan {
   eventId: number | null;
   fromMs: number;
   toMs: number;
-  sources: StoredSource[];
+  sources: FootageSource[];
   fps: number;
 }
 

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { createDispatcher, handlers, type Dispatch } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
-import type { AppContext } from '../../src-main/app/context.js';
+import type { AppContext } from '../../src-main/api/context.js';
 import { bandHeight } from '../../src-main/export/clip-band.js';
 import type { ClipResult, ExportResult } from '../../src-shared/contract/index.js';
 import { repoRoot, runCli } from '../helpers/cli.js';

@@ -1,9 +1,10 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { defaultModelsDir } from '../../core/paths.js';
 import type { ScoreName } from '../../engine/index.js';
 import { requireModelCard } from '../../engine/model-list.js';
+import { writeFolderAtomically } from '../../export/index.js';
 import {
   evaluationJson,
   evaluationTable,
@@ -96,7 +97,12 @@ export const evalCommand: CliCommand = {
     process.stdout.write(evaluationTable(result));
     process.stdout.write(`per-image CSV: ${csvPath}\n`);
     if (values.report !== undefined) {
-      const report = await writeEvaluationReport(values.report, result);
+      const target = resolve(values.report);
+      // models/reports/NAME is where the app looks, and models/reports need not exist yet.
+      mkdirSync(dirname(target), { recursive: true });
+      const report = await writeFolderAtomically(dirname(target), basename(target), (put) =>
+        writeEvaluationReport(put, result),
+      );
       process.stdout.write(`report: ${join(report.path, 'index.html')}\n`);
     }
     if (values.json) printJson(evaluationJson(result));
