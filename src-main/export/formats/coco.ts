@@ -50,7 +50,6 @@ export function cocoWriter({ session, analysis, createdAt, semantic }: FormatCon
       file_name: `${frame.stem}.png`,
       width: frame.width,
       height: frame.height,
-      date_captured: createdAt,
       frame_index: frame.frameIndex,
       time_ms: frame.timeMs,
     });
