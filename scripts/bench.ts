@@ -4,6 +4,7 @@
  */
 import { engineBench } from '../src-main/engine/bench.js';
 import { jobsBench } from '../src-main/jobs/bench.js';
+import { exportsBench } from '../bench/exports.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../src-main/server/bench.js';
 
@@ -12,7 +13,7 @@ interface BenchSuite {
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench];
+const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, exportsBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

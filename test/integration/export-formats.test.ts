@@ -48,6 +48,9 @@ const expected = new Map<
 >();
 const exports = new Map<ExportFormat, ExportResult>();
 
+/** `dmlreview ARGS --library <this test's library>`. */
+const dml = (...args: string[]) => runCli([...args, '--library', libraryPath]);
+
 async function call(method: string, payload: unknown) {
   const result = await dispatch(method, payload);
   if (!result.ok) throw new Error(`${method}: ${result.error.message}`);
@@ -94,7 +97,7 @@ before(async () => {
   const [first, second] = withRegions;
   await call('flags.add', { analysisId, frameIndex: first, note: 'first <"&"> one' });
   // The second flag through the command line, as a script would add it.
-  const flagged = await runCli([
+  const flagged = await dml(
     'flag',
     '--session',
     String(sessionId),
@@ -104,10 +107,8 @@ before(async () => {
     'unknown-object',
     '--note',
     'from a script',
-    '--library',
-    libraryPath,
     '--json',
-  ]);
+  );
   assert.equal(flagged.code, 0, flagged.stderr);
   const flag = JSON.parse(flagged.stdout) as Flag;
   assert.deepEqual([flag.frameIndex, flag.category, flag.note], [second, 'unknown-object', 'from a script']);
@@ -142,20 +143,8 @@ before(async () => {
         semantic: format === 'coco',
       })) as ExportResult,
     );
-  const cvat = await runCli([
-    'export',
-    '--session',
-    String(sessionId),
-    '--out',
-    out,
-    '--name',
-    'cvat',
-    '--format',
-    'cvat',
-    '--library',
-    libraryPath,
-    '--json',
-  ]);
+  // The temporary folder's path has no spaces.
+  const cvat = await dml(...`export --session ${sessionId} --out ${out} --name cvat --format cvat --json`.split(' '));
   assert.equal(cvat.code, 0, cvat.stderr);
   exports.set('cvat', JSON.parse(cvat.stdout) as ExportResult);
 });
@@ -431,62 +420,22 @@ test('an interchange export that fails part-way leaves nothing behind; progress 
 test('the command line names a bad --format, a missing session and a bad flag', async () => {
   const out = join(work, 'cli-errors');
   mkdirSync(out);
-  const badFormat = await runCli([
-    'export',
-    '--session',
-    String(sessionId),
-    '--out',
-    out,
-    '--format',
-    'yolo',
-    '--library',
-    libraryPath,
-  ]);
+  const badFormat = await dml('export', '--session', String(sessionId), '--out', out, '--format', 'yolo');
   assert.equal(badFormat.code, 2);
   assert.match(
     badFormat.stderr,
     /^dmlreview export: --format must be one of folder, coco, cityscapes, camvid, fiftyone, cvat; got "yolo"\n$/,
   );
-  const missing = await runCli([
-    'export',
-    '--session',
-    '999',
-    '--out',
-    out,
-    '--format',
-    'coco',
-    '--library',
-    libraryPath,
-  ]);
+  const missing = await dml('export', '--session', '999', '--out', out, '--format', 'coco');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^dmlreview export: Session 999 was not found\n$/);
-  const badCategory = await runCli([
-    'flag',
-    '--session',
-    String(sessionId),
-    '--frame',
-    '0',
-    '--category',
-    'cat',
-    '--library',
-    libraryPath,
-  ]);
+  const badCategory = await dml('flag', '--session', String(sessionId), '--frame', '0', '--category', 'cat');
   assert.equal(badCategory.code, 2);
   assert.match(badCategory.stderr, /^dmlreview flag: --category: /);
-  const noFrame = await runCli(['flag', '--session', '999', '--frame', '0', '--library', libraryPath]);
+  const noFrame = await dml('flag', '--session', '999', '--frame', '0');
   assert.equal(noFrame.code, 1);
   assert.match(noFrame.stderr, /Session 999/);
-  const both = await runCli([
-    'flag',
-    '--session',
-    String(sessionId),
-    '--frame',
-    '0',
-    '--event',
-    '1',
-    '--library',
-    libraryPath,
-  ]);
+  const both = await dml('flag', '--session', String(sessionId), '--frame', '0', '--event', '1');
   assert.equal(both.code, 2);
   assert.match(both.stderr, /either --frame INDEX or --event ID/);
   assert.deepEqual(readdirSync(out), []);

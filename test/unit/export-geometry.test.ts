@@ -5,16 +5,7 @@ import { cellEdges, traceOutline } from '../../src-main/export/formats/contour.j
 import { encodeMask } from '../../src-main/export/formats/rle.js';
 import { nearestCells, upsampleValues } from '../../src-main/export/images.js';
 import { decodeCocoRle, fillHoles, fillPolygon } from '../helpers/export-readers.js';
-
-/** A deterministic pseudo-random generator (mulberry32), so a failure reproduces. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../helpers/random.js';
 
 function randomMask(width: number, height: number, density: number, seed: number): Uint8Array {
   const next = random(seed);
