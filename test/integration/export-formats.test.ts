@@ -417,6 +417,26 @@ test('an interchange export that fails part-way leaves nothing behind; progress 
   assert.deepEqual(progress, ['1/2']);
 });
 
+test("`dmlreview flag --event` flags the event's peak frame with the event, as the UI does", async () => {
+  // Every analysed frame above a zero threshold: one event over the clip.
+  const { events } = (await call('events.list', {
+    analysisId,
+    settings: { threshold: 0, hysteresis: 0, minGapMs: 0, minFrames: 1, minDurationMs: 0 },
+  })) as { events: { id: number; peakFrame: number }[] };
+  const event = events[0]!;
+  const flagged = await dml('flag', '--session', String(sessionId), '--event', String(event.id), '--json');
+  assert.equal(flagged.code, 0, flagged.stderr);
+  const flag = JSON.parse(flagged.stdout) as Flag;
+  assert.deepEqual(
+    [flag.eventId, flag.frameIndex, flag.category, flag.note],
+    [event.id, event.peakFrame, 'hazard', ''],
+  );
+  assert.deepEqual(context.library.flag(flag.id), flag, 'stored as printed');
+  const missing = await dml('flag', '--session', String(sessionId), '--event', '9999');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^dmlreview flag: Event 9999 was not found\n$/);
+});
+
 test('the command line names a bad --format, a missing session and a bad flag', async () => {
   const out = join(work, 'cli-errors');
   mkdirSync(out);
