@@ -117,9 +117,8 @@ async function exportInterchange(
 }
 
 /**
- * The folder format: per frame the original from the footage at full resolution, an
- * overlay, the OOD map and the class-id map; then manifest.json, manifest.csv and report.html. The folder is
- * written atomically (see writeFolderAtomically): it is complete or absent.
+ * The folder format: per frame the original from the footage at full resolution, an overlay, the OOD map and
+ * the class-id map; then manifest.json, manifest.csv and report.html.
  */
 async function exportFolder(
   request: ExportRequest,
