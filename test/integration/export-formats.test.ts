@@ -22,7 +22,7 @@ import {
 import { e2eModel } from '../e2e/review-helpers.js';
 
 // Every interchange format on a real analysis: 3 s of the val drive at 800x450 through the shipped model at 2
-// frames a second, flags on the frames with outlined unknown regions (one of them through `dmlreview flag`), then each
+// frames a second, flags on frames with unknown regions that score (one of them through `dmlreview flag`), then each
 // format exported and read back by the readers in test/helpers/export-readers.ts and, for the label PNGs, by
 // the training package's CamVid and Cityscapes readers.
 const work = tempDir('dml-export-formats-');
@@ -33,7 +33,7 @@ let context: AppContext;
 let dispatch: Dispatch;
 let sessionId = 0;
 let analysisId = 0;
-/** Per flagged frame (sorted): the expected class ids at the source size and the outlined stored regions. */
+/** Per flagged frame (sorted): the expected class ids at the source size and the stored regions that score. */
 const expected = new Map<
   number,
   {
@@ -93,7 +93,7 @@ before(async () => {
     .timeline(analysisId)
     .timesMs.map((_, index) => index)
     .filter((index) => context.library.frameRegions(analysisId, index).regions.some((region) => region.score > 0));
-  assert.ok(withRegions.length >= 2, `frames with outlined regions: ${withRegions.join(', ')}`);
+  assert.ok(withRegions.length >= 2, `frames with scoring regions: ${withRegions.join(', ')}`);
   const [first, second] = withRegions;
   await call('flags.add', { analysisId, frameIndex: first, note: 'first <"&"> one' });
   // The second flag through the command line, as a script would add it.
@@ -210,7 +210,7 @@ test('COCO: the required fields, one image per flagged frame, and RLE masks that
     assert.deepEqual([image.width, image.height], [frame.width, frame.height]);
     const own = coco.annotations.filter((a) => a.image_id === image.id);
     const unknown = own.filter((a) => a.category_id === 1);
-    assert.equal(unknown.length, frame.regions.length, 'one instance per outlined region');
+    assert.equal(unknown.length, frame.regions.length, 'one instance per scoring region');
     unknown.forEach((annotation, i) => {
       const region = frame.regions[i]!;
       assert.deepEqual(annotation.segmentation.size, [frame.height, frame.width]);
@@ -361,7 +361,7 @@ function sha256(bytes: Uint8Array): string {
   return execFileSync('sha256sum', { input: bytes, encoding: 'utf8' }).split(' ')[0]!;
 }
 
-test('CVAT 1.1: one polygon per outlined region, filling to the COCO mask with its holes closed', () => {
+test('CVAT 1.1: one polygon per scoring region, filling to the COCO mask with its holes closed', () => {
   const result = exports.get('cvat')!;
   const xml = readFileSync(join(result.path, 'annotations.xml'), 'utf8');
   assert.match(xml, /^<\?xml version="1.0" encoding="utf-8"\?>\n<annotations>\n {2}<version>1.1<\/version>/);

@@ -1,6 +1,6 @@
 /**
- * COCO: annotations.json beside images/. One image entry per flagged frame; each unknown region the viewer
- * outlines is an instance of category "unknown" with its mask as compressed RLE at the source resolution, its
+ * COCO: annotations.json beside images/. One image entry per flagged frame; each unknown region large enough to
+ * score is an instance of category "unknown" with its mask as compressed RLE at the source resolution, its
  * box, area and score, and the frame's flags (category, note) as attributes; with `semantic`, every known
  * class present in a frame is one more annotation of that class's category (COCO-Stuff's way).
  */

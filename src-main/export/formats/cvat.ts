@@ -1,6 +1,6 @@
 /**
  * CVAT for images 1.1: annotations.xml beside images/, one <image> per flagged frame (named as the file in
- * images/, which is what a CVAT task made from those files calls it), each outlined unknown region one
+ * images/, which is what a CVAT task made from those files calls it), each scoring unknown region one
  * <polygon> of label "unknown" at the source resolution, the frame's flags and the region's score as
  * attributes.
  */
@@ -18,7 +18,7 @@ function escapeXml(value: string): string {
   return escapeMarkup(value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ''));
 }
 
-/** The outline of each outlined region of the frame, as CVAT's "x1,y1;x2,y2;..." at the source resolution. */
+/** The outline of each region of the frame (FlaggedFrame.regions), as CVAT's "x1,y1;x2,y2;..." at the source resolution. */
 export function regionPolygons(frame: FlaggedFrame): string[] {
   const { width, height } = frame.classMap;
   const xEdges = cellEdges(frame.width, width);

@@ -1,17 +1,16 @@
 /**
  * One flagged frame as the interchange formats need it: the original from the footage, the class map scaled
- * to the source resolution by the overlays' rule, and the unknown regions the viewer outlines, each with its
+ * to the source resolution by the overlays' rule, and the unknown regions large enough to score, each with its
  * pixels in the map (the stored regions keep boxes and scores, not pixels, so the components are found again
  * from the class map by the engine's own labelling and matched to the stored regions box for box).
  */
 import type { AnalysisInfo, Flag, UnknownRegion } from '../../../src-shared/contract/index.js';
-import { isOutlinedRegion } from '../../../src-shared/region-view.js';
 import { AppError } from '../../core/errors.js';
 import { componentBoxes, labelComponents, UNKNOWN_CLASS } from '../../engine/index.js';
 import type { LibraryStore } from '../../library/index.js';
 import { decodeByteMap, pngSize, upsampleValues, type ByteMap } from '../images.js';
 
-/** An outlined unknown region of a frame and its component label in FlaggedFrame.regionLabels. */
+/** An unknown region of a frame that scores and its component label in FlaggedFrame.regionLabels. */
 export interface ExportRegion {
   label: number;
   region: UnknownRegion;
@@ -76,12 +75,18 @@ export async function loadFlaggedFrame(
     height,
     classMap,
     regionLabels: components.labels,
-    regions: outlinedRegions(library, analysis.id, frameIndex, classMap, components.labels, components.count),
+    regions: scoringRegions(library, analysis.id, frameIndex, classMap, components.labels, components.count),
   };
 }
 
-/** The stored regions the viewer outlines, each matched to the component of the class map with its box. */
-function outlinedRegions(
+/**
+ * Regions large enough to score (the frame-score rule's minimum size), whatever the event threshold: each goes
+ * out with its score, so whoever reads the export picks by threshold. Specks (score 0) are left out.
+ */
+const scores = (region: UnknownRegion) => region.score > 0;
+
+/** The stored regions that score, each matched to the component of the class map with its box. */
+function scoringRegions(
   library: LibraryStore,
   analysisId: number,
   frameIndex: number,
@@ -99,7 +104,7 @@ function outlinedRegions(
   const key = (box: { pixels: number; x: number; y: number; width: number; height: number }) =>
     `${box.pixels}:${box.x}:${box.y}:${box.width}:${box.height}`;
   componentBoxes({ labels, count }, classMap.width, classMap.height).forEach((box, i) => boxes.set(key(box), i + 1));
-  return stored.regions.filter(isOutlinedRegion).map((region) => {
+  return stored.regions.filter(scores).map((region) => {
     const label = boxes.get(key(region));
     if (label === undefined || stored.mapWidth !== classMap.width || stored.mapHeight !== classMap.height)
       throw new AppError(
