@@ -446,6 +446,9 @@ test('the command line names a bad --format, a missing session and a bad flag', 
     badFormat.stderr,
     /^dmlreview export: --format must be one of folder, coco, cityscapes, camvid, fiftyone, cvat; got "yolo"\n$/,
   );
+  const semantic = await dml('export', '--session', String(sessionId), '--out', out, '--format', 'cvat', '--semantic');
+  assert.equal(semantic.code, 2);
+  assert.match(semantic.stderr, /^dmlreview export: --semantic applies to --format coco only, not to cvat\n$/);
   const missing = await dml('export', '--session', '999', '--out', out, '--format', 'coco');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^dmlreview export: Session 999 was not found\n$/);
