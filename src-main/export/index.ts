@@ -8,7 +8,7 @@ import type {
   SessionInfo,
 } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import { extractAnalysedFrame } from '../footage/index.js';
+import { extractFullFrame } from '../footage/index.js';
 import type { LibraryStore } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
 import { formatWriters, frameStem, loadFlaggedFrame, storedMapPng, type FormatContext } from './formats/index.js';
@@ -63,7 +63,11 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
   const createdAt = (deps.now?.() ?? new Date()).toISOString();
   const name = request.name ?? `dmlreview-${safeName(session.name)}-${createdAt.replace(/[:.]/g, '-').slice(0, 19)}`;
   const fullFrame =
-    deps.fullFrame ?? ((analysisId, frameIndex) => extractAnalysedFrame(library, analysisId, frameIndex));
+    deps.fullFrame ??
+    ((analysisId, frameIndex) => {
+      const frame = library.frameSource(analysisId, frameIndex);
+      return extractFullFrame(library.sources(frame.sessionId), frame.timeMs);
+    });
   const flagged = { session, analysis, flags, createdAt, name, fullFrame };
   if (format === 'folder') return exportFolder(request, deps, flagged);
   return exportInterchange(request, deps, { ...flagged, format, semantic: request.semantic ?? false });
