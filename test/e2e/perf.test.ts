@@ -17,7 +17,7 @@ import { random } from '../helpers/random.js';
 // Performance figures for a long drive: 100,000 analysed frames (2.8 h at 10 fps) inserted straight into a
 // library with the library's own store, then measured in Chromium. Figures are printed and written to
 // test-output/perf.json; the bounds asserted are generous on purpose (a shared 2-core machine), the targets
-// are in README.
+// are in docs/performance.md.
 const FRAMES = 100_000;
 const FRAME_MS = 100;
 const MAP_WIDTH = 120;
