@@ -95,9 +95,47 @@ export interface OverlayStyle {
 export const EXPORT_OVERLAY_STYLE: OverlayStyle = { classes: true, heat: false, outline: true, opacity: CLASS_ALPHA };
 
 /**
+ * For each of `size` pixels along one axis of an image, the map cell (of `cells` along that axis) it shows:
+ * nearest neighbour, so every pixel shows the class the engine stored for its cell. The overlays and every
+ * export format scale maps to the source by this one rule.
+ */
+export function nearestCells(size: number, cells: number): Int32Array {
+  const cellOf = new Int32Array(size);
+  for (let i = 0; i < size; i++) cellOf[i] = Math.min(cells - 1, Math.floor((i * cells) / size));
+  return cellOf;
+}
+
+/** Per-cell values of a mapWidth x mapHeight map (class ids, region labels) scaled to width x height by nearestCells. */
+export function upsampleValues<T extends Uint8Array | Int32Array>(
+  values: T,
+  map: { width: number; height: number },
+  width: number,
+  height: number,
+): T {
+  const columnCell = nearestCells(width, map.width);
+  const rowCell = nearestCells(height, map.height);
+  const out = new (values.constructor as new (length: number) => T)(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = rowCell[y]! * map.width;
+    for (let x = 0; x < width; x++) out[y * width + x] = values[row + columnCell[x]!]!;
+  }
+  return out;
+}
+
+export function upsampleMap(map: ByteMap, width: number, height: number): ByteMap {
+  return { width, height, values: upsampleValues(map.values, map, width, height) };
+}
+
+/** Width and height from a PNG's header, without decoding it. */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
  * The frame with the overlay layers drawn over it, in the viewer's order: class colours (unknown pixels tinted
- * red), the OOD heat map (needs `oodMap`), the border of the unknown pixels in cyan. The maps are scaled to the
- * frame by nearest neighbour, so every pixel shows what the engine stored for its cell.
+ * red), the OOD heat map (needs `oodMap`), the border of the unknown pixels in cyan; the maps scaled to the
+ * frame by nearestCells.
  */
 export function compositeOverlay(
   frame: RgbaImage,
@@ -109,8 +147,9 @@ export function compositeOverlay(
   const palette = new Map(classes.map((info) => [info.index, info.color] as const));
   const { width, height } = frame;
   const out = new Uint8Array(frame.data);
-  const classAt = nearestLookup(classMap, width, height);
-  const heatAt = style.heat && oodMap ? nearestLookup(oodMap, width, height) : undefined;
+  const scaledClasses = upsampleMap(classMap, width, height).values;
+  const heat = style.heat && oodMap ? upsampleMap(oodMap, width, height).values : undefined;
+  const classAt = (x: number, y: number) => scaledClasses[y * width + x]!;
   const unknownAlpha = Math.min(1, (style.opacity * UNKNOWN_ALPHA) / CLASS_ALPHA);
   const isUnknown = (x: number, y: number) => classAt(x, y) === UNKNOWN_CLASS;
   for (let y = 0; y < height; y++) {
@@ -122,8 +161,8 @@ export function compositeOverlay(
         const color = value === UNKNOWN_CLASS ? UNKNOWN_TINT : palette.get(value);
         if (color) blend(out, offset, color, value === UNKNOWN_CLASS ? unknownAlpha : style.opacity);
       }
-      if (heatAt) {
-        const ramp = heatAt(x, y) * 4;
+      if (heat) {
+        const ramp = heat[y * width + x]! * 4;
         blend(
           out,
           offset,
@@ -142,16 +181,6 @@ export function compositeOverlay(
     }
   }
   return { width, height, data: out };
-}
-
-/** The map value under a pixel of a width x height image (nearest neighbour). */
-function nearestLookup(map: ByteMap, width: number, height: number): (x: number, y: number) => number {
-  const columnCell = new Int32Array(width);
-  for (let x = 0; x < width; x++) columnCell[x] = Math.min(map.width - 1, Math.floor((x * map.width) / width));
-  const rowStart = new Int32Array(height);
-  for (let y = 0; y < height; y++)
-    rowStart[y] = Math.min(map.height - 1, Math.floor((y * map.height) / height)) * map.width;
-  return (x, y) => map.values[rowStart[y]! + columnCell[x]!]!;
 }
 
 function blend(data: Uint8Array, offset: number, color: readonly [number, number, number], alpha: number): void {

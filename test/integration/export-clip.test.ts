@@ -113,7 +113,9 @@ test('a range clip has every footage frame at the source rate and size; a frame 
   const metadata = JSON.parse(readFileSync(join(clip.path, clip.metadata), 'utf8')) as { framesMs: number[] };
   const atFlag = metadata.framesMs.findIndex((ms) => Math.abs(ms - timeline.timesMs[flaggedIndex]!) < 0.5);
   assert.ok(atFlag > 0, 'the flagged frame time is one of the clip frames');
-  const overlay = PNG.sync.read(readFileSync(join(exported.path, exported.frames[0]!.overlay)));
+  const overlayFile = exported.frames[0]!.overlay;
+  assert.ok(overlayFile, 'the folder export writes an overlay per flagged frame');
+  const overlay = PNG.sync.read(readFileSync(join(exported.path, overlayFile)));
   const frame = videoFrame(video, atFlag, clip.width, clip.height);
   const difference = (rgb: Buffer) => {
     let sum = 0;
