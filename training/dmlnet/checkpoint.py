@@ -10,18 +10,20 @@ import torch
 from .config import embed_dim, repo_path
 from .data import DataError
 from .heads import make_head
-from .model import ESPNetv2Embedding, SegNet
+from .model import DeepLabEmbedding, ESPNetv2Embedding, SegNet
 
 
 def build(cfg, k, device="cpu", pretrained=True):
-    """(network, head) for k known classes; `pretrained` loads the config's backbone weights (always for
-    deeplab-edgetpu, whose structure comes from the file)."""
+    """(network, head) for k known classes; `pretrained` loads the config's backbone weights (always for the
+    DeepLab backbones, whose structure comes from the file)."""
     m = cfg["model"]
     d = embed_dim(cfg, k)
-    structure_from_file = m["backbone"] == "deeplab-edgetpu"
+    structure_from_file = m["backbone"] in ("deeplab-edgetpu", "deeplab-logits")
     weights = repo_path(m["pretrained"]) if (pretrained or structure_from_file) and m.get("pretrained") else None
     if m["backbone"] == "espnetv2":
         net = ESPNetv2Embedding(d, weights)
+    elif m["backbone"] == "deeplab-logits":
+        net = DeepLabEmbedding(weights, d, T=m["T"])
     else:
         net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
                      scale=m["scale"], pretrained=weights, dropout=m.get("dropout", 0.1),
