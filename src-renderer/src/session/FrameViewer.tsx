@@ -1,4 +1,13 @@
-import { createElement, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import {
+  createElement,
+  type ReactNode,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import type { ClassInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import type { FrameMarks, MarkedPixels, ViewerToolSlot } from './context';
@@ -31,6 +40,8 @@ interface Props {
   viewerTool: ViewerToolSlot;
   /** Width / height of the footage as recorded (the model's input, and older previews, are stretched). */
   aspect: number;
+  /** Drawn over the analysed frame's picture and under its overlays: the source video while it plays. */
+  underlay?: ReactNode;
 }
 
 /**
@@ -42,7 +53,7 @@ interface Props {
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
 export function FrameViewer(props: Props) {
-  const { analysisId, frameIndex, frameCount, classes, overlays, marks, viewerTool, aspect } = props;
+  const { analysisId, frameIndex, frameCount, classes, overlays, marks, viewerTool, aspect, underlay } = props;
   const api = useApi();
   const stageRef = useRef<HTMLDivElement>(null);
   const baseRef = useRef<HTMLCanvasElement>(null);
@@ -167,6 +178,7 @@ export function FrameViewer(props: Props) {
       >
         <div className="frame-content" style={zoom.style}>
           <canvas ref={baseRef} className="layer" data-testid="frame-image" />
+          {underlay}
           <canvas
             ref={classRef}
             className="layer pixelated"
