@@ -10,11 +10,12 @@ import type { VideoClockState } from './video-clock';
  * folder, playing backward): then it steps through the analysed frames, and says so.
  */
 export function PlaybackControls({ playback, video }: { playback: Playback; video: VideoClockState | undefined }) {
+  const backward = playback.playing && playback.direction < 0;
   const note =
     video?.status === 'unplayable'
-      ? video.note
-      : playback.playing && playback.direction < 0
-        ? 'Backward: analysed frames only.'
+      ? { label: video.label, title: video.note }
+      : backward
+        ? { label: 'Backward: analysed frames only', title: 'Video cannot play backward: analysed frames only.' }
         : undefined;
   return (
     <>
@@ -40,8 +41,8 @@ export function PlaybackControls({ playback, video }: { playback: Playback; vide
         ))}
       </select>
       {note && (
-        <span className="playback-note muted" title={note} data-testid="playback-note">
-          {note}
+        <span className="playback-note muted" title={note.title} data-testid="playback-note">
+          {note.label}
         </span>
       )}
     </>

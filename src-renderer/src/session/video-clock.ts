@@ -4,8 +4,10 @@ import { driveTimeOf, sourceAt, whyNotPlayable } from './source-video';
 export interface VideoClockState {
   /** 'unknown' until the first source's header is read; 'unplayable' falls back to the analysed frames. */
   status: 'unknown' | 'playable' | 'unplayable';
-  /** Shown beside the play button when the source cannot be played. */
+  /** Why the source cannot be played, in full: the note's tooltip. */
   note?: string;
+  /** The same in a few words, shown beside the play button. */
+  label?: string;
   /** The video is on screen (playing forward, its first frame decoded). */
   showing: boolean;
 }
@@ -29,7 +31,9 @@ export class VideoClock {
     private readonly urlOf: (position: number) => string,
   ) {
     const note = whyNotPlayable(sources);
-    this.state = note ? { status: 'unplayable', note, showing: false } : { status: 'unknown', showing: false };
+    this.state = note
+      ? { status: 'unplayable', note, label: 'Analysed frames only: no video', showing: false }
+      : { status: 'unknown', showing: false };
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -135,6 +139,7 @@ export class VideoClock {
       status: 'unplayable',
       showing: false,
       note: `This window cannot play the source video${codec}: ${reason}. Playback steps through the analysed frames.`,
+      label: `Analysed frames only: ${source?.codec ?? 'the video'} cannot be played here`,
     });
   }
 
