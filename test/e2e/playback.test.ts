@@ -52,7 +52,7 @@ interface Sample {
  */
 function samples(forMs: number, everyMs: number): Promise<Sample[]> {
   return review!.browser.page.evaluate(
-    async ([forMs, everyMs]) => {
+    async ({ forMs, everyMs }) => {
       const video = document.querySelector('[data-testid="source-video"]') as HTMLVideoElement;
       const viewer = document.querySelector('[data-testid="frame-viewer"]');
       // No named helper in here: the test's transpiler would wrap it in a function the page lacks.
@@ -69,7 +69,7 @@ function samples(forMs: number, everyMs: number): Promise<Sample[]> {
       }
       return taken;
     },
-    [forMs, everyMs],
+    { forMs, everyMs },
   );
 }
 
