@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import type { MediaFile, MediaRouter } from '../app/media.js';
+import type { MediaFile, MediaRouter } from './media.js';
 import type { LibraryStore, MapKind } from '../library/index.js';
 import type { HandlerGroup } from './handlers.js';
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { MediaFile } from './media.js';
+import type { MediaFile } from '../api/media.js';
 
 /** What a Range header asks of a file of `size` bytes (RFC 9110, section 14). */
 export type ByteRange = { kind: 'whole' } | { kind: 'part'; start: number; end: number } | { kind: 'unsatisfiable' };

@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
+import type { AppContext } from '../api/context.js';
+import type { MediaFile } from '../api/media.js';
 import { answerFileRequest } from '../app/byte-range.js';
-import type { MediaFile } from '../app/media.js';
-import type { AppContext } from '../app/context.js';
 import { rendererDir } from '../core/paths.js';
-import { contentSecurityPolicy } from '../server/review-server.js';
-import { decodePath, readStatic } from '../server/static.js';
+import { contentSecurityPolicy, decodePath, readStatic } from '../app/static.js';
 
 /** Must run before the app is ready: dmlr:// behaves like a secure, standard origin (fetch, CSP, storage). */
 export function registerSchemePrivileges(): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventBus } from '../../src-main/app/events.js';
+import { EventBus } from '../../src-main/api/events.js';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 
 test('an event that breaks the contract is logged and not sent; emit does not throw', () => {

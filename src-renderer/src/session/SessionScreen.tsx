@@ -358,6 +358,7 @@ export function SessionScreen({
               marks={marks}
               viewerTool={viewerTool}
               aspect={footageAspect(session)}
+              regionThreshold={draftThreshold ?? eventState?.settings.threshold ?? analysis.threshold}
               underlay={videoClock && <VideoLayer clock={videoClock} />}
             />
           ) : (
