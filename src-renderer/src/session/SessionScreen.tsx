@@ -278,6 +278,7 @@ export function SessionScreen({
             },
             marks,
             viewerTool,
+            overlays,
           }
         : undefined,
     [
@@ -294,6 +295,7 @@ export function SessionScreen({
       reloadAnalysisData,
       marks,
       viewerTool,
+      overlays,
     ],
   );
 
