@@ -1,6 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
+import { HEAT_RAMP } from '../../src-shared/heat-ramp.js';
 import { UNKNOWN_CLASS } from '../engine/types.js';
 
 /** An RGBA image, 8 bits per channel. */
@@ -81,37 +82,102 @@ const UNKNOWN_TINT: [number, number, number] = [255, 40, 40];
 const UNKNOWN_ALPHA = 0.55;
 const OUTLINE: [number, number, number] = [0, 240, 255];
 
+/** Which layers to draw and how opaque, as the viewer's overlay toggles (C, H, O) and opacity ([ ]) set them. */
+export interface OverlayStyle {
+  classes: boolean;
+  heat: boolean;
+  outline: boolean;
+  /** Opacity of the class colours and of the heat map, 0..1. */
+  opacity: number;
+}
+
+/** What the flagged-frame export's overlay images show: class colours, unknown pixels tinted and outlined. */
+export const EXPORT_OVERLAY_STYLE: OverlayStyle = { classes: true, heat: false, outline: true, opacity: CLASS_ALPHA };
+
 /**
- * The frame with the class colours blended over it, unknown pixels tinted red and their border drawn in cyan
- * (the viewer's colours). The map is scaled to the frame by nearest neighbour, so every pixel shows the class
- * the engine stored for its cell.
+ * For each of `size` pixels along one axis of an image, the map cell (of `cells` along that axis) it shows:
+ * nearest neighbour, so every pixel shows the class the engine stored for its cell. The overlays and every
+ * export format scale maps to the source by this one rule.
  */
-export function compositeOverlay(frame: RgbaImage, classMap: ByteMap, classes: readonly ClassInfo[]): RgbaImage {
+export function nearestCells(size: number, cells: number): Int32Array {
+  const cellOf = new Int32Array(size);
+  for (let i = 0; i < size; i++) cellOf[i] = Math.min(cells - 1, Math.floor((i * cells) / size));
+  return cellOf;
+}
+
+/** Per-cell values of a mapWidth x mapHeight map (class ids, region labels) scaled to width x height by nearestCells. */
+export function upsampleValues<T extends Uint8Array | Int32Array>(
+  values: T,
+  map: { width: number; height: number },
+  width: number,
+  height: number,
+): T {
+  const columnCell = nearestCells(width, map.width);
+  const rowCell = nearestCells(height, map.height);
+  const out = new (values.constructor as new (length: number) => T)(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = rowCell[y]! * map.width;
+    for (let x = 0; x < width; x++) out[y * width + x] = values[row + columnCell[x]!]!;
+  }
+  return out;
+}
+
+export function upsampleMap(map: ByteMap, width: number, height: number): ByteMap {
+  return { width, height, values: upsampleValues(map.values, map, width, height) };
+}
+
+/** Width and height from a PNG's header, without decoding it. */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
+ * The frame with the overlay layers drawn over it, in the viewer's order: class colours (unknown pixels tinted
+ * red), the OOD heat map (needs `oodMap`), the border of the unknown pixels in cyan; the maps scaled to the
+ * frame by nearestCells.
+ */
+export function compositeOverlay(
+  frame: RgbaImage,
+  classMap: ByteMap,
+  classes: readonly ClassInfo[],
+  style: OverlayStyle = EXPORT_OVERLAY_STYLE,
+  oodMap?: ByteMap,
+): RgbaImage {
   const palette = new Map(classes.map((info) => [info.index, info.color] as const));
   const { width, height } = frame;
   const out = new Uint8Array(frame.data);
-  const columnCell = new Int32Array(width);
-  for (let x = 0; x < width; x++)
-    columnCell[x] = Math.min(classMap.width - 1, Math.floor((x * classMap.width) / width));
-  const classAt = (x: number, y: number) =>
-    classMap.values[
-      Math.min(classMap.height - 1, Math.floor((y * classMap.height) / height)) * classMap.width + columnCell[x]!
-    ]!;
+  const scaledClasses = upsampleMap(classMap, width, height).values;
+  const heat = style.heat && oodMap ? upsampleMap(oodMap, width, height).values : undefined;
+  const classAt = (x: number, y: number) => scaledClasses[y * width + x]!;
+  const unknownAlpha = Math.min(1, (style.opacity * UNKNOWN_ALPHA) / CLASS_ALPHA);
+  const isUnknown = (x: number, y: number) => classAt(x, y) === UNKNOWN_CLASS;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const value = classAt(x, y);
       const offset = (y * width + x) * 4;
-      if (value === UNKNOWN_CLASS) {
-        const edge =
-          (x > 0 && classAt(x - 1, y) !== UNKNOWN_CLASS) ||
-          (x < width - 1 && classAt(x + 1, y) !== UNKNOWN_CLASS) ||
-          (y > 0 && classAt(x, y - 1) !== UNKNOWN_CLASS) ||
-          (y < height - 1 && classAt(x, y + 1) !== UNKNOWN_CLASS);
-        blend(out, offset, edge ? OUTLINE : UNKNOWN_TINT, edge ? 1 : UNKNOWN_ALPHA);
-      } else {
-        const color = palette.get(value);
-        if (color) blend(out, offset, color, CLASS_ALPHA);
+      out[offset + 3] = 255;
+      if (style.classes) {
+        const color = value === UNKNOWN_CLASS ? UNKNOWN_TINT : palette.get(value);
+        if (color) blend(out, offset, color, value === UNKNOWN_CLASS ? unknownAlpha : style.opacity);
       }
+      if (heat) {
+        const ramp = heat[y * width + x]! * 4;
+        blend(
+          out,
+          offset,
+          [HEAT_RAMP[ramp]!, HEAT_RAMP[ramp + 1]!, HEAT_RAMP[ramp + 2]!],
+          (HEAT_RAMP[ramp + 3]! / 255) * style.opacity,
+        );
+      }
+      const edge =
+        style.outline &&
+        value === UNKNOWN_CLASS &&
+        ((x > 0 && !isUnknown(x - 1, y)) ||
+          (x < width - 1 && !isUnknown(x + 1, y)) ||
+          (y > 0 && !isUnknown(x, y - 1)) ||
+          (y < height - 1 && !isUnknown(x, y + 1)));
+      if (edge) blend(out, offset, OUTLINE, 1);
     }
   }
   return { width, height, data: out };
@@ -121,5 +187,4 @@ function blend(data: Uint8Array, offset: number, color: readonly [number, number
   for (let channel = 0; channel < 3; channel++) {
     data[offset + channel] = Math.round(data[offset + channel]! * (1 - alpha) + color[channel]! * alpha);
   }
-  data[offset + 3] = 255;
 }

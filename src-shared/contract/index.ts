@@ -8,12 +8,16 @@ import { systemMethods } from './system.js';
 import { systemEvents } from './events.js';
 import { libraryEvents, libraryMethods } from './library.js';
 import { exportEvents, exportMethods } from './export.js';
+import { clipEvents, clipMethods } from './clip.js';
+import { modelReportMethods } from './model-report.js';
 import { teachingMethods } from './teaching.js';
 
 export const methods = {
   ...systemMethods,
   ...libraryMethods,
   ...exportMethods,
+  ...clipMethods,
+  ...modelReportMethods,
   ...teachingMethods,
 } as const;
 
@@ -21,6 +25,7 @@ export const events = {
   ...systemEvents,
   ...libraryEvents,
   ...exportEvents,
+  ...clipEvents,
 } as const;
 
 export type Methods = typeof methods;
@@ -57,4 +62,6 @@ export * from './events.js';
 export * from './media.js';
 export * from './library.js';
 export * from './export.js';
+export * from './clip.js';
+export * from './model-report.js';
 export * from './teaching.js';

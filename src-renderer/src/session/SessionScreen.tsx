@@ -9,7 +9,7 @@ import type {
   Timeline as TimelineData,
 } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
-import { formatPercent, formatScore, formatTime } from '../ui/format';
+import { formatPercent, formatScore } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
 import { useGuarded, useToast } from '../ui/toasts';
 import { AnomalyBrowser } from './AnomalyBrowser';
@@ -24,9 +24,11 @@ import { contributedPanels } from './panels';
 import { Timeline } from './Timeline';
 import { useSessionKeys } from './useSessionKeys';
 import { RangeField } from '../ui/RangeField';
-import { eventToward, SPEEDS } from './navigation';
+import { eventToward } from './navigation';
+import { PlaybackControls, PlayheadTime } from './PlaybackControls';
 import { nearestFrame } from './timeline-draw';
 import { usePlayback } from './usePlayback';
+import { useVideoClock, useVideoClockState, VideoLayer } from './VideoLayer';
 import { ThresholdControl } from './ThresholdControl';
 import { formatCount } from '../ui/format';
 
@@ -168,7 +170,9 @@ export function SessionScreen({
     }, 60);
     return () => clearTimeout(timer);
   }, [api, analysisId, frameIndex, times]);
-  const playback = usePlayback(times, frameIndex, seek);
+  const videoClock = useVideoClock(session);
+  const videoState = useVideoClockState(videoClock);
+  const playback = usePlayback(times, frameIndex, seek, videoClock);
   const { pause } = playback;
 
   const requestFlag = useCallback(
@@ -274,6 +278,7 @@ export function SessionScreen({
             },
             marks,
             viewerTool,
+            overlays,
           }
         : undefined,
     [
@@ -290,6 +295,7 @@ export function SessionScreen({
       reloadAnalysisData,
       marks,
       viewerTool,
+      overlays,
     ],
   );
 
@@ -329,27 +335,7 @@ export function SessionScreen({
           )}
           <span className="spacer" />
           <OverlayControls overlays={overlays} onChange={setOverlays} />
-          <button
-            className={playback.playing ? 'on' : ''}
-            onClick={playback.toggle}
-            title="Play / pause (Space; J / K / L: backward, pause, forward)"
-            data-testid="play"
-          >
-            {playback.playing ? '❚❚' : '▶'}
-          </button>
-          <select
-            value={playback.speed}
-            onChange={(event) => playback.setSpeed(Number(event.target.value))}
-            title="Playback speed (J / L change it while playing)"
-            data-testid="play-speed"
-            data-playing={playback.playing ? playback.direction * playback.speed : 0}
-          >
-            {SPEEDS.map((speed) => (
-              <option key={speed} value={speed}>
-                {speed}×
-              </option>
-            ))}
-          </select>
+          <PlaybackControls playback={playback} video={videoState} />
           <button
             onClick={() => requestFlag()}
             title="Flag this frame (F)"
@@ -375,6 +361,7 @@ export function SessionScreen({
               viewerTool={viewerTool}
               aspect={footageAspect(session)}
               regionThreshold={draftThreshold ?? eventState?.settings.threshold ?? analysis.threshold}
+              underlay={videoClock && <VideoLayer clock={videoClock} />}
             />
           ) : (
             <div className="empty muted">No analysed frame yet.</div>
@@ -383,7 +370,7 @@ export function SessionScreen({
             <div>
               <strong>frame {frameIndex}</strong>
               <span className="muted"> / {Math.max(0, frameCount - 1)}</span> ·{' '}
-              {formatTime(timeline?.timesMs[frameIndex] ?? 0)}
+              <PlayheadTime playhead={playback.playhead} frameMs={timeline?.timesMs[frameIndex] ?? 0} />
             </div>
             {summary && summary.index === frameIndex && (
               <div>
@@ -405,6 +392,7 @@ export function SessionScreen({
               events={events ?? []}
               flagTimes={flagTimes}
               frameIndex={frameIndex}
+              playhead={playback.playhead}
               threshold={eventState?.settings.threshold ?? analysis.threshold}
               draftThreshold={draftThreshold}
               onSeek={(index) => {
