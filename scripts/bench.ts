@@ -6,13 +6,14 @@ import { engineBench } from '../src-main/engine/bench.js';
 import { jobsBench } from '../src-main/jobs/bench.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../src-main/server/bench.js';
+import { timelineBench } from '../bench/timeline.js';
 
 interface BenchSuite {
   name: string;
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench];
+const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, timelineBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

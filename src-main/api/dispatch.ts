@@ -33,7 +33,8 @@ export function createDispatcher(handlers: Handlers, context: AppContext) {
     try {
       const handler = handlers[method] as (request: unknown, ctx: AppContext) => unknown;
       const value = await handler(parsed.data, context);
-      const checked = spec.response.safeParse(value);
+      // Encoding checks the answer and packs its bulk arrays into their wire form (contract/packed.ts).
+      const checked = spec.response.safeEncode(value as never);
       if (!checked.success) {
         return failure(
           'internal',

@@ -52,6 +52,8 @@ export interface ApiClient {
 }
 
 export * from './common.js';
+export * from './packed.js';
+export * from './bridge.js';
 export * from './system.js';
 export * from './events.js';
 export * from './media.js';

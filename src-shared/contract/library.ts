@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilePath, Id, ModelName, Ok, Rgb, SampleFps } from './common.js';
+import { packedNumbers } from './packed.js';
 
 /** A class the model can name: built in (from the model card) or taught by the user. */
 export const ClassInfo = z.object({
@@ -149,11 +150,17 @@ export const FrameSummary = z.object({
 });
 export type FrameSummary = z.infer<typeof FrameSummary>;
 
-export const Timeline = z.object({
-  analysisId: Id,
-  timesMs: z.array(z.number()),
-  scores: z.array(z.number()),
-});
+/** Time and score of every analysed frame, in frame order; packed on the wire (packed.ts). */
+export const Timeline = z
+  .object({
+    analysisId: Id,
+    timesMs: packedNumbers,
+    scores: packedNumbers,
+  })
+  .refine((timeline) => timeline.timesMs.length === timeline.scores.length, {
+    message: 'timesMs and scores must have one entry per frame each',
+    path: ['scores'],
+  });
 export type Timeline = z.infer<typeof Timeline>;
 
 export const EventSettings = z.object({

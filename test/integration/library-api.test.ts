@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { mediaPaths, type AnalysisInfo, type FrameRegions, type SessionInfo } from '../../src-shared/contract/index.js';
+import {
+  mediaPaths,
+  methods,
+  type AnalysisInfo,
+  type FrameRegions,
+  type MethodName,
+  type SessionInfo,
+} from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import type { AppContext } from '../../src-main/app/context.js';
 import { createApp } from '../../src-main/app/create-app.js';
@@ -16,10 +23,11 @@ let session: SessionInfo;
 let analysis: AnalysisInfo;
 const progress: AnalysisInfo[] = [];
 
-async function call<T>(method: string, request: unknown): Promise<T> {
+async function call<T>(method: MethodName, request: unknown): Promise<T> {
   const result = await dispatch(method, request);
   if (!result.ok) throw new Error(`${method}: ${result.error.code} ${result.error.message}`);
-  return result.value as T;
+  // As a client reads it: checked against the contract, packed arrays unpacked.
+  return methods[method].response.parse(result.value) as T;
 }
 
 before(async () => {

@@ -1,6 +1,5 @@
 import {
   events as eventSchemas,
-  methods,
   type ApiClient,
   type EventName,
   type EventPayload,
@@ -8,7 +7,7 @@ import {
   type Request,
   type Response,
 } from '../../../src-shared/contract/index';
-import { ApiCallError } from './errors';
+import { ApiCallError, readAnswer } from './errors';
 
 type Listener = (payload: unknown) => void;
 
@@ -43,7 +42,7 @@ export function createHttpClient(origin: string, token: string): ApiClient {
       });
       const body: unknown = await response.json();
       if (!response.ok) throw ApiCallError.from(method, body);
-      return methods[method].response.parse(body) as Response<M>;
+      return readAnswer(method, body);
     },
     on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
       if (!socket) connect();

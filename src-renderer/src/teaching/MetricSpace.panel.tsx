@@ -5,7 +5,7 @@ import { useSessionView, type SessionPanel } from '../session/context';
 import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
 import { stampDisc } from './mask-editor';
-import { decodeCloud, insidePolygon, type DecodedCloud } from './cloud';
+import { scaleCloud, insidePolygon, type ScaledCloud } from './cloud';
 import { displayColor } from '../ui/colors';
 import './teaching.css';
 
@@ -31,7 +31,7 @@ function MetricSpacePanel() {
   const { api, analysis, frameIndex, marks } = useSessionView();
   const guarded = useGuarded();
   const toast = useToast();
-  const [cloud, setCloud] = useState<DecodedCloud>();
+  const [cloud, setCloud] = useState<ScaledCloud>();
   const [hover, setHover] = useState<number>();
   const [selection, setSelection] = useState<Uint32Array>();
   const [fps, setFps] = useState(0);
@@ -63,7 +63,7 @@ function MetricSpacePanel() {
             channels,
           });
           if (!alive) return;
-          setCloud(decodeCloud(result));
+          setCloud(scaleCloud(result));
           setLoadedFrame(frameIndex);
           setSelection(undefined);
         }
@@ -218,7 +218,7 @@ interface SceneCallbacks {
 function mountScene(
   stage: HTMLDivElement,
   lasso: HTMLCanvasElement,
-  cloud: DecodedCloud,
+  cloud: ScaledCloud,
   callbacks: SceneCallbacks,
 ): () => void {
   let width = stage.clientWidth || 320;
@@ -388,7 +388,7 @@ function placeLabels(items: { label: HTMLDivElement; x: number; y: number; visib
 const LABEL_TRIES = 5;
 
 /** Known and unknown points as two clouds, so unknown ones can be drawn larger; `order` maps back to cloud indices. */
-function buildPoints(cloud: DecodedCloud) {
+function buildPoints(cloud: ScaledCloud) {
   const build = (wanted: (cls: number) => boolean, size: number, colour: (cls: number) => THREE.Color) => {
     const order: number[] = [];
     for (let i = 0; i < cloud.count; i++) if (wanted(cloud.classes[i]!)) order.push(i);
