@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FilePath, Id, ModelName, Ok, Rgb, SampleFps } from './common.js';
-import { packedNumbers } from './packed.js';
+import { packed } from './packed.js';
 
 /** A class the model can name: built in (from the model card) or taught by the user. */
 export const ClassInfo = z.object({
@@ -154,8 +154,8 @@ export type FrameSummary = z.infer<typeof FrameSummary>;
 export const Timeline = z
   .object({
     analysisId: Id,
-    timesMs: packedNumbers,
-    scores: packedNumbers,
+    timesMs: packed(Float64Array),
+    scores: packed(Float64Array),
   })
   .refine((timeline) => timeline.timesMs.length === timeline.scores.length, {
     message: 'timesMs and scores must have one entry per frame each',

@@ -77,13 +77,3 @@ export function packed<T extends TypedArray>(type: TypedArrayType<T>) {
     encode: (array) => encodeBase64(new Uint8Array(array.buffer, array.byteOffset, array.byteLength)),
   });
 }
-
-/**
- * Float64 numbers packed on the wire, plain numbers on both sides (the timeline: the store, the report and the UI
- * index it as any array). Checking the decoded side is one Array.isArray, not a check per number.
- */
-export const packedNumbers = z.codec(
-  packed(Float64Array),
-  z.custom<number[]>((value) => Array.isArray(value), 'must be an array of numbers'),
-  { decode: (array) => Array.from(array), encode: (numbers) => Float64Array.from(numbers) },
-);

@@ -10,6 +10,7 @@ import {
   type FrameRegions,
   type MethodName,
   type SessionInfo,
+  type Timeline,
 } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import type { AppContext } from '../../src-main/app/context.js';
@@ -58,8 +59,8 @@ test('import with analyse runs the analysis and reports progress on the event bu
 });
 
 test('timeline, frames and top frames answer from the stored analysis', async () => {
-  const timeline = await call<{ timesMs: number[]; scores: number[] }>('timeline.get', { analysisId: analysis.id });
-  assert.deepEqual(timeline.timesMs, [0, 1000, 2000, 3000, 4000, 5000]);
+  const timeline = await call<Timeline>('timeline.get', { analysisId: analysis.id });
+  assert.deepEqual(timeline.timesMs, Float64Array.of(0, 1000, 2000, 3000, 4000, 5000));
   const top = await call<{ total: number; frames: { index: number; score: number }[] }>('frames.top', {
     analysisId: analysis.id,
     limit: 3,

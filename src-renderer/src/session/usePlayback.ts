@@ -18,7 +18,7 @@ export interface Playback {
  * frame shown is the analysed frame at or before it. Frames the viewer cannot load in time are passed over
  * instead of slowing playback down, so a drive plays at its own rate however fast frames arrive.
  */
-export function usePlayback(times: readonly number[], frameIndex: number, seek: (index: number) => void): Playback {
+export function usePlayback(times: ArrayLike<number>, frameIndex: number, seek: (index: number) => void): Playback {
   const [state, setState] = useState({ playing: false, speed: 1, direction: 1 as 1 | -1 });
   const origin = useRef({ wallMs: 0, driveMs: 0 });
   const position = useRef(frameIndex);
