@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Health } from '../../src-shared/contract/index';
 import { useApi } from './api/context';
 import { LibraryScreen } from './library/LibraryScreen';
+import { sessionPanels } from './panels';
 import { SessionScreen } from './session/SessionScreen';
 import { useRoute } from './ui/route';
 import { ToastProvider } from './ui/toasts';
@@ -46,7 +47,12 @@ export function App() {
           {error ? (
             <p className="error">Cannot reach the main side: {error}</p>
           ) : route.screen === 'session' ? (
-            <SessionScreen key={route.sessionId} sessionId={route.sessionId} onTitle={setTitle} />
+            <SessionScreen
+              key={route.sessionId}
+              sessionId={route.sessionId}
+              panels={sessionPanels}
+              onTitle={setTitle}
+            />
           ) : (
             <LibraryScreen onOpen={(sessionId) => navigate({ screen: 'session', sessionId })} />
           )}

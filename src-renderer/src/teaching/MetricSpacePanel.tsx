@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { useSessionView, type SessionPanel } from '../session/context';
+import { useSessionView } from '../session/context';
 import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
 import { stampDisc } from './mask-editor';
@@ -27,7 +27,7 @@ const SAMPLE_STEPS = [2_000, 20_000];
  * predicted class, unknown pixels in magenta and larger, prototypes as labelled spheres. Drag to orbit,
  * wheel to zoom, hover a point to see its pixel on the frame, Shift+drag a lasso to start a teaching mask from the points.
  */
-function MetricSpacePanel() {
+export function MetricSpacePanel() {
   const { api, analysis, frameIndex, marks } = useSessionView();
   const guarded = useGuarded();
   const toast = useToast();
@@ -421,10 +421,3 @@ function buildPoints(cloud: ScaledCloud) {
     ),
   };
 }
-
-export const panel: SessionPanel = {
-  id: 'metric-space',
-  title: 'Metric space',
-  order: 60,
-  component: MetricSpacePanel,
-};
