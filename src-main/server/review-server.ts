@@ -104,7 +104,10 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     if (request.method === 'POST') {
       const text = await readBody(request);
       if (text === undefined) {
-        const body = { code: 'too_large', message: `The request body for ${method} is over the 64 MB limit` };
+        const body: ApiErrorBody = {
+          code: 'too_large',
+          message: `The request body for ${method} is over the 64 MB limit`,
+        };
         return sendJson(response, 413, body, { connection: 'close' });
       }
       try {
@@ -116,7 +119,7 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
       return sendJson(response, 405, { code: 'method', message: 'Use POST with a JSON body' });
     }
     const result = await dispatch(method, payload);
-    if (result.ok) sendJson(response, 200, result.value);
+    if (result.ok) sendBody(response, 200, result.value);
     else sendJson(response, result.status, result.error);
   }
 
@@ -216,7 +219,12 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** An error body: its code is one of the contract's (ErrorCode), which the type checks. */
+function sendJson(response: ServerResponse, status: number, body: ApiErrorBody, headers: Record<string, string> = {}) {
+  sendBody(response, status, body, headers);
+}
+
+function sendBody(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.headersSent || response.destroyed) return void response.end();
   response.writeHead(status, {
     ...commonHeaders,

@@ -52,6 +52,7 @@ export interface ApiClient {
 }
 
 export * from './common.js';
+export * from './errors.js';
 export * from './packed.js';
 export * from './bridge.js';
 export * from './system.js';
