@@ -1,7 +1,7 @@
 import { dialog, ipcMain, type BrowserWindow } from 'electron';
 import type { AppContext } from '../app/context.js';
 import { createDispatcher, handlers } from '../api/index.js';
-import { CALL_CHANNEL, DIALOG_CHANNEL, EVENT_CHANNEL } from './channels.js';
+import { CALL_CHANNEL, DIALOG_CHANNEL, NOTIFY_CHANNEL } from './channels.js';
 import { fromAppOnly } from './sender.js';
 
 /**
@@ -17,7 +17,7 @@ export function registerIpc(context: AppContext, window: BrowserWindow): () => v
   handle(DIALOG_CHANNEL, (kind) => pickPaths(window, kind));
 
   const unsubscribe = context.events.subscribe((name, payload) => {
-    if (!window.isDestroyed()) window.webContents.send(EVENT_CHANNEL, name, payload);
+    if (!window.isDestroyed()) window.webContents.send(NOTIFY_CHANNEL, name, payload);
   });
 
   return () => {

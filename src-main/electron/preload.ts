@@ -1,7 +1,7 @@
 // Runs sandboxed: only `electron` may be required, so esbuild bundles the contract's method list in.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { isEventName, isMethodName, type PreloadBridge } from '../../src-shared/contract/index.js';
-import { CALL_CHANNEL, DIALOG_CHANNEL, EVENT_CHANNEL } from './channels.js';
+import { isMethodName, isNotificationName, type PreloadBridge } from '../../src-shared/contract/index.js';
+import { CALL_CHANNEL, DIALOG_CHANNEL, NOTIFY_CHANNEL } from './channels.js';
 
 const bridge: PreloadBridge = {
   call(method, request) {
@@ -11,12 +11,12 @@ const bridge: PreloadBridge = {
     }
     return ipcRenderer.invoke(CALL_CHANNEL, method, request);
   },
-  onEvent(listener) {
+  onNotification(listener) {
     const forward = (_event: IpcRendererEvent, name: unknown, payload: unknown) => {
-      if (isEventName(name)) listener(name, payload);
+      if (isNotificationName(name)) listener(name, payload);
     };
-    ipcRenderer.on(EVENT_CHANNEL, forward);
-    return () => ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    ipcRenderer.on(NOTIFY_CHANNEL, forward);
+    return () => ipcRenderer.removeListener(NOTIFY_CHANNEL, forward);
   },
   pathForFile(file) {
     return webUtils.getPathForFile(file);

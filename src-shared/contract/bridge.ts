@@ -18,7 +18,7 @@ export type CallEnvelope = z.infer<typeof CallEnvelope>;
  */
 export interface PreloadBridge {
   call(method: string, request: unknown): Promise<CallEnvelope>;
-  onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  onNotification(listener: (name: string, payload: unknown) => void): () => void;
   /** The path of a file dropped on the window (drag-and-drop import). */
   pathForFile(file: File): string;
   pickPaths(kind: 'footage' | 'folder'): Promise<string[]>;

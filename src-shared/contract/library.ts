@@ -293,7 +293,7 @@ export const libraryMethods = {
   'flags.remove': { request: z.object({ flagId: Id }).strict(), response: Ok },
 } as const;
 
-export const libraryEvents = {
+export const libraryNotifications = {
   /** Sent on every state change and about twice a second while running. */
   'analysis.progress': AnalysisInfo,
   'sessions.changed': z.object({ sessionId: Id.nullable() }),

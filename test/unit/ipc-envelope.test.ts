@@ -23,7 +23,7 @@ let analysisId: number;
 function bridgeTo(answer: (method: string, request: unknown) => Promise<unknown>): PreloadBridge {
   return {
     call: async (method, request) => structuredClone(await answer(method, request)) as never,
-    onEvent: () => () => undefined,
+    onNotification: () => () => undefined,
     pathForFile: () => '',
     pickPaths: async () => [],
   };

@@ -1,9 +1,9 @@
 import {
   CallEnvelope,
-  events as eventSchemas,
+  notifications,
   type ApiClient,
-  type EventName,
-  type EventPayload,
+  type NotificationName,
+  type NotificationPayload,
   type MethodName,
   type PreloadBridge,
   type Request,
@@ -20,11 +20,11 @@ export function createElectronClient(bridge: PreloadBridge): ApiClient {
       if (!envelope.data.ok) throw new ApiCallError(method, envelope.data.error.code, envelope.data.error.message);
       return readAnswer(method, envelope.data.value);
     },
-    on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
-      return bridge.onEvent((name, payload) => {
-        if (name !== event) return;
-        const parsed = eventSchemas[event].safeParse(payload);
-        if (parsed.success) listener(parsed.data as EventPayload<E>);
+    on<N extends NotificationName>(wanted: N, listener: (payload: NotificationPayload<N>) => void) {
+      return bridge.onNotification((name, payload) => {
+        if (name !== wanted) return;
+        const parsed = notifications[wanted].safeParse(payload);
+        if (parsed.success) listener(parsed.data as NotificationPayload<N>);
       });
     },
     // Same origin as the page (dmlr://app), so the CSP's 'self' covers images and fetch() needs no CORS.
