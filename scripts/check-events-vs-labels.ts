@@ -1,6 +1,6 @@
 /**
- * Events against the val labels, the old frame score beside the new one in one run (README, "Events against
- * the val labels"). The val drive (0016E5-val.mp4, frame i = the i-th val image in name order) holds
+ * Events against the val labels, the old frame score beside the new one in one run (docs/events.md, "Events
+ * against the val labels"). The val drive (0016E5-val.mp4, frame i = the i-th val image in name order) holds
  * pedestrians and bicyclists, which camvid-open never saw; the highway clip is ordinary footage from another
  * camera. Every frame of both is analysed once by the engine, and each frame is scored by both rules:
  * - old: the 90th percentile of the pixel scores, events at the old calibrated frame threshold lowered to the

@@ -2,7 +2,7 @@ import { BrowserWindow, session, shell } from 'electron';
 import { join } from 'node:path';
 import { APP_ORIGIN } from './sender.js';
 
-/** The main window, with Electron's security checklist applied (see README, Security). */
+/** The main window, with Electron's security checklist applied (see docs/security.md). */
 export function createMainWindow(preloadPath: string, iconPath: string): BrowserWindow {
   const window = new BrowserWindow({
     width: 1440,

@@ -36,7 +36,7 @@ export const READY_ID = 0;
  * thread of its own (metric head, summary, maps), which takes a frame from RGB to result. onnxruntime-node
  * blocks the thread that runs a model, so lanes keep the caller's thread free, and on a CPU several lanes with
  * fewer threads each analyse frames side by side, because a single convolution does not keep two threads busy
- * (figures: README, "Benchmark").
+ * (figures: docs/benchmarks.md, "The engine").
  */
 export class FrameLane {
   private readonly channel: WorkerChannel<LaneRequest, LaneReply>;

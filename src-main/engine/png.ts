@@ -29,8 +29,8 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
  * An 8-bit grayscale PNG of width x height values. Rows use the "Up" filter (maps change little from row to
- * row) and zlib's run-length strategy: measured on a 480x360 frame, 4x faster than level 6 for a 20% larger
- * OOD map (about 55 kB) and a 3.5 kB class map.
+ * row) and zlib's run-length strategy: much faster than zlib's default level for a slightly larger file
+ * (figures: docs/benchmarks.md, "Figures behind design choices in the code").
  */
 export function encodeGrayPng(values: Uint8Array, width: number, height: number): Buffer {
   if (values.length !== width * height)

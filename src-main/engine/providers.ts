@@ -62,8 +62,8 @@ export async function createSession(
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
-    // Idle model threads sleep instead of spinning, leaving the cores to the other lanes and the head: on 2
-    // cores, 2 model threads with the head on a thread of its own ran at 14.7 fps against 14.0 with spinning.
+    // Idle model threads sleep instead of spinning, leaving the cores to the other lanes and the head (measured
+    // faster on 2 cores: docs/benchmarks.md, "Figures behind design choices in the code").
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   const candidates: GpuSetting[] = setting === 'auto' ? autoCandidates() : setting === 'cpu' ? [] : [setting];

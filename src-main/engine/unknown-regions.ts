@@ -3,7 +3,8 @@
  * pixels: the frame score is the score of the frame's most object-like unknown region, not a percentile of
  * pixel scores, which large uncertain areas (sky, trees, horizon, class boundaries) dominate.
  *
- * The rule, in one paragraph (README, "Frame score"; the same rule in training/dmlnet/regions.py):
+ * The rule, in one paragraph (docs/events.md, "Unknown regions and the frame score"; the same rule in
+ * training/dmlnet/regions.py):
  * unknown pixels form 8-connected regions. A region smaller than 500 pixels at 480x360 (scaled with the map's
  * pixel count; SegmentMeIfYouCan's smallest predicted component) scores 0. Otherwise its score is its mean
  * pixel OOD score times a placement weight: 1 when it lies on or beside the drivable area (half or more of its
@@ -60,8 +61,8 @@ const INFINITY = 1 << 30;
 
 /**
  * Chessboard distance of every pixel to the nearest pixel whose class is in `classes` (two raster passes over
- * the 8-neighbours, exact for this metric; written out, since a helper call per neighbour took 40 ms a frame);
- * INFINITY everywhere when the frame has none.
+ * the 8-neighbours, exact for this metric; written out, since a helper call per neighbour cost too much, see
+ * docs/benchmarks.md); INFINITY everywhere when the frame has none.
  */
 export function chessboardDistance(classMap: Uint8Array, classes: readonly number[], width: number, height: number) {
   const member = new Uint8Array(256);

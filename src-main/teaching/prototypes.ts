@@ -19,7 +19,7 @@ export interface Shot {
   mask: Uint8Array;
 }
 
-/** How the acceptance radius is set (see README.md (Teaching), "The maths"). */
+/** How the acceptance radius is set (see docs/teaching.md, "The maths"). */
 export type RadiusRule =
   | { kind: 'fixed'; squaredDistance: number }
   | { kind: 'spread'; percentile: number; scale: number }
@@ -28,7 +28,7 @@ export type RadiusRule =
 
 /** DMLNet's few-shot code: a pixel joins the novel class when its squared distance is under 1.5. */
 export const DMLNET_RADIUS_RULE: RadiusRule = { kind: 'fixed', squaredDistance: 1.5 };
-/** Ours (measured against the others in README.md (Teaching)): the radius that best reproduces the user's own masks. */
+/** Ours (measured against the others in docs/models.md, few-shot): the radius that best reproduces the user's own masks. */
 export const DEFAULT_RADIUS_RULE: RadiusRule = { kind: 'fit' };
 
 export interface TaughtModel {

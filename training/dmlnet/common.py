@@ -16,7 +16,7 @@ from . import scores as S
 from .data import IGNORE, OOD, MEAN, STD, DataError, SegData, build_label_map, normalize, read_dataset
 from .heads import make_head, sq_distances
 from .metrics import ConfusionMatrix, OODAccumulator
-from .model import ESPNetv2Embedding, SegNet
+from .model import DeepLabEmbedding, ESPNetv2Embedding, SegNet
 
 TRAINING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(TRAINING_DIR)
@@ -91,10 +91,12 @@ def repo_path(path):
 def build(cfg, k, device="cpu", pretrained=True):
     m = cfg["model"]
     d = embed_dim(cfg, k)
-    structure_from_file = m["backbone"] == "deeplab-edgetpu"
+    structure_from_file = m["backbone"] in ("deeplab-edgetpu", "deeplab-logits")
     weights = repo_path(m["pretrained"]) if (pretrained or structure_from_file) and m.get("pretrained") else None
     if m["backbone"] == "espnetv2":
         net = ESPNetv2Embedding(d, weights)
+    elif m["backbone"] == "deeplab-logits":
+        net = DeepLabEmbedding(weights, d, T=m["T"])
     else:
         net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
                      scale=m["scale"], pretrained=weights, dropout=m.get("dropout", 0.1),

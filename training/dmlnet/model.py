@@ -213,6 +213,40 @@ class ESPNetv2Embedding(nn.Module):
         return self.net(image)[:, :19]
 
 
+class DeepLabEmbedding(nn.Module):
+    """The whole Cityscapes DeepLab (MobileNet-EdgeTPU, TFLite) as an embedding network for 19 fixed prototypes.
+
+    The embedding is its classifier's 19 logits divided by 2T: with prototypes m_t = T e_t,
+    softmax_t(-||f - m_t||^2) = softmax_t(2T f_t) = softmax_t(z_t), so before any training the DML classifier
+    is exactly the Cityscapes model, and DCE fine-tuning of the classifier alone (``backbone`` frozen) keeps
+    what the network learnt on Cityscapes' 2,975 frames. A decoder of our own trained on CamVid's 367 frames
+    (the first road model) learnt CamVid's look instead: on another camera it called a concrete highway
+    "sidewalk" and "car" where this network says "road". The logits are at 1/16 of the input, upsampled
+    bilinearly to the input size as the file does."""
+
+    def __init__(self, path, out_dim=19, T=3.0):
+        super().__init__()
+        from .mobilenetv2 import torch_weight
+        from .tflite import read_tflite
+        from .tflite_graph import TFLiteGraph
+        if out_dim != 19:
+            raise ValueError(f"deeplab-logits embeds the 19 Cityscapes classes, not {out_dim}")
+        model = read_tflite(path)
+        classifier = [op for op in model.operators if op.op == "CONV_2D"][-1]
+        self.backbone = TFLiteGraph(model, outputs=[classifier.inputs[0]], padding="symmetric")
+        weight = torch_weight(model, classifier)
+        if tuple(weight.shape[:1]) != (out_dim,) or tuple(weight.shape[2:]) != (1, 1):
+            raise ValueError(f"{path}: the classifier is {tuple(weight.shape)}, not a 1x1 convolution to 19 classes")
+        self.classifier = nn.Conv2d(weight.shape[1], out_dim, 1)
+        with torch.no_grad():
+            self.classifier.weight.copy_(weight / (2 * T))
+            self.classifier.bias.copy_(torch.from_numpy(model.tensors[classifier.inputs[2]].value()) / (2 * T))
+
+    def forward(self, image):
+        y = self.classifier(self.backbone(image))
+        return F.interpolate(y, size=image.shape[-2:], mode="bilinear", align_corners=True)
+
+
 class SegNet(nn.Module):
     """Backbone + decoder + a 1x1 output layer.
 

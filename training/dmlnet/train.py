@@ -27,7 +27,7 @@ def parse(argv=None):
     p.add_argument("--dataset", help="camvid | cityscapes | streethazards")
     p.add_argument("--unknown", help="comma-separated class names held out as unknown ('' for none)")
     p.add_argument("--head", choices=["fixed-prototypes", "learned-centres", "linear"])
-    p.add_argument("--backbone", choices=["small", "resnet18", "resnet50", "mobilenetv2", "espnetv2", "deeplab-edgetpu"])
+    p.add_argument("--backbone", choices=["small", "resnet18", "resnet50", "mobilenetv2", "espnetv2", "deeplab-edgetpu", "deeplab-logits"])
     p.add_argument("--pretrained", help="local backbone weights file (never downloaded)")
     p.add_argument("--embed-dim", type=int)
     p.add_argument("--T", type=float, help="fixed prototypes' scale (m_t = T e_t; DMLNet: 3)")

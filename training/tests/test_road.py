@@ -7,8 +7,11 @@ import torch
 
 from dmlnet.data import ClassInfo
 from dmlnet.heads import FixedPrototypes
-from dmlnet.model import ESPNetv2Embedding
-from dmlnet.road_labels import CITYSCAPES, TEACHER, VOID, merge, merge_tables
+from dmlnet.model import DeepLabEmbedding, ESPNetv2Embedding
+from dmlnet.road_labels import CITYSCAPES, PRETRAINED, TEACHER, VOID, merge, merge_tables
+from dmlnet.tflite_graph import DEEPLAB_CITYSCAPES, DeepLabCityscapes
+
+DEEPLAB = os.path.join(PRETRAINED, DEEPLAB_CITYSCAPES)
 
 CAMVID = ["sky", "building", "pole", "road", "pavement", "tree", "sign", "fence", "car", "pedestrian", "bicyclist"]
 CAMVID_VOID = 11
@@ -54,3 +57,18 @@ def test_before_training_the_dml_classifier_predicts_what_the_cityscapes_model_d
         logits = net.net(x)[:, :19]
         dml = FixedPrototypes(19).logits(net(x))
     assert torch.equal(dml.argmax(1), logits.argmax(1))
+
+
+@pytest.mark.skipif(not os.path.isfile(DEEPLAB), reason=f"{DEEPLAB} (shared pretrained weights) absent")
+def test_the_deeplab_embedding_starts_as_exactly_the_cityscapes_deeplab():
+    """Its logits / 2T as the embedding: the same softmax, not only the same class, and the same per pixel.
+    A missing 1/(2T) would keep the argmax but sharpen the softmax six-fold, which the probability check catches."""
+    torch.manual_seed(0)
+    net = DeepLabEmbedding(DEEPLAB, 19, T=3.0).eval()
+    teacher = DeepLabCityscapes(DEEPLAB, padding="symmetric").eval()
+    x = torch.randn(1, 3, 65, 97)
+    with torch.no_grad():
+        want = teacher(x).softmax(1)
+        got = FixedPrototypes(19).logits(net(x)).softmax(1)
+    assert torch.allclose(got, want, atol=1e-4)
+    assert not torch.allclose(FixedPrototypes(19).logits(net(x) * 6).softmax(1), want, atol=1e-2)

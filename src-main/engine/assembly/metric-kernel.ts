@@ -1,6 +1,7 @@
 // AssemblyScript, compiled to WebAssembly with SIMD by scripts/build-main.mjs (dist/wasm/metric-kernel.wasm).
 // DMLNet's metric head for four pixels at a time; metric-head.ts lays out the memory and documents the maths.
-// V8 does not vectorise JavaScript: this runs the head about 5x faster than the same loops in TypeScript.
+// V8 does not vectorise JavaScript: this runs the head several times faster than the same loops in TypeScript
+// (figures: docs/benchmarks.md, "Figures behind design choices in the code").
 
 const LOG2E: f32 = 1.44269504;
 // ln 2 split in two (Cody-Waite) so that x - n ln2 stays exact to float32 precision.
