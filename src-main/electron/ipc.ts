@@ -16,7 +16,7 @@ export function registerIpc(context: AppContext, window: BrowserWindow): () => v
   handle(CALL_CHANNEL, (method, payload) => dispatch(method, payload));
   handle(DIALOG_CHANNEL, (kind) => pickPaths(window, kind));
 
-  const unsubscribe = context.events.subscribe((name, payload) => {
+  const unsubscribe = context.notifications.subscribe((name, payload) => {
     if (!window.isDestroyed()) window.webContents.send(NOTIFY_CHANNEL, name, payload);
   });
 

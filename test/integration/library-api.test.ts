@@ -34,8 +34,8 @@ async function call<T>(method: MethodName, request: unknown): Promise<T> {
 before(async () => {
   context = await createApp({ host: 'review-server', libraryPath: join(dir, 'library.sqlite') });
   dispatch = createDispatcher(handlers, context);
-  context.events.subscribe((event, payload) => {
-    if (event === 'analysis.progress') progress.push(payload as AnalysisInfo);
+  context.notifications.subscribe((name, payload) => {
+    if (name === 'analysis.progress') progress.push(payload as AnalysisInfo);
   });
   const drive = clip(dir, 'drive.mp4', 6, ['-c:v', 'libx264', '-preset', 'ultrafast']);
   session = await call<SessionInfo>('sessions.import', {
