@@ -38,6 +38,48 @@ const forbiddenInRenderer = {
   ],
 };
 
+/**
+ * The main side's layers, bottom up: each folder of src-main may import the folders listed for it (and
+ * src-shared), never one above it or beside it. A back-edge is fixed by moving code to the layer that owns
+ * it, not by an exception here.
+ */
+const mainLayers = {
+  core: [],
+  engine: ['core'],
+  footage: ['core'],
+  library: ['core', 'engine', 'footage'],
+  // Teaching keeps its knowledge in the library; evaluation measures teaching (the few-shot benchmark).
+  teaching: ['core', 'engine', 'footage', 'library'],
+  evaluation: ['core', 'engine', 'footage', 'library', 'teaching'],
+  jobs: ['core', 'engine', 'footage', 'library'],
+  export: ['core', 'engine', 'footage', 'library'],
+  api: ['core', 'engine', 'footage', 'library', 'teaching', 'evaluation', 'jobs', 'export'],
+  app: ['core', 'engine', 'footage', 'library', 'teaching', 'evaluation', 'jobs', 'export', 'api'],
+  server: ['core', 'engine', 'footage', 'library', 'teaching', 'evaluation', 'jobs', 'export', 'api', 'app'],
+  electron: ['core', 'engine', 'footage', 'library', 'teaching', 'evaluation', 'jobs', 'export', 'api', 'app'],
+  // `serve` and `open` start the review server.
+  cli: ['core', 'engine', 'footage', 'library', 'teaching', 'evaluation', 'jobs', 'export', 'api', 'app', 'server'],
+};
+
+const mainLayerRules = Object.entries(mainLayers).map(([folder, allowed]) => ({
+  files: [`src-main/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: Object.keys(mainLayers)
+          .filter((other) => other !== folder && !allowed.includes(other))
+          .map((other) => ({
+            group: [`**/${other}/**`],
+            message: `src-main/${folder} may import only ${allowed.join(', ') || 'src-shared'}${allowed.length ? ' and src-shared' : ''}, not ${other} (the layers in eslint.config.js): move the code to the layer that owns it.`,
+          })),
+      },
+    ],
+  },
+}));
+
+const noEnums = { selector: 'TSEnumDeclaration', message: 'Use a union of string literals.' };
+
 export default tseslint.config(
   {
     ignores: [
@@ -63,7 +105,23 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a union of string literals.' }],
+      'no-restricted-syntax': ['error', noEnums],
+    },
+  },
+  {
+    // `usage` means the command line was called wrong (exit status 2): only the CLI may say so. A module that
+    // refuses what an argument names throws its own code (src-shared/contract/errors.ts).
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/cli/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        noEnums,
+        {
+          selector: "NewExpression[callee.name='AppError'] > Literal.arguments:first-child[value='usage']",
+          message: "The 'usage' error code is the CLI's own: throw a code of this module's (ErrorCode).",
+        },
+      ],
     },
   },
   {
@@ -79,6 +137,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', forbiddenInRenderer],
     },
   },
+  ...mainLayerRules,
   {
     // node:test's test() returns a promise the runner itself awaits.
     files: ['test/**/*.ts'],

@@ -5,11 +5,8 @@
  * model (BENCH_REFERENCE, default `camvid-open`, the from-scratch open-set model).
  */
 import { defaultModelsDir } from '../src-main/core/paths.js';
-import { benchFrame, engineMsPerFrame } from '../src-main/engine/bench.js';
-import { openEngine } from '../src-main/engine/engine.js';
-import { readModelCard } from '../src-main/engine/model-card.js';
-import { listModels } from '../src-main/engine/model-list.js';
-import type { Engine } from '../src-main/engine/types.js';
+import { listModels, openEngine, readModelCard, type Engine } from '../src-main/engine/index.js';
+import { benchFrame, engineMsPerFrame } from './engine.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const REFERENCE = process.env.BENCH_REFERENCE ?? 'camvid-open';

@@ -13,7 +13,7 @@ import { createDispatcher, handlers } from '../src-main/api/index.js';
 import { createApp } from '../src-main/app/create-app.js';
 import { packageRoot } from '../src-main/core/paths.js';
 import { DEFAULT_MODEL } from '../src-main/engine/index.js';
-import { writeSyntheticSession } from '../src-main/jobs/bench.js';
+import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
 import { LibraryStore } from '../src-main/library/index.js';
 
 const FRAMES = Number(process.env.BENCH_TIMELINE_FRAMES ?? 100_000);
@@ -85,7 +85,7 @@ async function report(what: string, dispatch: Dispatch, analysisId: number): Pro
 async function run(): Promise<void> {
   const libraryPath = join(mkdtempSync(join(tmpdir(), 'dml-bench-timeline-')), 'library.sqlite');
   const store = new LibraryStore(libraryPath);
-  const synthetic = writeSyntheticSession(store, FRAMES).analysisId;
+  const synthetic = writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame }).analysisId;
   store.updateAnalysis(synthetic, { status: 'done' });
   store.close();
   const app = await createApp({ host: 'review-server', libraryPath });

@@ -1,11 +1,11 @@
 /**
  * `npm run bench [suite ...]`: every capability's speed figures, printed side by side. To add a suite,
- * export `{ name, run }` from src-main/<capability>/bench.ts and list it in `suites` below.
+ * export `{ name, run }` from bench/<capability>.ts and list it in `suites` below.
  */
-import { engineBench } from '../src-main/engine/bench.js';
-import { jobsBench } from '../src-main/jobs/bench.js';
+import { engineBench } from '../bench/engine.js';
+import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
-import { serverBench } from '../src-main/server/bench.js';
+import { serverBench } from '../bench/server.js';
 import { timelineBench } from '../bench/timeline.js';
 
 interface BenchSuite {

@@ -127,22 +127,35 @@ async function labelledObjects(): Promise<{ objects: LabelledObject[]; unseenFra
   return { objects, unseenFrames, shares };
 }
 
-/** The old viewer outlined every unknown pixel; the new one what region-view.ts says. */
-function outlined(classMap: Uint8Array, width: number, regions: UnknownRegion[]): Record<Rule, Uint8Array> {
+/**
+ * The old viewer outlined every unknown pixel; the new one what region-view.ts says at the app's default event
+ * threshold (the "new, lowered" column's outline figures are those at the default threshold too).
+ */
+function outlined(
+  classMap: Uint8Array,
+  width: number,
+  regions: UnknownRegion[],
+  threshold: number,
+): Record<Rule, Uint8Array> {
   return {
     old: classMap.map((value) => (value === UNKNOWN_CLASS ? 1 : 0)),
-    new: outlinedUnknown(classMap, width, regions),
+    new: outlinedUnknown(classMap, width, regions, threshold),
   };
 }
 
-async function analyseDrive(engine: Engine, path: string, objects: LabelledObject[]): Promise<FrameRow[]> {
+async function analyseDrive(
+  engine: Engine,
+  path: string,
+  objects: LabelledObject[],
+  outlineThreshold: number,
+): Promise<FrameRow[]> {
   const source = { ...(await probeSource(path)), position: 0, offsetMs: 0 };
   const outcome: DecodeOutcome = { complete: false, message: null, framesSampled: 0 };
   const size = { width: engine.inputWidth, height: engine.inputHeight, sampleFps: null };
   const rows: FrameRow[] = [];
   for await (const decoded of decodeSource(source, size, outcome)) {
     const result = await engine.analyze(decoded.rgb);
-    const masks = outlined(result.classMap, result.width, result.regions);
+    const masks = outlined(result.classMap, result.width, result.regions, outlineThreshold);
     for (const object of objects.filter((candidate) => candidate.frame === rows.length))
       for (const rule of RULES) object.outlined[rule] = object.pixels.some((p) => masks[rule][p] === 1);
     const share = (mask: Uint8Array) => mask.reduce((sum, value) => sum + value, 0) / mask.length;
@@ -249,7 +262,9 @@ async function main() {
   const labelled = await labelledObjects();
   const { objects, unseenFrames } = labelled;
   const engine = await openEngine(modelsDir, values.model, { provider: 'cpu' });
-  const [val, highway] = [await analyseDrive(engine, VAL_DRIVE, objects), await analyseDrive(engine, HIGHWAY, [])];
+  const outlineThreshold = regionFrameThreshold(card);
+  const val = await analyseDrive(engine, VAL_DRIVE, objects, outlineThreshold);
+  const highway = await analyseDrive(engine, HIGHWAY, [], outlineThreshold);
   await engine.dispose();
   if (val.length !== unseenFrames.length)
     throw new Error(`the val drive has ${val.length} frames, the labels ${unseenFrames.length}`);

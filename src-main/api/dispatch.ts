@@ -1,5 +1,5 @@
 import { isMethodName, methods, type ApiErrorBody, type ErrorCode } from '../../src-shared/contract/index.js';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from './context.js';
 import { AppError, describeIssues, errorMessage } from '../core/errors.js';
 import { libraryError } from '../library/index.js';
 import type { Handlers } from './handlers.js';

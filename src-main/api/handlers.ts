@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { MethodName, Methods } from '../../src-shared/contract/index.js';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from './context.js';
 
 export type Handler<M extends MethodName> = (
   request: z.output<Methods[M]['request']>,

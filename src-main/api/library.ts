@@ -1,4 +1,4 @@
-import type { MediaRouter } from '../app/media.js';
+import type { MediaRouter } from './media.js';
 import type { LibraryStore, MapKind } from '../library/index.js';
 import type { HandlerGroup } from './handlers.js';
 

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AppContext } from './context.js';
-import { NotificationBus } from './events.js';
-import { MediaRouter } from './media.js';
 import { defaultLibraryPath, defaultModelsDir } from '../core/paths.js';
+import type { AppContext } from '../api/context.js';
+import { NotificationBus } from '../api/notifications.js';
 import { registerLibraryMedia } from '../api/library.js';
+import { MediaRouter } from '../api/media.js';
 import { AnalysisService } from '../jobs/index.js';
 import { LibraryStore } from '../library/index.js';
 import { createTeachingService } from '../teaching/index.js';

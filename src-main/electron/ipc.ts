@@ -1,5 +1,5 @@
 import { dialog, ipcMain, type BrowserWindow } from 'electron';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../api/context.js';
 import { createDispatcher, handlers } from '../api/index.js';
 import { CALL_CHANNEL, DIALOG_CHANNEL, NOTIFY_CHANNEL } from './channels.js';
 import { fromAppOnly } from './sender.js';

@@ -1,7 +1,7 @@
 import { app } from 'electron';
 import { join } from 'node:path';
 import { createApp } from '../app/create-app.js';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../api/context.js';
 import { packageRoot } from '../core/paths.js';
 import { registerIpc } from './ipc.js';
 import { handleAppProtocol, registerSchemePrivileges } from './protocol.js';

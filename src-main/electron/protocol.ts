@@ -1,8 +1,7 @@
 import { protocol } from 'electron';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../api/context.js';
 import { rendererDir } from '../core/paths.js';
-import { contentSecurityPolicy } from '../server/review-server.js';
-import { decodePath, readStatic } from '../server/static.js';
+import { contentSecurityPolicy, decodePath, readStatic } from '../app/static.js';
 
 /** Must run before the app is ready: dmlr:// behaves like a secure, standard origin (fetch, CSP, storage). */
 export function registerSchemePrivileges(): void {

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
 import { FrameLane } from './frame-lane.js';
-import { MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
+import { headSettings, MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
 import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
 import { regionPlaces } from './unknown-regions.js';
 import type {
@@ -30,28 +30,6 @@ export interface OpenEngineOptions {
   score?: ScoreName;
   /** Unknown above this score; default: the card's. */
   threshold?: number;
-}
-
-/** The metric head a card describes, scoring with `score` and marking unknown above `threshold`. */
-export function createHead(card: ModelCard, score: ScoreName, threshold: number, source: string): MetricHead {
-  return new MetricHead(headSettings(card, score, threshold, source));
-}
-
-function headSettings(card: ModelCard, score: ScoreName, threshold: number, source: string): HeadSettings {
-  return {
-    kind: card.output.kind,
-    knownCount: card.classes.length,
-    dim: card.output.embeddingDim,
-    prototypes: card.head.prototypes ?? [],
-    score,
-    sMax: card.scores.eds.sMax,
-    sFloor: card.scores.eds.sFloor,
-    beta: card.scores.combined.beta,
-    gamma: card.scores.combined.gamma,
-    gMax: card.scores.margin?.gMax,
-    threshold,
-    source,
-  };
 }
 
 class OnnxEngine implements Engine {

@@ -1,7 +1,8 @@
 import { AppError } from '../core/errors.js';
 import { quantizeScores } from './maps.js';
-import { KERNEL_SCORES, MetricKernel } from './metric-kernel.js';
-import { tallyFrame, type FrameTallies } from './summary.js';
+import { KERNEL_SCORES, MetricKernel, type HeadOutput } from './metric-kernel.js';
+import { tallyFrame } from './summary.js';
+import type { ModelCard } from './model-card.js';
 import { UNKNOWN_CLASS, type ScoreName, type TaughtPrototype } from './types.js';
 
 export interface HeadSettings {
@@ -25,20 +26,22 @@ export interface HeadSettings {
   source: string;
 }
 
-export interface HeadOutput {
-  /** Class per pixel: taught class, else UNKNOWN_CLASS above the threshold, else the nearest known class. */
-  classMap: Uint8Array;
-  /** Closed-set prediction: the nearest known prototype (largest logit), ignoring threshold and taught classes. */
-  nearestKnown: Uint8Array;
-  /**
-   * OOD score per pixel, higher = more unknown. Where a taught class claims the pixel: the score times d / r
-   * (d its squared distance to the class's prototype, r the squared acceptance radius), 0 on the prototype.
-   */
-  ood: Float32Array;
-  /** The OOD map as 8-bit levels for display: round(clip(ood, 0, 1) * 255). */
-  oodBytes: Uint8Array;
-  /** Class counts and the OOD score histogram of these maps, for the frame summary. */
-  tallies: FrameTallies;
+/** The settings of the metric head a card describes, scoring with `score` and marking unknown above `threshold`. */
+export function headSettings(card: ModelCard, score: ScoreName, threshold: number, source: string): HeadSettings {
+  return {
+    kind: card.output.kind,
+    knownCount: card.classes.length,
+    dim: card.output.embeddingDim,
+    prototypes: card.head.prototypes ?? [],
+    score,
+    sMax: card.scores.eds.sMax,
+    sFloor: card.scores.eds.sFloor,
+    beta: card.scores.combined.beta,
+    gamma: card.scores.combined.gamma,
+    gMax: card.scores.margin?.gMax,
+    threshold,
+    source,
+  };
 }
 
 const EMBEDDING_SCORES: ScoreName[] = ['eds', 'mmsp', 'combined', 'margin'];

@@ -2,11 +2,26 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
-import type { HeadOutput } from './metric-head.js';
-import { HISTOGRAM_BINS, scoreBin } from './summary.js';
+import { HISTOGRAM_BINS, scoreBin, type FrameTallies } from './summary.js';
 
 /** The score codes of assembly/metric-kernel.ts. */
 export const KERNEL_SCORES = { eds: 0, mmsp: 1, combined: 2, margin: 3 } as const;
+
+export interface HeadOutput {
+  /** Class per pixel: taught class, else UNKNOWN_CLASS above the threshold, else the nearest known class. */
+  classMap: Uint8Array;
+  /** Closed-set prediction: the nearest known prototype (largest logit), ignoring threshold and taught classes. */
+  nearestKnown: Uint8Array;
+  /**
+   * OOD score per pixel, higher = more unknown. Where a taught class claims the pixel: the score times d / r
+   * (d its squared distance to the class's prototype, r the squared acceptance radius), 0 on the prototype.
+   */
+  ood: Float32Array;
+  /** The OOD map as 8-bit levels for display: round(clip(ood, 0, 1) * 255). */
+  oodBytes: Uint8Array;
+  /** Class counts and the OOD score histogram of these maps, for the frame summary. */
+  tallies: FrameTallies;
+}
 
 export interface KernelParameters {
   /** Rows x D: the K card prototypes, then the taught ones. */

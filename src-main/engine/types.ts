@@ -3,13 +3,9 @@
  * owns the implementation (load.ts, preprocess.ts, metric-head.ts, summary.ts, maps.ts ...).
  */
 import type { ClassInfo, FrameSummary, UnknownRegion } from '../../src-shared/contract/index.js';
+import type { RgbFrame } from '../core/rgb-frame.js';
 
-/** An RGB frame, 8 bits per channel, interleaved (as ffmpeg's rgb24 writes it). */
-export interface RgbFrame {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RgbFrame };
 
 export type ScoreName = 'eds' | 'mmsp' | 'combined' | 'margin' | 'msp' | 'maxlogit';
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'directml' | 'coreml';

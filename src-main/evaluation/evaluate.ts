@@ -17,7 +17,7 @@ import {
   type LabelMapping,
 } from './labels.js';
 import { componentMetrics, frameComponents, type ComponentMetrics } from './component-metrics.js';
-import { oodMetrics, type OodMetrics, type PixelMetrics } from './ood-metrics.js';
+import { concatScores, oodMetrics, type OodMetrics, type PixelMetrics } from './ood-metrics.js';
 import { resizeNearest, resizeScores } from './resample.js';
 import { decodeJpegLikeLibjpeg } from './libjpeg-decode.js';
 import { listSamples, type Sample } from './samples.js';
@@ -102,16 +102,6 @@ function imageComponents(images: readonly ScoredImage[], threshold: number): Com
   );
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function mean(values: OodMetrics[]): OodMetrics | null {
   if (values.length === 0) return null;
   const average = (key: keyof OodMetrics) => values.reduce((sum, value) => sum + value[key], 0) / values.length;
@@ -183,7 +173,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     oodPixels: ood.length,
     ...oodMetrics(ood, known),
   }));
-  const pooled = oodMetrics(concat(split.map((part) => part.ood)), concat(split.map((part) => part.known)));
+  const pooled = oodMetrics(concatScores(split.map((part) => part.ood)), concatScores(split.map((part) => part.known)));
   const withOod = perImage.filter((image): image is ImageResult & OodMetrics => image.auroc !== undefined);
   const segmentation = confusion?.result();
   return {

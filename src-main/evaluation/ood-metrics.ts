@@ -60,3 +60,22 @@ export function oodMetrics(positives: Float32Array, negatives: Float32Array): Pi
   }
   return { auroc: 100 * auroc, aupr: 100 * aupr, fpr95: 100 * fpr95, bestF1: 100 * bestF1, bestF1Threshold };
 }
+
+/** The scores of the pixels `keep` selects, in pixel order. */
+export function scoresWhere(scores: Float32Array, keep: (pixel: number) => boolean): Float32Array {
+  let count = 0;
+  for (let p = 0; p < scores.length; p++) if (keep(p)) count++;
+  const out = new Float32Array(count);
+  for (let p = 0, i = 0; p < scores.length; p++) if (keep(p)) out[i++] = scores[p]!;
+  return out;
+}
+
+export function concatScores(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

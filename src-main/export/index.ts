@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { AnalysisInfo, ExportedFrame, ExportResult, Flag, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import { extractAnalysedFrame } from '../footage/index.js';
+import { extractFullFrame } from '../footage/index.js';
 import type { LibraryStore } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
 import { compositeOverlay, decodeByteMap, decodePng, encodeJpeg, encodePng, shrink } from './images.js';
@@ -50,7 +50,11 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
   const createdAt = (deps.now?.() ?? new Date()).toISOString();
   const name = request.name ?? `dmlreview-${safeName(session.name)}-${createdAt.replace(/[:.]/g, '-').slice(0, 19)}`;
   const fullFrame =
-    deps.fullFrame ?? ((analysisId, frameIndex) => extractAnalysedFrame(library, analysisId, frameIndex));
+    deps.fullFrame ??
+    ((analysisId, frameIndex) => {
+      const frame = library.frameSource(analysisId, frameIndex);
+      return extractFullFrame(library.sources(frame.sessionId), frame.timeMs);
+    });
 
   const written = await writeFolderAtomically(
     request.folder,

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { RgbFrame } from '../engine/types.js';
-import type { StoredSource } from '../library/index.js';
+import type { RgbFrame } from '../core/rgb-frame.js';
+import type { FootageSource } from './source.js';
 import { ffmpegReason, ffmpegTools } from './ffmpeg.js';
 
 export interface DecodedFrame {
@@ -49,13 +49,13 @@ export const gridSelectFilter = (fps: number) =>
   `select='isnan(prev_selected_t)+gte(floor(t*${fps})-floor(prev_selected_t*${fps}),1)'`;
 
 /** An estimate for progress bars; the analysis stores the true count when it ends. */
-export function expectedFrames(source: StoredSource, sampleFps: number | null): number {
+export function expectedFrames(source: FootageSource, sampleFps: number | null): number {
   if (!sampleFps || sampleFps >= source.fps) return source.frameCount;
   return Math.min(source.frameCount, Math.ceil((source.durationMs / 1000) * sampleFps));
 }
 
 export function decodeSource(
-  source: StoredSource,
+  source: FootageSource,
   options: DecodeOptions,
   outcome: DecodeOutcome,
 ): AsyncGenerator<DecodedFrame> {
@@ -63,7 +63,7 @@ export function decodeSource(
 }
 
 async function* decodeVideo(
-  source: StoredSource,
+  source: FootageSource,
   options: DecodeOptions,
   outcome: DecodeOutcome,
 ): AsyncGenerator<DecodedFrame> {
@@ -92,7 +92,7 @@ async function* decodeVideo(
  * file's start time, which need not be the video stream's start); -ss seeks relative to the file's start, a
  * millisecond early because pts_time is printed rounded.
  */
-function videoInput(source: StoredSource, resumeAfterMs: number | undefined): string[] {
+function videoInput(source: FootageSource, resumeAfterMs: number | undefined): string[] {
   if (resumeAfterMs === undefined) return ['-copyts', '-i', source.path];
   const clipSeconds = Math.max(0, resumeAfterMs - source.offsetMs - 1) / 1000;
   return ['-ss', clipSeconds.toFixed(6), '-copyts', '-i', source.path];
@@ -245,7 +245,7 @@ function splitJpegs(stream: Readable, out: ArrivalQueue<Buffer>): void {
 // Inside JPEG entropy-coded data every 0xFF byte is followed by 0x00, so FFD9 only ever marks the end.
 const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
 
-function judgeVideoEnd(source: StoredSource, options: DecodeOptions, outcome: DecodeOutcome, end: FfmpegEnd): void {
+function judgeVideoEnd(source: FootageSource, options: DecodeOptions, outcome: DecodeOutcome, end: FfmpegEnd): void {
   const decodedMs = end.lastPtsMs - source.startMs;
   const step = 1000 / Math.min(options.sampleFps ?? source.fps, source.fps || 1);
   const missingMs = source.durationMs - decodedMs;
@@ -264,7 +264,7 @@ function judgeVideoEnd(source: StoredSource, options: DecodeOptions, outcome: De
  * JPEG comes out partly grey), is skipped and reported; the images after it are still analysed.
  */
 async function* decodeImages(
-  source: StoredSource,
+  source: FootageSource,
   options: DecodeOptions,
   outcome: DecodeOutcome,
 ): AsyncGenerator<DecodedFrame> {
@@ -285,7 +285,7 @@ async function* decodeImages(
 }
 
 /** The folder's images on the sampling grid, with their times. */
-function* sampledImages(source: StoredSource, options: DecodeOptions) {
+function* sampledImages(source: FootageSource, options: DecodeOptions) {
   const stepMs = 1000 / source.fps;
   let previousCell = Number.NEGATIVE_INFINITY;
   for (const [position, name] of (source.images ?? []).entries()) {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
-import type { RgbFrame } from '../engine/types.js';
-import type { LibraryStore, StoredSource } from '../library/index.js';
+import type { RgbFrame } from '../core/rgb-frame.js';
+import type { FootageSource } from './source.js';
 import { ffmpegReason, ffmpegTools, runTool } from './ffmpeg.js';
 
 /** How ffmpeg hands a frame back: a PNG at full resolution, or raw RGB scaled as the analysis scaled it. */
@@ -13,7 +13,7 @@ function outputArgs(output: FrameOutput): string[] {
 }
 
 /** One frame shown at a session time, decoded by ffmpeg from the source that holds it. */
-async function extractFrame(sources: StoredSource[], sessionTimeMs: number, output: FrameOutput): Promise<Buffer> {
+async function extractFrame(sources: FootageSource[], sessionTimeMs: number, output: FrameOutput): Promise<Buffer> {
   const source = sourceAt(sources, sessionTimeMs);
   const clipMs = sessionTimeMs - source.offsetMs;
   const input =
@@ -44,44 +44,33 @@ async function extractFrame(sources: StoredSource[], sessionTimeMs: number, outp
  * The original full-resolution frame shown at a session time, as PNG (export needs the real pixels, not the
  * model-size copy). Times come from the analysis, so the frame is the one that was analysed.
  */
-export function extractFullFrame(sources: StoredSource[], sessionTimeMs: number): Promise<Buffer> {
+export function extractFullFrame(sources: FootageSource[], sessionTimeMs: number): Promise<Buffer> {
   return extractFrame(sources, sessionTimeMs, { format: 'png' });
 }
 
-/** The full-resolution PNG of one analysed frame. */
-export async function extractAnalysedFrame(
-  store: LibraryStore,
-  analysisId: number,
-  frameIndex: number,
-): Promise<Buffer> {
-  const frame = store.frameSource(analysisId, frameIndex);
-  return extractFullFrame(store.sources(frame.sessionId), frame.timeMs);
-}
-
 /**
- * An analysed frame as the engine saw it: raw RGB scaled by ffmpeg to the analysis's model input, as the
- * analysis decoded it. Teaching and the metric space need no more, and skip encoding and decoding a
- * full-resolution PNG (about 1.7 of the 3.3 s a 1280x720 frame took here).
+ * The frame shown at a session time as the engine saw it: raw RGB scaled by ffmpeg to the model input, as an
+ * analysis decodes it. Teaching and the metric space need no more, and skip encoding and decoding a
+ * full-resolution PNG (about half the time of a 1280x720 frame).
  */
-export async function extractAnalysedFrameRgb(
-  store: LibraryStore,
-  analysisId: number,
-  frameIndex: number,
+export async function extractScaledFrameRgb(
+  sources: FootageSource[],
+  sessionTimeMs: number,
+  width: number,
+  height: number,
 ): Promise<RgbFrame> {
-  const frame = store.frameSource(analysisId, frameIndex);
-  const { inputWidth: width, inputHeight: height } = store.analysisPlan(analysisId);
-  const data = await extractFrame(store.sources(frame.sessionId), frame.timeMs, { format: 'rgb', width, height });
+  const data = await extractFrame(sources, sessionTimeMs, { format: 'rgb', width, height });
   if (data.length !== width * height * 3)
     throw new AppError(
       'footage_extract_failed',
-      `Frame ${frameIndex} of analysis ${analysisId} came back as ${data.length} bytes, not ${width}x${height} RGB`,
+      `The frame at ${sessionTimeMs} ms came back as ${data.length} bytes, not ${width}x${height} RGB`,
     );
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 /** A small JPEG of the first frame, stored with the session for the library screen. */
 export async function makeThumbnail(
-  source: StoredSource | { kind: StoredSource['kind']; path: string; images: string[] | null },
+  source: FootageSource | { kind: FootageSource['kind']; path: string; images: string[] | null },
 ): Promise<Buffer | null> {
   const file = source.kind === 'video' ? source.path : join(source.path, source.images?.[0] ?? '');
   const result = await runTool(ffmpegTools().ffmpeg, [
@@ -105,13 +94,13 @@ export async function makeThumbnail(
   return result.code === 0 && result.stdout.length > 0 ? result.stdout : null;
 }
 
-function sourceAt(sources: StoredSource[], sessionTimeMs: number): StoredSource {
+function sourceAt(sources: FootageSource[], sessionTimeMs: number): FootageSource {
   const source = sources.findLast((candidate) => candidate.offsetMs <= sessionTimeMs) ?? sources[0];
   if (!source) throw new AppError('not_found', 'The session has no source files');
   return source;
 }
 
-function imageAt(source: StoredSource, clipMs: number): string {
+function imageAt(source: FootageSource, clipMs: number): string {
   const images = source.images ?? [];
   const index = Math.min(images.length - 1, Math.max(0, Math.round((clipMs * source.fps) / 1000)));
   return images[index] ?? '';

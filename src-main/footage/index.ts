@@ -8,4 +8,5 @@ export {
   type DecodeOptions,
   type DecodeOutcome,
 } from './decode.js';
-export { extractFullFrame, extractAnalysedFrame, extractAnalysedFrameRgb, makeThumbnail } from './extract.js';
+export { extractFullFrame, extractScaledFrameRgb, makeThumbnail } from './extract.js';
+export type { FootageSource, ProbedSource } from './source.js';

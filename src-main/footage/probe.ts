@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { AppError, errorMessage } from '../core/errors.js';
-import type { NewSource } from '../library/index.js';
+import type { ProbedSource } from './source.js';
 import { ffmpegReason, ffmpegTools, runTool } from './ffmpeg.js';
 
 const imageExtensions = new Set(['.jpg', '.jpeg', '.png']);
@@ -14,7 +14,7 @@ export interface ProbeOptions {
 }
 
 /** Probes a video file or an image folder into what the library stores about a source. */
-export async function probeSource(path: string, options: ProbeOptions = {}): Promise<NewSource> {
+export async function probeSource(path: string, options: ProbeOptions = {}): Promise<ProbedSource> {
   const info = await statOrExplain(path);
   if (info.isDirectory()) return probeImageFolder(path, options.imageFps ?? 1);
   // A device (/dev/zero) would be hashed without end, a FIFO would hold a file-system thread forever.
@@ -59,7 +59,7 @@ interface ProbeJson {
   format?: { duration?: string; start_time?: string; tags?: Record<string, string> };
 }
 
-async function probeVideo(path: string): Promise<NewSource> {
+async function probeVideo(path: string): Promise<ProbedSource> {
   const { ffprobe } = ffmpegTools();
   const result = await runTool(ffprobe, [
     '-v',
@@ -139,7 +139,7 @@ async function imageNames(path: string): Promise<string[]> {
   return candidates.filter((_, i) => isFile[i]);
 }
 
-async function probeImageFolder(path: string, imageFps: number): Promise<NewSource> {
+async function probeImageFolder(path: string, imageFps: number): Promise<ProbedSource> {
   const names = await imageNames(path);
   names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const first = names[0];

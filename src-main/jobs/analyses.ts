@@ -2,9 +2,8 @@ import { basename, resolve } from 'node:path';
 import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { checkModel, DEFAULT_MODEL, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
-import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions } from '../footage/index.js';
-import type { LibraryStore, NewAnalysis, NewSource } from '../library/index.js';
-import { knowledgeForAnalysis, refuseTooManyClasses } from '../teaching/index.js';
+import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions, type ProbedSource } from '../footage/index.js';
+import { knowledgeForAnalysis, refuseTooManyClasses, type LibraryStore, type NewAnalysis } from '../library/index.js';
 import { JobQueue, type JobQueueOptions } from './job-queue.js';
 import { AnalysisOwners } from './ownership.js';
 
@@ -72,9 +71,9 @@ export class AnalysisService {
   private async probe(
     paths: string[],
     options: ProbeOptions,
-  ): Promise<{ sources: NewSource[]; thumbnail: Buffer | null }> {
+  ): Promise<{ sources: ProbedSource[]; thumbnail: Buffer | null }> {
     this.store.requireWritable();
-    const sources: NewSource[] = [];
+    const sources: ProbedSource[] = [];
     for (const path of paths) sources.push(await probeSource(resolve(path), options));
     return { sources, thumbnail: await makeThumbnail(sources[0]!) };
   }

@@ -7,7 +7,6 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Migration } from '../library/migrations.js';
 import { AppError } from '../core/errors.js';
 import { processAlive } from '../core/processes.js';
 
@@ -28,25 +27,6 @@ export interface OwnerRecord extends Owner {
   claimedAt: string;
   heartbeatMs: number;
 }
-
-/** Library schema version 5: the owner of each analysis being run. */
-export const ownershipMigration: Migration = {
-  version: 5,
-  name: 'analysis owners',
-  up(db) {
-    db.exec(`
-      -- One row while a process runs the analysis; removed when it stops (a crash leaves it, gone stale).
-      CREATE TABLE analysis_owners (
-        analysis_id INTEGER PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
-        token TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        host TEXT NOT NULL,
-        claimed_at TEXT NOT NULL,
-        heartbeat_ms INTEGER NOT NULL
-      );
-    `);
-  },
-};
 
 /** A new owner identity for one run in this process. */
 export function newOwner(): Owner {

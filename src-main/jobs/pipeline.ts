@@ -2,16 +2,21 @@ import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { openEngine, type OpenEngineOptions } from '../engine/index.js';
 import type { Engine, FrameResult } from '../engine/types.js';
-import { decodeSource, expectedFrames, type DecodedFrame, type DecodeOutcome } from '../footage/index.js';
 import {
+  decodeSource,
+  expectedFrames,
+  type DecodedFrame,
+  type DecodeOutcome,
+  type FootageSource,
+} from '../footage/index.js';
+import {
+  knowledgeForAnalysis,
   libraryError,
   LibraryStore,
   type AnalysisPlan,
   type ResumePoint,
   type StoredFrame,
-  type StoredSource,
 } from '../library/index.js';
-import { knowledgeForAnalysis } from '../teaching/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { AnalysisOwners, HEARTBEAT_MS, newOwner, type Owner } from './ownership.js';
 
@@ -61,7 +66,7 @@ export async function runAnalysis(job: AnalysisJob, hooks: AnalysisHooks = {}): 
 
 class AnalysisRun {
   private readonly plan: AnalysisPlan;
-  private readonly sources: StoredSource[];
+  private readonly sources: FootageSource[];
   private readonly problems: string[] = [];
   private readonly timings = { decodeMs: 0, engineMs: 0, writeMs: 0 };
   private readonly owners: AnalysisOwners;

@@ -1,7 +1,5 @@
 export {
   LibraryStore,
-  type StoredSource,
-  type NewSource,
   type NewAnalysis,
   type AnalysisPlan,
   type StoredFrame,
@@ -10,4 +8,11 @@ export {
 } from './store.js';
 export { openLibraryDatabase, schemaVersion, libraryError } from './database.js';
 export { migrations, type Migration } from './migrations.js';
+export {
+  KnowledgeStore,
+  knowledgeForAnalysis,
+  refuseTooManyClasses,
+  type KnowledgeCheck,
+  type NewTaughtClass,
+} from './knowledge.js';
 export { detectEvents, defaultEventSettings, type ScoredFrame, type EventSpan } from './events.js';

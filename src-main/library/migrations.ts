@@ -1,13 +1,10 @@
 import type Database from 'better-sqlite3';
-import { ownershipMigration } from '../jobs/ownership.js';
-import { knowledgeMigration } from '../teaching/schema.js';
 
 /**
  * The library's schema history. Each entry runs once, in version order, inside a transaction, and is recorded
  * in schema_migrations. Entries are never edited once shipped: a change is a new entry with the next version.
- * Version 3, the knowledge base of taught classes, is defined by src-main/teaching (schema.ts); version 4 adds
- * unknown regions (frame_regions), the frame score rule of each analysis and event persistence; version 5, the
- * owners of running analyses, is defined by src-main/jobs (ownership.ts).
+ * Version 3 holds the knowledge base of taught classes; version 4 adds unknown regions (frame_regions), the
+ * frame score rule of each analysis and event persistence; version 5, the owners of running analyses.
  */
 export interface Migration {
   version: number;
@@ -155,7 +152,51 @@ export const migrations: Migration[] = [
       `);
     },
   },
-  knowledgeMigration,
+  // The knowledge base of taught classes. Classes belong to one model (its sha256: a prototype means nothing
+  // in another embedding space). Every change writes a knowledge version holding a snapshot of the classes in
+  // force, so an analysis that records its version can always be explained later.
+  {
+    version: 3,
+    name: 'knowledge base of taught classes',
+    up(db) {
+      db.exec(`
+        CREATE TABLE taught_classes (
+          id INTEGER PRIMARY KEY,
+          model_sha256 TEXT NOT NULL,
+          name TEXT NOT NULL,
+          color TEXT NOT NULL,
+          enabled INTEGER NOT NULL DEFAULT 1,
+          prototypes TEXT NOT NULL,
+          acceptance_radius REAL NOT NULL,
+          embedding_dim INTEGER NOT NULL,
+          created_by TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX taught_classes_by_name ON taught_classes(model_sha256, name COLLATE NOCASE);
+        -- The frames and masks a class was taught from. No foreign key to analyses: a class outlives the
+        -- session it was taught from, and the mask itself is kept here.
+        CREATE TABLE taught_shots (
+          class_id INTEGER NOT NULL REFERENCES taught_classes(id) ON DELETE CASCADE,
+          position INTEGER NOT NULL,
+          analysis_id INTEGER,
+          frame_index INTEGER,
+          image_path TEXT,
+          description TEXT NOT NULL,
+          pixels INTEGER NOT NULL,
+          mask TEXT NOT NULL,
+          PRIMARY KEY (class_id, position)
+        );
+        CREATE TABLE knowledge_versions (
+          version INTEGER PRIMARY KEY,
+          created_at TEXT NOT NULL,
+          author TEXT NOT NULL,
+          change TEXT NOT NULL,
+          classes TEXT NOT NULL
+        );
+      `);
+    },
+  },
   {
     version: 4,
     name: 'unknown regions per frame, frame score rule, event persistence',
@@ -177,5 +218,22 @@ export const migrations: Migration[] = [
       `);
     },
   },
-  ownershipMigration,
+  // The owner of each analysis being run (jobs/ownership.ts): several processes may open one library.
+  {
+    version: 5,
+    name: 'analysis owners',
+    up(db) {
+      db.exec(`
+        -- One row while a process runs the analysis; removed when it stops (a crash leaves it, gone stale).
+        CREATE TABLE analysis_owners (
+          analysis_id INTEGER PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
+          token TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          claimed_at TEXT NOT NULL,
+          heartbeat_ms INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];

@@ -9,24 +9,13 @@ import type {
   FrameRegions,
   FrameSummary,
   SessionInfo,
-  SourceFile,
   Timeline,
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
+import type { FootageSource, ProbedSource } from '../footage/index.js';
 import { libraryError, openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
 import { defaultEventSettings, detectEvents } from './events.js';
 import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
-
-/** A source as stored: its public description plus what decoding needs. */
-export interface StoredSource extends SourceFile {
-  position: number;
-  startMs: number;
-  codec: string | null;
-  /** Image folders: file names (inside path) in timeline order. */
-  images: string[] | null;
-}
-
-export type NewSource = Omit<StoredSource, 'position' | 'offsetMs'>;
 
 export interface NewAnalysis {
   sessionId: number;
@@ -139,7 +128,7 @@ export class LibraryStore {
 
   // ---- sessions --------------------------------------------------------------------------------------------
 
-  createSession(name: string, sources: NewSource[], thumbnail: Buffer | null): SessionInfo {
+  createSession(name: string, sources: ProbedSource[], thumbnail: Buffer | null): SessionInfo {
     const insertSession = this.db.prepare('INSERT INTO sessions (name, created_at, thumbnail) VALUES (?, ?, ?)');
     const insertSource = this.db
       .prepare(`INSERT INTO source_files (session_id, position, path, kind, duration_ms, fps, width,
@@ -185,7 +174,7 @@ export class LibraryStore {
   }
 
   /** The session whose sources are exactly these files (same paths and contents, in the same order), if any. */
-  findSession(sources: Pick<NewSource, 'path' | 'sha256'>[]): SessionInfo | undefined {
+  findSession(sources: Pick<ProbedSource, 'path' | 'sha256'>[]): SessionInfo | undefined {
     return this.sessions().find(
       (session) =>
         session.sources.length === sources.length &&
@@ -209,14 +198,14 @@ export class LibraryStore {
     return value ?? undefined;
   }
 
-  sources(sessionId: number): StoredSource[] {
+  sources(sessionId: number): FootageSource[] {
     const rows = this.db
       .prepare('SELECT * FROM source_files WHERE session_id = ? ORDER BY position')
       .all(sessionId) as Row[];
     return rows.map((row) => ({
       position: Number(row.position),
       path: String(row.path),
-      kind: row.kind as SourceFile['kind'],
+      kind: row.kind as FootageSource['kind'],
       durationMs: Number(row.duration_ms),
       fps: Number(row.fps),
       width: Number(row.width),

@@ -2,13 +2,13 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../api/context.js';
 import type { ApiErrorBody } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../api/index.js';
+import { contentSecurityPolicy, decodePath, readStatic } from '../app/static.js';
 import { errorMessage } from '../core/errors.js';
 import { rendererDir } from '../core/paths.js';
 import { hostAllowed, newAccessToken, originAllowed, presentedToken, tokenMatches } from './auth.js';
-import { decodePath, readStatic } from './static.js';
 
 export interface ReviewServer {
   readonly url: string;
@@ -35,19 +35,6 @@ const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 
 /** On every response: no URL of ours (media URLs carry the token) is ever sent on as a Referer. */
 const commonHeaders = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' } as const;
-
-export const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
 
 /**
  * Serves the renderer and the API to a browser on this machine only: bound to 127.0.0.1, every /api/ and

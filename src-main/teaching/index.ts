@@ -1,36 +1,11 @@
 /** Teaching: taught classes from a few marked frames, the knowledge base, the metric-space view. */
-import type Database from 'better-sqlite3';
-import {
-  DEFAULT_MODEL,
-  listModels,
-  openEngine,
-  readModelCard,
-  type Engine,
-  type TaughtPrototype,
-} from '../engine/index.js';
-import { extractAnalysedFrameRgb } from '../footage/index.js';
-import type { LibraryStore } from '../library/index.js';
+import { DEFAULT_MODEL, listModels, openEngine, readModelCard, type Engine, type RgbFrame } from '../engine/index.js';
+import { extractScaledFrameRgb } from '../footage/index.js';
+import { KnowledgeStore, type LibraryStore } from '../library/index.js';
 import { readImageFile } from './images.js';
-import { KnowledgeStore } from './knowledge-store.js';
 import { TeachingService } from './service.js';
 
 export { TeachingService, type TeachingDeps } from './service.js';
-export { KnowledgeStore, refuseTooManyClasses } from './knowledge-store.js';
-export { knowledgeMigration } from './schema.js';
-export { runFewshot, type FewshotOptions, type FewshotReport } from './fewshot.js';
-
-/**
- * The taught classes an analysis of this model must use, and the knowledge version to record with it.
- * Analysis jobs call this when they start, and the worker gives `classes` to engine.setTaughtClasses.
- */
-export function knowledgeForAnalysis(
-  db: Database.Database,
-  modelSha256: string,
-  version?: number | null,
-): { version: number | null; classes: TaughtPrototype[] } {
-  const store = new KnowledgeStore(db);
-  return version === undefined ? store.activePrototypes(modelSha256) : store.activePrototypes(modelSha256, version);
-}
 
 /** The app's teaching service: engines opened lazily per model and kept; frames from files or analysed sessions. */
 export function createTeachingService(
@@ -56,7 +31,7 @@ export function createTeachingService(
     readFrame: async (frame) =>
       'imagePath' in frame
         ? readImageFile(frame.imagePath)
-        : extractAnalysedFrameRgb(library, frame.analysisId, frame.frameIndex),
+        : analysedFrameRgb(library, frame.analysisId, frame.frameIndex),
     modelOf: async (sha256) =>
       (await listModels(modelsDir)).find((model) => model.status === 'ok' && model.sha256 === sha256)?.name,
     ...(startAnalysis ? { startAnalysis } : {}),
@@ -68,4 +43,11 @@ export function createTeachingService(
       for (const result of opened) if (result.status === 'fulfilled') await result.value.dispose();
     },
   });
+}
+
+/** An analysed frame at the size the engine saw it (the analysis's model input). */
+function analysedFrameRgb(library: LibraryStore, analysisId: number, frameIndex: number): Promise<RgbFrame> {
+  const frame = library.frameSource(analysisId, frameIndex);
+  const { inputWidth, inputHeight } = library.analysisPlan(analysisId);
+  return extractScaledFrameRgb(library.sources(frame.sessionId), frame.timeMs, inputWidth, inputHeight);
 }

@@ -4,7 +4,7 @@
  */
 import { KnowledgeDocument } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import type { KnowledgeCheck, KnowledgeStore } from './knowledge-store.js';
+import type { KnowledgeCheck, KnowledgeStore } from '../library/index.js';
 
 export interface ModelIdentity {
   name: string;

@@ -1,7 +1,7 @@
 /**
  * The teaching service behind the teaching panel, the metric-space view and their API methods: embeds shot
  * frames with the engine, builds taught classes (prototypes.ts), keeps them in the knowledge base
- * (knowledge-store.ts) and hands the active ones to the engine.
+ * (library/knowledge.ts) and hands the active ones to the engine.
  */
 import { userInfo } from 'node:os';
 import {
@@ -18,7 +18,7 @@ import { AppError } from '../core/errors.js';
 import type { ModelCard } from '../engine/model-card.js';
 import { UNKNOWN_CLASS, type Engine, type FrameResult, type RgbFrame } from '../engine/types.js';
 import { exportKnowledge, importKnowledge, type ModelIdentity } from './knowledge-file.js';
-import { refuseTooManyClasses, type KnowledgeCheck, type KnowledgeStore } from './knowledge-store.js';
+import { refuseTooManyClasses, type KnowledgeCheck, type KnowledgeStore } from '../library/index.js';
 import { channelProjection, fitPca, project } from './pca.js';
 import {
   classifyMap,

@@ -6,10 +6,11 @@ import { after, before, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
-import { LibraryStore, type StoredFrame } from '../../src-main/library/index.js';
+import { LibraryStore } from '../../src-main/library/index.js';
 import { openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { repoRoot, startServeProcess } from '../helpers/cli.js';
 import { valDrive } from '../helpers/clips.js';
+import { syntheticVideo, writeSyntheticSession } from '../helpers/synthetic-library.js';
 import { screenshots, scrubTimeline, waitForFrame } from './review-helpers.js';
 
 // Performance figures for a long drive: 100,000 analysed frames (2.8 h at 10 fps) inserted straight into a
@@ -80,52 +81,28 @@ function syntheticMaps() {
 function insertLongDrive(libraryPath: string): number {
   const store = new LibraryStore(libraryPath);
   try {
-    const durationMs = FRAMES * FRAME_MS;
-    const session = store.createSession(
-      'synthetic 100k-frame drive',
-      [
-        {
-          path: valDrive,
-          kind: 'video',
-          durationMs,
-          fps: 10,
-          width: 480,
-          height: 360,
-          rotation: 0,
-          createdAt: null,
-          sha256: '0'.repeat(64),
-          frameCount: FRAMES,
-          startMs: 0,
-          codec: 'h264',
-          images: null,
-        },
-      ],
-      null,
-    );
-    const analysis = store.createAnalysis({
-      sessionId: session.id,
-      modelName: 'synthetic',
-      modelSha256: '0'.repeat(64),
-      knowledgeVersion: null,
-      sampleFps: null,
-      inputWidth: MAP_WIDTH,
-      inputHeight: MAP_HEIGHT,
-      classes,
-      threshold: 0.6,
-      pixelThreshold: 0.4,
-      framesTotal: FRAMES,
-    });
     const maps = syntheticMaps();
     const next = random(7);
     let hazard = 0;
-    for (let start = 0; start < FRAMES; start += 10_000) {
-      const batch: StoredFrame[] = [];
-      for (let index = start; index < Math.min(FRAMES, start + 10_000); index++) {
+    const { sessionId, analysisId } = writeSyntheticSession(store, {
+      name: 'synthetic 100k-frame drive',
+      frames: FRAMES,
+      sources: [syntheticVideo(FRAMES, FRAME_MS, valDrive)],
+      analysis: {
+        sampleFps: null,
+        inputWidth: MAP_WIDTH,
+        inputHeight: MAP_HEIGHT,
+        classes,
+        threshold: 0.6,
+        pixelThreshold: 0.4,
+      },
+      batch: 10_000,
+      frame: (index) => {
         if (hazard === 0 && next() < 0.0015) hazard = 20 + Math.floor(next() * 80);
         const base = 0.25 + 0.12 * Math.sin(index / 700) + 0.08 * next();
         const score = hazard > 0 ? Math.min(1, base + 0.45 + 0.1 * next()) : base;
         hazard = Math.max(0, hazard - 1);
-        batch.push({
+        return {
           index,
           sourceIndex: 0,
           timeMs: index * FRAME_MS,
@@ -135,13 +112,12 @@ function insertLongDrive(libraryPath: string): number {
           classAreas: [0.3, 0.2, 0.3, index % 3 === 0 ? 0.1 : 0, 0.1],
           regions: { mapWidth: 120, mapHeight: 90, regions: [] },
           ...maps,
-        });
-      }
-      store.writeFrames(analysis.id, batch);
-    }
-    store.updateAnalysis(analysis.id, { status: 'done', finishedAt: new Date().toISOString() });
-    store.recomputeEvents(analysis.id);
-    return session.id;
+        };
+      },
+    });
+    store.updateAnalysis(analysisId, { status: 'done', finishedAt: new Date().toISOString() });
+    store.recomputeEvents(analysisId);
+    return sessionId;
   } finally {
     store.close();
   }

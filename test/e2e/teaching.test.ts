@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { decodeLabelPng } from '../../src-main/engine/index.js';
 import { displayColor } from '../../src-renderer/src/ui/colors.js';
-import { camvidPairs, chooseShots } from '../../src-main/teaching/fewshot.js';
+import { chooseShots } from '../../src-main/evaluation/fewshot.js';
+import { listCamvidSamples } from '../../src-main/evaluation/samples.js';
 import { repoRoot } from '../helpers/cli.js';
 import { camvidRoot } from '../helpers/models.js';
 import { canvasPixels, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
@@ -39,7 +40,7 @@ async function waitForAnalysis(sessionId: number, count: number): Promise<Analys
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
   // Three val frames with the most pedestrian pixels, as a small image-folder drive.
-  const pairs = (await chooseShots(camvidPairs(join(camvidRoot, 'val')), PEDESTRIAN, 3)).sort((a, b) =>
+  const pairs = (await chooseShots(listCamvidSamples(join(camvidRoot, 'val'), '--val'), PEDESTRIAN, 3)).sort((a, b) =>
     a.name.localeCompare(b.name),
   );
   mkdirSync(frames);

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { createDispatcher, handlers, type Dispatch } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
-import type { AppContext } from '../../src-main/app/context.js';
+import type { AppContext } from '../../src-main/api/context.js';
 import type { ExportResult } from '../../src-shared/contract/index.js';
 import { runCli } from '../helpers/cli.js';
 import { clip, tempDir } from '../helpers/clips.js';

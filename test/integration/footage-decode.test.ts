@@ -13,15 +13,19 @@ import {
   type DecodeOptions,
   type DecodeOutcome,
 } from '../../src-main/footage/index.js';
-import type { NewSource, StoredSource } from '../../src-main/library/index.js';
+import type { FootageSource, ProbedSource } from '../../src-main/footage/index.js';
 import { clip, hasEncoder, tempDir, truncatedCopy, valDrive, valImages } from '../helpers/clips.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const dir = tempDir('dml-footage-');
-const asStored = (source: NewSource, position = 0, offsetMs = 0): StoredSource => ({ ...source, position, offsetMs });
+const asStored = (source: ProbedSource, position = 0, offsetMs = 0): FootageSource => ({
+  ...source,
+  position,
+  offsetMs,
+});
 
 async function decodeAll(
-  source: StoredSource,
+  source: FootageSource,
   sampleFps: number | null,
   resume: Pick<DecodeOptions, 'skipFrames' | 'lastSkippedMs'> = {},
   size = { width: 96, height: 72 },

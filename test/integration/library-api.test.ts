@@ -13,7 +13,7 @@ import {
   type Timeline,
 } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
-import type { AppContext } from '../../src-main/app/context.js';
+import type { AppContext } from '../../src-main/api/context.js';
 import { createApp } from '../../src-main/app/create-app.js';
 import { clip, tempDir } from '../helpers/clips.js';
 

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { defaultModelsDir } from '../../src-main/core/paths.js';
 import { probeSource } from '../../src-main/footage/index.js';
 import { LibraryStore } from '../../src-main/library/index.js';
-import { KnowledgeStore } from '../../src-main/teaching/index.js';
+import { KnowledgeStore } from '../../src-main/library/index.js';
 import { clip, tempDir, valImages } from '../helpers/clips.js';
 import { api, rawRequest, rawWebSocket, rssMb, serve, wsFrame, type ServeUnderTest } from '../helpers/server.js';
 import { specialFiles, type SpecialFiles } from '../helpers/special-files.js';

@@ -11,10 +11,11 @@ import { after, before, test } from 'node:test';
 import { encodeRle, type RleMask } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers, type Dispatch } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
-import type { AppContext } from '../../src-main/app/context.js';
+import type { AppContext } from '../../src-main/api/context.js';
 import { decodeImageFile, decodeLabelPng, openEngine, type Engine } from '../../src-main/engine/index.js';
-import { camvidPairs, chooseShots } from '../../src-main/teaching/fewshot.js';
-import { knowledgeForAnalysis } from '../../src-main/teaching/index.js';
+import { chooseShots } from '../../src-main/evaluation/fewshot.js';
+import { listCamvidSamples } from '../../src-main/evaluation/samples.js';
+import { knowledgeForAnalysis } from '../../src-main/library/index.js';
 import { camvidRoot as camvid, testModelsDir as modelsDir } from '../helpers/models.js';
 
 const MODEL = 'camvid-open';
@@ -51,7 +52,7 @@ async function pedestrianIou(engine: Engine): Promise<number> {
   const taughtIndex = engine.classes.findIndex((cls) => cls.name === 'pedestrian');
   let hit = 0;
   let union = 0;
-  const pairs = camvidPairs(join(camvid, 'val')).filter((_, i) => i % VAL_STRIDE === 0);
+  const pairs = listCamvidSamples(join(camvid, 'val'), '--val').filter((_, i) => i % VAL_STRIDE === 0);
   for (const pair of pairs) {
     const result = await engine.analyze(await decodeImageFile(pair.image));
     const { data } = await decodeLabelPng(pair.label);
@@ -84,7 +85,7 @@ test('teaching pedestrian from 5 train frames takes val pedestrian IoU from 0 to
       -1,
       'pedestrian must be unknown to camvid-open',
     );
-    const shots = await chooseShots(camvidPairs(join(camvid, 'train')), PEDESTRIAN, 5);
+    const shots = await chooseShots(listCamvidSamples(join(camvid, 'train'), '--train'), PEDESTRIAN, 5);
     const request = {
       model: MODEL,
       name: 'pedestrian',
@@ -135,7 +136,7 @@ test('teaching pedestrian from 5 train frames takes val pedestrian IoU from 0 to
 });
 
 test('bad teaching input is refused with a clear reason and stores nothing', async () => {
-  const [pair] = camvidPairs(join(camvid, 'train'));
+  const [pair] = listCamvidSamples(join(camvid, 'train'), '--train');
   const frame = { imagePath: pair!.image };
   const empty = encodeRle(new Uint8Array(480 * 360), 480, 360);
   const before = await call<{ knowledgeVersion: number | null }>('teaching.classes.list', { model: MODEL });
@@ -180,7 +181,7 @@ test('bad teaching input is refused with a clear reason and stores nothing', asy
 });
 
 test('a class marked on road pixels warns that its prototype is nearly on top of road, with the distance', async () => {
-  const [pair] = camvidPairs(join(camvid, 'train'));
+  const [pair] = listCamvidSamples(join(camvid, 'train'), '--train');
   const preview = await call<{ warnings: { code: string; className: string; distance: number; message: string }[] }>(
     'teaching.preview',
     {
@@ -195,7 +196,7 @@ test('a class marked on road pixels warns that its prototype is nearly on top of
 });
 
 test('the wand and the metric-space view answer on a real frame', async () => {
-  const pairs = camvidPairs(join(camvid, 'val'));
+  const pairs = listCamvidSamples(join(camvid, 'val'), '--val');
   const pair = pairs[0]!;
   const label = await decodeLabelPng(pair.label);
   const road = label.data.findIndex((value) => value === ROAD);

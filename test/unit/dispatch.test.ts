@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
 import { appVersion } from '../../src-main/core/version.js';
-import { writeSyntheticSession } from '../../src-main/jobs/bench.js';
+import { driveLikeFrame, writeSyntheticSession } from '../helpers/synthetic-library.js';
 import { LibraryStore } from '../../src-main/library/index.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 
@@ -52,7 +52,7 @@ test(
       const libraryPath = join(disk.dir, 'lib.sqlite');
       const store = new LibraryStore(libraryPath);
       const session = store.createSession('drive', [], null);
-      const { analysisId } = writeSyntheticSession(store, 3);
+      const { analysisId } = writeSyntheticSession(store, { frames: 3, frame: driveLikeFrame });
       store.close();
       disk.remount('ro');
       const context = await createApp({ host: 'review-server', libraryPath });

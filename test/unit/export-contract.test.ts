@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createDispatcher, handlers, type Dispatch } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
-import type { AppContext } from '../../src-main/app/context.js';
+import type { AppContext } from '../../src-main/api/context.js';
 
 let context: AppContext;
 let dispatch: Dispatch;

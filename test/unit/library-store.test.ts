@@ -6,20 +6,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-main/core/errors.js';
-import {
-  LibraryStore,
-  migrations,
-  schemaVersion,
-  type NewSource,
-  type StoredFrame,
-} from '../../src-main/library/index.js';
+import type { ProbedSource } from '../../src-main/footage/index.js';
+import { LibraryStore, migrations, schemaVersion, type StoredFrame } from '../../src-main/library/index.js';
 import { decodeRegions, encodeRegions } from '../../src-main/library/region-codec.js';
 import type { UnknownRegion } from '../../src-shared/contract/index.js';
 import { cliEntry, repoRoot } from '../helpers/cli.js';
+import { writeSyntheticSession } from '../helpers/synthetic-library.js';
 
 const tempLibrary = () => join(mkdtempSync(join(tmpdir(), 'dml-lib-')), 'library.sqlite');
 
-const source: NewSource = {
+const source: ProbedSource = {
   path: '/drives/a.mp4',
   kind: 'video',
   durationMs: 10_000,
@@ -62,13 +58,14 @@ function analysedLibrary(scores: number[]) {
 
 function analysedLibraryAt(path: string, scores: number[]) {
   const store = new LibraryStore(path);
-  const session = store.createSession('drive', [source, { ...source, path: '/drives/b.mp4' }], null);
-  const analysis = store.createAnalysis({ ...analysisPlan(session.id), framesTotal: scores.length });
-  store.writeFrames(
-    analysis.id,
-    scores.map((score, index) => storedFrame(index, score)),
-  );
-  return { store, session, analysis };
+  const { sessionId, analysisId } = writeSyntheticSession(store, {
+    name: 'drive',
+    sources: [source, { ...source, path: '/drives/b.mp4' }],
+    analysis: analysisPlan(0),
+    frames: scores.length,
+    frame: (index) => storedFrame(index, scores[index]!),
+  });
+  return { store, session: store.session(sessionId), analysis: store.analysisPlan(analysisId) };
 }
 
 /** Frame 2 holds two regions, the others none. */

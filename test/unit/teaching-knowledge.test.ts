@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { AppError } from '../../src-main/core/errors.js';
 import { LibraryStore, schemaVersion } from '../../src-main/library/index.js';
 import { exportKnowledge, importKnowledge, type ModelIdentity } from '../../src-main/teaching/knowledge-file.js';
-import { KnowledgeStore, refuseTooManyClasses, type NewTaughtClass } from '../../src-main/teaching/knowledge-store.js';
+import { KnowledgeStore, refuseTooManyClasses, type NewTaughtClass } from '../../src-main/library/knowledge.js';
 
 const model: ModelIdentity = { name: 'camvid-open', sha256: 'a'.repeat(64), embeddingDim: 3 };
 

@@ -96,7 +96,7 @@ def build(cfg, k, device="cpu", pretrained=True):
     if m["backbone"] == "espnetv2":
         net = ESPNetv2Embedding(d, weights)
     elif m["backbone"] == "deeplab-logits":
-        net = DeepLabEmbedding(weights, d, T=m["T"])
+        net = DeepLabEmbedding(weights, d, T=m["T"], refine=m.get("refine", 0))
     else:
         net = SegNet(backbone=m["backbone"], out_dim=d, head=m["head"], widths=m["widths"], decoder=m["decoder"],
                      scale=m["scale"], pretrained=weights, dropout=m.get("dropout", 0.1),

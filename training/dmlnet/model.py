@@ -218,22 +218,28 @@ class DeepLabEmbedding(nn.Module):
 
     The embedding is its classifier's 19 logits divided by 2T: with prototypes m_t = T e_t,
     softmax_t(-||f - m_t||^2) = softmax_t(2T f_t) = softmax_t(z_t), so before any training the DML classifier
-    is exactly the Cityscapes model, and DCE fine-tuning of the classifier alone (``backbone`` frozen) keeps
-    what the network learnt on Cityscapes' 2,975 frames. A decoder of our own trained on CamVid's 367 frames
-    (the first road model) learnt CamVid's look instead: on another camera it called a concrete highway
-    "sidewalk" and "car" where this network says "road". The logits are at 1/16 of the input, upsampled
-    bilinearly to the input size as the file does."""
+    is exactly the Cityscapes model, and fine-tuning with ``backbone`` frozen keeps what the network learnt on
+    Cityscapes' 2,975 frames. A decoder of our own trained on CamVid's 367 frames (the first road model) learnt
+    CamVid's look instead: on another camera it called a concrete highway "sidewalk" and "car" where this
+    network says "road".
 
-    def __init__(self, path, out_dim=19, T=3.0):
+    The logits are at 1/16 of the input, too coarse for poles and the outline of a car. With ``refine`` > 0 a
+    small residual module adds detail from the 1/4 features: conv3x3 over [1/4 features, coarse embedding]
+    to ``refine`` channels, ReLU, conv1x1 back to the embedding, its last layer zero at the start (so training
+    starts from exactly the Cityscapes model and learns only a correction)."""
+
+    def __init__(self, path, out_dim=19, T=3.0, refine=0):
         super().__init__()
         from .mobilenetv2 import torch_weight
         from .tflite import read_tflite
-        from .tflite_graph import TFLiteGraph
+        from .tflite_graph import TFLiteGraph, deeplab_encoder_outputs
         if out_dim != 19:
             raise ValueError(f"deeplab-logits embeds the 19 Cityscapes classes, not {out_dim}")
         model = read_tflite(path)
         classifier = [op for op in model.operators if op.op == "CONV_2D"][-1]
-        self.backbone = TFLiteGraph(model, outputs=[classifier.inputs[0]], padding="symmetric")
+        quarter = deeplab_encoder_outputs(model)[0]
+        outputs = [quarter, classifier.inputs[0]] if refine else [classifier.inputs[0]]
+        self.backbone = TFLiteGraph(model, outputs=outputs, padding="symmetric")
         weight = torch_weight(model, classifier)
         if tuple(weight.shape[:1]) != (out_dim,) or tuple(weight.shape[2:]) != (1, 1):
             raise ValueError(f"{path}: the classifier is {tuple(weight.shape)}, not a 1x1 convolution to 19 classes")
@@ -241,9 +247,21 @@ class DeepLabEmbedding(nn.Module):
         with torch.no_grad():
             self.classifier.weight.copy_(weight / (2 * T))
             self.classifier.bias.copy_(torch.from_numpy(model.tensors[classifier.inputs[2]].value()) / (2 * T))
+        self.refine = None
+        if refine:
+            cin = model.tensors[quarter].shape[-1] + out_dim
+            self.refine = nn.Sequential(nn.Conv2d(cin, refine, 3, padding=1), nn.ReLU(inplace=True),
+                                        nn.Conv2d(refine, out_dim, 1))
+            nn.init.zeros_(self.refine[2].weight)
+            nn.init.zeros_(self.refine[2].bias)
 
     def forward(self, image):
-        y = self.classifier(self.backbone(image))
+        if self.refine is None:
+            y = self.classifier(self.backbone(image))
+        else:
+            quarter, head = self.backbone(image)
+            coarse = F.interpolate(self.classifier(head), size=quarter.shape[-2:], mode="bilinear", align_corners=True)
+            y = coarse + self.refine(torch.cat([quarter, coarse], 1))
         return F.interpolate(y, size=image.shape[-2:], mode="bilinear", align_corners=True)
 
 

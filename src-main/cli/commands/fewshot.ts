@@ -1,6 +1,6 @@
 import { basename, dirname, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
-import { runFewshot, type FewshotReport, type ModelRef } from '../../teaching/fewshot.js';
+import { runFewshot, type FewshotReport, type ModelRef } from '../../evaluation/index.js';
 import type { ScoreName } from '../../engine/index.js';
 import { DEFAULT_RADIUS_RULE, DMLNET_RADIUS_RULE, type RadiusRule } from '../../teaching/prototypes.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';

@@ -31,18 +31,20 @@ interface Props {
   viewerTool: ViewerToolSlot;
   /** Width / height of the footage as recorded (the model's input, and older previews, are stretched). */
   aspect: number;
+  /** The event threshold in use: regions scoring at or above it are outlined and boxed (region-view.ts). */
+  regionThreshold: number;
 }
 
 /**
  * The frame under the cursor with its overlays, each on its own canvas, at the footage's aspect ratio: the
  * preview image, class colours at the map's own resolution (pixelated, so what is shown is what is stored),
- * the OOD heat map, at screen resolution the outline of the unknown regions large enough to score, each in a
+ * the OOD heat map, at screen resolution the outline of the unknown regions that reach the event threshold, each in a
  * box labelled with its score (the best one, the frame score's, in orange), and a panel's tool (the teaching
  * mask) on top. The wheel zooms around the pointer; dragging pans. While scrubbing at most one frame loads at a time and the newest
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
 export function FrameViewer(props: Props) {
-  const { analysisId, frameIndex, frameCount, classes, overlays, marks, viewerTool, aspect } = props;
+  const { analysisId, frameIndex, frameCount, classes, overlays, marks, viewerTool, aspect, regionThreshold } = props;
   const api = useApi();
   const stageRef = useRef<HTMLDivElement>(null);
   const baseRef = useRef<HTMLCanvasElement>(null);
@@ -139,12 +141,12 @@ export function FrameViewer(props: Props) {
         context.shadowColor = 'rgba(0,0,0,0.9)';
         context.shadowBlur = 2 * ratio;
         const [scaleX, scaleY] = [outline.width / layers.mapWidth, outline.height / layers.mapHeight];
-        drawUnknownOutline(context, layers, scaleX, scaleY);
-        drawRegionBoxes(context, layers, scaleX, scaleY, ratio);
+        drawUnknownOutline(context, layers, regionThreshold, scaleX, scaleY);
+        drawRegionBoxes(context, layers, regionThreshold, scaleX, scaleY, ratio);
       }
     }
     performance.mark('frame-shown', { detail: { frameIndex: shown.index } });
-  }, [shown, palette, box]);
+  }, [shown, palette, box, regionThreshold]);
 
   useLayoutEffect(() => {
     const canvas = marksRef.current;
@@ -162,7 +164,7 @@ export function FrameViewer(props: Props) {
         data-frame-index={shown?.index ?? -1}
         data-ready={ready ? 'true' : 'false'}
         data-zoom={zoom.scale.toFixed(2)}
-        data-regions-boxed={shown ? boxedRegions(shown.layers).length : -1}
+        data-regions-boxed={shown ? boxedRegions(shown.layers, regionThreshold).length : -1}
         {...zoom.handlers}
       >
         <div className="frame-content" style={zoom.style}>

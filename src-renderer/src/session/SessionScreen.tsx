@@ -221,6 +221,7 @@ export function SessionScreen({
               marks={marks}
               viewerTool={viewerTool}
               aspect={footageAspect(session)}
+              regionThreshold={draftThreshold ?? eventState?.settings.threshold ?? analysis.threshold}
             />
           ) : (
             <div className="empty muted">No analysed frame yet.</div>

@@ -116,12 +116,13 @@ export function paintHeat(layers: FrameLayers): ImageData {
 }
 
 /**
- * Unknown pixels to outline: with regions, only those of regions large enough to score (region-view.ts), so
- * specks and boundary noise stay off the picture; analyses from before regions outline every unknown pixel.
+ * Unknown pixels to outline: with regions, only those of regions that reach the event threshold (region-view.ts),
+ * so specks, boundary noise and the weak regions of an ordinary frame stay off the picture; analyses from before
+ * regions outline every unknown pixel.
  */
-export function outlineMask(layers: FrameLayers): Uint8Array {
+export function outlineMask(layers: FrameLayers, threshold: number): Uint8Array {
   const { classMap, mapWidth, regions } = layers;
-  if (regions.hasRegions) return outlinedUnknown(classMap, mapWidth, regions.regions);
+  if (regions.hasRegions) return outlinedUnknown(classMap, mapWidth, regions.regions, threshold);
   return classMap.map((value) => (value === UNKNOWN_INDEX ? 1 : 0));
 }
 
@@ -132,11 +133,12 @@ export function outlineMask(layers: FrameLayers): Uint8Array {
 export function drawUnknownOutline(
   context: CanvasRenderingContext2D,
   layers: FrameLayers,
+  threshold: number,
   scaleX: number,
   scaleY: number,
 ): void {
   const { mapWidth: width, mapHeight: height } = layers;
-  const mask = outlineMask(layers);
+  const mask = outlineMask(layers, threshold);
   const unknown = (x: number, y: number) => x >= 0 && y >= 0 && x < width && y < height && mask[y * width + x] === 1;
   context.beginPath();
   for (let y = 0; y < height; y++) {
@@ -152,24 +154,27 @@ export function drawUnknownOutline(
 }
 
 /** The regions the viewer boxes, the frame score's region first (it is drawn last, on top). */
-export function boxedRegions(layers: FrameLayers) {
-  return layers.regions.regions.filter(isOutlinedRegion).sort((a, b) => b.score - a.score);
+export function boxedRegions(layers: FrameLayers, threshold: number) {
+  return layers.regions.regions
+    .filter((region) => isOutlinedRegion(region, threshold))
+    .sort((a, b) => b.score - a.score);
 }
 
 const PLACE_LABEL = { road: 'by the road', elsewhere: 'off the road', 'sky-or-top': 'sky / top' } as const;
 
 /**
- * A box around every region that scores, labelled with its score and where it lies; the best one, whose score
+ * A box around every region that reaches the event threshold, labelled with its score and where it lies; the best one, whose score
  * is the frame score, in orange and thicker, the others thin yellow.
  */
 export function drawRegionBoxes(
   context: CanvasRenderingContext2D,
   layers: FrameLayers,
+  threshold: number,
   scaleX: number,
   scaleY: number,
   ratio: number,
 ): void {
-  const boxed = boxedRegions(layers);
+  const boxed = boxedRegions(layers, threshold);
   context.font = `${Math.round(11 * ratio)}px sans-serif`;
   context.textBaseline = 'bottom';
   for (const [rank, region] of [...boxed.entries()].reverse()) {

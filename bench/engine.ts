@@ -10,17 +10,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as ort from 'onnxruntime-node';
-import { defaultModelsDir, packageRoot } from '../core/paths.js';
-import { createHead, openEngine } from './engine.js';
-import { decodeImageFile } from './image-file.js';
-import { encodeClassMapPng, encodeOodMapPng } from './maps.js';
-import { readModelCard, type ModelCard } from './model-card.js';
-import { DEFAULT_MODEL, listModels } from './model-list.js';
-import { OnnxModel } from './onnx-model.js';
-import { Preprocessor } from './preprocess.js';
-import { summarizeFrame } from './summary.js';
-import { regionPlaces } from './unknown-regions.js';
-import type { Engine, RgbFrame } from './types.js';
+import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
+import {
+  decodeImageFile,
+  DEFAULT_MODEL,
+  encodeClassMapPng,
+  encodeOodMapPng,
+  listModels,
+  openEngine,
+  readModelCard,
+  type Engine,
+  type ModelCard,
+  type RgbFrame,
+} from '../src-main/engine/index.js';
+import { headSettings, MetricHead } from '../src-main/engine/metric-head.js';
+import { OnnxModel } from '../src-main/engine/onnx-model.js';
+import { Preprocessor } from '../src-main/engine/preprocess.js';
+import { summarizeFrame } from '../src-main/engine/summary.js';
+import { regionPlaces } from '../src-main/engine/unknown-regions.js';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 5);
 /** ONNX model, engine and PyTorch are timed in turn, ROUNDS times; medians are reported (the machine is shared). */
@@ -179,7 +186,7 @@ async function measureThreads(
   const output = await model.run(input);
   await model.release();
   await engine.dispose();
-  const head = createHead(card, card.scores.default, card.scores.threshold, card.onnx);
+  const head = new MetricHead(headSettings(card, card.scores.default, card.scores.threshold, card.onnx));
   const pixels = output.width * output.height;
   const mapped = head.apply(output.data, pixels);
   const result = { classMap: mapped.classMap, levels: mapped.oodBytes, width: output.width, height: output.height };

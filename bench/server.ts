@@ -10,10 +10,10 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { mediaPaths } from '../../src-shared/contract/index.js';
-import { packageRoot } from '../core/paths.js';
-import { writeSyntheticSession } from '../jobs/bench.js';
-import { LibraryStore } from '../library/index.js';
+import { mediaPaths } from '../src-shared/contract/index.js';
+import { packageRoot } from '../src-main/core/paths.js';
+import { LibraryStore } from '../src-main/library/index.js';
+import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
 
 const FRAMES = Number(process.env.BENCH_SERVER_FRAMES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 10);
@@ -109,7 +109,7 @@ export const serverBench = {
     const store = new LibraryStore(library);
     // Maps and previews of 2 kB each, as in the jobs benchmark: real ones (about 85 kB a frame) would make this
     // an 8 GB file, so the media figures are for small bodies.
-    const { analysisId, insertSeconds } = writeSyntheticSession(store, FRAMES);
+    const { analysisId, insertSeconds } = writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame });
     store.recomputeEvents(analysisId);
     store.updateAnalysis(analysisId, { status: 'done' });
     store.close();

@@ -10,14 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDispatcher, handlers } from '../api/index.js';
-import { createApp } from '../app/create-app.js';
-import { defaultModelsDir, packageRoot } from '../core/paths.js';
-import { DEFAULT_MODEL, openEngine, readModelCard, regionFrameThreshold } from '../engine/index.js';
-import type { Engine, RgbFrame } from '../engine/types.js';
-import { decodeSource, probeSource, type DecodeOutcome } from '../footage/index.js';
-import { LibraryStore, type StoredFrame } from '../library/index.js';
-import { runAnalysis } from './pipeline.js';
+import { createDispatcher, handlers } from '../src-main/api/index.js';
+import { createApp } from '../src-main/app/create-app.js';
+import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
+import { DEFAULT_MODEL, openEngine, readModelCard, regionFrameThreshold } from '../src-main/engine/index.js';
+import type { Engine, RgbFrame } from '../src-main/engine/types.js';
+import { decodeSource, probeSource, type DecodeOutcome } from '../src-main/footage/index.js';
+import { runAnalysis } from '../src-main/jobs/pipeline.js';
+import { LibraryStore } from '../src-main/library/index.js';
+import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
 
 // Long enough that starting ffmpeg and filling the pipeline (a fixed ~0.3 s) weigh on the ratio as little as
 // on a real drive of thousands of frames: at 60 frames they cost 10-15 points of it.
@@ -147,88 +148,13 @@ async function endToEndAgainstEngine(dir: string): Promise<void> {
   );
 }
 
-/** Scores like a drive: low noise with bursts of high scores every few hundred frames. */
-function syntheticFrame(index: number, blob: Buffer): StoredFrame {
-  const burst = Math.sin(index / 37) > 0.97 ? 0.5 : 0;
-  const score = Math.min(1, 0.1 + 0.2 * Math.abs(Math.sin(index * 12.9898) * 0.5) + burst);
-  return {
-    index,
-    sourceIndex: 0,
-    timeMs: index * 500,
-    score,
-    unknownFraction: score / 10,
-    largestRegion: null,
-    classAreas: Array.from({ length: 11 }, () => 1 / 11),
-    regions: { mapWidth: 480, mapHeight: 360, regions: [] },
-    classMapPng: blob,
-    oodMapPng: blob,
-    previewJpeg: blob,
-  };
-}
-
-/**
- * A finished analysis of `frames` synthetic frames (a 2.8 h drive at 10 fps, say) written with the library's
- * own store, its maps `blob` and its previews `preview` (default: the same 2 kB blob). Used by this benchmark
- * and by the review server's (src-main/server/bench.ts).
- */
-export function writeSyntheticSession(
-  store: LibraryStore,
-  frames: number,
-  blobs: { blob?: Buffer; preview?: Buffer } = {},
-): { sessionId: number; analysisId: number; insertSeconds: number } {
-  const session = store.createSession(
-    'synthetic',
-    [
-      {
-        path: '/synthetic.mp4',
-        kind: 'video',
-        durationMs: frames * 500,
-        fps: 2,
-        width: 480,
-        height: 360,
-        rotation: 0,
-        createdAt: null,
-        sha256: '0'.repeat(64),
-        frameCount: frames,
-        startMs: 0,
-        codec: 'h264',
-        images: null,
-      },
-    ],
-    null,
-  );
-  const plan = store.createAnalysis({
-    sessionId: session.id,
-    modelName: 'synthetic',
-    modelSha256: '0'.repeat(64),
-    knowledgeVersion: null,
-    sampleFps: 2,
-    inputWidth: 480,
-    inputHeight: 360,
-    classes: [],
-    threshold: 0.5,
-    pixelThreshold: 0.3,
-    framesTotal: frames,
-  });
-  const blob = blobs.blob ?? Buffer.alloc(2000, 7);
-  const preview = blobs.preview ?? blob;
-  const insertStart = performance.now();
-  for (let first = 0; first < frames; first += 1000) {
-    store.writeFrames(
-      plan.id,
-      Array.from({ length: Math.min(1000, frames - first) }, (_, i) => ({
-        ...syntheticFrame(first + i, blob),
-        previewJpeg: preview,
-      })),
-    );
-  }
-  return { sessionId: session.id, analysisId: plan.id, insertSeconds: (performance.now() - insertStart) / 1000 };
-}
-
 async function largeSessionQueries(dir: string): Promise<void> {
   const library = join(dir, 'large.sqlite');
   const store = new LibraryStore(library);
-  const { analysisId, insertSeconds } = writeSyntheticSession(store, SYNTHETIC_FRAMES);
+  const { analysisId, insertSeconds } = writeSyntheticSession(store, {
+    frames: SYNTHETIC_FRAMES,
+    frame: driveLikeFrame,
+  });
   const eventsStart = performance.now();
   const events = store.recomputeEvents(analysisId);
   const recomputeMs = performance.now() - eventsStart;

@@ -1,5 +1,23 @@
+/**
+ * The built renderer as both hosts serve it (the review server over HTTP, the Electron window over dmlr://):
+ * the same files, content types and Content-Security-Policy.
+ */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+
+/** On every page of the renderer: only our own scripts, styles and connections; no plugins, frames or forms. */
+export const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NotificationBus } from '../../src-main/app/events.js';
+import { NotificationBus } from '../../src-main/api/notifications.js';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 
 test('a notification that breaks the contract is logged and not sent; emit does not throw', () => {
