@@ -1,13 +1,13 @@
 /**
  * Engine speed, side by side in one run (`npm run bench`): the ONNX model alone, the full engine
  * (pre-processing + model + metric head + summary + both PNG maps), the same weights in PyTorch eager
- * (scripts/python/bench_torch.py), at 1 and 2 threads; stage times; the head (WebAssembly kernel) against the
+ * (training/tools/bench_torch.py), at 1 and 2 threads; stage times; the head (WebAssembly kernel) against the
  * same head as an ONNX graph; model FLOPs and the fraction of this CPU's peak.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as ort from 'onnxruntime-node';
 import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
@@ -39,6 +39,8 @@ const CONFIGS = [
   { threads: 2, lanes: 2 },
 ];
 const PYTHON = '/usr/bin/python3';
+/** The Python tools run as modules (`python3 -m tools.NAME`) from here, where `dmlnet` imports without installing. */
+const trainingDir = () => join(packageRoot(), 'training');
 
 async function msPerFrame(work: () => unknown): Promise<number> {
   await work();
@@ -98,13 +100,14 @@ interface TorchTimes {
   networkAndHeadMs: number;
 }
 
-/** scripts/python/bench_torch.py kept running, so its timings can alternate with ours. */
+/** training/tools/bench_torch.py kept running, so its timings can alternate with ours. */
 class TorchBench {
   private readonly child;
   private readonly lines: AsyncIterator<string>;
 
   constructor(modelsDir: string, name: string) {
-    this.child = spawn(PYTHON, [join(packageRoot(), 'scripts', 'python', 'bench_torch.py'), modelsDir, name], {
+    this.child = spawn(PYTHON, ['-m', 'tools.bench_torch', resolve(modelsDir), name], {
+      cwd: trainingDir(),
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
@@ -128,20 +131,13 @@ class TorchBench {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
-/** DMLNet's head as an ONNX graph (scripts/python/head_graph.py), run by onnxruntime on the model's output. */
+/** DMLNet's head as an ONNX graph (training/tools/head_graph.py), run by onnxruntime on the model's output. */
 async function inGraphHeadMs(card: ModelCard, embedding: ort.Tensor, threads: number): Promise<number> {
   const path = join(mkdtempSync(join(tmpdir(), 'dml-head-')), 'head.onnx');
   const { sMax, sFloor } = card.scores.eds;
   const { beta, gamma } = card.scores.combined;
-  execFileSync(PYTHON, [
-    join(packageRoot(), 'scripts', 'python', 'head_graph.py'),
-    path,
-    String(card.output.embeddingDim),
-    String(sMax),
-    String(sFloor),
-    String(beta),
-    String(gamma),
-  ]);
+  const args = [path, card.output.embeddingDim, sMax, sFloor, beta, gamma].map(String);
+  execFileSync(PYTHON, ['-m', 'tools.head_graph', ...args], { cwd: trainingDir() });
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: threads, executionProviders: ['cpu'] });
   const prototypes = new ort.Tensor('float32', Float32Array.from(card.head.prototypes!.flat()), [
     card.classes.length,

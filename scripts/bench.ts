@@ -3,6 +3,7 @@
  * export `{ name, run }` from bench/<capability>.ts and list it in `suites` below.
  */
 import { engineBench } from '../bench/engine.js';
+import { exportsBench } from '../bench/exports.js';
 import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
@@ -13,7 +14,7 @@ interface BenchSuite {
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, timelineBench];
+const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, exportsBench, timelineBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

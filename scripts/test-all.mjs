@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 const steps = [
   ['typecheck', 'npm', ['run', '--silent', 'typecheck']],
   ['lint', 'npm', ['run', '--silent', 'lint']],
+  ['lint-python', 'npm', ['run', '--silent', 'lint:py']],
   ['format', 'npm', ['run', '--silent', 'format:check']],
   ['build', 'npm', ['run', '--silent', 'build']],
   ['unit', 'npm', ['run', '--silent', 'test:unit']],

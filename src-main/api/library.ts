@@ -1,4 +1,5 @@
-import type { MediaRouter } from './media.js';
+import { extname } from 'node:path';
+import type { MediaFile, MediaRouter } from './media.js';
 import type { LibraryStore, MapKind } from '../library/index.js';
 import type { HandlerGroup } from './handlers.js';
 
@@ -78,4 +79,35 @@ export function registerLibraryMedia(media: MediaRouter, library: LibraryStore):
     const body = match && library.thumbnail(Number(match[1]));
     return body ? { contentType: 'image/jpeg', body } : undefined;
   });
+  media.registerFile('source', async (path) => sourceVideo(library, path));
+}
+
+/**
+ * A session's source video by its position: the route names a session and a number, never a path, so only
+ * files registered at import can be served. Image folders have no single file to play.
+ */
+function sourceVideo(library: LibraryStore, path: string): MediaFile | undefined {
+  const match = /^(\d+)\/(\d+)$/.exec(path);
+  if (!match) return undefined;
+  const [sessionId, position] = [Number(match[1]), Number(match[2])];
+  const source = library.sources(sessionId).find((candidate) => candidate.position === position);
+  if (source?.kind !== 'video') return undefined;
+  return {
+    file: source.path,
+    contentType: videoType(source.path),
+    label: `source ${position} of session ${sessionId}`,
+  };
+}
+
+const videoTypes: Record<string, string> = {
+  '.mp4': 'video/mp4',
+  '.m4v': 'video/mp4',
+  '.mov': 'video/quicktime',
+  '.webm': 'video/webm',
+  '.mkv': 'video/x-matroska',
+  '.avi': 'video/x-msvideo',
+};
+
+function videoType(path: string): string {
+  return videoTypes[extname(path).toLowerCase()] ?? 'application/octet-stream';
 }

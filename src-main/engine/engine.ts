@@ -21,9 +21,9 @@ export interface OpenEngineOptions {
   threads?: number;
   /**
    * Frames analysed side by side, each lane a thread with its own model session and threads / lanes model
-   * threads; default: 2 when there are 2 threads or more, else 1. On 2 cores, 2 lanes of 1 thread took a whole
-   * analysis job to 17.0 fps, from 13.5 with the model on the caller's thread (`npm run bench -- jobs`); one
-   * frame at a time, 1 lane of 2 threads is quicker (README, "Benchmark").
+   * threads; default: 2 when there are 2 threads or more, else 1. On 2 cores, 2 lanes of 1 thread run a whole
+   * analysis job faster than the model on the caller's thread; one frame at a time, 1 lane of 2 threads is
+   * quicker (figures: docs/benchmarks.md).
    */
   lanes?: number;
   /** OOD score; default: the card's. */

@@ -5,3 +5,5 @@ export { openEngine, type OpenEngineOptions } from './engine.js';
 export { encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
 export { decodeImageBytes, decodeImageFile, decodeLabelPng } from './image-file.js';
 export * from './types.js';
+export { labelComponents, componentBoxes, type Components, type RegionBox } from './regions.js';
+export { encodeGrayPng } from './png.js';

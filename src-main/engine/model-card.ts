@@ -133,7 +133,7 @@ export function regionFrameThreshold(card: ModelCard): number {
   if (card.scores.frameScore === 'regions') return card.scores.frameThreshold;
   throw new AppError(
     'model_outdated',
-    `Model ${card.name}'s frame threshold was calibrated on the old pixel-percentile frame score: run /usr/bin/python3 scripts/python/recalibrate_frame_threshold.py MODELS_DIR ${card.name}, or export the model again with training/dmlnet/export.py`,
+    `Model ${card.name}'s frame threshold was calibrated on the old pixel-percentile frame score: run (cd training && /usr/bin/python3 -m tools.recalibrate_frame_threshold MODELS_DIR ${card.name}) with MODELS_DIR absolute or relative to training/, or export the model again with training/dmlnet/export.py`,
   );
 }
 

@@ -2,7 +2,7 @@
  * The few-shot benchmark (DMLNet's NPM protocol): teach held-out classes from K train frames with the most
  * pixels of the class, masks from the labels, then measure closed-set mIoU on val for old, novel and all
  * classes, and the OOD separation of the classes still unknown (exact AUROC and FPR95, ood-metrics.ts). See
- * README.md (Teaching) for the conventions.
+ * docs/models.md ("Few-shot teaching on the shipped models") for the conventions.
  */
 import { basename } from 'node:path';
 import { AppError } from '../core/errors.js';

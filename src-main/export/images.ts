@@ -82,21 +82,53 @@ const UNKNOWN_ALPHA = 0.55;
 const OUTLINE: [number, number, number] = [0, 240, 255];
 
 /**
+ * For each of `size` pixels along one axis of an image, the map cell (of `cells` along that axis) it shows:
+ * nearest neighbour, so every pixel shows the class the engine stored for its cell. The overlays and every
+ * export format scale maps to the source by this one rule.
+ */
+export function nearestCells(size: number, cells: number): Int32Array {
+  const cellOf = new Int32Array(size);
+  for (let i = 0; i < size; i++) cellOf[i] = Math.min(cells - 1, Math.floor((i * cells) / size));
+  return cellOf;
+}
+
+/** Per-cell values of a mapWidth x mapHeight map (class ids, region labels) scaled to width x height by nearestCells. */
+export function upsampleValues<T extends Uint8Array | Int32Array>(
+  values: T,
+  map: { width: number; height: number },
+  width: number,
+  height: number,
+): T {
+  const columnCell = nearestCells(width, map.width);
+  const rowCell = nearestCells(height, map.height);
+  const out = new (values.constructor as new (length: number) => T)(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = rowCell[y]! * map.width;
+    for (let x = 0; x < width; x++) out[y * width + x] = values[row + columnCell[x]!]!;
+  }
+  return out;
+}
+
+export function upsampleMap(map: ByteMap, width: number, height: number): ByteMap {
+  return { width, height, values: upsampleValues(map.values, map, width, height) };
+}
+
+/** Width and height from a PNG's header, without decoding it. */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
  * The frame with the class colours blended over it, unknown pixels tinted red and their border drawn in cyan
- * (the viewer's colours). The map is scaled to the frame by nearest neighbour, so every pixel shows the class
- * the engine stored for its cell.
+ * (the viewer's colours), the map scaled to the frame by nearestCells.
  */
 export function compositeOverlay(frame: RgbaImage, classMap: ByteMap, classes: readonly ClassInfo[]): RgbaImage {
   const palette = new Map(classes.map((info) => [info.index, info.color] as const));
   const { width, height } = frame;
   const out = new Uint8Array(frame.data);
-  const columnCell = new Int32Array(width);
-  for (let x = 0; x < width; x++)
-    columnCell[x] = Math.min(classMap.width - 1, Math.floor((x * classMap.width) / width));
-  const classAt = (x: number, y: number) =>
-    classMap.values[
-      Math.min(classMap.height - 1, Math.floor((y * classMap.height) / height)) * classMap.width + columnCell[x]!
-    ]!;
+  const scaled = upsampleMap(classMap, width, height).values;
+  const classAt = (x: number, y: number) => scaled[y * width + x]!;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const value = classAt(x, y);

@@ -1,9 +1,17 @@
 import { basename } from 'node:path';
-import type { AnalysisInfo, ExportedFrame, ExportResult, Flag, SessionInfo } from '../../src-shared/contract/index.js';
+import type {
+  AnalysisInfo,
+  ExportedFrame,
+  ExportFormat,
+  ExportResult,
+  Flag,
+  SessionInfo,
+} from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { extractFullFrame } from '../footage/index.js';
 import type { LibraryStore } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
+import { formatWriters, frameStem, loadFlaggedFrame, storedMapPng, type FormatContext } from './formats/index.js';
 import { compositeOverlay, decodeByteMap, decodePng, encodeJpeg, encodePng, shrink } from './images.js';
 import { classAreasByName, EXPORT_FORMAT, manifestCsv, round6, type Manifest, type ManifestRow } from './manifest.js';
 import { renderReport, type ReportThumbnails } from './report.js';
@@ -16,6 +24,10 @@ export interface ExportRequest {
   /** Existing folder the export folder is created in. */
   folder: string;
   name?: string;
+  /** Defaults to folder, the originals-overlays-maps-report export. */
+  format?: ExportFormat;
+  /** COCO: the known classes as semantic segments too. */
+  semantic?: boolean;
 }
 
 export interface ExportDependencies {
@@ -31,11 +43,12 @@ export interface ExportDependencies {
 const THUMBNAIL_LONG_SIDE = 480;
 
 /**
- * Exports the flagged frames of one analysis: per frame the original from the footage at full resolution, an
- * overlay, the OOD map and the class-id map; then manifest.json, manifest.csv and report.html. The folder is
- * written atomically (see writeFolderAtomically): it is complete or absent.
+ * Exports the flagged frames of one analysis in request.format (folder by default, see exportFolder), into a
+ * new folder written atomically (see writeFolderAtomically): it is complete or absent. Progress is reported
+ * per frame written.
  */
 export async function exportFlagged(request: ExportRequest, deps: ExportDependencies): Promise<ExportResult> {
+  const format = request.format ?? 'folder';
   const { library } = deps;
   const session = library.session(request.sessionId);
   const analysis = pickAnalysis(library, session, request.analysisId);
@@ -55,7 +68,68 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
       const frame = library.frameSource(analysisId, frameIndex);
       return extractFullFrame(library.sources(frame.sessionId), frame.timeMs);
     });
+  const flagged = { session, analysis, flags, createdAt, name, fullFrame };
+  if (format === 'folder') return exportFolder(request, deps, flagged);
+  return exportInterchange(request, deps, { ...flagged, format, semantic: request.semantic ?? false });
+}
 
+interface Flagged {
+  session: SessionInfo;
+  analysis: AnalysisInfo;
+  /** Sorted by time. */
+  flags: Flag[];
+  createdAt: string;
+  name: string;
+  fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>;
+}
+
+/** The flagged frames in a format another tool imports (src-main/export/formats). */
+async function exportInterchange(
+  request: ExportRequest,
+  deps: ExportDependencies,
+  flagged: Flagged & FormatContext & { format: Exclude<ExportFormat, 'folder'> },
+): Promise<ExportResult> {
+  const { library } = deps;
+  const byFrame = new Map<number, Flag[]>();
+  for (const flag of flagged.flags) byFrame.set(flag.frameIndex, [...(byFrame.get(flag.frameIndex) ?? []), flag]);
+  const writer = formatWriters[flagged.format](flagged);
+  const written = await writeFolderAtomically(
+    request.folder,
+    flagged.name,
+    async (put) => {
+      const frames: ExportedFrame[] = [];
+      let done = 0;
+      for (const frameFlags of byFrame.values()) {
+        const frame = await loadFlaggedFrame(library, flagged.analysis, frameFlags, flagged.fullFrame);
+        const files = await writer.writeFrame(put, frame);
+        for (const flag of frameFlags)
+          frames.push({ flagId: flag.id, frameIndex: flag.frameIndex, timeMs: frame.timeMs, ...files });
+        deps.onProgress?.(++done, byFrame.size);
+      }
+      await writer.finish(put);
+      return frames;
+    },
+    deps.fs ?? nodeExportFs,
+  );
+  return {
+    format: flagged.format,
+    path: written.path,
+    frames: written.value,
+    index: writer.index,
+    bytes: written.bytes,
+  };
+}
+
+/**
+ * The folder format: per frame the original from the footage at full resolution, an overlay, the OOD map and
+ * the class-id map; then manifest.json, manifest.csv and report.html.
+ */
+async function exportFolder(
+  request: ExportRequest,
+  deps: ExportDependencies,
+  { session, analysis, flags, createdAt, name, fullFrame }: Flagged,
+): Promise<ExportResult> {
+  const { library } = deps;
   const written = await writeFolderAtomically(
     request.folder,
     name,
@@ -102,8 +176,10 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
     classMap: row.files.classMap,
   }));
   return {
+    format: 'folder',
     path: written.path,
     frames,
+    index: 'report.html',
     manifestJson: 'manifest.json',
     manifestCsv: 'manifest.csv',
     report: 'report.html',
@@ -120,15 +196,9 @@ async function writeFrame(
   fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
 ) {
   const summary = library.frame(analysis.id, flag.frameIndex);
-  const classPng = library.frameMap(analysis.id, flag.frameIndex, 'class_map');
-  const oodPng = library.frameMap(analysis.id, flag.frameIndex, 'ood_map');
-  if (!classPng || !oodPng) {
-    throw new AppError(
-      'export_missing_maps',
-      `Frame ${flag.frameIndex} of analysis ${analysis.id} has no stored maps: re-run the analysis, then export again`,
-    );
-  }
-  const stem = `${String(flag.frameIndex).padStart(6, '0')}_t${String(Math.round(summary.timeMs)).padStart(9, '0')}`;
+  const classPng = storedMapPng(library, analysis.id, flag.frameIndex, 'class_map');
+  const oodPng = storedMapPng(library, analysis.id, flag.frameIndex, 'ood_map');
+  const stem = frameStem(flag.frameIndex, summary.timeMs);
   const files = {
     frame: `frames/${stem}.png`,
     overlay: `overlays/${stem}.png`,

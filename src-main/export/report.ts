@@ -162,7 +162,7 @@ function formatTime(ms: number): string {
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Notes and names are user text: escaped everywhere they land in the HTML. */
-function text(value: string): string {
+export function text(value: string): string {
   return value.replace(/[&<>"']/g, (char) => entities[char] ?? char);
 }
 

@@ -167,7 +167,7 @@ export class LibraryStore {
       width: first?.width ?? 0,
       height: first?.height ?? 0,
       fps: first?.fps ?? 0,
-      sources: sources.map(({ position: _p, startMs: _s, codec: _c, images: _i, ...source }) => source),
+      sources: sources.map(({ position: _p, startMs: _s, images: _i, ...source }) => source),
       hasThumbnail: row.has_thumbnail === 1,
       latestAnalysis: this.latestAnalysis(id),
     };

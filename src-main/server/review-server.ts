@@ -1,10 +1,13 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppContext } from '../api/context.js';
 import type { ApiErrorBody } from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../api/index.js';
+import type { MediaFile } from '../api/media.js';
+import { answerFileRequest } from '../app/byte-range.js';
 import { contentSecurityPolicy, decodePath, readStatic } from '../app/static.js';
 import { errorMessage } from '../core/errors.js';
 import { rendererDir } from '../core/paths.js';
@@ -66,7 +69,7 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
       return sendJson(response, 401, { code: 'unauthorized', message: 'Missing or wrong access token' });
     }
     if (isApi) return handleApi(request, response, url.pathname.slice('/api/'.length));
-    if (isMedia) return handleMedia(response, decodePath(url.pathname.slice('/media/'.length))!);
+    if (isMedia) return handleMedia(request, response, decodePath(url.pathname.slice('/media/'.length))!);
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return sendJson(response, 405, { code: 'method', message: 'GET only' });
     const file = (await readStatic(root, url.pathname)) ?? (await readStatic(root, '/'));
@@ -110,7 +113,9 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     else sendJson(response, result.status, result.error);
   }
 
-  async function handleMedia(response: ServerResponse, path: string): Promise<void> {
+  async function handleMedia(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    const file = await context.media.resolveFile(path);
+    if (file) return sendFile(request, response, file);
     const media = await context.media.resolve(path);
     if (!media) return sendJson(response, 404, { code: 'not_found', message: `No media at ${path}` });
     response.writeHead(200, {
@@ -179,6 +184,36 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     token,
     close: () => closeServer(server, sockets),
   };
+}
+
+/** A media file, whole or the byte range asked for; the bytes are streamed, never read whole. */
+async function sendFile(request: IncomingMessage, response: ServerResponse, file: MediaFile): Promise<void> {
+  const answer = await answerFileRequest(file, {
+    method: request.method,
+    range: request.headers.range,
+    ifRange: headerValue(request.headers['if-range']),
+  });
+  if (!answer.body) {
+    if (answer.status === 404 || answer.status === 416)
+      return sendJson(
+        response,
+        answer.status,
+        {
+          code: answer.status === 404 ? 'not_found' : 'bad_range',
+          message: answer.message ?? String(STATUS_CODES[answer.status]),
+        },
+        answer.headers,
+      );
+    response.writeHead(answer.status, { ...commonHeaders, ...answer.headers, 'cache-control': 'private, no-cache' });
+    return void response.end();
+  }
+  response.writeHead(answer.status, { ...commonHeaders, ...answer.headers, 'cache-control': 'private, no-cache' });
+  // A client that stops reading (a seek in the video) closes its request: the file stream is closed with it.
+  await pipeline(answer.body(), response).catch(() => response.destroy());
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The request's URL, undefined when it does not parse (`//[`): new URL throws on those. */

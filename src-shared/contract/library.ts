@@ -39,6 +39,8 @@ export const SourceFile = z.object({
   createdAt: z.string().nullable(),
   sha256: z.string(),
   frameCount: z.number().int(),
+  /** The video stream's codec as ffprobe names it (h264, hevc); for image folders the file extension. */
+  codec: z.string().nullable(),
   /** Where this clip starts on the session timeline. */
   offsetMs: z.number(),
 });

@@ -7,4 +7,6 @@ export const mediaPaths = {
   classMap: (analysisId: number, frameIndex: number) => `classmap/${analysisId}/${frameIndex}.png`,
   oodMap: (analysisId: number, frameIndex: number) => `oodmap/${analysisId}/${frameIndex}.png`,
   thumbnail: (sessionId: number) => `thumbnail/${sessionId}.jpg`,
+  /** A session's source video by its position in the session, served with byte ranges for <video>. */
+  source: (sessionId: number, position: number) => `source/${sessionId}/${position}`,
 } as const;

@@ -351,6 +351,27 @@ test('export the flags and open the offline report', async () => {
   assert.equal(csv.length, 3);
   assert.ok(csv.some((line) => line.includes('"cyclist close to the kerb, ""check"""')));
 
+  // The same flags as COCO, through the panel's format choice.
+  await page.getByTestId('export-format').selectOption('coco');
+  await page.getByTestId('export-semantic').check();
+  await page.getByTestId('export-name').fill('e2e-coco');
+  await page.getByTestId('export-run').click();
+  await page
+    .locator(`[data-testid="export-result"][data-path="${join(target, 'e2e-coco')}"]`)
+    .waitFor({ timeout: 120_000 });
+  await page.getByTestId('export-result').locator('code', { hasText: 'annotations.json' }).waitFor();
+  const coco = JSON.parse(readFileSync(join(target, 'e2e-coco', 'annotations.json'), 'utf8')) as {
+    images: { width: number; height: number }[];
+    categories: { name: string }[];
+  };
+  assert.equal(coco.images.length, 2);
+  assert.deepEqual([coco.images[0]!.width, coco.images[0]!.height], [session.width, session.height]);
+  assert.deepEqual(
+    coco.categories.map((category) => category.name),
+    ['unknown', ...analysis.classes.map((info) => info.name)],
+    'the known classes as semantic categories, as ticked',
+  );
+
   await page.goto(`file://${join(folder, 'report.html')}`);
   await page.locator('svg[aria-label="OOD score timeline"]').waitFor();
   const images = await page

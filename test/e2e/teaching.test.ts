@@ -148,7 +148,7 @@ test(
     await page.waitForTimeout(3000);
     const fps = Number((await page.getByTestId('metric-fps').innerText()).split(' ')[0]);
     assert.ok(fps > 0, 'the view renders');
-    // The figure README.md (Teaching) reports for this machine's software renderer (SwiftShader, headless Chromium).
+    // The figure docs/performance.md reports for this machine's software renderer (SwiftShader, headless Chromium).
     writeFileSync(join(repoRoot, 'test-output', 'metric-space-fps.txt'), `${fps}\n`);
     process.stdout.write(`metric-space view: ${fps} fps with 20,000 points\n`);
     await page.screenshot({ path: join(screenshots, 'metric-space.png') });

@@ -1,9 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { repoRoot } from './cli.js';
 
-/** The models the engine tests run on: models/ in the checkout, or DMLREVIEW_TEST_MODELS (another export folder). */
-export const testModelsDir = process.env.DMLREVIEW_TEST_MODELS ?? join(repoRoot, 'models');
+/**
+ * The models the engine tests run on: models/ in the checkout, or DMLREVIEW_TEST_MODELS (another export folder);
+ * absolute, as the Python tools (run from training/) take it.
+ */
+export const testModelsDir = resolve(process.env.DMLREVIEW_TEST_MODELS ?? join(repoRoot, 'models'));
 
 /** Names of the models that have a card and reference tensors. Empty models/ fails the tests that need one. */
 export function modelsWithReference(): string[] {
@@ -11,7 +14,9 @@ export function modelsWithReference(): string[] {
     .filter((file) => file.endsWith('.reference.json'))
     .map((file) => file.slice(0, -'.reference.json'.length));
   if (names.length === 0)
-    throw new Error(`No NAME.reference.json in ${testModelsDir}: export a model first (training/dmlnet/export.py)`);
+    throw new Error(
+      `No NAME.reference.json in ${testModelsDir}: export a model first (cd training && python3 -m dmlnet.export)`,
+    );
   return names.sort();
 }
 

@@ -8,6 +8,7 @@ import { readModelCard } from '../../src-main/engine/index.js';
 import { runEvaluation } from '../../src-main/evaluation/index.js';
 import { runCli } from '../helpers/cli.js';
 import { camvidRoot, modelsWithReference, evalArgs, testModelsDir } from '../helpers/models.js';
+import { runTrainingTool } from '../helpers/python.js';
 
 const IMAGES = 10;
 const PIXEL_KEYS = ['auroc', 'aupr', 'fpr95', 'auroc_image', 'aupr_image', 'fpr95_image', 'pixel_f1'] as const;
@@ -70,9 +71,7 @@ test(
     const name = await modelUnderTest();
     const card = await readModelCard(testModelsDir, name);
     const root = valSubset();
-    const output = execFileSync('/usr/bin/python3', ['scripts/python/eval_reference.py', testModelsDir, name, root], {
-      encoding: 'utf8',
-    });
+    const output = runTrainingTool('eval_reference', [testModelsDir, name, root]);
     const python = JSON.parse(output.trim().split('\n').at(-1)!) as PythonResult;
     const images = join(root, 'val', 'images');
     const labels = join(root, 'val', 'labels');

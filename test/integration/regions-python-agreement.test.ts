@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +8,7 @@ import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 import { findUnknownRegions, regionFrameScore, regionPlaces } from '../../src-main/engine/unknown-regions.js';
 import { tempDir, valImages } from '../helpers/clips.js';
 import { testModelsDir } from '../helpers/models.js';
+import { runTrainingTool } from '../helpers/python.js';
 
 const MODEL = 'camvid-open';
 /** Val frames spread over the drive (every 23rd: 5 frames), so regions of more than one placement score. */
@@ -93,13 +93,7 @@ test(
       };
     });
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-    const output = execFileSync(
-      '/usr/bin/python3',
-      ['scripts/python/regions_reference.py', join(dir, 'manifest.json')],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const output = runTrainingTool('regions_reference', [join(dir, 'manifest.json')]);
     const python = JSON.parse(output.trim().split('\n').at(-1)!) as { regions: UnknownRegion[]; frameScore: number }[];
     const places = new Set<string>();
     for (const [i, entry] of cases.entries()) {

@@ -25,7 +25,7 @@ const ROAD = 3;
 const VAL_STRIDE = 4;
 /**
  * Under half the val pedestrian IoU the full `fewshot ... --teach pedestrian --shots 5` run measured on the shipped
- * camvid-open (6.2 on sha256 2c32085ac054, README.md (Teaching)): a floor that catches a broken teaching path on
+ * camvid-open (6.2 on sha256 2c32085ac054, docs/models.md): a floor that catches a broken teaching path on
  * the val subset. Raise it with the figure of a better model.
  */
 const MIN_PEDESTRIAN_IOU = 2.5;

@@ -146,6 +146,6 @@ test('a card calibrated on the old pixel-percentile frame score is refused for a
   const old = ModelCard.parse({ ...shipped, scores: oldScores });
   assert.throws(
     () => regionFrameThreshold(old),
-    /camvid-open's frame threshold was calibrated on the old pixel-percentile frame score: run .*recalibrate_frame_threshold\.py MODELS_DIR camvid-open/,
+    /camvid-open's frame threshold was calibrated on the old pixel-percentile frame score: run .*-m tools\.recalibrate_frame_threshold MODELS_DIR camvid-open\) with MODELS_DIR absolute or relative to training\//,
   );
 });

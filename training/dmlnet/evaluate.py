@@ -12,8 +12,11 @@ import json
 
 import torch
 
-from . import common as C
+from .calibration import calibrate
+from .checkpoint import load_checkpoint, resolve_device, restore
 from .data import DataError
+from .evaluation import calibrate_and_evaluate, evaluate
+from .report import format_table
 
 
 def main(argv=None):
@@ -31,9 +34,9 @@ def main(argv=None):
                         "(what training does at its end; dmlnet.table reads them)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    device = C.resolve_device(a.device)
+    device = resolve_device(a.device)
     try:
-        ck = C.load_checkpoint(a.checkpoint, device)
+        ck = load_checkpoint(a.checkpoint, device)
         cfg = ck["config"]
         if a.data:
             cfg["dataset"]["root"] = a.data
@@ -43,22 +46,19 @@ def main(argv=None):
             missing = [u for u in cfg["dataset"]["unknown"] if u not in unknown]
             if missing:
                 raise DataError(f"{a.checkpoint}: trained with {missing} held out; they must stay unknown")
-        net, head = C.build(cfg, len(ck["known"]), device, pretrained=False)
-        net.load_state_dict(ck["model"])
-        head.load_state_dict(ck["head"])
-        net.eval()
+        net, head = restore(ck, device)
         if a.save:
             if a.split != "val" or a.unknown is not None or a.data:
                 raise DataError("--save stores the checkpoint's own val evaluation: drop --split, --unknown and --data")
-            cal, res = C.calibrate_and_evaluate(ck, net, head, cfg, device, a.checkpoint)
+            cal, res = calibrate_and_evaluate(ck, net, head, cfg, device, a.checkpoint)
         else:
             cal = ck.get("calibration")
             if cal is None or a.recalibrate:
-                cal = C.calibrate(net, head, cfg, device)
-            res = C.evaluate(net, head, cfg, device, a.split, cal=cal, unknown=unknown)
+                cal = calibrate(net, head, cfg, device)
+            res = evaluate(net, head, cfg, device, a.split, cal=cal, unknown=unknown)
     except DataError as e:
-        raise SystemExit(f"error: {e}")
-    print(C.format_table(res))
+        raise SystemExit(f"error: {e}") from None
+    print(format_table(res))
     out = {"checkpoint": a.checkpoint, "sMax": cal.get("sMax"), "gMax": cal.get("gMax"), **res}
     if a.json:
         with open(a.json, "w") as f:

@@ -19,8 +19,11 @@ import os
 import numpy as np
 import torch
 
-from . import common as C
+from .calibration import CALIBRATION_VERSION
+from .checkpoint import load_checkpoint, restore
+from .config import DEFAULT_DATA, REPO_ROOT, data_root, embed_dim, open_split, repo_path
 from .data import DataError
+from .evaluation import calibrate_and_evaluate
 from .onnx_run import run as onnx_run
 
 OPSET = 13
@@ -102,7 +105,7 @@ def pretrained_provenance(cfg):
     rel = cfg["model"].get("pretrained")
     if not rel:
         return None
-    path = C.repo_path(rel)
+    path = repo_path(rel)
     with open(path, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     trained_on, licence, source = PRETRAINED_SOURCES.get(os.path.basename(path), ("unknown", "unknown", "unknown"))
@@ -113,7 +116,7 @@ def pretrained_provenance(cfg):
 def training_data(cfg):
     """Where the training labels came from: the dataset folder's own description (classes.json), which for
     the road model's refined labels names the teachers and how often they agreed with CamVid."""
-    root = C.data_root(cfg)
+    root = data_root(cfg)
     meta_path = os.path.join(root, "classes.json")
     meta = {}
     if os.path.isfile(meta_path):
@@ -131,7 +134,7 @@ def camvid_groups(known_names):
     if list(known_names) != CITYSCAPES:
         return None
     taken, groups = set(), []
-    for cls in read_camvid(C.DEFAULT_DATA, "val").classes:
+    for cls in read_camvid(DEFAULT_DATA, "val").classes:
         members = [m for m in CAMVID_TO_CITYSCAPES[cls.name][0] if m not in taken]
         taken.update(members)
         groups.append({"name": cls.name, "datasetId": cls.id, "classes": members})
@@ -178,7 +181,8 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
                     for i, c in enumerate(ck["known"])],
         "unknownClasses": [{"name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
                            for c in ck["unknownClasses"]],
-        "scores": {"default": default_score, "eds": {"sMax": _r(cal.get("sMax", 0.0)), "sFloor": _r(cal.get("sFloor", 0.0))},
+        "scores": {"default": default_score,
+                   "eds": {"sMax": _r(cal.get("sMax", 0.0)), "sFloor": _r(cal.get("sFloor", 0.0))},
                    "combined": {"beta": 20, "gamma": 0.8},
                    **({"margin": {"gMax": _r(cal["gMax"])}} if cal.get("gMax") else {}), "threshold": _r(thr),
                    "frameThreshold": _r(frame_thr), "frameScore": "regions"},
@@ -194,7 +198,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint")
     p.add_argument("--name", required=True)
-    p.add_argument("--out", default=os.path.join(C.REPO_ROOT, "models"))
+    p.add_argument("--out", default=os.path.join(REPO_ROOT, "models"))
     p.add_argument("--default-score", choices=["eds", "mmsp", "combined", "margin", "msp", "maxlogit"])
     p.add_argument("--description", default="")
     p.add_argument("--opset", type=int, default=OPSET)
@@ -203,23 +207,20 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     try:
-        ck = C.load_checkpoint(a.checkpoint, "cpu")
+        ck = load_checkpoint(a.checkpoint, "cpu")
     except DataError as e:
-        raise SystemExit(f"error: {e}")
+        raise SystemExit(f"error: {e}") from None
     cfg = ck["config"]
     k = len(ck["known"])
-    net, head = C.build(cfg, k, "cpu", pretrained=False)
-    net.load_state_dict(ck["model"])
-    head.load_state_dict(ck["head"])
-    net.eval()
+    net, head = restore(ck)
     calibrated = ck.get("calibration")
-    stale = calibrated is not None and calibrated.get("version") != C.CALIBRATION_VERSION
+    stale = calibrated is not None and calibrated.get("version") != CALIBRATION_VERSION
     if (a.evaluate and not ck.get("metrics")) or stale:
         # A checkpoint calibrated by an older rule is calibrated and evaluated again, so card and metrics agree;
         # the checkpoint and its metrics.json are updated too, so dmlnet.table reports the same figures.
-        C.calibrate_and_evaluate(ck, net, head, cfg, "cpu", a.checkpoint)
+        calibrate_and_evaluate(ck, net, head, cfg, "cpu", a.checkpoint)
     kind = "logits" if head.type == "linear" else "embedding"
-    dim = C.embed_dim(cfg, k)
+    dim = embed_dim(cfg, k)
     ck["_prototypes"] = None if head.type == "linear" else head.prototypes().detach().cpu().numpy().tolist()
     default = a.default_score or cfg.get("scores", {}).get("default") or ("msp" if head.type == "linear" else "eds")
     os.makedirs(a.out, exist_ok=True)
@@ -246,7 +247,7 @@ def main(argv=None):
     with open(os.path.join(a.out, a.name + ".reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
     desc = a.description or cfg.get("description") or ""
-    spec, _ = C.open_split(cfg, "train")
+    spec, _ = open_split(cfg, "train")
     card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc, ignore_index=spec.ignore_index)
     card["training"]["data"] = training_data(cfg)
     card["training"]["onnxCheckMaxAbsDiff"] = diff

@@ -69,7 +69,7 @@ class SmallBackbone(nn.Module):
 def _dilate_resnet_layer(layer, dilation):
     """Turn a torchvision ResNet stage into a stride-1 stage with the given dilation."""
     for block in layer:
-        for name, m in block.named_modules():
+        for m in block.modules():
             if isinstance(m, nn.Conv2d):
                 if m.stride == (2, 2):
                     m.stride = (1, 1)
@@ -94,7 +94,8 @@ class ResNetBackbone(nn.Module):
             try:
                 missing, unexpected = net.load_state_dict(state, strict=False)
             except RuntimeError as e:  # tensors of other shapes: another network's weights
-                raise ValueError(f"{pretrained}: not a {name} weights file ({str(e).splitlines()[1].strip()})") from None
+                reason = str(e).splitlines()[1].strip()
+                raise ValueError(f"{pretrained}: not a {name} weights file ({reason})") from None
             missing = [k for k in missing if not k.startswith("fc.")]
             if missing:
                 raise ValueError(f"{pretrained}: not a {name} weights file (missing {missing[:3]}...)")

@@ -139,7 +139,8 @@ def run(model_path_or_proto, feeds):
         elif op == "BatchNormalization":
             x, sc, b, mu, var = ins[:5]
             sh = (1, -1, 1, 1)
-            r = (x - mu.reshape(sh)) / np.sqrt(var.reshape(sh) + at.get("epsilon", 1e-5)) * sc.reshape(sh) + b.reshape(sh)
+            r = ((x - mu.reshape(sh)) / np.sqrt(var.reshape(sh) + at.get("epsilon", 1e-5)) * sc.reshape(sh)
+                 + b.reshape(sh))
         elif op == "Resize":
             r = _resize(ins[0], ins[1] if len(ins) > 1 else None, ins[2] if len(ins) > 2 else None,
                         ins[3] if len(ins) > 3 else None, at)

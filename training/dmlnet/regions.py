@@ -59,6 +59,11 @@ def _boundary_counts(labels, class_map, members, n):
     return total, hits
 
 
+def _share(contacts, total):
+    """The part of a region's boundary contacts that `contacts` are; 0 for a region touching no known pixel."""
+    return contacts / total if total else 0.0
+
+
 def _nearest_drivable(labels, class_map, drivable, n):
     mask = np.isin(class_map, drivable)
     if not mask.any():
@@ -107,11 +112,10 @@ def unknown_regions(class_map, ood, drivable, sky):
     regions = []
     for i in (np.argsort(first, kind="stable") + 1).tolist():
         box = boxes[i - 1]
-        share = (lambda part: part / total[i] if total[i] else 0.0)
         rows = box[0].stop - box[0].start
-        drive = "on" if share(on_road[i]) >= MAJORITY else ("beside" if nearest[i] <= rows else "away")
+        drive = "on" if _share(on_road[i], total[i]) >= MAJORITY else ("beside" if nearest[i] <= rows else "away")
         border = _borders(box, width, height)
-        in_sky = bool(share(on_sky[i]) >= MAJORITY)
+        in_sky = bool(_share(on_sky[i], total[i]) >= MAJORITY)
         place = _place(border, drive, in_sky)
         mean = float(np.float32(sums[i] / pixels[i]))
         score = float(np.float32(PLACE_WEIGHTS[place] * mean)) if pixels[i] >= min_pixels else 0.0

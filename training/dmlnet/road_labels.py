@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .common import DEFAULT_DATA, REPO_ROOT
+from .config import DEFAULT_DATA, REPO_ROOT
 from .data import CITYSCAPES_CLASSES, read_camvid
 from .espnetv2 import load_espnetv2_cityscapes, preprocess
 from .tflite_graph import DEEPLAB_CITYSCAPES, DEEPLAB_MEAN, DEEPLAB_STD, DeepLabCityscapes
@@ -139,7 +139,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     teacher = Teacher(a.espnetv2, a.deeplab)
-    meta = {"name": "CamVid refined to Cityscapes classes by the Cityscapes ESPNetv2 and DeepLab (dmlnet.road_labels)", "ignoreIndex": VOID,
+    meta = {"name": "CamVid refined to Cityscapes classes by the Cityscapes ESPNetv2 and DeepLab (dmlnet.road_labels)",
+            "ignoreIndex": VOID,
             "classes": [{"id": i, "name": n, "color": list(c)} for i, (n, c) in enumerate(CITYSCAPES_CLASSES)],
             "source": _rel(a.data), "teacher": [_rel(a.espnetv2), _rel(a.deeplab)],
             "confident": CONFIDENT}

@@ -10,13 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 
+import numpy as np
 import torch
 
-from . import common as C
+from .checkpoint import build, load_checkpoint, resolve_device, save_checkpoint
+from .config import load_config, open_split, signature
 from .data import AugConfig, DataError, SegData, batch_iterator
+from .evaluation import calibrate_and_evaluate
 from .losses import ce_loss, circle_loss, dce_vl_loss
 
 
@@ -27,7 +31,8 @@ def parse(argv=None):
     p.add_argument("--dataset", help="camvid | cityscapes | streethazards")
     p.add_argument("--unknown", help="comma-separated class names held out as unknown ('' for none)")
     p.add_argument("--head", choices=["fixed-prototypes", "learned-centres", "linear"])
-    p.add_argument("--backbone", choices=["small", "resnet18", "resnet50", "mobilenetv2", "espnetv2", "deeplab-edgetpu", "deeplab-logits"])
+    p.add_argument("--backbone", choices=["small", "resnet18", "resnet50", "mobilenetv2", "espnetv2",
+                                          "deeplab-edgetpu", "deeplab-logits"])
     p.add_argument("--pretrained", help="local backbone weights file (never downloaded)")
     p.add_argument("--embed-dim", type=int)
     p.add_argument("--T", type=float, help="fixed prototypes' scale (m_t = T e_t; DMLNet: 3)")
@@ -81,7 +86,7 @@ def config_from_args(a):
         over["optim"]["lr"] = a.lr
     if a.crop:
         over["aug"]["crop"] = list(a.crop)
-    return C.load_config(a.config, over)
+    return load_config(a.config, over)
 
 
 def param_groups(net, head, backbone_lr_scale):
@@ -97,6 +102,17 @@ def param_groups(net, head, backbone_lr_scale):
             p.requires_grad_(False)
         return [{"params": rest, "lrScale": 1.0}]
     return [{"params": backbone, "lrScale": float(backbone_lr_scale)}, {"params": rest, "lrScale": 1.0}]
+
+
+def lr_factor(step, progress, warmup, power):
+    w = min(1.0, (step + 1) / max(1, warmup))
+    return w * max(0.0, 1.0 - progress) ** power
+
+
+def seed_all(seed):
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
 
 
 def command_line():
@@ -120,7 +136,7 @@ def main(argv=None):
     a = parse(argv)
     torch.set_num_threads(a.threads)
     cfg = config_from_args(a)
-    device = C.resolve_device(a.device)
+    device = resolve_device(a.device)
     os.makedirs(a.out, exist_ok=True)
     log = Logger(os.path.join(a.out, "train.log"))
     log("command: " + command_line())
@@ -128,7 +144,7 @@ def main(argv=None):
         return run(cfg, a, device, log)
     except DataError as e:
         log(f"ERROR: {e}")
-        raise SystemExit(f"error: {e}")
+        raise SystemExit(f"error: {e}") from None
 
 
 def run(cfg, a, device, log):
@@ -136,19 +152,19 @@ def run(cfg, a, device, log):
     if not tc.get("steps") and not tc.get("minutes"):
         raise DataError("give --steps or --minutes")
     # ---- all input checks before any training time is spent
-    spec, lm = C.open_split(cfg, "train")
-    C.open_split(cfg, "val")  # the val split must exist too (checked again at evaluation)
-    sig = C.signature(cfg, [c.name for c in lm.known])
+    spec, lm = open_split(cfg, "train")
+    open_split(cfg, "val")  # the val split must exist too (checked again at evaluation)
+    sig = signature(cfg, [c.name for c in lm.known])
     ckpt_path = os.path.join(a.out, "last.pt")
     ck = None
     if a.resume is not None:
         rp = a.resume or ckpt_path
-        ck = C.load_checkpoint(rp, "cpu", expect_signature=sig)
+        ck = load_checkpoint(rp, "cpu", expect_signature=sig)
         log(f"resuming from {rp} at step {ck['step']} ({ck['elapsed']:.0f}s done)")
     log(f"loading {len(spec.samples)} train images from {spec.root}")
     data = SegData(spec, lm)
-    C.seed_all(tc["seed"])
-    net, head = C.build(cfg, lm.num_known, device, pretrained=ck is None)
+    seed_all(tc["seed"])
+    net, head = build(cfg, lm.num_known, device, pretrained=ck is None)
     opt = torch.optim.AdamW(param_groups(net, head, oc.get("backboneLrScale", 1.0)), lr=oc["lr"],
                             weight_decay=oc["weightDecay"])
     step, elapsed = 0, 0.0
@@ -158,7 +174,7 @@ def run(cfg, a, device, log):
         opt.load_state_dict(ck["optim"])
         step, elapsed = ck["step"], ck["elapsed"]
     elif a.init:
-        src = C.load_checkpoint(a.init, "cpu")
+        src = load_checkpoint(a.init, "cpu")
         own = net.state_dict()
         take = {k: v for k, v in src["model"].items() if k in own and own[k].shape == v.shape}
         skipped = sorted(set(own) - set(take))
@@ -195,16 +211,14 @@ def run(cfg, a, device, log):
                  "optim": opt.state_dict(), "step": step, "elapsed": time.time() - run_t0,
                  "known": [vars(c) for c in lm.known], "unknownClasses": [vars(c) for c in lm.unknown],
                  "command": command_line(), "device": str(device), "final": final}
-        tmp = ckpt_path + ".tmp"
-        torch.save(state, tmp)
-        os.replace(tmp, ckpt_path)
+        save_checkpoint(state, ckpt_path)
         return state
 
     while progress(step, time.time() - run_t0) < 1.0:
         torch.manual_seed(tc["seed"] * 7919 + step)  # dropout; reproducible across resumes
         _, x, y = next(stream)
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        f = lr_now = oc["lr"] * C.lr_factor(step, progress(step, time.time() - run_t0), oc["warmup"], oc["poly"])
+        f = lr_now = oc["lr"] * lr_factor(step, progress(step, time.time() - run_t0), oc["warmup"], oc["poly"])
         for g in opt.param_groups:
             g["lr"] = f * g["lrScale"]
         out = net(x)
@@ -237,7 +251,7 @@ def run(cfg, a, device, log):
     log(f"training done: {step} steps in {state['elapsed']:.0f}s")
     if a.no_eval:
         return state
-    C.calibrate_and_evaluate(state, net, head, cfg, device, ckpt_path, log)
+    calibrate_and_evaluate(state, net, head, cfg, device, ckpt_path, log)
     return state
 
 

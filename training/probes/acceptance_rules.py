@@ -9,7 +9,7 @@ by w (w = 1 is the shipped rule) and reports, with the shipped NPM prototypes (m
   * last, an oracle: the radius that is best on val itself (not a rule; it bounds any radius rule).
 At half resolution, so figures differ a little from `dmlreview fewshot`.
 
-  cd training && /usr/bin/python3 probes/acceptance_rules.py runs/camvid-open-5500/last.pt
+  cd training && /usr/bin/python3 -m probes.acceptance_rules runs/camvid-open-5500/last.pt
 """
 import sys
 
@@ -17,27 +17,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, ".")
-from dmlnet import common as C  # noqa: E402
-from dmlnet.data import SegData  # noqa: E402
-from dmlnet.metrics import ConfusionMatrix  # noqa: E402
+from dmlnet.checkpoint import load_checkpoint, restore
+from dmlnet.config import open_split
+from dmlnet.data import MEAN, STD, SegData, normalize
+from dmlnet.metrics import ConfusionMatrix
 
 PED, BIC, KNOWN = 9, 10, 9
 
 
 def load(checkpoint):
-    ck = C.load_checkpoint(checkpoint)
-    net, head = C.build(ck["config"], len(ck["known"]), "cpu", pretrained=False)
-    net.load_state_dict(ck["model"])
-    head.load_state_dict(ck["head"])
-    net.eval()
-    splits = {name: SegData(*C.open_split(ck["config"], name, unknown=[])) for name in ("train", "val")}
+    ck = load_checkpoint(checkpoint)
+    net, head = restore(ck)
+    splits = {name: SegData(*open_split(ck["config"], name, unknown=[])) for name in ("train", "val")}
     return net, head.prototypes().detach(), splits
 
 
 @torch.no_grad()
 def embed(net, image):
-    x = F.interpolate(C.normalize(image, C.MEAN, C.STD)[None], size=(360, 480), mode="bilinear", align_corners=False)
+    x = F.interpolate(normalize(image, MEAN, STD)[None], size=(360, 480), mode="bilinear", align_corners=False)
     e = net(x)[0][:, ::2, ::2]
     return e.reshape(e.shape[0], -1).T
 
@@ -97,7 +94,8 @@ def main(checkpoint):
     net, P, splits = load(checkpoint)
     train = splits["train"]
     for shots in (1, 5):
-        frames = {c: np.argsort([(lab == c).sum().item() for lab in train.labels])[::-1][:shots].tolist() for c in (PED, BIC)}
+        frames = {c: np.argsort([(lab == c).sum().item() for lab in train.labels])[::-1][:shots].tolist()
+                  for c in (PED, BIC)}
         protos = []
         for c in (PED, BIC):
             means = [embed(net, train.images[i])[train.labels[i][::2, ::2].reshape(-1) == c].mean(0) for i in frames[c]]
@@ -112,8 +110,9 @@ def main(checkpoint):
             for ratio in (False, True):
                 for w in (1, 2, 4, 8, 16, 32):
                     t = [fit(d_train, frames[PED + c], c, w, ratio) for c in range(n)]
-                    print(f"{'ratio ' if ratio else 'radius'} w={w:2d} threshold {[round(x, 3) for x in t]}: novel IoU, old mIoU "
-                          f"train-others {ious(d_train, t, ratio, others)}, val {ious(d_val, t, ratio, everything)}")
+                    print(f"{'ratio ' if ratio else 'radius'} w={w:2d} threshold {[round(x, 3) for x in t]}: "
+                          f"novel IoU, old mIoU train-others {ious(d_train, t, ratio, others)}, "
+                          f"val {ious(d_val, t, ratio, everything)}")
             if n == 1:
                 grid = np.geomspace(0.1, 4, 40)
                 best = max((ious(d_val, [r], False, everything)[0][0], r) for r in grid)

@@ -1,6 +1,6 @@
 """Probe: would a richer space than the 9-d embedding let NPM few-shot find pedestrians? (issue #7)
 
-  cd training && /usr/bin/python3 probes/fewshot_features.py runs/camvid-open/last.pt pedestrian 5
+  cd training && /usr/bin/python3 -m probes.fewshot_features runs/camvid-open/last.pt pedestrian 5
 
 Shots: the K train frames with the most pixels of the class (as `dmlreview fewshot`). On val, at the
 decoder's 1/4 resolution, it prints the novel IoU of:
@@ -14,23 +14,20 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import roc_auc_score
 
-sys.path.insert(0, ".")
-from dmlnet import common as C  # noqa: E402
-from dmlnet.data import IGNORE, SegData, build_label_map, read_dataset  # noqa: E402
+from dmlnet.checkpoint import load_checkpoint, restore
+from dmlnet.config import data_root
+from dmlnet.data import IGNORE, MEAN, STD, SegData, build_label_map, normalize, read_dataset
+from dmlnet.metrics import ood_metrics
 
 
 def main(checkpoint, teach, shots):
     torch.set_num_threads(2)
-    ck = C.load_checkpoint(checkpoint)
+    ck = load_checkpoint(checkpoint)
     cfg = ck["config"]
-    net, head = C.build(cfg, len(ck["known"]), "cpu", pretrained=False)
-    net.load_state_dict(ck["model"])
-    head.load_state_dict(ck["head"])
-    net.eval()
+    net, head = restore(ck)
     P = head.prototypes().detach()
-    root = C.data_root(cfg)
+    root = data_root(cfg)
     full = lambda split: SegData(read_dataset("camvid", root, split),  # noqa: E731
                                  build_label_map(read_dataset("camvid", root, split), []))
     tr, va = full("train"), full("val")
@@ -42,7 +39,7 @@ def main(checkpoint, teach, shots):
 
     @torch.no_grad()
     def run(img):
-        x = F.interpolate(C.normalize(img, C.MEAN, C.STD)[None], size=(360, 480), mode="bilinear", align_corners=False)
+        x = F.interpolate(normalize(img, MEAN, STD)[None], size=(360, 480), mode="bilinear", align_corners=False)
         e = net(x)[0][:, ::4, ::4]
         f = feat["f"][0]
         return e.reshape(e.shape[0], -1).T, f.reshape(f.shape[0], -1).T
@@ -88,8 +85,8 @@ def main(checkpoint, teach, shots):
     for gate in (0.2, 0.4):
         print(f"decoder features, nearest mean, MMSP > {gate}: IoU {iou((r['fn'] < r['fk']) & (r['mmsp'] > gate))}")
     g = truth[valid].numpy()
-    print(f"AUROC of -distance to the novel prototype: embedding {100 * roc_auc_score(g, -r['dn'][valid].numpy()):.1f}, "
-          f"decoder features {100 * roc_auc_score(g, -r['fn'][valid].numpy()):.1f}")
+    auroc = {space: ood_metrics(-r[key][valid].numpy(), g)["auroc"] for space, key in (("e", "dn"), ("f", "fn"))}
+    print(f"AUROC of -distance to the novel prototype: embedding {auroc['e']:.1f}, decoder features {auroc['f']:.1f}")
 
 
 if __name__ == "__main__":

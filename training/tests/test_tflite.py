@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from dmlnet.common import REPO_ROOT
-from dmlnet.mobilenetv2 import MobileNetV2, torch_weight, load_mobilenet_v2_tflite, tf_same_padding
+from dmlnet.config import REPO_ROOT
+from dmlnet.mobilenetv2 import MobileNetV2, load_mobilenet_v2_tflite, tf_same_padding, torch_weight
 from dmlnet.model import SegNet
 from dmlnet.tflite import TFLiteError, read_tflite
 

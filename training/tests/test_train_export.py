@@ -4,18 +4,20 @@ import os
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_MODEL
 
-from dmlnet import common as C
 from dmlnet import export as E
-from dmlnet import train as T
-from dmlnet.data import DataError, SegData, build_label_map, normalize, read_dataset
 from dmlnet import regions as R
 from dmlnet import scores as S
+from dmlnet import train as T
+from dmlnet.calibration import CALIBRATION_VERSION, FRAME_SCORE_PERCENTILE, calibrate
+from dmlnet.checkpoint import build
+from dmlnet.config import load_config, open_split
+from dmlnet.data import SegData, build_label_map, normalize, read_dataset
 from dmlnet.heads import make_head, sq_distances
+from dmlnet.inference import forward_image
 from dmlnet.losses import ce_loss, circle_loss, dce_vl_loss
 from dmlnet.model import SegNet
-
-from conftest import TINY_MODEL
 
 
 def _two_images(camvid):
@@ -94,7 +96,8 @@ def test_train_resume_evaluate_export(tmp_path, camvid):
     assert card["format"] == "dmlreview-model-card/1" and card["output"]["embeddingDim"] == 9
     assert len(card["head"]["prototypes"]) == 9 and card["unknownClasses"][0]["datasetId"] == 9
     assert card["training"]["onnxCheckMaxAbsDiff"] < 1e-4
-    assert card["scores"]["frameThreshold"] == pytest.approx(card["training"]["calibration"]["frameThresholds"]["eds"], rel=1e-6)
+    frame_thresholds = card["training"]["calibration"]["frameThresholds"]
+    assert card["scores"]["frameThreshold"] == pytest.approx(frame_thresholds["eds"], rel=1e-6)
     assert card["scores"]["frameScore"] == "regions"
     ref = json.load(open(tmp_path / "models" / "tiny.reference.json"))
     assert ref["output"]["shape"] == [1, 9] + ref["input"]["shape"][2:]
@@ -105,30 +108,31 @@ def test_train_resume_evaluate_export(tmp_path, camvid):
     ck["calibration"] = {"sMax": 1.0, "thresholds": {"eds": 0.5}}
     ck["metrics"] = {"val": {"stale": True}}
     torch.save(ck, os.path.join(out, "old.pt"))
-    card = E.main([os.path.join(out, "old.pt"), "--name", "old", "--out", str(tmp_path / "models"), "--default-score", "eds"])
-    assert card["training"]["calibration"]["version"] == C.CALIBRATION_VERSION
+    card = E.main([os.path.join(out, "old.pt"), "--name", "old", "--out", str(tmp_path / "models"),
+                   "--default-score", "eds"])
+    assert card["training"]["calibration"]["version"] == CALIBRATION_VERSION
     assert "stale" not in card["metrics"]["val"] and card["scores"]["eds"]["sFloor"] > 0
 
 
 def test_frame_threshold_is_a_percentile_of_frame_scores_without_unknown_pixels(tmp_path, camvid):
-    cfg = C.load_config(_cfg_file(tmp_path, camvid))
+    cfg = load_config(_cfg_file(tmp_path, camvid))
     cfg["calibration"].update(imageStride=1, frameThresholdPercentile=100.0)
     torch.manual_seed(0)
-    net, head = C.build(cfg, 9, "cpu", pretrained=False)
+    net, head = build(cfg, 9, "cpu", pretrained=False)
     net.eval()
-    cal = C.calibrate(net, head, cfg, "cpu", log=lambda _: None)
-    assert cal["version"] == C.CALIBRATION_VERSION == 5
-    spec, lm = C.open_split(cfg, "train")
+    cal = calibrate(net, head, cfg, "cpu", log=lambda _: None)
+    assert cal["version"] == CALIBRATION_VERSION == 5
+    spec, lm = open_split(cfg, "train")
     data = SegData(spec, lm)
     drivable, sky = R.region_places([c.name for c in lm.known])
     assert drivable == [3] and sky == [0]
     pixel, region = [], []
     with torch.no_grad():
         for img, lab in zip(data.images, data.labels):
-            d = sq_distances(C.forward_image(net, img, cfg["dataset"]["size"], "cpu"), head.prototypes())
+            d = sq_distances(forward_image(net, img, cfg["dataset"]["size"], "cpu"), head.prototypes())
             known = (lab < lm.num_known).numpy()
             mmsp = S.mmsp(d)[0].numpy()
-            pixel.append(np.percentile(mmsp[known], C.FRAME_SCORE_PERCENTILE))
+            pixel.append(np.percentile(mmsp[known], FRAME_SCORE_PERCENTILE))
             # The frame without its unknown objects: only known-class pixels may be unknown.
             class_map = np.where((mmsp > cal["thresholds"]["mmsp"]) & known, R.UNKNOWN, d.argmin(1)[0].numpy())
             region.append(R.frame_score(R.unknown_regions(class_map, mmsp, drivable, sky)))
@@ -143,7 +147,7 @@ def test_prototype_scale_and_vl_weight_flags_reach_the_config(tmp_path, camvid):
     a = T.parse(["--config", cfg, "--out", str(tmp_path / "r"), "--T", "6", "--vl-weight", "0.1"])
     c = T.config_from_args(a)
     assert (c["model"]["T"], c["loss"]["lambda"]) == (6.0, 0.1)
-    head = C.build(c, 9, pretrained=False)[1]
+    head = build(c, 9, pretrained=False)[1]
     assert torch.allclose(head.prototypes(), 6.0 * torch.eye(9))
 
 

@@ -1,3 +1,4 @@
+import { ExportFormat } from '../../../src-shared/contract/index.js';
 import { AppError } from '../../core/errors.js';
 import { exportFlagged } from '../../export/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
@@ -6,8 +7,8 @@ import { libraryOption, sessionFlag, wantsJson, withLibrary } from './library-co
 export const exportCommand: CliCommand = {
   name: 'export',
   summary:
-    "Export a session's flagged frames (full-resolution originals, overlays, maps, manifest, HTML report) to a new folder",
-  usage: 'export --session ID --out FOLDER [--name NAME] [--analysis ID] [--library PATH] [--json]',
+    "Export a session's flagged frames to a new folder: originals, overlays, maps, manifest and HTML report (folder), or COCO, Cityscapes, CamVid, FiftyOne or CVAT annotations",
+  usage: `export --session ID --out FOLDER [--format ${ExportFormat.options.join('|')}] [--semantic] [--name NAME] [--analysis ID] [--library PATH] [--json]`,
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -15,15 +16,20 @@ export const exportCommand: CliCommand = {
       analysis: { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string' },
+      format: { type: 'string' },
+      semantic: { type: 'boolean' },
       json: { type: 'boolean' },
     });
+    const format = exportFormat(values.format);
+    if (values.semantic && format !== 'coco')
+      throw new AppError('usage', `--semantic applies to --format coco only, not to ${format}`);
     const sessionId = sessionFlag(values.session, this.usage);
     const folder = values.out;
     if (!folder) throw new AppError('usage', `--out FOLDER is required. Usage: dmlreview ${this.usage}`);
     const analysisId = values.analysis === undefined ? undefined : numberFlag('analysis', values.analysis, 0);
     const result = await withLibrary(values.library, (library) =>
       exportFlagged(
-        { sessionId, analysisId, folder, name: values.name },
+        { sessionId, analysisId, folder, name: values.name, format, semantic: values.semantic },
         {
           library,
           onProgress: (done, total) => process.stderr.isTTY && process.stderr.write(`\rexporting ${done}/${total}`),
@@ -33,7 +39,14 @@ export const exportCommand: CliCommand = {
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (wantsJson(values.json)) return printJson(result);
     process.stdout.write(
-      `Exported ${result.frames.length} flagged frames to ${result.path} (${(result.bytes / 1024 / 1024).toFixed(1)} MB); open ${result.report} there.\n`,
+      `Exported ${result.frames.length} flagged frames as ${result.format} to ${result.path} (${(result.bytes / 1024 / 1024).toFixed(1)} MB); open ${result.index} there.\n`,
     );
   },
 };
+
+function exportFormat(value: string | undefined): ExportFormat {
+  const parsed = ExportFormat.safeParse(value ?? 'folder');
+  if (!parsed.success)
+    throw new AppError('usage', `--format must be one of ${ExportFormat.options.join(', ')}; got "${value}"`);
+  return parsed.data;
+}

@@ -3,6 +3,7 @@ import { analyzeCommand } from './analyze.js';
 import { eventsCommand } from './events.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { flagCommand } from './flag.js';
 import { framesCommand } from './frames.js';
 import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
@@ -21,5 +22,6 @@ export const commands: CliCommand[] = [
   eventsCommand,
   framesCommand,
   evalCommand,
+  flagCommand,
   exportCommand,
 ];

@@ -1,4 +1,13 @@
-import { createElement, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import {
+  createElement,
+  type ReactNode,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import type { ClassInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import type { FrameMarks, MarkedPixels, ViewerToolSlot } from './context';
@@ -33,6 +42,8 @@ interface Props {
   aspect: number;
   /** The event threshold in use: regions scoring at or above it are outlined and boxed (region-view.ts). */
   regionThreshold: number;
+  /** Drawn over the analysed frame's picture and under its overlays: the source video while it plays. */
+  underlay?: ReactNode;
 }
 
 /**
@@ -44,7 +55,18 @@ interface Props {
  * wanted frame is loaded next, so the picture catches up as soon as the cursor stops.
  */
 export function FrameViewer(props: Props) {
-  const { analysisId, frameIndex, frameCount, classes, overlays, marks, viewerTool, aspect, regionThreshold } = props;
+  const {
+    analysisId,
+    frameIndex,
+    frameCount,
+    classes,
+    overlays,
+    marks,
+    viewerTool,
+    aspect,
+    regionThreshold,
+    underlay,
+  } = props;
   const api = useApi();
   const stageRef = useRef<HTMLDivElement>(null);
   const baseRef = useRef<HTMLCanvasElement>(null);
@@ -169,6 +191,7 @@ export function FrameViewer(props: Props) {
       >
         <div className="frame-content" style={zoom.style}>
           <canvas ref={baseRef} className="layer" data-testid="frame-image" />
+          {underlay}
           <canvas
             ref={classRef}
             className="layer pixelated"

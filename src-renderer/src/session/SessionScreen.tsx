@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import type { SessionInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
-import { formatPercent, formatScore, formatTime } from '../ui/format';
+import { formatPercent, formatScore } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
 import { FrameMarks, SessionViewContext, ViewerToolSlot, type SessionPanel, type SessionView } from './context';
 import { FlagDialog } from './FlagDialog';
@@ -11,9 +11,11 @@ import { Legend } from './Legend';
 import { Timeline } from './Timeline';
 import { useSessionKeys } from './useSessionKeys';
 import { RangeField } from '../ui/RangeField';
-import { eventToward, SPEEDS } from './navigation';
+import { eventToward } from './navigation';
+import { PlaybackControls, PlayheadTime } from './PlaybackControls';
 import { nearestFrame } from './timeline-draw';
 import { usePlayback } from './usePlayback';
+import { useVideoClock, useVideoClockState, VideoLayer } from './VideoLayer';
 import { ThresholdControl } from './ThresholdControl';
 import { formatCount } from '../ui/format';
 import { useEventSettings } from './useEventSettings';
@@ -53,7 +55,9 @@ export function SessionScreen({
     [frameCount],
   );
   const summary = useFrameSummary(analysisId, frameIndex, times);
-  const playback = usePlayback(times, frameIndex, seek);
+  const videoClock = useVideoClock(session);
+  const videoState = useVideoClockState(videoClock);
+  const playback = usePlayback(times, frameIndex, seek, videoClock);
   const { pause } = playback;
 
   const events = eventState?.events;
@@ -176,27 +180,7 @@ export function SessionScreen({
           )}
           <span className="spacer" />
           <OverlayControls overlays={overlays} onChange={setOverlays} />
-          <button
-            className={playback.playing ? 'on' : ''}
-            onClick={playback.toggle}
-            title="Play / pause (Space; J / K / L: backward, pause, forward)"
-            data-testid="play"
-          >
-            {playback.playing ? '❚❚' : '▶'}
-          </button>
-          <select
-            value={playback.speed}
-            onChange={(event) => playback.setSpeed(Number(event.target.value))}
-            title="Playback speed (J / L change it while playing)"
-            data-testid="play-speed"
-            data-playing={playback.playing ? playback.direction * playback.speed : 0}
-          >
-            {SPEEDS.map((speed) => (
-              <option key={speed} value={speed}>
-                {speed}×
-              </option>
-            ))}
-          </select>
+          <PlaybackControls playback={playback} video={videoState} />
           <button
             onClick={() => requestFlag()}
             title="Flag this frame (F)"
@@ -222,6 +206,7 @@ export function SessionScreen({
               viewerTool={viewerTool}
               aspect={footageAspect(session)}
               regionThreshold={draftThreshold ?? eventState?.settings.threshold ?? analysis.threshold}
+              underlay={videoClock && <VideoLayer clock={videoClock} />}
             />
           ) : (
             <div className="empty muted">No analysed frame yet.</div>
@@ -230,7 +215,7 @@ export function SessionScreen({
             <div>
               <strong>frame {frameIndex}</strong>
               <span className="muted"> / {Math.max(0, frameCount - 1)}</span> ·{' '}
-              {formatTime(timeline?.timesMs[frameIndex] ?? 0)}
+              <PlayheadTime playhead={playback.playhead} frameMs={timeline?.timesMs[frameIndex] ?? 0} />
             </div>
             {summary && summary.index === frameIndex && (
               <div>
@@ -252,6 +237,7 @@ export function SessionScreen({
               events={events ?? []}
               flagTimes={flagTimes}
               frameIndex={frameIndex}
+              playhead={playback.playhead}
               threshold={eventState?.settings.threshold ?? analysis.threshold}
               draftThreshold={draftThreshold}
               onSeek={(index) => {

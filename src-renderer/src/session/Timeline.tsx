@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { EventInfo, Timeline as TimelineData } from '../../../src-shared/contract/index';
 import { formatScore, formatTime } from '../ui/format';
+import type { ValueStore } from './context';
 import {
   drawMinimap,
   drawPlot,
@@ -16,6 +17,8 @@ interface Props {
   events: readonly EventInfo[];
   flagTimes: readonly number[];
   frameIndex: number;
+  /** Drive time of the playhead while playing, between analysed frames too; else the frame's own time. */
+  playhead?: ValueStore<number>;
   threshold: number;
   /** A threshold being typed elsewhere, drawn before it is stored. */
   draftThreshold?: number;
@@ -38,7 +41,8 @@ const FINE_FACTOR = 0.1;
  * the minimap under a zoomed plot shows and moves the visible window.
  */
 export function Timeline(props: Props) {
-  const { timeline, events, flagTimes, frameIndex, threshold, draftThreshold, onSeek, onThreshold } = props;
+  const { timeline, events, flagTimes, frameIndex, playhead, threshold, draftThreshold, onSeek, onThreshold } = props;
+  const playheadMs = usePlayheadMs(playhead);
   const { timesMs: times, scores } = timeline;
   const full = fullView(times);
   const plotRef = useRef<HTMLCanvasElement>(null);
@@ -52,7 +56,7 @@ export function Timeline(props: Props) {
   const drag = useRef<Drag | undefined>(undefined);
   const envCache = useRef<{ key: string; env: Envelope }>(undefined);
   const ratio = typeof window === 'undefined' ? 1 : window.devicePixelRatio || 1;
-  const cursorMs = times[frameIndex] ?? 0;
+  const cursorMs = playheadMs ?? times[frameIndex] ?? 0;
   // Keep the playhead in sight while playing or stepping through a zoomed plot (state adjusted during render).
   if (zoom && (cursorMs < zoom.startMs || cursorMs > zoom.endMs)) {
     const span = zoom.endMs - zoom.startMs;
@@ -257,6 +261,14 @@ export function Timeline(props: Props) {
     </div>
   );
 }
+
+/** The playing time from a playback's store (session/usePlayback.ts); undefined when paused or none. */
+export function usePlayheadMs(playhead: ValueStore<number> | undefined): number | undefined {
+  return useSyncExternalStore(playhead?.subscribe ?? noSubscription, playhead?.get ?? noValue);
+}
+
+const noSubscription = () => () => undefined;
+const noValue = () => undefined;
 
 function fullView(times: ArrayLike<number>): TimeView {
   const first = times[0] ?? 0;

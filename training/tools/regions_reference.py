@@ -1,20 +1,17 @@
 """Unknown regions and region frame scores by training/dmlnet/regions.py, for comparing with the app's.
 
-  /usr/bin/python3 scripts/python/regions_reference.py MANIFEST.json
+  cd training && /usr/bin/python3 -m tools.regions_reference MANIFEST.json
 
 MANIFEST: a JSON list of maps, each {"width", "height", "classes": [names in index order], "classMap": path of
 width x height uint8 class indices (255 = unknown), "ood": path of width x height little-endian float32 pixel
 scores}. Prints one JSON line: a list of {"regions": [...], "frameScore": ...}, one per map.
 """
 import json
-import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "training"))
-
-from dmlnet import regions as R  # noqa: E402
+from dmlnet import regions as R
 
 
 def main():

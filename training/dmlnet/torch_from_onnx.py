@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 import onnx
@@ -17,15 +16,13 @@ import torch
 import torch.nn as nn
 from onnx import numpy_helper
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "training"))
-
-from dmlnet import common as C  # noqa: E402
+from .checkpoint import build
 
 
 def _execution_order(net, modules_of, height, width):
     seen = []
-    hooks = [m.register_forward_hook(lambda mod, _i, _o: seen.append(mod)) for m in net.modules() if isinstance(m, modules_of)]
+    hooks = [m.register_forward_hook(lambda mod, _i, _o: seen.append(mod))
+             for m in net.modules() if isinstance(m, modules_of)]
     with torch.no_grad():
         net(torch.zeros(1, 3, height, width))
     for h in hooks:
@@ -44,7 +41,7 @@ def load(models_dir, name):
     with open(os.path.join(models_dir, name + ".json")) as f:
         card = json.load(f)
     cfg = card["training"]["config"]
-    net, head = C.build(cfg, len(card["classes"]), "cpu", pretrained=False)
+    net, head = build(cfg, len(card["classes"]), "cpu", pretrained=False)
     net.eval()
     graph = onnx.load(os.path.join(models_dir, card["onnx"])).graph
     weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
@@ -57,7 +54,8 @@ def load(models_dir, name):
         for position, (conv, node) in enumerate(zip(convs, onnx_convs)):
             w = weights[node.input[1]]
             if tuple(w.shape) != tuple(conv.weight.shape):
-                raise SystemExit(f"{name}: convolution {position} has shape {tuple(w.shape)} in ONNX, {tuple(conv.weight.shape)} in PyTorch")
+                raise SystemExit(f"{name}: convolution {position} has shape {tuple(w.shape)} in ONNX, "
+                                 f"{tuple(conv.weight.shape)} in PyTorch")
             conv.weight.copy_(w)
             bias = weights[node.input[2]] if len(node.input) > 2 else torch.zeros(w.shape[0])
             following = calls[calls.index(conv) + 1] if calls.index(conv) + 1 < len(calls) else None
@@ -67,7 +65,8 @@ def load(models_dir, name):
                 _make_identity(following)
                 following.bias.copy_(bias)
             else:
-                raise SystemExit(f"{name}: convolution {position} has no bias and no BatchNorm to carry the folded bias")
+                raise SystemExit(f"{name}: convolution {position} has no bias and no BatchNorm to carry the folded "
+                                 "bias")
     if card["head"]["type"] == "learned-centres":
         head.centres.data.copy_(torch.tensor(card["head"]["prototypes"]))
     check_reference(net, models_dir, name)

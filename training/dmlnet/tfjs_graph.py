@@ -32,7 +32,8 @@ def _read_weight(buffer, offset, spec):
     count = int(np.prod(spec["shape"])) if spec["shape"] else 1
     quantization = spec.get("quantization") or {}
     stored = quantization.get("dtype", spec["dtype"])
-    dtype = {"float16": np.float16, "uint8": np.uint8, "uint16": np.uint16, "float32": np.float32, "int32": np.int32}[stored]
+    dtype = {"float16": np.float16, "uint8": np.uint8, "uint16": np.uint16, "float32": np.float32,
+             "int32": np.int32}[stored]
     array = np.frombuffer(buffer, dtype, count, offset).astype(np.float32 if stored != "int32" else np.int32)
     if stored in ("uint8", "uint16"):
         array = array * quantization["scale"] + quantization["min"]

@@ -1,6 +1,6 @@
 """PyTorch eager speed of a shipped model (weights rebuilt from its ONNX file), for `npm run bench`.
 
-  /usr/bin/python3 scripts/python/bench_torch.py MODELS_DIR NAME
+  cd training && /usr/bin/python3 -m tools.bench_torch MODELS_DIR NAME
 
 Prints one JSON line {torch, convMacs} when ready, then for every line "THREADS FRAMES" read from stdin one
 JSON line: ms per frame of the network alone and of network + metric head (distances, score, nearest
@@ -14,8 +14,8 @@ import time
 import torch
 import torch.nn as nn
 
-import torch_from_onnx as T
 from dmlnet import scores as S
+from dmlnet import torch_from_onnx
 from dmlnet.heads import sq_distances
 
 
@@ -47,7 +47,7 @@ def main():
     p.add_argument("models_dir")
     p.add_argument("name")
     a = p.parse_args()
-    net, head, cfg, card = T.load(a.models_dir, a.name)
+    net, head, cfg, card = torch_from_onnx.load(a.models_dir, a.name)
     h, w = card["input"]["height"], card["input"]["width"]
     x = torch.randn(1, 3, h, w)
     smax = card["scores"]["eds"]["sMax"]

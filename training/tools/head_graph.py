@@ -1,6 +1,6 @@
 """Writes DMLNet's metric head as an ONNX graph, to measure it inside onnxruntime against the TypeScript head.
 
-  /usr/bin/python3 scripts/python/head_graph.py OUT.onnx D SMAX SFLOOR BETA GAMMA
+  cd training && /usr/bin/python3 -m tools.head_graph OUT.onnx D SMAX SFLOOR BETA GAMMA
 
 Inputs: embedding [1, D, H, W], prototypes [K, D]. Outputs: score [1, H, W] (combined), nearest [1, H, W]
 (int64 argmin of the squared distances), the same maths as src-main/engine/metric-head.ts.
