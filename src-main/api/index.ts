@@ -1,4 +1,5 @@
 import type { Handlers } from './handlers.js';
+import { clipHandlers } from './clip.js';
 import { exportHandlers } from './export.js';
 import { libraryHandlers } from './library.js';
 import { modelHandlers } from './models.js';
@@ -11,6 +12,7 @@ export const handlers: Handlers = {
   ...libraryHandlers,
   ...teachingHandlers,
   ...exportHandlers,
+  ...clipHandlers,
   ...modelHandlers,
 };
 

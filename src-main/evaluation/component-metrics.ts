@@ -39,6 +39,11 @@ export interface ComponentMetrics {
   meanF1: number | null;
   truthComponents: number;
   predictedComponents: number;
+  /**
+   * Per sIoU threshold: component precision TP / (TP + FP) and recall TP / (TP + FN), whose harmonic mean is
+   * F1(tau); null where a ratio has no components to count.
+   */
+  byThreshold: { tau: number; precision: number | null; recall: number | null; f1: number | null }[];
 }
 
 /** Component labels with those under `minPixels` removed (0). */
@@ -140,18 +145,24 @@ const mean = (values: number[]) => (values.length ? (100 * values.reduce((a, b) 
 export function componentMetrics(images: readonly ComponentScores[]): ComponentMetrics {
   const siou = images.flatMap((image) => image.siou);
   const ppv = images.flatMap((image) => image.ppv);
-  const f1 = SIOU_THRESHOLDS.map((tau) => {
+  const byThreshold = SIOU_THRESHOLDS.map((tau) => {
     const tp = siou.filter((value) => value > tau).length;
     const fp = ppv.filter((value) => value <= tau).length;
     const denominator = 2 * tp + (siou.length - tp) + fp;
-    return denominator > 0 ? (2 * tp) / denominator : null;
+    return {
+      tau,
+      precision: tp + fp > 0 ? tp / (tp + fp) : null,
+      recall: siou.length > 0 ? tp / siou.length : null,
+      f1: denominator > 0 ? (2 * tp) / denominator : null,
+    };
   });
-  const defined = f1.filter((value): value is number => value !== null);
+  const defined = byThreshold.map((point) => point.f1).filter((value): value is number => value !== null);
   return {
     siou: mean(siou),
     ppv: mean(ppv),
     meanF1: defined.length === SIOU_THRESHOLDS.length ? mean(defined) : null,
     truthComponents: siou.length,
     predictedComponents: ppv.length,
+    byThreshold,
   };
 }

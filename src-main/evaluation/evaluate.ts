@@ -18,6 +18,7 @@ import {
 } from './labels.js';
 import { componentMetrics, frameComponents, type ComponentMetrics } from './component-metrics.js';
 import { concatScores, oodMetrics, type OodMetrics, type PixelMetrics } from './ood-metrics.js';
+import { curveSampler, scoreHistogram, type CurveSample, type ScoreHistogram } from './curves.js';
 import { resizeNearest, resizeScores } from './resample.js';
 import { decodeJpegLikeLibjpeg } from './libjpeg-decode.js';
 import { listSamples, type Sample } from './samples.js';
@@ -36,6 +37,8 @@ export interface EvaluationOptions {
   score?: ScoreName;
   threads?: number;
   onImage?: (done: number, total: number) => void;
+  /** Keep what a report draws: the curves, the score histogram, the best and worst images. */
+  details?: boolean;
 }
 
 export interface ImageResult extends Partial<OodMetrics> {
@@ -64,16 +67,36 @@ export interface EvaluationResult {
     classes: { name: string; iou: number | null; acc: number | null }[];
   } | null;
   perImage: ImageResult[];
+  details?: EvaluationDetails;
 }
 
 /** An image's scores at its label's size and its relabelled truth, kept for the component metrics. */
-interface ScoredImage {
+export interface ScoredImage {
   name: string;
   width: number;
   height: number;
   scores: Float32Array;
+  /** OOD_LABEL, IGNORE_LABEL or a known class per pixel. */
   truth: Uint8Array;
 }
+
+/** An image a report shows, with its own figures. */
+export interface RankedImage extends ScoredImage, OodMetrics {
+  /** The image file, to draw it under its maps. */
+  path: string;
+}
+
+export interface EvaluationDetails {
+  /** Points of the pooled pixel ROC / precision-recall sweep (curves.ts). */
+  pixelCurve: CurveSample[];
+  histogram: ScoreHistogram;
+  /** Images with OOD pixels, by their own AUPR: the highest first, and the lowest first. */
+  best: RankedImage[];
+  worst: RankedImage[];
+}
+
+/** Best and worst images a report shows, each. */
+const SHOWN_IMAGES = 3;
 
 /** Splits labelled pixels' scores into OOD and in-distribution lists. */
 function splitScores(scores: Float32Array, truth: Uint8Array) {
@@ -173,7 +196,11 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     oodPixels: ood.length,
     ...oodMetrics(ood, known),
   }));
-  const pooled = oodMetrics(concatScores(split.map((part) => part.ood)), concatScores(split.map((part) => part.known)));
+  const unknownScores = concatScores(split.map((part) => part.ood));
+  const knownScores = concatScores(split.map((part) => part.known));
+  const histogram = options.details ? scoreHistogram(unknownScores, knownScores) : undefined;
+  const sampler = options.details ? curveSampler() : undefined;
+  const pooled = oodMetrics(unknownScores, knownScores, sampler?.onPoint);
   const withOod = perImage.filter((image): image is ImageResult & OodMetrics => image.auroc !== undefined);
   const segmentation = confusion?.result();
   return {
@@ -198,5 +225,24 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
         }
       : null,
     perImage,
+    details:
+      histogram && sampler
+        ? { pixelCurve: sampler.points, histogram, ...rankImages(images, perImage, samples) }
+        : undefined,
   };
+}
+
+function rankImages(images: ScoredImage[], perImage: ImageResult[], samples: Sample[]) {
+  const ranked = images
+    .map((image, i): RankedImage | undefined => {
+      const { auroc, aupr, fpr95 } = perImage[i]!;
+      return auroc === undefined || aupr === undefined || fpr95 === undefined
+        ? undefined
+        : { ...image, path: samples[i]!.image, auroc, aupr, fpr95 };
+    })
+    .filter((image) => image !== undefined)
+    .sort((a, b) => b.aupr - a.aupr);
+  // Never the same image in both rows: with few images the worst row gets what the best row left.
+  const shown = Math.min(SHOWN_IMAGES, Math.ceil(ranked.length / 2));
+  return { best: ranked.slice(0, shown), worst: ranked.slice(Math.max(shown, ranked.length - shown)).reverse() };
 }

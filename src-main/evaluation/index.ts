@@ -3,4 +3,6 @@ export { runEvaluation, type EvaluationOptions, type EvaluationResult } from './
 export { evaluationJson, evaluationTable, perImageCsv } from './report.js';
 export type { LabelFormat } from './labels.js';
 export { oodMetrics, type OodMetrics } from './ood-metrics.js';
+export { writeEvaluationReport, REPORT_JSON, REPORT_FORMAT } from './report-page.js';
+export { readModelReport, modelReportFolder } from './stored-report.js';
 export { runFewshot, type FewshotOptions, type FewshotReport, type ModelRef } from './fewshot.js';

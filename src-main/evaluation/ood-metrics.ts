@@ -20,8 +20,18 @@ export interface PixelMetrics extends OodMetrics {
   bestF1Threshold: number;
 }
 
-/** Metrics in percent from OOD (positive) and in-distribution (negative) scores; null unless both are present. Sorts the arrays in place. */
-export function oodMetrics(positives: Float32Array, negatives: Float32Array): PixelMetrics | null {
+/** Receives every point of the sweep, by descending threshold: for drawing the ROC and precision-recall curves. */
+export type CurvePoint = (point: { threshold: number; tpr: number; fpr: number; precision: number }) => void;
+
+/**
+ * Metrics in percent from OOD (positive) and in-distribution (negative) scores; null unless both are present.
+ * Sorts the arrays in place. `onPoint` sees the curve points the figures are computed from.
+ */
+export function oodMetrics(
+  positives: Float32Array,
+  negatives: Float32Array,
+  onPoint?: CurvePoint,
+): PixelMetrics | null {
   const totalPositives = positives.length;
   const totalNegatives = negatives.length;
   if (totalPositives === 0 || totalNegatives === 0) return null;
@@ -50,8 +60,10 @@ export function oodMetrics(positives: Float32Array, negatives: Float32Array): Pi
     }
     const tpr = truePositives / totalPositives;
     const fpr = falsePositives / totalNegatives;
+    const precision = truePositives / (truePositives + falsePositives);
+    onPoint?.({ threshold, tpr, fpr, precision });
     auroc += ((fpr - previousFpr) * (tpr + previousTpr)) / 2;
-    aupr += (tpr - previousTpr) * (truePositives / (truePositives + falsePositives));
+    aupr += (tpr - previousTpr) * precision;
     if (Number.isNaN(fpr95) && tpr >= 0.95) fpr95 = fpr;
     const f1 = (2 * truePositives) / (truePositives + falsePositives + totalPositives);
     if (f1 > bestF1) [bestF1, bestF1Threshold] = [f1, threshold];

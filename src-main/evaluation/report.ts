@@ -1,7 +1,9 @@
 import type { EvaluationResult } from './evaluate.js';
 import type { OodMetrics } from './ood-metrics.js';
 
-const figure = (value: number | null | undefined) => (value === null || value === undefined ? '-' : value.toFixed(2));
+/** A figure as the table, the report and its plots print it: two decimals, '-' when there is none. */
+export const figure = (value: number | null | undefined) =>
+  value === null || value === undefined ? '-' : value.toFixed(2);
 
 /** The stable JSON summary other tools read (last line of `eval --json`). */
 export function evaluationJson(result: EvaluationResult) {

@@ -34,12 +34,13 @@ export type PutFile = (relativePath: string, data: Uint8Array | string) => Promi
  * `.<name>.partial-<pid>@<host>-<random>` in the same parent (same file system, so the final rename is
  * atomic), which is renamed to `<name>` only after the last file was written. On any failure the partial
  * folder is removed and the error says what went wrong in words a user can act on. Partial folders that a
- * killed process left in the parent are removed first.
+ * killed process left in the parent are removed first. `write` gets the partial folder's path too, for tools that
+ * write a file themselves (ffmpeg encoding a clip).
  */
 export async function writeFolderAtomically<T>(
   parent: string,
   name: string,
-  write: (put: PutFile) => Promise<T>,
+  write: (put: PutFile, partialFolder: string) => Promise<T>,
   fs: ExportFs = nodeExportFs,
 ): Promise<{ path: string; bytes: number; value: T }> {
   if (!isPlainName(name))
@@ -77,7 +78,7 @@ export async function writeFolderAtomically<T>(
     return size;
   };
   try {
-    const value = await write(put);
+    const value = await write(put, partial);
     await fs.rename(partial, target);
     return { path: target, bytes, value };
   } catch (error) {

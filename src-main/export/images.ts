@@ -1,6 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
+import { HEAT_RAMP } from '../../src-shared/heat-ramp.js';
 import { UNKNOWN_CLASS } from '../engine/types.js';
 
 /** An RGBA image, 8 bits per channel. */
@@ -81,6 +82,18 @@ const UNKNOWN_TINT: [number, number, number] = [255, 40, 40];
 const UNKNOWN_ALPHA = 0.55;
 const OUTLINE: [number, number, number] = [0, 240, 255];
 
+/** Which layers to draw and how opaque, as the viewer's overlay toggles (C, H, O) and opacity ([ ]) set them. */
+export interface OverlayStyle {
+  classes: boolean;
+  heat: boolean;
+  outline: boolean;
+  /** Opacity of the class colours and of the heat map, 0..1. */
+  opacity: number;
+}
+
+/** What the flagged-frame export's overlay images show: class colours, unknown pixels tinted and outlined. */
+export const EXPORT_OVERLAY_STYLE: OverlayStyle = { classes: true, heat: false, outline: true, opacity: CLASS_ALPHA };
+
 /**
  * For each of `size` pixels along one axis of an image, the map cell (of `cells` along that axis) it shows:
  * nearest neighbour, so every pixel shows the class the engine stored for its cell. The overlays and every
@@ -120,30 +133,51 @@ export function pngSize(png: Uint8Array): { width: number; height: number } {
 }
 
 /**
- * The frame with the class colours blended over it, unknown pixels tinted red and their border drawn in cyan
- * (the viewer's colours), the map scaled to the frame by nearestCells.
+ * The frame with the overlay layers drawn over it, in the viewer's order: class colours (unknown pixels tinted
+ * red), the OOD heat map (needs `oodMap`), the border of the unknown pixels in cyan; the maps scaled to the
+ * frame by nearestCells.
  */
-export function compositeOverlay(frame: RgbaImage, classMap: ByteMap, classes: readonly ClassInfo[]): RgbaImage {
+export function compositeOverlay(
+  frame: RgbaImage,
+  classMap: ByteMap,
+  classes: readonly ClassInfo[],
+  style: OverlayStyle = EXPORT_OVERLAY_STYLE,
+  oodMap?: ByteMap,
+): RgbaImage {
   const palette = new Map(classes.map((info) => [info.index, info.color] as const));
   const { width, height } = frame;
   const out = new Uint8Array(frame.data);
-  const scaled = upsampleMap(classMap, width, height).values;
-  const classAt = (x: number, y: number) => scaled[y * width + x]!;
+  const scaledClasses = upsampleMap(classMap, width, height).values;
+  const heat = style.heat && oodMap ? upsampleMap(oodMap, width, height).values : undefined;
+  const classAt = (x: number, y: number) => scaledClasses[y * width + x]!;
+  const unknownAlpha = Math.min(1, (style.opacity * UNKNOWN_ALPHA) / CLASS_ALPHA);
+  const isUnknown = (x: number, y: number) => classAt(x, y) === UNKNOWN_CLASS;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const value = classAt(x, y);
       const offset = (y * width + x) * 4;
-      if (value === UNKNOWN_CLASS) {
-        const edge =
-          (x > 0 && classAt(x - 1, y) !== UNKNOWN_CLASS) ||
-          (x < width - 1 && classAt(x + 1, y) !== UNKNOWN_CLASS) ||
-          (y > 0 && classAt(x, y - 1) !== UNKNOWN_CLASS) ||
-          (y < height - 1 && classAt(x, y + 1) !== UNKNOWN_CLASS);
-        blend(out, offset, edge ? OUTLINE : UNKNOWN_TINT, edge ? 1 : UNKNOWN_ALPHA);
-      } else {
-        const color = palette.get(value);
-        if (color) blend(out, offset, color, CLASS_ALPHA);
+      out[offset + 3] = 255;
+      if (style.classes) {
+        const color = value === UNKNOWN_CLASS ? UNKNOWN_TINT : palette.get(value);
+        if (color) blend(out, offset, color, value === UNKNOWN_CLASS ? unknownAlpha : style.opacity);
       }
+      if (heat) {
+        const ramp = heat[y * width + x]! * 4;
+        blend(
+          out,
+          offset,
+          [HEAT_RAMP[ramp]!, HEAT_RAMP[ramp + 1]!, HEAT_RAMP[ramp + 2]!],
+          (HEAT_RAMP[ramp + 3]! / 255) * style.opacity,
+        );
+      }
+      const edge =
+        style.outline &&
+        value === UNKNOWN_CLASS &&
+        ((x > 0 && !isUnknown(x - 1, y)) ||
+          (x < width - 1 && !isUnknown(x + 1, y)) ||
+          (y > 0 && !isUnknown(x, y - 1)) ||
+          (y < height - 1 && !isUnknown(x, y + 1)));
+      if (edge) blend(out, offset, OUTLINE, 1);
     }
   }
   return { width, height, data: out };
@@ -153,5 +187,4 @@ function blend(data: Uint8Array, offset: number, color: readonly [number, number
   for (let channel = 0; channel < 3; channel++) {
     data[offset + channel] = Math.round(data[offset + channel]! * (1 - alpha) + color[channel]! * alpha);
   }
-  data[offset + 3] = 255;
 }

@@ -15,8 +15,11 @@ import { formatWriters, frameStem, loadFlaggedFrame, storedMapPng, type FormatCo
 import { compositeOverlay, decodeByteMap, decodePng, encodeJpeg, encodePng, shrink } from './images.js';
 import { classAreasByName, EXPORT_FORMAT, manifestCsv, round6, type Manifest, type ManifestRow } from './manifest.js';
 import { renderReport, type ReportThumbnails } from './report.js';
+import { pickAnalysis, safeName } from './session-pick.js';
 
 export { writeFolderAtomically, nodeExportFs, type ExportFs } from './atomic.js';
+export { exportClip, type ClipRequest, type ClipDependencies } from './clip.js';
+export { EXPORT_OVERLAY_STYLE, type OverlayStyle } from './images.js';
 
 export interface ExportRequest {
   sessionId: number;
@@ -266,36 +269,4 @@ function buildManifest(
     oodMapScale: 255,
     rows,
   };
-}
-
-function pickAnalysis(library: LibraryStore, session: SessionInfo, analysisId: number | undefined): AnalysisInfo {
-  if (analysisId === undefined) {
-    if (!session.latestAnalysis)
-      throw new AppError(
-        'not_found',
-        `Session "${session.name}" has not been analysed: analyse it, flag frames, then export`,
-      );
-    return session.latestAnalysis;
-  }
-  const analysis = library.analysis(analysisId);
-  if (analysis.sessionId !== session.id)
-    throw new AppError(
-      'invalid_request',
-      `Analysis ${analysisId} belongs to session ${analysis.sessionId}, not to session ${session.id}`,
-    );
-  return analysis;
-}
-
-/**
- * A session name made safe as part of a folder name on every platform. A video's extension is dropped
- * ("drive.mp4" gives "drive"): a folder named like a file misleads file managers and people.
- */
-function safeName(name: string): string {
-  return (
-    name
-      .replace(/\.(mp4|mov|mkv|avi|webm|m4v|ts|mts)\b/gi, '')
-      .replace(/[^\w.-]+/g, '_')
-      .replace(/^[._]+/, '')
-      .slice(0, 60) || 'session'
-  );
 }

@@ -1,4 +1,4 @@
-export { ffmpegTools, forgetFfmpegTools, type FfmpegTools } from './ffmpeg.js';
+export { ffmpegReason, ffmpegTools, forgetFfmpegTools, type FfmpegTools } from './ffmpeg.js';
 export { probeSource, type ProbeOptions } from './probe.js';
 export {
   decodeSource,

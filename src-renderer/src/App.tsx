@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Health } from '../../src-shared/contract/index';
 import { useApi } from './api/context';
 import { LibraryScreen } from './library/LibraryScreen';
+import { ModelsScreen } from './models/ModelsScreen';
 import { sessionPanels } from './panels';
 import { SessionScreen } from './session/SessionScreen';
 import { useRoute } from './ui/route';
@@ -32,6 +33,14 @@ export function App() {
             <button className="crumb" onClick={() => navigate({ screen: 'library' })}>
               Library
             </button>
+            <span className="crumb-sep">·</span>
+            <button
+              className={route.screen === 'models' ? 'crumb current' : 'crumb'}
+              onClick={() => navigate({ screen: 'models' })}
+              data-testid="models-link"
+            >
+              Models
+            </button>
             {route.screen === 'session' && (
               <>
                 <span className="crumb-sep">›</span>
@@ -46,6 +55,8 @@ export function App() {
         <main className="content">
           {error ? (
             <p className="error">Cannot reach the main side: {error}</p>
+          ) : route.screen === 'models' ? (
+            <ModelsScreen model={route.model} onSelect={(model) => navigate({ screen: 'models', model })} />
           ) : route.screen === 'session' ? (
             <SessionScreen
               key={route.sessionId}

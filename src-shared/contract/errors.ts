@@ -80,6 +80,7 @@ export const ErrorCode = z.enum([
   'eval_no_images',
   'eval_size_mismatch',
   'fewshot_class_invalid',
+  'report_invalid',
   // Export
   'export_disk_full',
   'export_folder_invalid',
@@ -92,5 +93,9 @@ export const ErrorCode = z.enum([
   'export_nothing_flagged',
   'export_target_exists',
   'export_write_failed',
+  // Event clips
+  'clip_encode_failed',
+  'clip_no_frames',
+  'clip_range_invalid',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -8,12 +8,16 @@ import { systemMethods } from './system.js';
 import { systemNotifications } from './notifications.js';
 import { libraryMethods, libraryNotifications } from './library.js';
 import { exportMethods, exportNotifications } from './export.js';
+import { clipMethods, clipNotifications } from './clip.js';
+import { modelReportMethods } from './model-report.js';
 import { teachingMethods } from './teaching.js';
 
 export const methods = {
   ...systemMethods,
   ...libraryMethods,
   ...exportMethods,
+  ...clipMethods,
+  ...modelReportMethods,
   ...teachingMethods,
 } as const;
 
@@ -21,6 +25,7 @@ export const notifications = {
   ...systemNotifications,
   ...libraryNotifications,
   ...exportNotifications,
+  ...clipNotifications,
 } as const;
 
 export type Methods = typeof methods;
@@ -61,4 +66,6 @@ export * from './notifications.js';
 export * from './media.js';
 export * from './library.js';
 export * from './export.js';
+export * from './clip.js';
+export * from './model-report.js';
 export * from './teaching.js';

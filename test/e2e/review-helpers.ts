@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { methods, type MethodName, type Request, type Response } from '../../src-shared/contract/index.js';
+import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
 import { openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { repoRoot, startServeProcess } from '../helpers/cli.js';
 
@@ -11,7 +12,7 @@ export const screenshots = join(repoRoot, 'test-output', 'screenshots');
 /** The shipped default model when it is there, else the first model card in models/. */
 export function e2eModel(): string {
   const dir = join(repoRoot, 'models');
-  if (existsSync(join(dir, 'camvid.json'))) return 'camvid';
+  if (existsSync(join(dir, `${DEFAULT_MODEL}.json`))) return DEFAULT_MODEL;
   const card = readdirSync(dir).find((file) => file.endsWith('.json') && !file.endsWith('.reference.json'));
   if (!card) throw new Error('No model card in models/: the e2e test needs a shipped model');
   return card.slice(0, -'.json'.length);

@@ -30,3 +30,29 @@ export function truncatedCopy(path: string, out: string, fraction: number): stri
 export function hasEncoder(name: string): boolean {
   return execFileSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' }).includes(` ${name} `);
 }
+
+/** What ffprobe finds in a video's first video stream, frames counted by decoding them all. */
+export function probeVideo(path: string) {
+  const out = execFileSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,width,height,nb_read_frames,avg_frame_rate:format=duration',
+      '-of',
+      'json',
+      path,
+    ],
+    { encoding: 'utf8' },
+  );
+  const parsed = JSON.parse(out) as {
+    streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[];
+    format: { duration: string };
+  };
+  const stream = parsed.streams[0]!;
+  return { ...stream, frames: Number(stream.nb_read_frames), duration: Number(parsed.format.duration) };
+}

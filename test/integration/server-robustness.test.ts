@@ -72,6 +72,8 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'flags.update': { flagId: 999, category: 'other', note: 'x' },
   'flags.remove': { flagId: 999 },
   'export.flagged': { sessionId: 999, folder: dir, name: 'out' },
+  'export.clip': { sessionId: 999, eventId: 999, folder: dir, name: 'clip' },
+  'models.report': { model: 'camvid' },
   'teaching.classes.list': { model: 'camvid' },
   'teaching.preview': { model: 'camvid', name: 'cone', shots: [{ frame, mask }], prototypes: 1 },
   'teaching.teach': { model: 'camvid', name: 'cone', shots: [{ frame, mask }], color: [1, 2, 3], author: 'x' },

@@ -67,13 +67,16 @@ test('counts are summed over images; no component of either kind leaves the figu
     frameComponents(predicted, truth, W, H),
   ]);
   assert.ok(Math.abs(twice.meanF1! - (100 * 1.2) / 11) < 1e-9, 'the same ratios with every count doubled');
-  assert.deepEqual(componentMetrics([empty]), {
-    siou: null,
-    ppv: null,
-    meanF1: null,
-    truthComponents: 0,
-    predictedComponents: 0,
-  });
+  const none = componentMetrics([empty]);
+  assert.deepEqual(
+    { ...none, byThreshold: undefined },
+    { siou: null, ppv: null, meanF1: null, truthComponents: 0, predictedComponents: 0, byThreshold: undefined },
+  );
+  assert.ok(none.byThreshold.every((point) => point.f1 === null && point.precision === null && point.recall === null));
+  // Per threshold, F1 is the harmonic mean of the component precision and recall the report plots.
+  for (const point of twice.byThreshold)
+    if (point.precision && point.recall)
+      assert.ok(Math.abs(point.f1! - (2 * point.precision * point.recall) / (point.precision + point.recall)) < 1e-12);
   // A prediction with no ground truth at all: every F1 is 0, not undefined.
   assert.equal(componentMetrics([{ siou: [], ppv: [0] }]).meanF1, 0);
 });

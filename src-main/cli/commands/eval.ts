@@ -1,10 +1,17 @@
-import { writeFileSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { defaultModelsDir } from '../../core/paths.js';
 import type { ScoreName } from '../../engine/index.js';
 import { requireModelCard } from '../../engine/model-list.js';
-import { evaluationJson, evaluationTable, perImageCsv, runEvaluation } from '../../evaluation/index.js';
+import { writeFolderAtomically } from '../../export/index.js';
+import {
+  evaluationJson,
+  evaluationTable,
+  perImageCsv,
+  runEvaluation,
+  writeEvaluationReport,
+} from '../../evaluation/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 
 const SCORES: ScoreName[] = ['eds', 'mmsp', 'combined', 'margin', 'msp', 'maxlogit'];
@@ -38,7 +45,7 @@ export const evalCommand: CliCommand = {
     'Evaluate a model on labelled images: AUROC, AUPR, FPR95 (pooled and per image), mIoU and accuracy per class',
   usage:
     'eval --model models/NAME.onnx --images DIR --labels DIR --format camvid|anomaly [--unknown a,b] [--ood-ids 1,2] ' +
-    '[--ignore-ids 255] [--score eds|mmsp|combined|margin|msp|maxlogit] [--csv FILE] [--threads N] [--json]',
+    '[--ignore-ids 255] [--score eds|mmsp|combined|margin|msp|maxlogit] [--csv FILE] [--report DIR] [--threads N] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       model: { type: 'string' },
@@ -50,6 +57,7 @@ export const evalCommand: CliCommand = {
       'ignore-ids': { type: 'string' },
       score: { type: 'string' },
       csv: { type: 'string' },
+      report: { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -60,6 +68,11 @@ export const evalCommand: CliCommand = {
     }
     const { modelsDir, name } = modelLocation(required('model', values.model));
     await requireModelCard(modelsDir, name);
+    if (values.report !== undefined && existsSync(values.report))
+      throw new AppError(
+        'export_target_exists',
+        `--report ${values.report} already exists: the report goes into a new folder, name another one`,
+      );
     const result = await runEvaluation({
       modelsDir,
       model: name,
@@ -74,6 +87,7 @@ export const evalCommand: CliCommand = {
       ignoreIds: idList('ignore-ids', values['ignore-ids']),
       score: values.score as ScoreName | undefined,
       threads: values.threads === undefined ? undefined : numberFlag('threads', values.threads, 2),
+      details: values.report !== undefined,
       onImage: (done, total) => {
         if (done % 10 === 0 || done === total) process.stderr.write(`eval: ${done}/${total} images\n`);
       },
@@ -82,6 +96,15 @@ export const evalCommand: CliCommand = {
     writeFileSync(csvPath, perImageCsv(result));
     process.stdout.write(evaluationTable(result));
     process.stdout.write(`per-image CSV: ${csvPath}\n`);
+    if (values.report !== undefined) {
+      const target = resolve(values.report);
+      // models/reports/NAME is where the app looks, and models/reports need not exist yet.
+      mkdirSync(dirname(target), { recursive: true });
+      const report = await writeFolderAtomically(dirname(target), basename(target), (put) =>
+        writeEvaluationReport(put, result),
+      );
+      process.stdout.write(`report: ${join(report.path, 'index.html')}\n`);
+    }
     if (values.json) printJson(evaluationJson(result));
   },
 };

@@ -2,13 +2,16 @@ import { ExportFormat } from '../../../src-shared/contract/index.js';
 import { AppError } from '../../core/errors.js';
 import { exportFlagged } from '../../export/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
+import { clipOptions, describeClip, runClipExport, wantsClip } from './export-clip.js';
 import { libraryOption, sessionFlag, wantsJson, withLibrary } from './library-common.js';
 
 export const exportCommand: CliCommand = {
   name: 'export',
   summary:
-    "Export a session's flagged frames to a new folder: originals, overlays, maps, manifest and HTML report (folder), or COCO, Cityscapes, CamVid, FiftyOne or CVAT annotations",
-  usage: `export --session ID --out FOLDER [--format ${ExportFormat.options.join('|')}] [--semantic] [--name NAME] [--analysis ID] [--library PATH] [--json]`,
+    "Export a session's flagged frames to a new folder: originals, overlays, maps, manifest and HTML report (folder), or COCO, Cityscapes, CamVid, FiftyOne or CVAT annotations; or a video clip of an event or a time range",
+  usage:
+    `export --session ID --out FOLDER [--format ${ExportFormat.options.join('|')}] [--semantic] [--name NAME] [--analysis ID] [--library PATH] [--json]` +
+    ' [--clip EVENT_ID | --from MS --to MS [--overlay classes,heat,outline] [--opacity 0..1]]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -19,6 +22,7 @@ export const exportCommand: CliCommand = {
       format: { type: 'string' },
       semantic: { type: 'boolean' },
       json: { type: 'boolean' },
+      ...clipOptions,
     });
     const format = exportFormat(values.format);
     if (values.semantic && format !== 'coco')
@@ -27,6 +31,17 @@ export const exportCommand: CliCommand = {
     const folder = values.out;
     if (!folder) throw new AppError('usage', `--out FOLDER is required. Usage: dmlreview ${this.usage}`);
     const analysisId = values.analysis === undefined ? undefined : numberFlag('analysis', values.analysis, 0);
+    if (wantsClip(values)) {
+      if (values.format !== undefined || values.semantic)
+        throw new AppError('usage', '--format and --semantic apply to flagged-frame exports, not to clips');
+      const clip = await withLibrary(values.library, (library) =>
+        runClipExport(library, { sessionId, analysisId, folder, name: values.name }, values, this.usage),
+      );
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      if (wantsJson(values.json)) return printJson(clip);
+      process.stdout.write(describeClip(clip));
+      return;
+    }
     const result = await withLibrary(values.library, (library) =>
       exportFlagged(
         { sessionId, analysisId, folder, name: values.name, format, semantic: values.semantic },

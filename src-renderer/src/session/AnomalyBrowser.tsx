@@ -4,6 +4,7 @@ import { formatCount, formatPercent, formatScore, formatTime } from '../ui/forma
 import { useGuarded } from '../ui/toasts';
 import { VirtualList } from '../ui/VirtualList';
 import { useSessionView } from './context';
+import { ClipButton } from './ClipButton';
 import { Thumb } from './Thumb';
 import { RangeField } from '../ui/RangeField';
 
@@ -108,6 +109,7 @@ function EventList() {
                 >
                   ⚑
                 </button>
+                <ClipButton target={{ eventId: event.id }} />
               </div>
             );
           }}

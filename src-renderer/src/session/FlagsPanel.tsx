@@ -3,6 +3,7 @@ import type { Flag } from '../../../src-shared/contract/index';
 import { formatCount, formatTime } from '../ui/format';
 import { useGuarded } from '../ui/toasts';
 import { useSessionView } from './context';
+import { ClipButton, rangeAround } from './ClipButton';
 import { Thumb } from './Thumb';
 
 /**
@@ -10,7 +11,12 @@ import { Thumb } from './Thumb';
  * takes over the flags of the one before it, so the other analyses' copies are only counted, not listed twice.
  */
 export function FlagsPanel() {
-  const { api, analysis, flags, seek, frameIndex, refresh } = useSessionView();
+  const { api, session, analysis, events, flags, seek, frameIndex, refresh } = useSessionView();
+  // A flag keeps the id of the event it was made on; events recomputed since then have new ids.
+  const clipTarget = (flag: Flag) =>
+    events.some((event) => event.id === flag.eventId)
+      ? { eventId: flag.eventId! }
+      : rangeAround(flag.timeMs, session.durationMs);
   const guarded = useGuarded();
   const sorted = flags.filter((flag) => flag.analysisId === analysis.id).sort((a, b) => a.timeMs - b.timeMs);
   const elsewhere = flags.length - sorted.length;
@@ -56,6 +62,7 @@ export function FlagsPanel() {
             </div>
             <NoteEditor note={flag.note} onSave={(note) => saveNote(flag, note)} />
           </div>
+          <ClipButton target={clipTarget(flag)} />
           <button
             className="icon danger"
             title="Remove flag"

@@ -125,6 +125,7 @@ export function SessionScreen({
             },
             marks,
             viewerTool,
+            overlays,
           }
         : undefined,
     [
@@ -141,6 +142,7 @@ export function SessionScreen({
       reloadAnalysisData,
       marks,
       viewerTool,
+      overlays,
     ],
   );
 

@@ -3,6 +3,7 @@ import type {
   AnalysisInfo,
   ApiClient,
   ClassInfo,
+  ClipOverlay,
   EventInfo,
   Flag,
   SessionInfo,
@@ -33,6 +34,8 @@ export interface SessionView {
   marks: FrameMarks;
   /** The layer a panel paints on in the main viewer (the teaching mask). */
   viewerTool: ViewerToolSlot;
+  /** The overlay layers and opacity on screen, which clips burn in as shown. */
+  overlays: ClipOverlay;
 }
 
 /** Pixels of one frame's maps to mark in the frame viewer; `focus`, if set, gets a ring. */

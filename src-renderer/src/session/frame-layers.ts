@@ -1,4 +1,5 @@
 import { mediaPaths, type ApiClient, type ClassInfo, type FrameRegions } from '../../../src-shared/contract/index';
+import { HEAT_RAMP } from '../../../src-shared/heat-ramp';
 import { isOutlinedRegion, outlinedUnknown } from '../../../src-shared/region-view';
 import { displayColor } from '../ui/colors';
 
@@ -93,25 +94,12 @@ export function paintClasses(layers: FrameLayers, palette: Uint8ClampedArray): I
   return image;
 }
 
-/** A perceptual heat ramp (dark red -> orange -> yellow -> white); low scores fade out so the frame shows. */
-const heatRamp = (() => {
-  const ramp = new Uint8ClampedArray(256 * 4);
-  for (let value = 0; value < 256; value++) {
-    const t = value / 255;
-    ramp[value * 4] = 255 * Math.min(1, t * 2.2);
-    ramp[value * 4 + 1] = 255 * Math.max(0, Math.min(1, (t - 0.35) * 1.9));
-    ramp[value * 4 + 2] = 255 * Math.max(0, (t - 0.8) * 5);
-    ramp[value * 4 + 3] = 220 * Math.max(0, Math.min(1, (t - 0.35) * 2.2));
-  }
-  return ramp;
-})();
-
 export function paintHeat(layers: FrameLayers): ImageData {
   const image = new ImageData(layers.mapWidth, layers.mapHeight);
   const out = image.data;
   const map = layers.oodMap;
   for (let pixel = 0; pixel < map.length; pixel++)
-    out.set(heatRamp.subarray((map[pixel] ?? 0) * 4, (map[pixel] ?? 0) * 4 + 4), pixel * 4);
+    out.set(HEAT_RAMP.subarray((map[pixel] ?? 0) * 4, (map[pixel] ?? 0) * 4 + 4), pixel * 4);
   return image;
 }
 
