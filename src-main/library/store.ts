@@ -89,7 +89,7 @@ type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
 
 /** Index of the time nearest to t in ascending times; -1 when there is none. */
-function nearestIndex(times: readonly number[], t: number): number {
+function nearestIndex(times: ArrayLike<number>, t: number): number {
   let [low, high] = [0, times.length];
   while (low < high) {
     const mid = (low + high) >>> 1;
@@ -497,7 +497,7 @@ export class LibraryStore {
   private scoredFrames(analysisId: number) {
     const { timesMs, scores } = this.timeline(analysisId);
     // Frame indices run 0..n-1 without gaps, so a frame's index is its position on the timeline.
-    return scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score }));
+    return Array.from(scores, (score, index) => ({ index, timeMs: timesMs[index]!, score }));
   }
 
   /** Recomputes the events from the stored scores (with new settings if given) and stores them. */
@@ -686,10 +686,15 @@ function withoutPixelThreshold({ pixelThreshold: _pixel, ...analysis }: NewAnaly
   return analysis;
 }
 
-function unpackFloat64(blobs: Buffer[]): number[] {
-  const bytes = Buffer.concat(blobs);
-  // Copied to an aligned buffer: a Float64Array view needs an offset that is a multiple of 8.
-  return Array.from(new Float64Array(Uint8Array.from(bytes).buffer));
+function unpackFloat64(blobs: Buffer[]): Float64Array<ArrayBuffer> {
+  const bytes = new Uint8Array(blobs.reduce((sum, blob) => sum + blob.byteLength, 0));
+  let offset = 0;
+  for (const blob of blobs) {
+    bytes.set(blob, offset);
+    offset += blob.byteLength;
+  }
+  // Copied to a buffer of its own: a Float64Array view of a Buffer's pooled memory may be misaligned.
+  return new Float64Array(bytes.buffer);
 }
 
 export function encodeClassAreas(areas: number[]): Buffer {

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { MethodName, Request, Response } from '../../src-shared/contract/index.js';
+import { methods, type MethodName, type Request, type Response } from '../../src-shared/contract/index.js';
 import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
 import { openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { repoRoot, startServeProcess } from '../helpers/cli.js';
@@ -32,7 +32,7 @@ export function apiFor(serverUrl: string) {
         body: JSON.stringify(request),
       });
       if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
-      return (await response.json()) as Response<M>;
+      return methods[method].response.parse(await response.json()) as Response<M>;
     },
     async media(path: string): Promise<Buffer> {
       const response = await fetch(`${url.origin}/media/${path}?token=${token}`);
