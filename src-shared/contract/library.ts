@@ -102,7 +102,7 @@ export const Region = z.object({
 });
 
 /**
- * An 8-connected region of unknown pixels of one frame, in pixels of the stored maps (README, "Unknown
+ * An 8-connected region of unknown pixels of one frame, in pixels of the stored maps (docs/events.md, "Unknown
  * regions"; the rule behind `place` and `score`: src-main/engine/unknown-regions.ts).
  */
 export const UnknownRegion = z.object({
@@ -139,7 +139,7 @@ export const FrameRegions = z.object({
 });
 export type FrameRegions = z.infer<typeof FrameRegions>;
 
-/** What the engine stores for every analysed frame (definitions in README, "Frame summary"). */
+/** What the engine stores for every analysed frame (definitions in docs/library.md, "Frame summary"). */
 export const FrameSummary = z.object({
   index: z.number().int().min(0),
   timeMs: z.number(),
