@@ -78,6 +78,8 @@ const mainLayerRules = Object.entries(mainLayers).map(([folder, allowed]) => ({
   },
 }));
 
+const noEnums = { selector: 'TSEnumDeclaration', message: 'Use a union of string literals.' };
+
 export default tseslint.config(
   {
     ignores: [
@@ -103,7 +105,23 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a union of string literals.' }],
+      'no-restricted-syntax': ['error', noEnums],
+    },
+  },
+  {
+    // `usage` means the command line was called wrong (exit status 2): only the CLI may say so. A module that
+    // refuses what an argument names throws its own code (src-shared/contract/errors.ts).
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/cli/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        noEnums,
+        {
+          selector: "NewExpression[callee.name='AppError'] > Literal.arguments:first-child[value='usage']",
+          message: "The 'usage' error code is the CLI's own: throw a code of this module's (ErrorCode).",
+        },
+      ],
     },
   },
   {

@@ -7,13 +7,14 @@ import { exportsBench } from '../bench/exports.js';
 import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
+import { timelineBench } from '../bench/timeline.js';
 
 interface BenchSuite {
   name: string;
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, exportsBench];
+const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, exportsBench, timelineBench];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

@@ -6,6 +6,6 @@ export const clipHandlers: HandlerGroup<'export.clip'> = {
     exportClip(request, {
       library: context.library,
       onProgress: (done, total) =>
-        context.events.emit('export.clipProgress', { sessionId: request.sessionId, done, total }),
+        context.notifications.emit('export.clipProgress', { sessionId: request.sessionId, done, total }),
     }),
 };

@@ -1,7 +1,7 @@
 import type { AnalysisService } from '../jobs/index.js';
 import type { Library } from '../library/index.js';
 import type { TeachingService } from '../teaching/index.js';
-import type { EventBus } from './events.js';
+import type { NotificationBus } from './notifications.js';
 import type { MediaRouter } from './media.js';
 
 /** The services every API handler and CLI command works with. Built once per process by createApp. */
@@ -9,7 +9,7 @@ export interface AppContext {
   readonly host: 'electron' | 'review-server';
   readonly libraryPath: string;
   readonly modelsDir: string;
-  readonly events: EventBus;
+  readonly notifications: NotificationBus;
   readonly media: MediaRouter;
   /** The open library file (sessions, analyses, frames, events, flags). */
   readonly library: Library;

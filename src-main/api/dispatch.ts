@@ -1,4 +1,4 @@
-import { isMethodName, methods, type ApiErrorBody } from '../../src-shared/contract/index.js';
+import { isMethodName, methods, type ApiErrorBody, type ErrorCode } from '../../src-shared/contract/index.js';
 import type { AppContext } from './context.js';
 import { AppError, describeIssues, errorMessage } from '../core/errors.js';
 import { libraryError } from '../library/index.js';
@@ -6,7 +6,7 @@ import type { Handlers } from './handlers.js';
 
 export type DispatchResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorBody; status: number };
 
-const statusOf: Record<string, number> = {
+const statusOf: Partial<Record<ErrorCode, number>> = {
   invalid_request: 400,
   unknown_method: 404,
   not_found: 404,
@@ -33,7 +33,8 @@ export function createDispatcher(handlers: Handlers, context: AppContext) {
     try {
       const handler = handlers[method] as (request: unknown, ctx: AppContext) => unknown;
       const value = await handler(parsed.data, context);
-      const checked = spec.response.safeParse(value);
+      // Encoding checks the answer and packs its bulk arrays into their wire form (contract/packed.ts).
+      const checked = spec.response.safeEncode(value as never);
       if (!checked.success) {
         return failure(
           'internal',
@@ -58,7 +59,7 @@ function isSqliteError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
-function failure(code: string, message: string): DispatchResult {
+function failure(code: ErrorCode, message: string): DispatchResult {
   return { ok: false, error: { code, message }, status: statusOf[code] ?? (code === 'internal' ? 500 : 422) };
 }
 

@@ -6,6 +6,6 @@ export const exportHandlers: HandlerGroup<'export.flagged'> = {
     exportFlagged(request, {
       library: context.library,
       onProgress: (done, total) =>
-        context.events.emit('export.progress', { sessionId: request.sessionId, done, total }),
+        context.notifications.emit('export.progress', { sessionId: request.sessionId, done, total }),
     }),
 };

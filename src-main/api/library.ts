@@ -28,12 +28,12 @@ export const libraryHandlers: HandlerGroup<LibraryMethod> = {
   'sessions.import': async ({ paths, name, imageFps, analyse }, context) => {
     const session = await context.analyses.importSession(paths, name, { imageFps });
     if (analyse) await context.analyses.startAnalysis(session.id, analyse);
-    context.events.emit('sessions.changed', { sessionId: session.id });
+    context.notifications.emit('sessions.changed', { sessionId: session.id });
     return context.library.sessions.get(session.id);
   },
   'sessions.delete': async ({ sessionId }, context) => {
     await context.analyses.deleteSession(sessionId);
-    context.events.emit('sessions.changed', { sessionId });
+    context.notifications.emit('sessions.changed', { sessionId });
     return { ok: true as const };
   },
   'analysis.start': ({ sessionId, model, sampleFps }, { analyses }) =>

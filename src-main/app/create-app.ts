@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultLibraryPath, defaultModelsDir } from '../core/paths.js';
 import type { AppContext } from '../api/context.js';
-import { EventBus } from '../api/events.js';
+import { NotificationBus } from '../api/notifications.js';
 import { registerLibraryMedia } from '../api/library.js';
 import { MediaRouter } from '../api/media.js';
 import { AnalysisService } from '../jobs/index.js';
@@ -19,11 +19,11 @@ export interface AppOptions {
 export async function createApp(options: AppOptions): Promise<AppContext> {
   const libraryPath = options.libraryPath ?? defaultLibraryPath();
   mkdirSync(dirname(libraryPath), { recursive: true });
-  const events = new EventBus();
+  const notifications = new NotificationBus();
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const library = openLibrary(libraryPath);
-  const analyses = new AnalysisService(library, modelsDir, (info) => events.emit('analysis.progress', info), {
-    onWaiting: (_info, message) => events.emit('notice', { level: 'info', message }),
+  const analyses = new AnalysisService(library, modelsDir, (info) => notifications.emit('analysis.progress', info), {
+    onWaiting: (_info, message) => notifications.emit('notice', { level: 'info', message }),
   });
   const teaching = createTeachingService(
     library,
@@ -38,7 +38,7 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
     host: options.host,
     libraryPath,
     modelsDir,
-    events,
+    notifications,
     media,
     library,
     analyses,

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { CliCommand } from './command.js';
 import { commands } from './commands/index.js';
@@ -17,6 +18,19 @@ function helpText(): string {
   return `Usage: dmlreview <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --json for machine-readable output; dmlreview <command> --help shows its options.\n`;
 }
 
+/**
+ * Exit status 2, as for a usage error: arguments that parse but name something unusable (a folder that is not
+ * there, a class the model does not have). Other failures exit 1.
+ */
+const ARGUMENT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'usage',
+  'eval_class_unknown',
+  'eval_folder_missing',
+  'eval_no_images',
+  'fewshot_class_invalid',
+  'model_not_embedding',
+]);
+
 /** Runs one subcommand; on error prints a one-line reason and sets a non-zero exit code. */
 export async function runCli(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
@@ -32,6 +46,6 @@ export async function runCli(argv: string[]): Promise<void> {
     await command.run(rest);
   } catch (error) {
     process.stderr.write(`dmlreview ${name}: ${errorMessage(error)}\n`);
-    process.exitCode = error instanceof AppError && error.code === 'usage' ? 2 : 1;
+    process.exitCode = error instanceof AppError && ARGUMENT_ERRORS.has(error.code) ? 2 : 1;
   }
 }

@@ -1,10 +1,12 @@
+import type { ErrorCode } from '../../src-shared/contract/index.js';
+
 /**
  * Errors a user can act on. `code` is stable for programs (CLI exit reasons, API error bodies); `message`
  * names the thing that is wrong and what to do about it.
  */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

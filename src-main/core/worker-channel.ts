@@ -1,8 +1,9 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError, errorMessage } from './errors.js';
 
+import type { ErrorCode } from '../../src-shared/contract/index.js';
 /** A worker's answer: a result, or the code and message of the AppError it met. */
-export type WorkerReply = { id: number } & ({ ok: true } | { ok: false; code: string; message: string });
+export type WorkerReply = { id: number } & ({ ok: true } | { ok: false; code: ErrorCode; message: string });
 
 interface Waiter<Reply> {
   resolve: (reply: Reply) => void;

@@ -1,4 +1,4 @@
 /** IPC channel names shared by the preload script and the main process. */
 export const CALL_CHANNEL = 'dmlreview:call';
-export const EVENT_CHANNEL = 'dmlreview:event';
+export const NOTIFY_CHANNEL = 'dmlreview:notify';
 export const DIALOG_CHANNEL = 'dmlreview:dialog';

@@ -1,31 +1,27 @@
 // Runs sandboxed: only `electron` may be required, so esbuild bundles the contract's method list in.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { isEventName, isMethodName } from '../../src-shared/contract/index.js';
-import { CALL_CHANNEL, DIALOG_CHANNEL, EVENT_CHANNEL } from './channels.js';
+import { isMethodName, isNotificationName, type PreloadBridge } from '../../src-shared/contract/index.js';
+import { CALL_CHANNEL, DIALOG_CHANNEL, NOTIFY_CHANNEL } from './channels.js';
 
-type EventListener = (event: string, payload: unknown) => void;
-
-/**
- * The whole surface the page gets: call a contract method, listen to contract events, open a native file
- * dialog. Raw ipcRenderer never crosses the bridge.
- */
-const bridge = {
-  call(method: string, request: unknown): Promise<unknown> {
-    if (!isMethodName(method)) return Promise.reject(new Error(`Unknown API method ${method}`));
+const bridge: PreloadBridge = {
+  call(method, request) {
+    if (!isMethodName(method)) {
+      const message = `There is no API method named ${JSON.stringify(method)}`;
+      return Promise.resolve({ ok: false, error: { code: 'unknown_method', message } });
+    }
     return ipcRenderer.invoke(CALL_CHANNEL, method, request);
   },
-  onEvent(listener: EventListener): () => void {
+  onNotification(listener) {
     const forward = (_event: IpcRendererEvent, name: unknown, payload: unknown) => {
-      if (isEventName(name)) listener(name, payload);
+      if (isNotificationName(name)) listener(name, payload);
     };
-    ipcRenderer.on(EVENT_CHANNEL, forward);
-    return () => ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    ipcRenderer.on(NOTIFY_CHANNEL, forward);
+    return () => ipcRenderer.removeListener(NOTIFY_CHANNEL, forward);
   },
-  /** The path of a file dropped on the window (drag-and-drop import). */
-  pathForFile(file: File): string {
+  pathForFile(file) {
     return webUtils.getPathForFile(file);
   },
-  pickPaths(kind: 'footage' | 'folder'): Promise<string[]> {
+  pickPaths(kind) {
     return ipcRenderer.invoke(DIALOG_CHANNEL, kind === 'folder' ? 'folder' : 'footage');
   },
 };

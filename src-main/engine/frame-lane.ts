@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { ErrorCode } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { WorkerChannel, withPngBuffers } from '../core/worker-channel.js';
 import { startWorker } from '../core/workers.js';
@@ -25,7 +26,7 @@ export type LaneReply =
   | { id: number; ok: true; frame: FrameResult }
   | { id: number; ok: true; provider: { name: string; notes: string[] } }
   | { id: number; ok: true }
-  | { id: number; ok: false; code: string; message: string };
+  | { id: number; ok: false; code: ErrorCode; message: string };
 
 /** The id of the reply a lane sends once its model is loaded and warmed up (or failed to load). */
 export const READY_ID = 0;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../src-shared/contract/index.js';
 import { WorkerChannel, withPngBuffers } from '../core/worker-channel.js';
 import { startWorker } from '../core/workers.js';
 import { MetricHead, taughtRows, type HeadSettings } from './metric-head.js';
@@ -14,7 +15,7 @@ export type HeadReply =
       'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs'
     >)
   | { id: number; ok: true; data?: undefined }
-  | { id: number; ok: false; code: string; message: string };
+  | { id: number; ok: false; code: ErrorCode; message: string };
 
 export interface HeadThreadData {
   settings: HeadSettings;

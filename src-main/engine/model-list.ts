@@ -6,8 +6,12 @@ import type { ModelInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { cardClasses, readModelCard, type ModelCard } from './model-card.js';
 
-/** The model the app analyses with unless the user picks another. */
-export const DEFAULT_MODEL = 'camvid';
+/**
+ * The model the app analyses with unless the user picks another: the road model, which knows the 19 Cityscapes
+ * classes (a truck, bus, rider or traffic light is not an anomaly) and keeps what the Cityscapes network learnt,
+ * so its classes hold on other cameras than CamVid's (docs/models.md).
+ */
+export const DEFAULT_MODEL = 'road';
 
 /** sha256 of model files, keyed by path + size + mtime, so listing models does not rehash unchanged files. */
 const hashCache = new Map<string, string>();

@@ -127,7 +127,7 @@ function unknownDatasetId(card: ModelCard, name: string): number {
   if (unknown) return unknown.datasetId;
   const known = card.classes.some((cls) => cls.name === name);
   throw new AppError(
-    'usage',
+    'fewshot_class_invalid',
     known
       ? `${name} is already a known class of ${card.name}: teach one of its unknown classes (${card.unknownClasses.map((cls) => cls.name).join(', ')})`
       : `${name} is not a class of ${card.name}'s dataset; its unknown classes are ${card.unknownClasses.map((cls) => cls.name).join(', ')}`,
@@ -145,7 +145,10 @@ export async function runFewshot(options: FewshotOptions): Promise<FewshotReport
   const log = options.log ?? (() => {});
   const card = await readModelCard(options.model.modelsDir, options.model.name);
   if (card.output.kind !== 'embedding' || !card.head.prototypes)
-    throw new AppError('usage', `${card.name} outputs logits: few-shot teaching needs an embedding model`);
+    throw new AppError(
+      'model_not_embedding',
+      `${card.name} outputs logits: few-shot teaching needs an embedding model`,
+    );
   const basePrototypes = card.head.prototypes;
   const taughtIds = options.teach.map((name) => unknownDatasetId(card, name));
   const trainPairs = listCamvidSamples(options.trainDir, '--train');

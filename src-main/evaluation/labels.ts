@@ -32,7 +32,7 @@ export function camvidMapping(card: ModelCard, unknown: string[] | undefined): L
   for (const name of names) {
     if (!all.some((cls) => cls.name === name)) {
       throw new AppError(
-        'usage',
+        'eval_class_unknown',
         `--unknown ${name}: model ${card.name} has no such class (${all.map((cls) => cls.name).join(', ')})`,
       );
     }
@@ -58,7 +58,7 @@ function groupedMapping(
   for (const name of unknown) {
     if (!grouping.groups.some((group) => group.name === name))
       throw new AppError(
-        'usage',
+        'eval_class_unknown',
         `--unknown ${name}: ${grouping.dataset} has no such class for model ${card.name} (${grouping.groups.map((group) => group.name).join(', ')})`,
       );
   }

@@ -24,12 +24,12 @@ export function listSamples(
     [flags.images, imagesDir],
     [flags.labels, labelsDir],
   ] as const) {
-    if (!existsSync(dir)) throw new AppError('usage', `${flag} ${dir}: folder not found`);
+    if (!existsSync(dir)) throw new AppError('eval_folder_missing', `${flag} ${dir}: folder not found`);
   }
   const images = readdirSync(imagesDir)
     .filter((file) => IMAGE_EXTENSIONS.has(extname(file).toLowerCase()))
     .sort();
-  if (images.length === 0) throw new AppError('usage', `${flags.images} ${imagesDir}: no .jpg or .png images`);
+  if (images.length === 0) throw new AppError('eval_no_images', `${flags.images} ${imagesDir}: no .jpg or .png images`);
   const labels = readdirSync(labelsDir).filter((file) => file.toLowerCase().endsWith('.png'));
   return images.map((file) => {
     const stem = parse(file).name;

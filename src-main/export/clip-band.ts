@@ -6,8 +6,8 @@ export interface ClipTimeline {
   fromMs: number;
   toMs: number;
   /** Session times and scores of every analysed frame, in time order. */
-  timesMs: readonly number[];
-  scores: readonly number[];
+  timesMs: ArrayLike<number>;
+  scores: ArrayLike<number>;
   /** The event threshold, drawn as a line across the strip. */
   threshold: number;
 }
@@ -33,7 +33,7 @@ const CAPTION_CHARACTERS = 20;
  * Index of the analysed frame shown at `timeMs`: the last one at or before it (half a millisecond of slack
  * for rounded timestamps), -1 before the first. Frames between analysed ones hold its overlay and score.
  */
-export function heldFrame(timesMs: readonly number[], timeMs: number): number {
+export function heldFrame(timesMs: ArrayLike<number>, timeMs: number): number {
   let [low, high] = [0, timesMs.length - 1];
   let found = -1;
   while (low <= high) {

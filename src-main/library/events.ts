@@ -9,7 +9,7 @@ export interface ScoredFrame {
 /** The timeline's frames as events are made from them. */
 export function timelineFrames({ timesMs, scores }: Timeline): ScoredFrame[] {
   // Frame indices run 0..n-1 without gaps, so a frame's index is its position on the timeline.
-  return scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score }));
+  return Array.from(scores, (score, index) => ({ index, timeMs: timesMs[index]!, score }));
 }
 
 export interface EventSpan {

@@ -127,7 +127,7 @@ const flagColumns = `id, session_id AS sessionId, analysis_id AS analysisId, fra
   event_id AS eventId, category, note, created_at AS createdAt`;
 
 /** Index of the time nearest to t in ascending times; -1 when there is none. */
-function nearestIndex(times: readonly number[], t: number): number {
+function nearestIndex(times: ArrayLike<number>, t: number): number {
   let [low, high] = [0, times.length];
   while (low < high) {
     const mid = (low + high) >>> 1;

@@ -220,10 +220,15 @@ export class Frames {
 const frameSelect = `SELECT f.*, EXISTS (SELECT 1 FROM flags WHERE flags.analysis_id = f.analysis_id AND flags.frame_index = f.idx) AS flagged
   FROM frames f`;
 
-function unpackFloat64(blobs: Buffer[]): number[] {
-  const bytes = Buffer.concat(blobs);
-  // Copied to an aligned buffer: a Float64Array view needs an offset that is a multiple of 8.
-  return Array.from(new Float64Array(Uint8Array.from(bytes).buffer));
+function unpackFloat64(blobs: Buffer[]): Float64Array<ArrayBuffer> {
+  const bytes = new Uint8Array(blobs.reduce((sum, blob) => sum + blob.byteLength, 0));
+  let offset = 0;
+  for (const blob of blobs) {
+    bytes.set(blob, offset);
+    offset += blob.byteLength;
+  }
+  // Copied to a buffer of its own: a Float64Array view of a Buffer's pooled memory may be misaligned.
+  return new Float64Array(bytes.buffer);
 }
 
 function encodeClassAreas(areas: number[]): Buffer {

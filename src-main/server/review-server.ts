@@ -32,8 +32,8 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * instead of a reset connection; one that sends this much more is cut off.
  */
 const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
-/** Events a WebSocket client has not read yet; one that falls this far behind is dropped (it reconnects). */
-const MAX_EVENT_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** Notifications a WebSocket client has not read yet; one that falls this far behind is dropped (it reconnects). */
+const MAX_NOTIFICATION_BACKLOG_BYTES = 16 * 1024 * 1024;
 const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 
 /** On every response: no URL of ours (media URLs carry the token) is ever sent on as a Referer. */
@@ -88,13 +88,16 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   }
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, method: string): Promise<void> {
-    if (method === 'events')
-      return sendJson(response, 426, { code: 'upgrade', message: 'Open /api/events as a WebSocket' });
+    if (method === 'notifications')
+      return sendJson(response, 426, { code: 'upgrade', message: 'Open /api/notifications as a WebSocket' });
     let payload: unknown = {};
     if (request.method === 'POST') {
       const text = await readBody(request);
       if (text === undefined) {
-        const body = { code: 'too_large', message: `The request body for ${method} is over the 64 MB limit` };
+        const body: ApiErrorBody = {
+          code: 'too_large',
+          message: `The request body for ${method} is over the 64 MB limit`,
+        };
         return sendJson(response, 413, body, { connection: 'close' });
       }
       try {
@@ -106,7 +109,7 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
       return sendJson(response, 405, { code: 'method', message: 'Use POST with a JSON body' });
     }
     const result = await dispatch(method, payload);
-    if (result.ok) sendJson(response, 200, result.value);
+    if (result.ok) sendBody(response, 200, result.value);
     else sendJson(response, result.status, result.error);
   }
 
@@ -137,12 +140,12 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     return undefined;
   }
 
-  /** Why an upgrade is refused, as an HTTP status; undefined for the event socket with the token. */
+  /** Why an upgrade is refused, as an HTTP status; undefined for the notification socket with the token. */
   function upgradeRefusal(request: IncomingMessage): number | undefined {
     const refusal = refuse(request);
     if (refusal) return refusal.status;
     const url = requestUrl(request, port)!;
-    if (url.pathname !== '/api/events') return 404;
+    if (url.pathname !== '/api/notifications') return 404;
     return tokenMatches(token, presentedToken(request, url)) ? undefined : 401;
   }
 
@@ -154,20 +157,20 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (client) => attachEvents(client));
+    sockets.handleUpgrade(request, socket, head, (client) => attachNotifications(client));
   });
 
-  function attachEvents(client: WebSocket): void {
-    const unsubscribe = context.events.subscribe((event, payload) => {
+  function attachNotifications(client: WebSocket): void {
+    const unsubscribe = context.notifications.subscribe((name, payload) => {
       if (client.readyState !== client.OPEN) return;
-      if (client.bufferedAmount > MAX_EVENT_BACKLOG_BYTES) return void client.terminate();
-      client.send(JSON.stringify({ event, payload }));
+      if (client.bufferedAmount > MAX_NOTIFICATION_BACKLOG_BYTES) return void client.terminate();
+      client.send(JSON.stringify({ name, payload }));
     });
     // A malformed or oversized frame: ws has already answered it with a close code; the error must not go
     // unhandled, which would end the server.
     client.on('error', () => client.terminate());
     client.on('close', unsubscribe);
-    // The socket only carries events to the client: anything a client sends is read and ignored.
+    // The socket only carries notifications to the client: anything a client sends is read and ignored.
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -195,7 +198,10 @@ async function sendFile(request: IncomingMessage, response: ServerResponse, file
       return sendJson(
         response,
         answer.status,
-        { code: answer.status === 404 ? 'not_found' : 'bad_range', message: answer.message },
+        {
+          code: answer.status === 404 ? 'not_found' : 'bad_range',
+          message: answer.message ?? String(STATUS_CODES[answer.status]),
+        },
         answer.headers,
       );
     response.writeHead(answer.status, { ...commonHeaders, ...answer.headers, 'cache-control': 'private, no-cache' });
@@ -235,7 +241,12 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** An error body: its code is one of the contract's (ErrorCode), which the type checks. */
+function sendJson(response: ServerResponse, status: number, body: ApiErrorBody, headers: Record<string, string> = {}) {
+  sendBody(response, status, body, headers);
+}
+
+function sendBody(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.headersSent || response.destroyed) return void response.end();
   response.writeHead(status, {
     ...commonHeaders,

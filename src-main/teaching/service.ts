@@ -389,9 +389,9 @@ function embeddingCloud(
   return {
     width,
     height,
-    positions: Buffer.from(positions.buffer).toString('base64'),
-    pixels: Buffer.from(chosen.buffer, chosen.byteOffset, chosen.byteLength).toString('base64'),
-    classes: Buffer.from(classes).toString('base64'),
+    positions,
+    pixels: chosen,
+    classes,
     count,
     dim,
     explained: pca.explained,

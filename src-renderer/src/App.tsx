@@ -3,6 +3,7 @@ import type { Health } from '../../src-shared/contract/index';
 import { useApi } from './api/context';
 import { LibraryScreen } from './library/LibraryScreen';
 import { ModelsScreen } from './models/ModelsScreen';
+import { sessionPanels } from './panels';
 import { SessionScreen } from './session/SessionScreen';
 import { useRoute } from './ui/route';
 import { ToastProvider } from './ui/toasts';
@@ -57,7 +58,12 @@ export function App() {
           ) : route.screen === 'models' ? (
             <ModelsScreen model={route.model} onSelect={(model) => navigate({ screen: 'models', model })} />
           ) : route.screen === 'session' ? (
-            <SessionScreen key={route.sessionId} sessionId={route.sessionId} onTitle={setTitle} />
+            <SessionScreen
+              key={route.sessionId}
+              sessionId={route.sessionId}
+              panels={sessionPanels}
+              onTitle={setTitle}
+            />
           ) : (
             <LibraryScreen onOpen={(sessionId) => navigate({ screen: 'session', sessionId })} />
           )}

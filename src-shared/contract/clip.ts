@@ -61,7 +61,7 @@ export const clipMethods = {
   },
 } as const;
 
-export const clipEvents = {
+export const clipNotifications = {
   /** Sent as a clip's frames are encoded. */
   'export.clipProgress': z.object({ sessionId: Id, done: z.number().int(), total: z.number().int() }),
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCode } from './errors.js';
 
 /** An RGB colour, 0..255 per channel. */
 export const Rgb = z.tuple([
@@ -46,7 +47,7 @@ export const SampleFps = z.number().min(0.001).max(1000);
 
 /** What every failed call answers with: a stable code for programs and a sentence for people. */
 export const ApiErrorBody = z.object({
-  code: z.string(),
+  code: ErrorCode,
   message: z.string(),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;

@@ -63,7 +63,7 @@ export const exportMethods = {
   },
 } as const;
 
-export const exportEvents = {
+export const exportNotifications = {
   /** Sent after each frame an export has written. */
   'export.progress': z.object({ sessionId: Id, done: z.number().int(), total: z.number().int() }),
 } as const;

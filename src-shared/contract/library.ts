@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilePath, Id, ModelName, Ok, Rgb, SampleFps } from './common.js';
+import { packed } from './packed.js';
 
 /** A class the model can name: built in (from the model card) or taught by the user. */
 export const ClassInfo = z.object({
@@ -101,7 +102,7 @@ export const Region = z.object({
 });
 
 /**
- * An 8-connected region of unknown pixels of one frame, in pixels of the stored maps (README, "Unknown
+ * An 8-connected region of unknown pixels of one frame, in pixels of the stored maps (docs/events.md, "Unknown
  * regions"; the rule behind `place` and `score`: src-main/engine/unknown-regions.ts).
  */
 export const UnknownRegion = z.object({
@@ -138,7 +139,7 @@ export const FrameRegions = z.object({
 });
 export type FrameRegions = z.infer<typeof FrameRegions>;
 
-/** What the engine stores for every analysed frame (definitions in README, "Frame summary"). */
+/** What the engine stores for every analysed frame (definitions in docs/library.md, "Frame summary"). */
 export const FrameSummary = z.object({
   index: z.number().int().min(0),
   timeMs: z.number(),
@@ -151,11 +152,17 @@ export const FrameSummary = z.object({
 });
 export type FrameSummary = z.infer<typeof FrameSummary>;
 
-export const Timeline = z.object({
-  analysisId: Id,
-  timesMs: z.array(z.number()),
-  scores: z.array(z.number()),
-});
+/** Time and score of every analysed frame, in frame order; packed on the wire (packed.ts). */
+export const Timeline = z
+  .object({
+    analysisId: Id,
+    timesMs: packed(Float64Array),
+    scores: packed(Float64Array),
+  })
+  .refine((timeline) => timeline.timesMs.length === timeline.scores.length, {
+    message: 'timesMs and scores must have one entry per frame each',
+    path: ['scores'],
+  });
 export type Timeline = z.infer<typeof Timeline>;
 
 export const EventSettings = z.object({
@@ -288,7 +295,7 @@ export const libraryMethods = {
   'flags.remove': { request: z.object({ flagId: Id }).strict(), response: Ok },
 } as const;
 
-export const libraryEvents = {
+export const libraryNotifications = {
   /** Sent on every state change and about twice a second while running. */
   'analysis.progress': AnalysisInfo,
   'sessions.changed': z.object({ sessionId: Id.nullable() }),

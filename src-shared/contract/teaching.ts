@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilePath, Id, ModelName, Ok, Rgb } from './common.js';
+import { packed } from './packed.js';
 
 /** Masks and map coordinates are at a model's output size: far below this on any model we ship or can run. */
 const MAX_MAP_SIDE = 4096;
@@ -168,31 +169,39 @@ const ClassRef = z.object({ classId: Id }).strict();
 const Channel = z.number().int().min(0).max(4095);
 const ModelRef = z.object({ model: ModelName.optional() }).strict();
 
-export const EmbeddingCloud = z.object({
-  width: z.number().int(),
-  height: z.number().int(),
-  /** Base64 of little-endian Float32 x, y, z per point (PCA of the sampled pixel embeddings). */
-  positions: z.string(),
-  /** Base64 of little-endian Uint32 pixel indices (row-major at width x height), one per point. */
-  pixels: z.string(),
-  /** Base64 of a Uint8 class index per point; 255 = unknown. */
-  classes: z.string(),
-  count: z.number().int(),
-  /** Embedding size D: the channels a caller may choose as axes. */
-  dim: z.number().int(),
-  /** Share of the variance each of the three axes explains. */
-  explained: z.array(z.number()),
-  prototypes: z.array(
-    z.object({
-      name: z.string(),
-      color: Rgb,
-      taught: z.boolean(),
-      position: z.tuple([z.number(), z.number(), z.number()]),
-    }),
-  ),
-  classColors: z.array(Rgb),
-  classNames: z.array(z.string()),
-});
+export const EmbeddingCloud = z
+  .object({
+    width: z.number().int(),
+    height: z.number().int(),
+    /** x, y, z per point (PCA of the sampled pixel embeddings). */
+    positions: packed(Float32Array),
+    /** Pixel indices (row-major at width x height), one per point. */
+    pixels: packed(Uint32Array),
+    /** A class index per point; 255 = unknown. */
+    classes: packed(Uint8Array),
+    count: z.number().int(),
+    /** Embedding size D: the channels a caller may choose as axes. */
+    dim: z.number().int(),
+    /** Share of the variance each of the three axes explains. */
+    explained: z.array(z.number()),
+    prototypes: z.array(
+      z.object({
+        name: z.string(),
+        color: Rgb,
+        taught: z.boolean(),
+        position: z.tuple([z.number(), z.number(), z.number()]),
+      }),
+    ),
+    classColors: z.array(Rgb),
+    classNames: z.array(z.string()),
+  })
+  .refine(
+    (cloud) =>
+      cloud.positions.length === cloud.count * 3 &&
+      cloud.pixels.length === cloud.count &&
+      cloud.classes.length === cloud.count,
+    { message: 'positions, pixels and classes must hold count points each' },
+  );
 export type EmbeddingCloud = z.infer<typeof EmbeddingCloud>;
 
 export const teachingMethods = {

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { MethodName, Request, Response } from '../../src-shared/contract/index.js';
+import { methods, type MethodName, type Request, type Response } from '../../src-shared/contract/index.js';
+import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
 import { openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { repoRoot, startServeProcess } from '../helpers/cli.js';
 
@@ -11,7 +12,7 @@ export const screenshots = join(repoRoot, 'test-output', 'screenshots');
 /** The shipped default model when it is there, else the first model card in models/. */
 export function e2eModel(): string {
   const dir = join(repoRoot, 'models');
-  if (existsSync(join(dir, 'camvid.json'))) return 'camvid';
+  if (existsSync(join(dir, `${DEFAULT_MODEL}.json`))) return DEFAULT_MODEL;
   const card = readdirSync(dir).find((file) => file.endsWith('.json') && !file.endsWith('.reference.json'));
   if (!card) throw new Error('No model card in models/: the e2e test needs a shipped model');
   return card.slice(0, -'.json'.length);
@@ -31,7 +32,7 @@ export function apiFor(serverUrl: string) {
         body: JSON.stringify(request),
       });
       if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
-      return (await response.json()) as Response<M>;
+      return methods[method].response.parse(await response.json()) as Response<M>;
     },
     async media(path: string): Promise<Buffer> {
       const response = await fetch(`${url.origin}/media/${path}?token=${token}`);

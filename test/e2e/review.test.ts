@@ -226,7 +226,7 @@ test('N and P visit every event in drive order and back, from an event that star
   // Events in separate runs (no hysteresis, no merging) with the first one starting at frame 0 and peaking
   // later: the drive's own scores decide the threshold, found as the detector finds the events.
   const { timesMs, scores } = await api.call('timeline.get', { analysisId: analysis.id });
-  const frames = scores.map((score, index) => ({ index, timeMs: timesMs[index]!, score }));
+  const frames = Array.from(scores, (score, index) => ({ index, timeMs: timesMs[index]!, score }));
   const settings = [...new Set(scores)]
     .sort((a, b) => b - a)
     .map((score) => ({ threshold: score - 1e-6, hysteresis: 0, minGapMs: 0, minFrames: 1, minDurationMs: 0 }))

@@ -97,7 +97,7 @@ export function rawRequest(
 const UPGRADE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /**
- * Opens /api/events by hand and, once upgraded, sends `frame` as raw bytes. Resolves with the handshake's
+ * Opens /api/notifications by hand and, once upgraded, sends `frame` as raw bytes. Resolves with the handshake's
  * status line and how the server ended the connection (its close frame's code, when it sent one).
  */
 export function rawWebSocket(
@@ -139,7 +139,7 @@ export function rawWebSocket(
     };
     const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
     const token = options.token ?? server.token;
-    socket.write(`GET /api/events?token=${token} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+    socket.write(`GET /api/notifications?token=${token} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
   });
 }
 

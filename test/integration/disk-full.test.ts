@@ -81,21 +81,21 @@ test('under serve, an analysis that fills the disk fails with the disk-full mess
   if (typeof disk === 'string') return t.skip(disk);
   const server = await serve(['--library', join(disk.dir, 'library.sqlite')]);
   try {
-    const events = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`);
+    const notifications = new WebSocket(`ws://127.0.0.1:${server.port}/api/notifications?token=${server.token}`);
     const failed = new Promise<AnalysisInfo>((resolve) =>
-      events.on('message', (data: Buffer) => {
-        const { event, payload } = JSON.parse(data.toString()) as { event: string; payload: AnalysisInfo };
-        if (event === 'analysis.progress' && payload.status === 'failed') resolve(payload);
+      notifications.on('message', (data: Buffer) => {
+        const { name, payload } = JSON.parse(data.toString()) as { name: string; payload: AnalysisInfo };
+        if (name === 'analysis.progress' && payload.status === 'failed') resolve(payload);
       }),
     );
-    await new Promise((resolve, reject) => events.once('open', resolve).once('error', reject));
+    await new Promise((resolve, reject) => notifications.once('open', resolve).once('error', reject));
     const imported = await api(server, 'sessions.import', {
       paths: [drive],
       analyse: { model: 'camvid-open', sampleFps: null },
     });
     assert.equal(imported.status, 200, JSON.stringify(imported.body));
     const info = await failed;
-    events.close();
+    notifications.close();
     assert.match(
       info.message ?? '',
       /The disk holding the library .* is full: analysis \d+ stopped after \d+ frames, which are kept/,

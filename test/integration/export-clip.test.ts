@@ -85,8 +85,8 @@ test('a range clip has every footage frame at the source rate and size; a frame 
   mkdirSync(out);
   const exported = (await call('export.flagged', { sessionId, folder: out, name: 'frames' })) as ExportResult;
   const progress: number[] = [];
-  const stop = context.events.subscribe((event, payload) => {
-    if (event === 'export.clipProgress') progress.push((payload as { done: number }).done);
+  const stop = context.notifications.subscribe((name, payload) => {
+    if (name === 'export.clipProgress') progress.push((payload as { done: number }).done);
   });
   const clip = (await call('export.clip', {
     sessionId,

@@ -50,7 +50,7 @@ test('two clips are one timeline; sessions queued together run one after the oth
     [done.status, done.framesDone, done.framesTotal, alsoDone.status, alsoDone.framesDone],
     ['done', 7, 7, 'done', 3],
   );
-  assert.deepEqual(store.frames.timeline(first.id).timesMs, [0, 1000, 2000, 3000, 4000, 5000, 6000]);
+  assert.deepEqual(store.frames.timeline(first.id).timesMs, Float64Array.of(0, 1000, 2000, 3000, 4000, 5000, 6000));
   const firstFinished = progress.findIndex((info) => info.id === first.id && info.status === 'done');
   const secondStarted = progress.findIndex((info) => info.id === queued.id && info.status === 'running');
   assert.ok(firstFinished >= 0 && firstFinished < secondStarted, 'the second analysis starts after the first ends');
@@ -121,7 +121,7 @@ test('cancel stops after whole frames; resuming finishes with every frame once',
   assert.deepEqual([done.status, done.framesDone], ['done', 30]);
   assert.deepEqual(
     store.frames.timeline(analysis.id).timesMs,
-    Array.from({ length: 30 }, (_, i) => i * 1000),
+    Float64Array.from({ length: 30 }, (_, i) => i * 1000),
   );
 });
 

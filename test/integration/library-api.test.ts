@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { mediaPaths, type AnalysisInfo, type FrameRegions, type SessionInfo } from '../../src-shared/contract/index.js';
+import {
+  mediaPaths,
+  methods,
+  type AnalysisInfo,
+  type FrameRegions,
+  type MethodName,
+  type SessionInfo,
+  type Timeline,
+} from '../../src-shared/contract/index.js';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import type { AppContext } from '../../src-main/api/context.js';
 import { createApp } from '../../src-main/app/create-app.js';
@@ -16,17 +24,18 @@ let session: SessionInfo;
 let analysis: AnalysisInfo;
 const progress: AnalysisInfo[] = [];
 
-async function call<T>(method: string, request: unknown): Promise<T> {
+async function call<T>(method: MethodName, request: unknown): Promise<T> {
   const result = await dispatch(method, request);
   if (!result.ok) throw new Error(`${method}: ${result.error.code} ${result.error.message}`);
-  return result.value as T;
+  // As a client reads it: checked against the contract, packed arrays unpacked.
+  return methods[method].response.parse(result.value) as T;
 }
 
 before(async () => {
   context = await createApp({ host: 'review-server', libraryPath: join(dir, 'library.sqlite') });
   dispatch = createDispatcher(handlers, context);
-  context.events.subscribe((event, payload) => {
-    if (event === 'analysis.progress') progress.push(payload as AnalysisInfo);
+  context.notifications.subscribe((name, payload) => {
+    if (name === 'analysis.progress') progress.push(payload as AnalysisInfo);
   });
   const drive = clip(dir, 'drive.mp4', 6, ['-c:v', 'libx264', '-preset', 'ultrafast']);
   session = await call<SessionInfo>('sessions.import', {
@@ -50,8 +59,8 @@ test('import with analyse runs the analysis and reports progress on the event bu
 });
 
 test('timeline, frames and top frames answer from the stored analysis', async () => {
-  const timeline = await call<{ timesMs: number[]; scores: number[] }>('timeline.get', { analysisId: analysis.id });
-  assert.deepEqual(timeline.timesMs, [0, 1000, 2000, 3000, 4000, 5000]);
+  const timeline = await call<Timeline>('timeline.get', { analysisId: analysis.id });
+  assert.deepEqual(timeline.timesMs, Float64Array.of(0, 1000, 2000, 3000, 4000, 5000));
   const top = await call<{ total: number; frames: { index: number; score: number }[] }>('frames.top', {
     analysisId: analysis.id,
     limit: 3,

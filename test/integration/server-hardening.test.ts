@@ -145,9 +145,9 @@ test('footage naming /dev/zero or a FIFO is refused at import without reading it
 });
 
 test('one unmasked WebSocket frame, or one over 1 MiB, closes that socket only: the server and other clients go on', async () => {
-  const events: string[] = [];
-  const good = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`);
-  good.on('message', (data: Buffer) => events.push((JSON.parse(data.toString()) as { event: string }).event));
+  const received: string[] = [];
+  const good = new WebSocket(`ws://127.0.0.1:${server.port}/api/notifications?token=${server.token}`);
+  good.on('message', (data: Buffer) => received.push((JSON.parse(data.toString()) as { name: string }).name));
   await new Promise((resolve, reject) => good.once('open', resolve).once('error', reject));
 
   const unmasked = await rawWebSocket(server, wsFrame({ opcode: 1, payload: Buffer.from('hello'), masked: false }));
@@ -161,12 +161,12 @@ test('one unmasked WebSocket frame, or one over 1 MiB, closes that socket only: 
   const imported = await api(server, 'sessions.import', { paths: [footage], name: 'event check' });
   assert.equal(imported.status, 200);
   const deadline = Date.now() + 5000;
-  while (!events.includes('sessions.changed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(events.includes('sessions.changed'), 'the good client still gets events');
+  while (!received.includes('sessions.changed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(received.includes('sessions.changed'), 'the good client still gets notifications');
   good.close();
 });
 
-test('the event socket refuses a page of another origin (403), a wrong token (401) and another path (404)', async () => {
+test('the notification socket refuses a page of another origin (403), a wrong token (401) and another path (404)', async () => {
   const foreign = await rawWebSocket(server, Buffer.alloc(0), { headers: { origin: 'http://evil.example' } });
   assert.match(foreign.status, /^HTTP\/1\.1 403/);
   const own = await rawWebSocket(server, Buffer.alloc(0), { headers: { origin: `http://127.0.0.1:${server.port}` } });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  isEventName,
+  isNotificationName,
   isMethodName,
   isPlainName,
   KnowledgeDocument,
@@ -17,13 +17,13 @@ test('every method has a request and a response schema', () => {
   }
 });
 
-test('method and event names are checked against the contract, not the prototype chain', () => {
+test('method and notification names are checked against the contract, not the prototype chain', () => {
   assert.equal(isMethodName('health'), true);
   assert.equal(isMethodName('toString'), false);
   assert.equal(isMethodName('__proto__'), false);
   assert.equal(isMethodName(42), false);
-  assert.equal(isEventName('notice'), true);
-  assert.equal(isEventName('constructor'), false);
+  assert.equal(isNotificationName('notice'), true);
+  assert.equal(isNotificationName('constructor'), false);
 });
 
 test('health refuses extra request fields and a wrong answer shape', () => {

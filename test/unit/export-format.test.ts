@@ -71,7 +71,11 @@ test('the CSV quotes commas, quotes and line breaks, and keeps formula-looking n
 });
 
 test('the report escapes user text and inlines everything it shows', () => {
-  const timeline: Timeline = { analysisId: 7, timesMs: [0, 1000, 2000], scores: [0.1, 0.9, 0.2] };
+  const timeline: Timeline = {
+    analysisId: 7,
+    timesMs: Float64Array.of(0, 1000, 2000),
+    scores: Float64Array.of(0.1, 0.9, 0.2),
+  };
   const html = renderReport(manifest('<script>alert(1)</script>'), timeline, [
     { frame: Buffer.from('jpeg'), overlay: Buffer.from('jpg2') },
   ]);

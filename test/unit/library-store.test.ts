@@ -272,7 +272,7 @@ test('a library on a read-only disk opens read-only: every view answers, every w
     const [session] = store.sessions.list();
     assert.equal(session?.name, 'drive');
     const analysisId = session.latestAnalysis!.id;
-    assert.deepEqual(store.frames.timeline(analysisId).scores, [0.1, 0.9, 0.2]);
+    assert.deepEqual(store.frames.timeline(analysisId).scores, Float64Array.of(0.1, 0.9, 0.2));
     assert.ok(store.frames.map(analysisId, 1, 'preview'));
     expectAppError(
       () => store.requireWritable(),
@@ -304,8 +304,8 @@ test('frames come back as stored: timeline, one frame, maps', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.2, 0.9, 0.3]);
   assert.deepEqual(store.frames.timeline(analysis.id), {
     analysisId: analysis.id,
-    timesMs: [0, 1000, 2000, 3000],
-    scores: [0.1, 0.2, 0.9, 0.3],
+    timesMs: Float64Array.of(0, 1000, 2000, 3000),
+    scores: Float64Array.of(0.1, 0.2, 0.9, 0.3),
   });
   const frame = store.frames.get(analysis.id, 2);
   assert.deepEqual(frame, {
@@ -332,10 +332,10 @@ test('the timeline is packed across chunk boundaries in index order', () => {
     );
   }
   const timeline = store.frames.timeline(analysis.id);
-  assert.deepEqual(timeline.scores, scores);
+  assert.deepEqual(timeline.scores, Float64Array.from(scores));
   assert.deepEqual(
     timeline.timesMs,
-    scores.map((_, i) => i * 1000),
+    Float64Array.from(scores, (_, i) => i * 1000),
   );
   store.close();
 });
@@ -346,7 +346,7 @@ test('writing a frame index twice fails the whole batch and keeps what was store
     () => store.frames.write(analysis.id, [storedFrame(2, 0.5), storedFrame(1, 0.5)]),
     /UNIQUE|PRIMARY KEY/,
   );
-  assert.deepEqual(store.frames.timeline(analysis.id).scores, [0.1, 0.2]);
+  assert.deepEqual(store.frames.timeline(analysis.id).scores, Float64Array.of(0.1, 0.2));
   assert.equal(store.analyses.get(analysis.id).framesDone, 2);
   store.close();
 });

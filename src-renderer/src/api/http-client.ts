@@ -1,33 +1,32 @@
 import {
-  events as eventSchemas,
-  methods,
+  notifications,
   type ApiClient,
-  type EventName,
-  type EventPayload,
+  type NotificationName,
+  type NotificationPayload,
   type MethodName,
   type Request,
   type Response,
 } from '../../../src-shared/contract/index';
-import { ApiCallError } from './errors';
+import { ApiCallError, readAnswer } from './errors';
 
 type Listener = (payload: unknown) => void;
 
-/** The API over the review server: POST /api/<method>, events over one WebSocket, media under /media/. */
+/** The API over the review server: POST /api/<method>, notifications over one WebSocket, media under /media/. */
 export function createHttpClient(origin: string, token: string): ApiClient {
-  const listeners = new Map<EventName, Set<Listener>>();
+  const listeners = new Map<NotificationName, Set<Listener>>();
   let socket: WebSocket | undefined;
 
   function connect(): void {
-    const url = new URL('/api/events', origin);
+    const url = new URL('/api/notifications', origin);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('token', token);
     socket = new WebSocket(url);
     socket.onmessage = (message) => {
-      const { event, payload } = JSON.parse(String(message.data)) as { event: EventName; payload: unknown };
-      const parsed = eventSchemas[event]?.safeParse(payload);
-      if (parsed?.success) listeners.get(event)?.forEach((listener) => listener(parsed.data));
+      const { name, payload } = JSON.parse(String(message.data)) as { name: NotificationName; payload: unknown };
+      const parsed = notifications[name]?.safeParse(payload);
+      if (parsed?.success) listeners.get(name)?.forEach((listener) => listener(parsed.data));
     };
-    // The server restarts or the laptop sleeps: reconnect quietly, the next event brings the state back.
+    // The server restarts or the laptop sleeps: reconnect quietly, the next notification brings the state back.
     socket.onclose = () => {
       socket = undefined;
       if (listeners.size) setTimeout(connect, 1000);
@@ -43,13 +42,13 @@ export function createHttpClient(origin: string, token: string): ApiClient {
       });
       const body: unknown = await response.json();
       if (!response.ok) throw ApiCallError.from(method, body);
-      return methods[method].response.parse(body) as Response<M>;
+      return readAnswer(method, body);
     },
-    on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
+    on<N extends NotificationName>(name: N, listener: (payload: NotificationPayload<N>) => void) {
       if (!socket) connect();
-      const set = listeners.get(event) ?? new Set<Listener>();
+      const set = listeners.get(name) ?? new Set<Listener>();
       set.add(listener as Listener);
-      listeners.set(event, set);
+      listeners.set(name, set);
       return () => set.delete(listener as Listener);
     },
     mediaUrl(path: string) {

@@ -1,5 +1,5 @@
-import type { ApiClient } from '../../../src-shared/contract/index';
-import { createElectronClient, type PreloadBridge } from './electron-client';
+import type { ApiClient, PreloadBridge } from '../../../src-shared/contract/index';
+import { createElectronClient } from './electron-client';
 import { createHttpClient } from './http-client';
 
 declare global {

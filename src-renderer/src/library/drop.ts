@@ -1,16 +1,11 @@
-import type { PreloadBridge } from '../api/electron-client';
-
-/** The desktop app's preload may add this (Electron's webUtils.getPathForFile); the browser never has it. */
-type PathForFile = { pathForFile?: (file: File) => string };
-
 /**
  * Paths of dropped footage. Inside Electron the preload resolves File objects to paths; a browser only gets
  * paths when the file manager also offers them as file:// URIs (most Linux file managers do).
  */
 export function droppedPaths(transfer: DataTransfer): string[] {
-  const bridge: (PreloadBridge & PathForFile) | undefined = window.dmlreview;
-  if (bridge?.pathForFile) {
-    const paths = Array.from(transfer.files, (file) => bridge.pathForFile?.(file) ?? '').filter(Boolean);
+  const bridge = window.dmlreview;
+  if (bridge) {
+    const paths = Array.from(transfer.files, (file) => bridge.pathForFile(file)).filter(Boolean);
     if (paths.length) return paths;
   }
   return transfer

@@ -1,26 +1,13 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type {
-  AnalysisInfo,
-  EventInfo,
-  EventSettings,
-  Flag,
-  FrameSummary,
-  SessionInfo,
-  Timeline as TimelineData,
-} from '../../../src-shared/contract/index';
+import { useCallback, useMemo, useState } from 'react';
+import type { SessionInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import { formatPercent, formatScore } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
-import { useGuarded, useToast } from '../ui/toasts';
-import { AnomalyBrowser } from './AnomalyBrowser';
 import { FrameMarks, SessionViewContext, ViewerToolSlot, type SessionPanel, type SessionView } from './context';
-import { ExportPanel } from './ExportPanel';
-import { FlagDialog, type FlagTarget } from './FlagDialog';
-import { FlagsPanel } from './FlagsPanel';
+import { FlagDialog } from './FlagDialog';
 import { FrameViewer, type OverlaySettings } from './FrameViewer';
 import { KeyHelp } from './KeyHelp';
 import { Legend } from './Legend';
-import { contributedPanels } from './panels';
 import { Timeline } from './Timeline';
 import { useSessionKeys } from './useSessionKeys';
 import { RangeField } from '../ui/RangeField';
@@ -31,205 +18,65 @@ import { usePlayback } from './usePlayback';
 import { useVideoClock, useVideoClockState, VideoLayer } from './VideoLayer';
 import { ThresholdControl } from './ThresholdControl';
 import { formatCount } from '../ui/format';
-
-const builtInPanels: SessionPanel[] = [
-  { id: 'anomalies', title: 'Anomalies', order: 10, component: AnomalyBrowser },
-  { id: 'flags', title: 'Flags', order: 20, component: FlagsPanel },
-  { id: 'export', title: 'Export', order: 30, component: ExportPanel },
-];
-const panels = [...builtInPanels, ...contributedPanels()].sort((a, b) => a.order - b.order);
-const TIMELINE_REFRESH_MS = 1500;
+import { useEventSettings } from './useEventSettings';
+import { useFlagDialog } from './useFlagDialog';
+import { useFrameSummary, useSessionData } from './useSessionData';
 
 /** One drive: frame viewer with overlays, the score timeline, and the side panels, all keyboard-driven. */
 export function SessionScreen({
   sessionId,
+  panels,
   onTitle,
 }: {
   sessionId: number;
+  /** The side panel's tabs, in order (src-renderer/src/panels.ts). */
+  panels: readonly SessionPanel[];
   onTitle: (title: string | undefined) => void;
 }) {
   const api = useApi();
-  const guarded = useGuarded();
-  const toast = useToast();
-  const [session, setSession] = useState<SessionInfo>();
-  const [analyses, setAnalyses] = useState<AnalysisInfo[]>([]);
-  const [analysisId, setAnalysisId] = useState<number>();
-  const [timeline, setTimeline] = useState<TimelineData>();
-  const [eventState, setEventState] = useState<{ settings: EventSettings; events: EventInfo[] }>();
-  const [flags, setFlags] = useState<Flag[]>([]);
   const [frameIndex, setFrameIndex] = useState(0);
-  const [summary, setSummary] = useState<FrameSummary>();
-  /** Drive time of the playhead when another analysis was chosen: its frame there is shown once its timeline is in. */
-  const keepTime = useRef<number | undefined>(undefined);
-  /** The threshold while the line is dragged or typed, before it is stored. */
-  const [draftThreshold, setDraftThreshold] = useState<number>();
+  const data = useSessionData(sessionId, onTitle, setFrameIndex);
+  const { session, analyses, analysis, timeline, times, eventState, flags, loadFlags, reloadAnalysisData } = data;
+  const analysisId = analysis?.id;
+  const eventSettings = useEventSettings(analysisId, eventState, data.setEventState);
+  const { draftThreshold, commitThreshold } = eventSettings;
   const [overlays, setOverlays] = useState<OverlaySettings>({
     classes: true,
     heat: true,
     outline: true,
     opacity: 0.55,
   });
-  const [flagTarget, setFlagTarget] = useState<FlagTarget>();
   const [showKeys, setShowKeys] = useState(false);
-  const [panelId, setPanelId] = useState('anomalies');
-  const analysis = analyses.find((candidate) => candidate.id === analysisId);
+  const [panelId, setPanelId] = useState(panels[0]?.id);
   const frameCount = timeline?.timesMs.length ?? 0;
-
-  const loadSession = useCallback(async () => {
-    const [info, list] = await Promise.all([
-      api.call('sessions.get', { sessionId }),
-      api.call('analysis.list', { sessionId }),
-    ]);
-    setSession(info);
-    setAnalyses(list);
-    setAnalysisId((current) => current ?? info.latestAnalysis?.id ?? list[0]?.id);
-    onTitle(info.name);
-  }, [api, sessionId, onTitle]);
-
-  const loadFlags = useCallback(
-    () => guarded(() => api.call('flags.list', { sessionId }).then(setFlags)),
-    [api, guarded, sessionId],
-  );
-
-  useEffect(() => {
-    void guarded(loadSession);
-    void loadFlags();
-    return () => onTitle(undefined);
-  }, [guarded, loadSession, loadFlags, onTitle]);
-
-  /** Bumped to read the analysis on screen again (it grows while it runs; a panel changed it). */
-  const [dataVersion, setDataVersion] = useState(0);
-  const reloadAnalysisData = useCallback(() => setDataVersion((version) => version + 1), []);
-
-  const chooseAnalysis = (id: number) => {
-    keepTime.current = timeline?.timesMs[frameIndex];
-    setAnalysisId(id);
-  };
-
-  useEffect(() => {
-    if (analysisId === undefined) return;
-    let current = true;
-    void guarded(async () => {
-      const [line, events] = await Promise.all([
-        api.call('timeline.get', { analysisId }),
-        api.call('events.list', { analysisId }),
-      ]);
-      // An answer for an analysis no longer on screen is dropped.
-      if (!current) return;
-      // Another analysis samples other frames: the playhead keeps its time, not its frame number.
-      if (keepTime.current !== undefined) setFrameIndex(nearestFrame(line.timesMs, keepTime.current));
-      keepTime.current = undefined;
-      setTimeline(line);
-      setEventState(events);
-    });
-    return () => {
-      current = false;
-    };
-  }, [api, guarded, analysisId, dataVersion]);
-
-  // While the analysis runs, the timeline grows: re-read it at a calm pace, and once more when it ends.
-  const lastRefresh = useRef(0);
-  useEffect(
-    () =>
-      api.on('analysis.progress', (update) => {
-        if (update.sessionId !== sessionId) return;
-        setAnalyses((current) =>
-          current.some((a) => a.id === update.id)
-            ? current.map((a) => (a.id === update.id ? update : a))
-            : [update, ...current],
-        );
-        const finished = update.status !== 'running' && update.status !== 'queued';
-        // A finished analysis has taken over the flags of the one before it.
-        if (finished) void loadFlags();
-        if (update.id !== analysisId) return;
-        if (finished || performance.now() - lastRefresh.current > TIMELINE_REFRESH_MS) {
-          lastRefresh.current = performance.now();
-          reloadAnalysisData();
-        }
-      }),
-    [api, sessionId, analysisId, reloadAnalysisData, loadFlags],
-  );
 
   const seek = useCallback(
     (index: number) => setFrameIndex(Math.max(0, Math.min(index, Math.max(0, frameCount - 1)))),
     [frameCount],
   );
-
-  // Only the analysis on screen's own times: the old timeline stays in state until the new one arrives.
-  const times = useMemo(
-    () => (timeline && timeline.analysisId === analysisId ? timeline.timesMs : []),
-    [timeline, analysisId],
-  );
-
-  // The summary (score, areas) follows the frame once scrubbing pauses; not before the analysis's own
-  // timeline is in, when the frame index may still be the previous analysis's.
-  useEffect(() => {
-    if (analysisId === undefined || times.length === 0) return;
-    const timer = setTimeout(() => {
-      api.call('frames.get', { analysisId, frameIndex }).then(setSummary, () => setSummary(undefined));
-    }, 60);
-    return () => clearTimeout(timer);
-  }, [api, analysisId, frameIndex, times]);
+  const summary = useFrameSummary(analysisId, frameIndex, times);
   const videoClock = useVideoClock(session);
   const videoState = useVideoClockState(videoClock);
   const playback = usePlayback(times, frameIndex, seek, videoClock);
   const { pause } = playback;
 
-  const requestFlag = useCallback(
-    (target?: { frameIndex?: number; eventId?: number }) => {
-      if (!timeline) return;
-      const event =
-        target?.eventId !== undefined
-          ? eventState?.events.find((candidate) => candidate.id === target.eventId)
-          : undefined;
-      const index = event?.peakFrame ?? target?.frameIndex ?? frameIndex;
-      pause();
-      setFlagTarget({
-        eventId: event?.id,
-        frameIndex: event ? undefined : index,
-        timeMs: event?.peakMs ?? timeline.timesMs[index] ?? 0,
-        label: event ? `event (${((event.endMs - event.startMs) / 1000).toFixed(1)} s)` : `frame ${index}`,
-      });
-    },
-    [timeline, eventState, frameIndex, pause],
-  );
-
-  const saveFlag = async (category: Flag['category'], note: string) => {
-    if (!flagTarget || analysisId === undefined) return;
-    setFlagTarget(undefined);
-    const flag = await guarded(() =>
-      api.call('flags.add', {
-        analysisId,
-        frameIndex: flagTarget.frameIndex,
-        eventId: flagTarget.eventId,
-        category,
-        note,
-      }),
-    );
-    if (flag) {
-      toast('info', `Flagged frame ${flag.frameIndex} as ${flag.category}`);
-      await loadFlags();
-    }
-  };
-
-  const commitThreshold = useCallback(
-    (threshold: number, commit: boolean) => {
-      setDraftThreshold(commit ? undefined : threshold);
-      if (!commit || analysisId === undefined || !eventState) return;
-      void guarded(async () =>
-        setEventState(await api.call('events.list', { analysisId, settings: { ...eventState.settings, threshold } })),
-      );
-    },
-    [api, guarded, analysisId, eventState],
-  );
-
   const events = eventState?.events;
+  const flagDialog = useFlagDialog({
+    analysisId,
+    timesMs: timeline?.timesMs,
+    events,
+    frameIndex,
+    onOpen: pause,
+    onSaved: loadFlags,
+  });
+  const requestFlag = flagDialog.request;
+
   const jumpToEvent = (direction: 1 | -1) => {
     const target = eventToward(events ?? [], frameIndex, direction);
     if (target) seek(target.peakFrame);
   };
 
-  const modalOpen = flagTarget !== undefined || showKeys;
+  const modalOpen = flagDialog.target !== undefined || showKeys;
   useSessionKeys(!modalOpen, {
     togglePlay: playback.toggle,
     shuttle: (direction) => (direction === 0 ? pause() : playback.shuttle(direction)),
@@ -308,7 +155,7 @@ export function SessionScreen({
       </div>
     );
   }
-  const ActivePanel = panels.find((panel) => panel.id === panelId)?.component ?? AnomalyBrowser;
+  const ActivePanel = (panels.find((panel) => panel.id === panelId) ?? panels[0])?.component;
   const flagsHere = flags.filter((flag) => flag.analysisId === analysis.id).length;
 
   return (
@@ -317,7 +164,7 @@ export function SessionScreen({
         <div className="toolbar">
           <select
             value={analysis.id}
-            onChange={(event) => chooseAnalysis(Number(event.target.value))}
+            onChange={(event) => data.chooseAnalysis(Number(event.target.value), timeline?.timesMs[frameIndex])}
             title="Analysis on screen"
             data-testid="analysis-select"
           >
@@ -417,7 +264,7 @@ export function SessionScreen({
               settings={eventState.settings}
               draft={draftThreshold}
               onChange={commitThreshold}
-              onCancel={() => setDraftThreshold(undefined)}
+              onCancel={eventSettings.cancelDraft}
             />
           )}
           <span className="spacer" />
@@ -445,7 +292,7 @@ export function SessionScreen({
           ))}
         </div>
         <div className="panel-body">
-          {view ? (
+          {view && ActivePanel ? (
             <SessionViewContext.Provider value={view}>
               <ActivePanel />
             </SessionViewContext.Provider>
@@ -454,11 +301,11 @@ export function SessionScreen({
           )}
         </div>
       </aside>
-      {flagTarget && (
+      {flagDialog.target && (
         <FlagDialog
-          target={flagTarget}
-          onSave={(category, note) => void saveFlag(category, note)}
-          onClose={() => setFlagTarget(undefined)}
+          target={flagDialog.target}
+          onSave={(category, note) => void flagDialog.save(category, note)}
+          onClose={flagDialog.close}
         />
       )}
       {showKeys && <KeyHelp onClose={() => setShowKeys(false)} />}

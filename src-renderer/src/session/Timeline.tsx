@@ -270,14 +270,14 @@ export function usePlayheadMs(playhead: ValueStore<number> | undefined): number 
 const noSubscription = () => () => undefined;
 const noValue = () => undefined;
 
-function fullView(times: readonly number[]): TimeView {
+function fullView(times: ArrayLike<number>): TimeView {
   const first = times[0] ?? 0;
   const last = times[times.length - 1] ?? first + 1000;
   const pad = Math.max(1, (last - first) * 0.005);
   return { startMs: first - pad, endMs: last + pad };
 }
 
-function minimumSpan(times: readonly number[]): number {
+function minimumSpan(times: ArrayLike<number>): number {
   const average = times.length > 1 ? ((times[times.length - 1] ?? 0) - (times[0] ?? 0)) / (times.length - 1) : 1000;
   return Math.max(1, average * 20);
 }

@@ -95,7 +95,5 @@ export function useSessionView(): SessionView {
 export interface SessionPanel {
   id: string;
   title: string;
-  /** Lower comes first; built-in panels use 10, 20, 30, 40. */
-  order: number;
   component: ComponentType;
 }

@@ -21,7 +21,7 @@ export function eventToward(
 }
 
 /** The last frame shown at or before time t (the first frame before the drive starts); times ascending. */
-export function frameAtOrBefore(times: readonly number[], t: number): number {
+export function frameAtOrBefore(times: ArrayLike<number>, t: number): number {
   const after = lowerBound(times, t);
   if (after < times.length && (times[after] ?? 0) <= t) return after;
   return Math.max(0, after - 1);

@@ -16,7 +16,7 @@ export interface Envelope {
 }
 
 /** First index whose time is >= t (times sorted ascending). */
-export function lowerBound(times: readonly number[], t: number): number {
+export function lowerBound(times: ArrayLike<number>, t: number): number {
   let low = 0;
   let high = times.length;
   while (low < high) {
@@ -28,7 +28,7 @@ export function lowerBound(times: readonly number[], t: number): number {
 }
 
 /** The frame index nearest to time t. */
-export function nearestFrame(times: readonly number[], t: number): number {
+export function nearestFrame(times: ArrayLike<number>, t: number): number {
   if (!times.length) return 0;
   const after = Math.min(times.length - 1, lowerBound(times, t));
   const before = Math.max(0, after - 1);
@@ -37,8 +37,8 @@ export function nearestFrame(times: readonly number[], t: number): number {
 
 /** One pass over the frames in view: O(frames) however many there are, O(columns) to draw afterwards. */
 export function envelope(
-  times: readonly number[],
-  scores: readonly number[],
+  times: ArrayLike<number>,
+  scores: ArrayLike<number>,
   view: TimeView,
   columns: number,
 ): Envelope {
@@ -75,10 +75,11 @@ export interface ScoreAxis {
  * The data's score range with a margin, always holding the threshold and at least 0.1 tall: a drive whose
  * scores all sit near 0.8 still shows its ups and downs instead of a flat line at the top.
  */
-export function scoreAxis(scores: readonly number[], threshold: number): ScoreAxis {
+export function scoreAxis(scores: ArrayLike<number>, threshold: number): ScoreAxis {
   let low = threshold;
   let high = threshold;
-  for (const score of scores) {
+  for (let index = 0; index < scores.length; index++) {
+    const score = scores[index]!;
     if (score < low) low = score;
     if (score > high) high = score;
   }

@@ -32,7 +32,7 @@ const PLAYHEAD_MS = 40;
  * analysed frame at or before it; frames the viewer cannot load in time are passed over.
  */
 export function usePlayback(
-  times: readonly number[],
+  times: ArrayLike<number>,
   frameIndex: number,
   seek: (index: number) => void,
   video?: VideoClock,

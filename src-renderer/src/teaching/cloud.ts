@@ -1,6 +1,6 @@
 import type { EmbeddingCloud } from '../../../src-shared/contract/index';
 
-export interface DecodedCloud {
+export interface ScaledCloud {
   width: number;
   height: number;
   count: number;
@@ -15,16 +15,9 @@ export interface DecodedCloud {
   prototypes: (EmbeddingCloud['prototypes'][number] & { scaled: [number, number, number] })[];
 }
 
-function bytesOf(base64: string): Uint8Array {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-/** Decodes the wire form and scales points and prototypes by one factor so the cloud fits the view. */
-export function decodeCloud(cloud: EmbeddingCloud): DecodedCloud {
-  const positions = new Float32Array(bytesOf(cloud.positions).buffer);
+/** Scales points and prototypes by one factor so the cloud fits the view. */
+export function scaleCloud(cloud: EmbeddingCloud): ScaledCloud {
+  const { positions } = cloud;
   let extent = 1e-9;
   for (const value of positions) extent = Math.max(extent, Math.abs(value));
   for (const prototype of cloud.prototypes)
@@ -36,8 +29,8 @@ export function decodeCloud(cloud: EmbeddingCloud): DecodedCloud {
     count: cloud.count,
     dim: cloud.dim,
     scaled: positions.map((value) => value * scale),
-    pixels: new Uint32Array(bytesOf(cloud.pixels).buffer),
-    classes: bytesOf(cloud.classes),
+    pixels: cloud.pixels,
+    classes: cloud.classes,
     explained: cloud.explained,
     classColors: cloud.classColors,
     classNames: cloud.classNames,

@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { useSessionView, type SessionPanel } from '../session/context';
+import { useSessionView } from '../session/context';
 import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
 import { stampDisc } from './mask-editor';
-import { decodeCloud, insidePolygon, type DecodedCloud } from './cloud';
+import { scaleCloud, insidePolygon, type ScaledCloud } from './cloud';
 import { displayColor } from '../ui/colors';
 import './teaching.css';
 
@@ -27,11 +27,11 @@ const SAMPLE_STEPS = [2_000, 20_000];
  * predicted class, unknown pixels in magenta and larger, prototypes as labelled spheres. Drag to orbit,
  * wheel to zoom, hover a point to see its pixel on the frame, Shift+drag a lasso to start a teaching mask from the points.
  */
-function MetricSpacePanel() {
+export function MetricSpacePanel() {
   const { api, analysis, frameIndex, marks } = useSessionView();
   const guarded = useGuarded();
   const toast = useToast();
-  const [cloud, setCloud] = useState<DecodedCloud>();
+  const [cloud, setCloud] = useState<ScaledCloud>();
   const [hover, setHover] = useState<number>();
   const [selection, setSelection] = useState<Uint32Array>();
   const [fps, setFps] = useState(0);
@@ -63,7 +63,7 @@ function MetricSpacePanel() {
             channels,
           });
           if (!alive) return;
-          setCloud(decodeCloud(result));
+          setCloud(scaleCloud(result));
           setLoadedFrame(frameIndex);
           setSelection(undefined);
         }
@@ -218,7 +218,7 @@ interface SceneCallbacks {
 function mountScene(
   stage: HTMLDivElement,
   lasso: HTMLCanvasElement,
-  cloud: DecodedCloud,
+  cloud: ScaledCloud,
   callbacks: SceneCallbacks,
 ): () => void {
   let width = stage.clientWidth || 320;
@@ -388,7 +388,7 @@ function placeLabels(items: { label: HTMLDivElement; x: number; y: number; visib
 const LABEL_TRIES = 5;
 
 /** Known and unknown points as two clouds, so unknown ones can be drawn larger; `order` maps back to cloud indices. */
-function buildPoints(cloud: DecodedCloud) {
+function buildPoints(cloud: ScaledCloud) {
   const build = (wanted: (cls: number) => boolean, size: number, colour: (cls: number) => THREE.Color) => {
     const order: number[] = [];
     for (let i = 0; i < cloud.count; i++) if (wanted(cloud.classes[i]!)) order.push(i);
@@ -421,10 +421,3 @@ function buildPoints(cloud: DecodedCloud) {
     ),
   };
 }
-
-export const panel: SessionPanel = {
-  id: 'metric-space',
-  title: 'Metric space',
-  order: 60,
-  component: MetricSpacePanel,
-};

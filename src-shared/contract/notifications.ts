@@ -6,6 +6,6 @@ export const Notice = z.object({
   message: z.string(),
 });
 
-export const systemEvents = {
+export const systemNotifications = {
   notice: Notice,
 } as const;

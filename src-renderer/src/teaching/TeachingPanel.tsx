@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
 import { encodeRle } from '../../../src-shared/contract/index';
-import type { SessionPanel } from '../session/context';
 import { useSessionView } from '../session/context';
 import { loadFrameLayers } from '../session/frame-layers';
 import { useGuarded, useToast } from '../ui/toasts';
@@ -27,7 +26,7 @@ const TOOLS: { tool: Tool; label: string; title: string }[] = [
  * Teach a new class from 1 to 5 frames of this session: mark the object, name it, preview before/after on
  * the shot frames, teach, then re-analyse this and other sessions with it.
  */
-function TeachingPanel() {
+export function TeachingPanel() {
   const view = useSessionView();
   const { api, analysis, frameIndex } = view;
   const draft = useDraft(analysis.id);
@@ -337,5 +336,3 @@ function PreviewSummary({ draft }: { draft: TeachingDraft }) {
     </div>
   );
 }
-
-export const panel: SessionPanel = { id: 'teach', title: 'Teach', order: 50, component: TeachingPanel };

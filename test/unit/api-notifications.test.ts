@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventBus } from '../../src-main/api/events.js';
+import { NotificationBus } from '../../src-main/api/notifications.js';
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 
-test('an event that breaks the contract is logged and not sent; emit does not throw', () => {
+test('a notification that breaks the contract is logged and not sent; emit does not throw', () => {
   const log: string[] = [];
-  const bus = new EventBus((line) => log.push(line));
+  const bus = new NotificationBus((line) => log.push(line));
   const received: unknown[] = [];
   bus.subscribe((_event, payload) => received.push(payload));
   // A class index past 254, as an analysis with 300 taught classes recorded before imports were checked.
@@ -31,12 +31,12 @@ test('an event that breaks the contract is logged and not sent; emit does not th
   assert.doesNotThrow(() => bus.emit('analysis.progress', broken));
   assert.deepEqual(received, []);
   assert.equal(log.length, 1);
-  assert.match(log[0]!, /event analysis\.progress not sent, it breaks the API contract: .*classes\.0\.index/);
+  assert.match(log[0]!, /notification analysis\.progress not sent, it breaks the API contract: .*classes\.0\.index/);
 });
 
-test('a listener that throws is logged; the other listeners still get the event', () => {
+test('a listener that throws is logged; the other listeners still get the notification', () => {
   const log: string[] = [];
-  const bus = new EventBus((line) => log.push(line));
+  const bus = new NotificationBus((line) => log.push(line));
   const received: unknown[] = [];
   bus.subscribe(() => {
     throw new Error('socket gone');
@@ -44,5 +44,5 @@ test('a listener that throws is logged; the other listeners still get the event'
   bus.subscribe((_event, payload) => received.push(payload));
   bus.emit('sessions.changed', { sessionId: 3 });
   assert.deepEqual(received, [{ sessionId: 3 }]);
-  assert.match(log[0]!, /a listener of event sessions\.changed failed: socket gone/);
+  assert.match(log[0]!, /a listener of notification sessions\.changed failed: socket gone/);
 });
