@@ -17,7 +17,7 @@ import { DEFAULT_MODEL, openEngine, readModelCard, regionFrameThreshold } from '
 import type { Engine, RgbFrame } from '../src-main/engine/types.js';
 import { decodeSource, probeSource, type DecodeOutcome } from '../src-main/footage/index.js';
 import { runAnalysis } from '../src-main/jobs/pipeline.js';
-import { LibraryStore } from '../src-main/library/index.js';
+import { openLibrary } from '../src-main/library/index.js';
 import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
 
 // Long enough that starting ffmpeg and filling the pipeline (a fixed ~0.3 s) weigh on the ratio as little as
@@ -49,9 +49,9 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 async function analyseFile(path: string, library: string): Promise<{ fps: number; frames: number }> {
   const card = await readModelCard(defaultModelsDir(), MODEL);
-  const store = new LibraryStore(library);
-  const session = store.createSession('bench', [await probeSource(path)], null);
-  const plan = store.createAnalysis({
+  const store = openLibrary(library);
+  const session = store.sessions.create('bench', [await probeSource(path)], null);
+  const plan = store.analyses.create({
     sessionId: session.id,
     modelName: card.name,
     modelSha256: card.sha256,
@@ -66,12 +66,11 @@ async function analyseFile(path: string, library: string): Promise<{ fps: number
   });
   store.close();
   const info = await runAnalysis({ libraryPath: library, modelsDir: defaultModelsDir(), analysisId: plan.id });
-  const reopened = new LibraryStore(library);
-  const { started, finished } = reopened.db
-    .prepare('SELECT started_at AS started, finished_at AS finished FROM analyses WHERE id = ?')
-    .get(plan.id) as { started: string; finished: string };
+  const reopened = openLibrary(library);
+  const { startedAt, finishedAt } = reopened.analyses.plan(plan.id);
   reopened.close();
-  return { frames: info.framesDone, fps: info.framesDone / ((Date.parse(finished) - Date.parse(started)) / 1000) };
+  const seconds = (Date.parse(finishedAt ?? '') - Date.parse(startedAt ?? '')) / 1000;
+  return { frames: info.framesDone, fps: info.framesDone / seconds };
 }
 
 async function decodedFrames(path: string, width: number, height: number): Promise<RgbFrame[]> {
@@ -150,15 +149,15 @@ async function endToEndAgainstEngine(dir: string): Promise<void> {
 
 async function largeSessionQueries(dir: string): Promise<void> {
   const library = join(dir, 'large.sqlite');
-  const store = new LibraryStore(library);
+  const store = openLibrary(library);
   const { analysisId, insertSeconds } = writeSyntheticSession(store, {
     frames: SYNTHETIC_FRAMES,
     frame: driveLikeFrame,
   });
   const eventsStart = performance.now();
-  const events = store.recomputeEvents(analysisId);
+  const events = store.events.recompute(analysisId);
   const recomputeMs = performance.now() - eventsStart;
-  store.updateAnalysis(analysisId, { status: 'done' });
+  store.analyses.update(analysisId, { status: 'done' });
   store.close();
 
   const app = await createApp({ host: 'review-server', libraryPath: library });
@@ -174,9 +173,9 @@ async function largeSessionQueries(dir: string): Promise<void> {
     return median(runs);
   };
   const rows = [
-    ['timeline, store', await time(() => app.library.timeline(analysisId))],
+    ['timeline, store', await time(() => app.library.frames.timeline(analysisId))],
     ['timeline, API (validated)', await time(() => dispatch('timeline.get', { analysisId: analysisId }))],
-    ['top 100 events, store', await time(() => app.library.events(analysisId, 100))],
+    ['top 100 events, store', await time(() => app.library.events.list(analysisId, 100))],
     ['top 100 events, API', await time(() => dispatch('events.list', { analysisId: analysisId }))],
     ['top 100 frames, API', await time(() => dispatch('frames.top', { analysisId: analysisId, limit: 100 }))],
   ] as const;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { mediaPaths } from '../src-shared/contract/index.js';
 import { packageRoot } from '../src-main/core/paths.js';
-import { LibraryStore } from '../src-main/library/index.js';
+import { openLibrary } from '../src-main/library/index.js';
 import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
 
 const FRAMES = Number(process.env.BENCH_SERVER_FRAMES ?? 100_000);
@@ -106,12 +106,12 @@ export const serverBench = {
   name: 'server',
   async run(): Promise<void> {
     const library = join(mkdtempSync(join(tmpdir(), 'dml-bench-server-')), 'library.sqlite');
-    const store = new LibraryStore(library);
+    const store = openLibrary(library);
     // Maps and previews of 2 kB each, as in the jobs benchmark: real ones (about 85 kB a frame) would make this
     // an 8 GB file, so the media figures are for small bodies.
     const { analysisId, insertSeconds } = writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame });
-    store.recomputeEvents(analysisId);
-    store.updateAnalysis(analysisId, { status: 'done' });
+    store.events.recompute(analysisId);
+    store.analyses.update(analysisId, { status: 'done' });
     store.close();
     console.log(
       `${FRAMES} frames written in ${insertSeconds.toFixed(1)} s; ${CONCURRENCY} clients, ${SECONDS} s per kind`,

@@ -14,7 +14,7 @@ import { createApp } from '../src-main/app/create-app.js';
 import { packageRoot } from '../src-main/core/paths.js';
 import { DEFAULT_MODEL } from '../src-main/engine/index.js';
 import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
-import { LibraryStore } from '../src-main/library/index.js';
+import { openLibrary } from '../src-main/library/index.js';
 
 const FRAMES = Number(process.env.BENCH_TIMELINE_FRAMES ?? 100_000);
 const RUNS = Number(process.env.BENCH_TIMELINE_RUNS ?? 15);
@@ -84,9 +84,9 @@ async function report(what: string, dispatch: Dispatch, analysisId: number): Pro
 
 async function run(): Promise<void> {
   const libraryPath = join(mkdtempSync(join(tmpdir(), 'dml-bench-timeline-')), 'library.sqlite');
-  const store = new LibraryStore(libraryPath);
+  const store = openLibrary(libraryPath);
   const synthetic = writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame }).analysisId;
-  store.updateAnalysis(synthetic, { status: 'done' });
+  store.analyses.update(synthetic, { status: 'done' });
   store.close();
   const app = await createApp({ host: 'review-server', libraryPath });
   try {

@@ -1,5 +1,5 @@
 import type { AnalysisService } from '../jobs/index.js';
-import type { LibraryStore } from '../library/index.js';
+import type { Library } from '../library/index.js';
 import type { TeachingService } from '../teaching/index.js';
 import type { NotificationBus } from './notifications.js';
 import type { MediaRouter } from './media.js';
@@ -12,7 +12,7 @@ export interface AppContext {
   readonly notifications: NotificationBus;
   readonly media: MediaRouter;
   /** The open library file (sessions, analyses, frames, events, flags). */
-  readonly library: LibraryStore;
+  readonly library: Library;
   /** Imports drives and runs their analyses in a worker thread, one after another. */
   readonly analyses: AnalysisService;
   /** Taught classes, the knowledge base and the metric-space view. */

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import type { MediaFile, MediaRouter } from './media.js';
-import type { LibraryStore, MapKind } from '../library/index.js';
+import type { Library, MapKind } from '../library/index.js';
 import type { HandlerGroup } from './handlers.js';
 
 type LibraryMethod =
@@ -23,13 +23,13 @@ type LibraryMethod =
   | 'flags.remove';
 
 export const libraryHandlers: HandlerGroup<LibraryMethod> = {
-  'sessions.list': (_request, { library }) => library.sessions(),
-  'sessions.get': ({ sessionId }, { library }) => library.session(sessionId),
+  'sessions.list': (_request, { library }) => library.sessions.list(),
+  'sessions.get': ({ sessionId }, { library }) => library.sessions.get(sessionId),
   'sessions.import': async ({ paths, name, imageFps, analyse }, context) => {
     const session = await context.analyses.importSession(paths, name, { imageFps });
     if (analyse) await context.analyses.startAnalysis(session.id, analyse);
     context.notifications.emit('sessions.changed', { sessionId: session.id });
-    return context.library.session(session.id);
+    return context.library.sessions.get(session.id);
   },
   'sessions.delete': async ({ sessionId }, context) => {
     await context.analyses.deleteSession(sessionId);
@@ -39,21 +39,21 @@ export const libraryHandlers: HandlerGroup<LibraryMethod> = {
   'analysis.start': ({ sessionId, model, sampleFps }, { analyses }) =>
     analyses.startAnalysis(sessionId, { model, sampleFps }),
   'analysis.cancel': ({ analysisId }, { analyses }) => analyses.cancel(analysisId),
-  'analysis.list': ({ sessionId }, { library }) => library.analyses(sessionId),
-  'timeline.get': ({ analysisId }, { library }) => library.timeline(analysisId),
-  'frames.get': ({ analysisId, frameIndex }, { library }) => library.frame(analysisId, frameIndex),
-  'frames.top': (query, { library }) => library.topFrames(query),
-  'frames.regions': ({ analysisId, frameIndex }, { library }) => library.frameRegions(analysisId, frameIndex),
+  'analysis.list': ({ sessionId }, { library }) => library.analyses.list(sessionId),
+  'timeline.get': ({ analysisId }, { library }) => library.frames.timeline(analysisId),
+  'frames.get': ({ analysisId, frameIndex }, { library }) => library.frames.get(analysisId, frameIndex),
+  'frames.top': (query, { library }) => library.frames.top(query),
+  'frames.regions': ({ analysisId, frameIndex }, { library }) => library.frames.regions(analysisId, frameIndex),
   'events.list': ({ analysisId, settings }, { library }) => {
-    const events = settings ? library.recomputeEvents(analysisId, settings) : library.events(analysisId);
-    return { settings: library.eventSettings(analysisId), events };
+    const events = settings ? library.events.recompute(analysisId, settings) : library.events.list(analysisId);
+    return { settings: library.analyses.eventSettings(analysisId), events };
   },
-  'events.preview': ({ analysisId, settings }, { library }) => ({ count: library.countEvents(analysisId, settings) }),
-  'flags.list': ({ sessionId }, { library }) => library.flags(sessionId),
-  'flags.add': (request, { library }) => library.addFlag(request),
-  'flags.update': ({ flagId, ...change }, { library }) => library.updateFlag(flagId, change),
+  'events.preview': ({ analysisId, settings }, { library }) => ({ count: library.events.count(analysisId, settings) }),
+  'flags.list': ({ sessionId }, { library }) => library.flags.list(sessionId),
+  'flags.add': (request, { library }) => library.flags.add(request),
+  'flags.update': ({ flagId, ...change }, { library }) => library.flags.update(flagId, change),
   'flags.remove': ({ flagId }, { library }) => {
-    library.removeFlag(flagId);
+    library.flags.remove(flagId);
     return { ok: true as const };
   },
 };
@@ -65,18 +65,18 @@ const mapRoutes: { prefix: string; kind: MapKind; contentType: string; extension
 ];
 
 /** Serves the stored per-frame images and session thumbnails (paths in src-shared/contract/media.ts). */
-export function registerLibraryMedia(media: MediaRouter, library: LibraryStore): void {
+export function registerLibraryMedia(media: MediaRouter, library: Library): void {
   for (const route of mapRoutes) {
     const pattern = new RegExp(`^(\\d+)/(\\d+)\\.${route.extension}$`);
     media.register(route.prefix, async (path) => {
       const match = pattern.exec(path);
-      const body = match && library.frameMap(Number(match[1]), Number(match[2]), route.kind);
+      const body = match && library.frames.map(Number(match[1]), Number(match[2]), route.kind);
       return body ? { contentType: route.contentType, body } : undefined;
     });
   }
   media.register('thumbnail', async (path) => {
     const match = /^(\d+)\.jpg$/.exec(path);
-    const body = match && library.thumbnail(Number(match[1]));
+    const body = match && library.sessions.thumbnail(Number(match[1]));
     return body ? { contentType: 'image/jpeg', body } : undefined;
   });
   media.registerFile('source', async (path) => sourceVideo(library, path));
@@ -86,11 +86,11 @@ export function registerLibraryMedia(media: MediaRouter, library: LibraryStore):
  * A session's source video by its position: the route names a session and a number, never a path, so only
  * files registered at import can be served. Image folders have no single file to play.
  */
-function sourceVideo(library: LibraryStore, path: string): MediaFile | undefined {
+function sourceVideo(library: Library, path: string): MediaFile | undefined {
   const match = /^(\d+)\/(\d+)$/.exec(path);
   if (!match) return undefined;
   const [sessionId, position] = [Number(match[1]), Number(match[2])];
-  const source = library.sources(sessionId).find((candidate) => candidate.position === position);
+  const source = library.sessions.sources(sessionId).find((candidate) => candidate.position === position);
   if (source?.kind !== 'video') return undefined;
   return {
     file: source.path,

@@ -6,7 +6,7 @@ import { NotificationBus } from '../api/notifications.js';
 import { registerLibraryMedia } from '../api/library.js';
 import { MediaRouter } from '../api/media.js';
 import { AnalysisService } from '../jobs/index.js';
-import { LibraryStore } from '../library/index.js';
+import { openLibrary } from '../library/index.js';
 import { createTeachingService } from '../teaching/index.js';
 
 export interface AppOptions {
@@ -21,7 +21,7 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
   mkdirSync(dirname(libraryPath), { recursive: true });
   const notifications = new NotificationBus();
   const modelsDir = options.modelsDir ?? defaultModelsDir();
-  const library = new LibraryStore(libraryPath);
+  const library = openLibrary(libraryPath);
   const analyses = new AnalysisService(library, modelsDir, (info) => notifications.emit('analysis.progress', info), {
     onWaiting: (_info, message) => notifications.emit('notice', { level: 'info', message }),
   });

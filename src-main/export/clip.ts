@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AnalysisInfo, ClipResult, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { decodeSource, ffmpegReason, ffmpegTools, type DecodedFrame, type FootageSource } from '../footage/index.js';
-import type { LibraryStore } from '../library/index.js';
+import type { Library } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs } from './atomic.js';
 import { createBand, heldFrame } from './clip-band.js';
 import { compositeOverlay, decodeByteMap, EXPORT_OVERLAY_STYLE, type ByteMap, type OverlayStyle } from './images.js';
@@ -24,7 +24,7 @@ export interface ClipRequest {
 }
 
 export interface ClipDependencies {
-  library: LibraryStore;
+  library: Library;
   onProgress?: (done: number, total: number) => void;
   fs?: ExportFs;
   now?: () => Date;
@@ -104,13 +104,13 @@ export async function exportClip(request: ClipRequest, deps: ClipDependencies): 
 }
 
 /** The analysis, range and footage a request names, refused with a reason when they do not fit together. */
-function planClip(request: ClipRequest, library: LibraryStore): ClipPlan {
-  const session = library.session(request.sessionId);
+function planClip(request: ClipRequest, library: Library): ClipPlan {
+  const session = library.sessions.get(request.sessionId);
   let analysisId = request.analysisId;
   let range: { fromMs: number; toMs: number };
   let eventId: number | null = null;
   if (request.eventId !== undefined) {
-    const event = library.event(request.eventId);
+    const event = library.events.get(request.eventId);
     if (analysisId !== undefined && event.analysisId !== analysisId)
       throw new AppError(
         'invalid_request',
@@ -138,7 +138,7 @@ function planClip(request: ClipRequest, library: LibraryStore): ClipPlan {
       'clip_range_invalid',
       `The clip range is ${((range.toMs - range.fromMs) / 1000).toFixed(0)} s long; clips are at most ${CLIP_MAX_MS / 60_000} minutes: pick a shorter range`,
     );
-  const sources = library
+  const sources = library.sessions
     .sources(session.id)
     .filter((source) => source.offsetMs < range.toMs && source.offsetMs + source.durationMs > range.fromMs);
   if (!sources.length)
@@ -159,8 +159,8 @@ async function encodeClip(plan: ClipPlan, style: OverlayStyle, deps: ClipDepende
   // 4:2:0 video needs even sizes: an odd picture gets one black column or row.
   const canvasWidth = width + (width % 2);
   const pictureHeight = height + (height % 2);
-  const timeline = library.timeline(plan.analysis.id);
-  const threshold = library.eventSettings(plan.analysis.id).threshold;
+  const timeline = library.frames.timeline(plan.analysis.id);
+  const threshold = library.analyses.eventSettings(plan.analysis.id).threshold;
   const band = createBand(canvasWidth, pictureHeight, { ...plan, ...timeline, threshold });
   const canvasHeight = pictureHeight + band.height;
   const encoder = startEncoder(output, canvasWidth, canvasHeight, plan.fps);
@@ -209,9 +209,9 @@ async function* footageFrames(plan: ClipPlan, width: number, height: number): As
   }
 }
 
-function loadMaps(library: LibraryStore, analysisId: number, index: number, style: OverlayStyle): HeldMaps {
-  const classPng = library.frameMap(analysisId, index, 'class_map');
-  const oodPng = style.heat ? library.frameMap(analysisId, index, 'ood_map') : undefined;
+function loadMaps(library: Library, analysisId: number, index: number, style: OverlayStyle): HeldMaps {
+  const classPng = library.frames.map(analysisId, index, 'class_map');
+  const oodPng = style.heat ? library.frames.map(analysisId, index, 'ood_map') : undefined;
   if (!classPng || (style.heat && !oodPng))
     throw new AppError(
       'export_missing_maps',

@@ -9,7 +9,7 @@ import type {
 } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { extractFullFrame } from '../footage/index.js';
-import type { LibraryStore } from '../library/index.js';
+import type { Library } from '../library/index.js';
 import { nodeExportFs, writeFolderAtomically, type ExportFs, type PutFile } from './atomic.js';
 import { formatWriters, frameStem, loadFlaggedFrame, storedMapPng, type FormatContext } from './formats/index.js';
 import { compositeOverlay, decodeByteMap, decodePng, encodeJpeg, encodePng, shrink } from './images.js';
@@ -34,7 +34,7 @@ export interface ExportRequest {
 }
 
 export interface ExportDependencies {
-  library: LibraryStore;
+  library: Library;
   /** Full-resolution PNG of an analysed frame, decoded from the footage. */
   fullFrame?: (analysisId: number, frameIndex: number) => Promise<Buffer>;
   fs?: ExportFs;
@@ -53,9 +53,9 @@ const THUMBNAIL_LONG_SIDE = 480;
 export async function exportFlagged(request: ExportRequest, deps: ExportDependencies): Promise<ExportResult> {
   const format = request.format ?? 'folder';
   const { library } = deps;
-  const session = library.session(request.sessionId);
+  const session = library.sessions.get(request.sessionId);
   const analysis = pickAnalysis(library, session, request.analysisId);
-  const flags = library.flags(session.id).filter((flag) => flag.analysisId === analysis.id);
+  const flags = library.flags.list(session.id).filter((flag) => flag.analysisId === analysis.id);
   if (!flags.length) {
     throw new AppError(
       'export_nothing_flagged',
@@ -68,8 +68,8 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
   const fullFrame =
     deps.fullFrame ??
     ((analysisId, frameIndex) => {
-      const frame = library.frameSource(analysisId, frameIndex);
-      return extractFullFrame(library.sources(frame.sessionId), frame.timeMs);
+      const frame = library.frames.source(analysisId, frameIndex);
+      return extractFullFrame(library.sessions.sources(frame.sessionId), frame.timeMs);
     });
   const flagged = { session, analysis, flags, createdAt, name, fullFrame };
   if (format === 'folder') return exportFolder(request, deps, flagged);
@@ -160,10 +160,16 @@ async function exportFolder(
         thumbnails.push(frame.thumbs);
         deps.onProgress?.(done + 1, flags.length);
       }
-      const manifest = buildManifest(session, analysis, library.eventSettings(analysis.id).threshold, rows, createdAt);
+      const manifest = buildManifest(
+        session,
+        analysis,
+        library.analyses.eventSettings(analysis.id).threshold,
+        rows,
+        createdAt,
+      );
       await put('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
       await put('manifest.csv', manifestCsv(manifest));
-      await put('report.html', renderReport(manifest, library.timeline(analysis.id), thumbnails));
+      await put('report.html', renderReport(manifest, library.frames.timeline(analysis.id), thumbnails));
       return rows;
     },
     deps.fs ?? nodeExportFs,
@@ -192,13 +198,13 @@ async function exportFolder(
 
 async function writeFrame(
   put: PutFile,
-  library: LibraryStore,
+  library: Library,
   analysis: AnalysisInfo,
   session: SessionInfo,
   flag: Flag,
   fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
 ) {
-  const summary = library.frame(analysis.id, flag.frameIndex);
+  const summary = library.frames.get(analysis.id, flag.frameIndex);
   const classPng = storedMapPng(library, analysis.id, flag.frameIndex, 'class_map');
   const oodPng = storedMapPng(library, analysis.id, flag.frameIndex, 'ood_map');
   const stem = frameStem(flag.frameIndex, summary.timeMs);
@@ -223,8 +229,9 @@ async function writeFrame(
     frame: encodeJpeg(small),
     overlay: encodeJpeg(compositeOverlay(small, classMap, analysis.classes)),
   };
-  const frameSource = library.frameSource(analysis.id, flag.frameIndex);
-  const source = library.sources(session.id)[frameSource.sourceIndex] ?? library.sources(session.id)[0];
+  const frameSource = library.frames.source(analysis.id, flag.frameIndex);
+  const source =
+    library.sessions.sources(session.id)[frameSource.sourceIndex] ?? library.sessions.sources(session.id)[0];
   const row = {
     frameIndex: flag.frameIndex,
     timeMs: summary.timeMs,

@@ -1,13 +1,9 @@
 import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
-import type { LibraryStore } from '../library/index.js';
+import type { Library } from '../library/index.js';
 
 /** The analysis an export reads: the one asked for (which must be the session's), else the session's latest. */
-export function pickAnalysis(
-  library: LibraryStore,
-  session: SessionInfo,
-  analysisId: number | undefined,
-): AnalysisInfo {
+export function pickAnalysis(library: Library, session: SessionInfo, analysisId: number | undefined): AnalysisInfo {
   if (analysisId === undefined) {
     if (!session.latestAnalysis)
       throw new AppError(
@@ -16,7 +12,7 @@ export function pickAnalysis(
       );
     return session.latestAnalysis;
   }
-  const analysis = library.analysis(analysisId);
+  const analysis = library.analyses.get(analysisId);
   if (analysis.sessionId !== session.id)
     throw new AppError(
       'invalid_request',

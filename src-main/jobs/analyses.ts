@@ -3,9 +3,8 @@ import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.
 import { AppError } from '../core/errors.js';
 import { checkModel, DEFAULT_MODEL, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
 import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions, type ProbedSource } from '../footage/index.js';
-import { knowledgeForAnalysis, refuseTooManyClasses, type LibraryStore, type NewAnalysis } from '../library/index.js';
+import { refuseTooManyClasses, type Library, type NewAnalysis } from '../library/index.js';
 import { JobQueue, type JobQueueOptions } from './job-queue.js';
-import { AnalysisOwners } from './ownership.js';
 
 /** Sampling used when a caller does not choose: enough for review, a fraction of a 30 fps drive's frames. */
 export const DEFAULT_SAMPLE_FPS = 2;
@@ -36,22 +35,20 @@ const RESUMABLE = [...INTERRUPTED, 'failed'];
  */
 export class AnalysisService {
   readonly queue: JobQueue;
-  private readonly owners: AnalysisOwners;
 
   constructor(
-    readonly store: LibraryStore,
+    readonly store: Library,
     readonly modelsDir: string,
     onProgress: (info: AnalysisInfo) => void,
     options: AnalysisServiceOptions = {},
   ) {
     this.queue = new JobQueue({ store, modelsDir, engine: options.engine, onProgress, onWaiting: options.onWaiting });
-    this.owners = new AnalysisOwners(store.db);
   }
 
   /** Probes every path (video files or image folders, in timeline order) and stores them as one session. */
   async importSession(paths: string[], name?: string, options: ProbeOptions = {}): Promise<SessionInfo> {
     const { sources, thumbnail } = await this.probe(paths, options);
-    return this.store.createSession(name ?? defaultSessionName(paths), sources, thumbnail);
+    return this.store.sessions.create(name ?? defaultSessionName(paths), sources, thumbnail);
   }
 
   /**
@@ -60,12 +57,10 @@ export class AnalysisService {
    */
   async findOrImportSession(paths: string[], options: ProbeOptions = {}): Promise<SessionInfo> {
     const { sources, thumbnail } = await this.probe(paths, options);
-    return this.store.db
-      .transaction(
-        () =>
-          this.store.findSession(sources) ?? this.store.createSession(defaultSessionName(paths), sources, thumbnail),
-      )
-      .immediate();
+    return this.store.writeTransaction(
+      () =>
+        this.store.sessions.find(sources) ?? this.store.sessions.create(defaultSessionName(paths), sources, thumbnail),
+    );
   }
 
   private async probe(
@@ -80,9 +75,9 @@ export class AnalysisService {
 
   /** Records a new analysis of a session with a model and queues it. */
   async startAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
-    const plan = this.store.createAnalysis(await this.prepareAnalysis(sessionId, request));
+    const plan = this.store.analyses.create(await this.prepareAnalysis(sessionId, request));
     this.queue.enqueue(plan.id);
-    return this.store.analysis(plan.id);
+    return this.store.analyses.get(plan.id);
   }
 
   /**
@@ -93,20 +88,18 @@ export class AnalysisService {
    */
   async continueOrStartAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
     const plan = await this.prepareAnalysis(sessionId, request);
-    const { info, run } = this.store.db
-      .transaction(() => {
-        const previous = this.store
-          .analyses(sessionId)
-          .find((analysis) => analysis.modelName === plan.modelName && analysis.sampleFps === plan.sampleFps);
-        // An interrupted one resumes even if its model changed since: the run then refuses, naming both hashes.
-        if (previous && INTERRUPTED.includes(previous.status)) return { info: this.markResumable(previous), run: true };
-        if (previous?.modelSha256 === plan.modelSha256) {
-          if (previous.status === 'failed') return { info: this.markResumable(previous), run: true };
-          return { info: previous, run: false };
-        }
-        return { info: this.store.analysis(this.store.createAnalysis(plan).id), run: true };
-      })
-      .immediate();
+    const { info, run } = this.store.writeTransaction(() => {
+      const previous = this.store.analyses
+        .list(sessionId)
+        .find((analysis) => analysis.modelName === plan.modelName && analysis.sampleFps === plan.sampleFps);
+      // An interrupted one resumes even if its model changed since: the run then refuses, naming both hashes.
+      if (previous && INTERRUPTED.includes(previous.status)) return { info: this.markResumable(previous), run: true };
+      if (previous?.modelSha256 === plan.modelSha256) {
+        if (previous.status === 'failed') return { info: this.markResumable(previous), run: true };
+        return { info: previous, run: false };
+      }
+      return { info: this.store.analyses.get(this.store.analyses.create(plan).id), run: true };
+    });
     if (run) this.queue.enqueue(info.id);
     return info;
   }
@@ -117,10 +110,10 @@ export class AnalysisService {
    */
   private async prepareAnalysis(sessionId: number, request: AnalysisRequest): Promise<NewAnalysis> {
     this.store.requireWritable();
-    const session = this.store.session(sessionId);
+    const session = this.store.sessions.get(sessionId);
     const card = await checkModel(this.modelsDir, request.model ?? DEFAULT_MODEL);
     const sampleFps = request.sampleFps !== undefined ? request.sampleFps : followedSampling(session.latestAnalysis);
-    const knowledge = knowledgeForAnalysis(this.store.db, card.sha256);
+    const knowledge = this.store.knowledge.activePrototypes(card.sha256);
     refuseTooManyClasses(card.name, card.classes.length, knowledge.classes.length);
     return {
       sessionId,
@@ -141,14 +134,16 @@ export class AnalysisService {
       ],
       threshold: regionFrameThreshold(card),
       pixelThreshold: card.scores.threshold,
-      framesTotal: this.store.sources(session.id).reduce((sum, source) => sum + expectedFrames(source, sampleFps), 0),
+      framesTotal: this.store.sessions
+        .sources(session.id)
+        .reduce((sum, source) => sum + expectedFrames(source, sampleFps), 0),
     };
   }
 
   /** Puts an unfinished analysis (left by a crash, a closed app, a cancel or a failure) back in the queue; it continues where it stopped. */
   resume(analysisId: number): AnalysisInfo {
     this.store.requireWritable();
-    const info = this.store.analysis(analysisId);
+    const info = this.store.analyses.get(analysisId);
     if (!RESUMABLE.includes(info.status)) {
       throw new AppError(
         'conflict',
@@ -165,40 +160,41 @@ export class AnalysisService {
    * frames). A queued or running one is left as it is: another process may be running it right now.
    */
   private markResumable(info: AnalysisInfo): AnalysisInfo {
-    if (info.status === 'cancelled') return this.store.updateAnalysis(info.id, { status: 'queued', finishedAt: null });
+    if (info.status === 'cancelled') return this.store.analyses.update(info.id, { status: 'queued', finishedAt: null });
     if (info.status === 'failed')
-      return this.store.updateAnalysis(info.id, { status: 'queued', finishedAt: null, message: null });
+      return this.store.analyses.update(info.id, { status: 'queued', finishedAt: null, message: null });
     return info;
   }
 
   /** Queues the analyses a crash or a closed app left unfinished; none on a library opened read-only. */
   resumeUnfinished(): void {
-    if (this.store.db.readonly) return;
-    for (const id of this.store.unfinishedAnalyses()) this.queue.enqueue(id);
+    if (this.store.readonly) return;
+    for (const id of this.store.analyses.unfinished()) this.queue.enqueue(id);
   }
 
   cancel(analysisId: number): AnalysisInfo {
     this.store.requireWritable();
-    const info = this.store.analysis(analysisId);
-    this.owners.refuseIfOwnedElsewhere(analysisId, `cancel analysis ${analysisId}`);
+    const info = this.store.analyses.get(analysisId);
+    this.store.owners.refuseIfOwnedElsewhere(analysisId, `cancel analysis ${analysisId}`);
     if (this.queue.isActive(analysisId)) this.queue.cancel(analysisId);
     else if (['queued', 'running'].includes(info.status))
-      this.store.updateAnalysis(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
-    return this.store.analysis(analysisId);
+      this.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
+    return this.store.analyses.get(analysisId);
   }
 
   /** Deletes a session once its analyses have stopped here; refused while another process runs one of them. */
   async deleteSession(sessionId: number): Promise<void> {
     this.store.requireWritable();
-    const analyses = this.store.analyses(sessionId);
-    for (const analysis of analyses) this.owners.refuseIfOwnedElsewhere(analysis.id, `delete session ${sessionId}`);
+    const analyses = this.store.analyses.list(sessionId);
+    for (const analysis of analyses)
+      this.store.owners.refuseIfOwnedElsewhere(analysis.id, `delete session ${sessionId}`);
     for (const analysis of analyses) {
       if (!this.queue.isActive(analysis.id)) continue;
       const stopped = this.queue.waitFor(analysis.id);
       this.queue.cancel(analysis.id);
       await stopped;
     }
-    this.store.deleteSession(sessionId);
+    this.store.sessions.delete(sessionId);
   }
 
   close(): Promise<void> {

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runAnalysis, type AnalysisJob } from './pipeline.js';
 import type { WorkerMessage } from './job-queue.js';
-import { AnalysisOwnedError } from './ownership.js';
+import { AnalysisOwnedError } from '../library/index.js';
 
 const port = parentPort!;
 const controller = new AbortController();

@@ -3,8 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../core/errors.js';
 import { startWorker } from '../core/workers.js';
 import type { OpenEngineOptions } from '../engine/index.js';
-import type { LibraryStore } from '../library/index.js';
-import { AnalysisOwners, HEARTBEAT_MS, newOwner, type Owner } from './ownership.js';
+import { HEARTBEAT_MS, newOwner, type Library, type Owner } from '../library/index.js';
 import type { AnalysisJob } from './pipeline.js';
 
 export type WorkerMessage =
@@ -14,7 +13,7 @@ export type WorkerMessage =
   | { type: 'owned'; message: string };
 
 export interface JobQueueOptions {
-  store: LibraryStore;
+  store: Library;
   modelsDir: string;
   engine?: OpenEngineOptions;
   onProgress(info: AnalysisInfo): void;
@@ -44,12 +43,9 @@ export class JobQueue {
   /** Analyses run by another process, with the frame count last passed on. */
   private readonly watched = new Map<number, number>();
   private watchTimer: NodeJS.Timeout | undefined;
-  private readonly owners: AnalysisOwners;
   private closed = false;
 
-  constructor(private readonly options: JobQueueOptions) {
-    this.owners = new AnalysisOwners(options.store.db);
-  }
+  constructor(private readonly options: JobQueueOptions) {}
 
   enqueue(analysisId: number): void {
     if (this.closed || this.isActive(analysisId)) return;
@@ -68,7 +64,7 @@ export class JobQueue {
     if (position >= 0) {
       this.waiting.splice(position, 1);
       this.settle(
-        this.options.store.updateAnalysis(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() }),
+        this.options.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() }),
       );
     } else if (this.running?.analysisId === analysisId) {
       this.running.worker.postMessage('cancel');
@@ -146,7 +142,7 @@ export class JobQueue {
       this.running = undefined;
       // A worker that died or was terminated mid-run leaves its claim: release it, or this very process would
       // wait for its heartbeat to go stale before it could resume the analysis.
-      this.quietly(() => this.owners.release(analysisId, owner.token));
+      this.quietly(() => this.options.store.owners.release(analysisId, owner.token));
       if (ownedElsewhere !== undefined) this.watch(analysisId, ownedElsewhere);
       else this.settle(last ?? this.readInfo(analysisId));
       this.startNext();
@@ -157,7 +153,7 @@ export class JobQueue {
   private markFailed(analysisId: number, message: string): AnalysisInfo {
     const failed = { status: 'failed' as const, message, finishedAt: new Date().toISOString() };
     try {
-      return this.options.store.updateAnalysis(analysisId, failed);
+      return this.options.store.analyses.update(analysisId, failed);
     } catch {
       return { ...this.readInfo(analysisId), ...failed, etaSeconds: null };
     }
@@ -174,14 +170,14 @@ export class JobQueue {
   /** Passes on the other process's progress; settles when it ends; queues here what it left unfinished. */
   private checkWatched(): void {
     for (const [analysisId, seen] of this.watched) {
-      const info = this.quietly(() => this.options.store.analysis(analysisId));
+      const info = this.quietly(() => this.options.store.analyses.get(analysisId));
       if (info && FINISHED.has(info.status)) {
         this.watched.delete(analysisId);
         this.options.onProgress(info);
         this.settle(info);
       } else if (!info) {
         this.watched.delete(analysisId); // deleted meanwhile
-      } else if (!this.quietly(() => this.owners.live(analysisId))) {
+      } else if (!this.quietly(() => this.options.store.owners.live(analysisId))) {
         this.watched.delete(analysisId);
         this.enqueue(analysisId);
       } else if (info.framesDone !== seen) {
@@ -201,7 +197,7 @@ export class JobQueue {
   /** The stored record; a minimal one when even reading fails, so a caller waiting for it always gets an answer. */
   private readInfo(analysisId: number): AnalysisInfo {
     return (
-      this.quietly(() => this.options.store.analysis(analysisId)) ?? {
+      this.quietly(() => this.options.store.analyses.get(analysisId)) ?? {
         id: analysisId,
         sessionId: 0,
         modelName: '',

@@ -10,15 +10,18 @@ import {
   type FootageSource,
 } from '../footage/index.js';
 import {
-  knowledgeForAnalysis,
+  HEARTBEAT_MS,
   libraryError,
-  LibraryStore,
+  newOwner,
+  openLibrary,
   type AnalysisPlan,
+  type AnalysisProgress,
+  type Library,
+  type Owner,
   type ResumePoint,
   type StoredFrame,
 } from '../library/index.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { AnalysisOwners, HEARTBEAT_MS, newOwner, type Owner } from './ownership.js';
 
 export interface AnalysisJob {
   libraryPath: string;
@@ -53,10 +56,10 @@ class OwnershipLost extends Error {}
  * Runs (or resumes) one analysis: decode -> engine -> maps -> batched writes, each stage a loop joined to the
  * next by a bounded queue. Frames stored before a crash are kept; the decode passes over them, so the run ends
  * with exactly the frames an uninterrupted run would have stored. The run first claims the analysis (see
- * ownership.ts) and throws AnalysisOwnedError, storing nothing, when another live process runs it.
+ * library/ownership.ts) and throws AnalysisOwnedError, storing nothing, when another live process runs it.
  */
 export async function runAnalysis(job: AnalysisJob, hooks: AnalysisHooks = {}): Promise<AnalysisInfo> {
-  const store = new LibraryStore(job.libraryPath);
+  const store = openLibrary(job.libraryPath);
   try {
     return await new AnalysisRun(store, job, hooks).run();
   } finally {
@@ -69,7 +72,6 @@ class AnalysisRun {
   private readonly sources: FootageSource[];
   private readonly problems: string[] = [];
   private readonly timings = { decodeMs: 0, engineMs: 0, writeMs: 0 };
-  private readonly owners: AnalysisOwners;
   private readonly owner: Owner;
   /** Aborted on cancel, or when another process took the analysis over. */
   private readonly stop = new AbortController();
@@ -78,14 +80,13 @@ class AnalysisRun {
   private lastProgress = 0;
 
   constructor(
-    private readonly store: LibraryStore,
+    private readonly store: Library,
     private readonly job: AnalysisJob,
     private readonly hooks: AnalysisHooks,
   ) {
-    this.plan = store.analysisPlan(job.analysisId);
-    this.sources = store.sources(this.plan.sessionId);
+    this.plan = store.analyses.plan(job.analysisId);
+    this.sources = store.sessions.sources(this.plan.sessionId);
     if (this.plan.message) this.problems.push(this.plan.message);
-    this.owners = new AnalysisOwners(store.db);
     this.owner = job.owner ?? newOwner();
     hooks.signal?.addEventListener('abort', () => this.stop.abort());
   }
@@ -95,11 +96,11 @@ class AnalysisRun {
   }
 
   async run(): Promise<AnalysisInfo> {
-    this.owners.claim(this.plan.id, this.owner);
+    this.store.owners.claim(this.plan.id, this.owner);
     const heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     try {
       // Another process may have finished it between this one's decision to run it and the claim.
-      const current = this.store.analysis(this.plan.id);
+      const current = this.store.analyses.get(this.plan.id);
       if (current.status !== 'queued' && current.status !== 'running') return current;
       return await this.runOwned();
     } finally {
@@ -110,7 +111,7 @@ class AnalysisRun {
 
   private beat(): void {
     try {
-      if (!this.owners.beat(this.plan.id, this.owner.token)) this.stop.abort();
+      if (!this.store.owners.beat(this.plan.id, this.owner.token)) this.stop.abort();
     } catch {
       // A busy or full library: the next beat tries again, and the owner counts as alive until it goes stale.
     }
@@ -118,7 +119,7 @@ class AnalysisRun {
 
   private releaseClaim(): void {
     try {
-      this.owners.release(this.plan.id, this.owner.token);
+      this.store.owners.release(this.plan.id, this.owner.token);
     } catch {
       // Left behind on a full disk: it goes stale, or this process is seen gone, and another run takes over.
     }
@@ -126,10 +127,10 @@ class AnalysisRun {
 
   /** Runs a write only while this run still owns the analysis, in one transaction with that check. */
   private owned<T>(write: () => T): T {
-    return this.store.db.transaction(() => {
-      if (!this.owners.holds(this.plan.id, this.owner.token)) throw new OwnershipLost();
+    return this.store.transaction(() => {
+      if (!this.store.owners.holds(this.plan.id, this.owner.token)) throw new OwnershipLost();
       return write();
-    })();
+    });
   }
 
   private async runOwned(): Promise<AnalysisInfo> {
@@ -140,14 +141,14 @@ class AnalysisRun {
       this.refuseChangedModel(engine);
       // The taught classes of the knowledge version this analysis recorded, so a resumed run classifies alike.
       engine.setTaughtClasses(
-        knowledgeForAnalysis(this.store.db, this.plan.modelSha256, this.plan.knowledgeVersion).classes,
+        this.store.knowledge.activePrototypes(this.plan.modelSha256, this.plan.knowledgeVersion).classes,
       );
       this.startedAt = performance.now();
       this.report({ status: 'running', startedAt: new Date().toISOString(), framesTotal: this.estimateTotal() });
       await this.pipeline(engine);
       return this.finish();
     } catch (error) {
-      if (error instanceof OwnershipLost) return this.store.analysis(this.plan.id);
+      if (error instanceof OwnershipLost) return this.store.analyses.get(this.plan.id);
       return this.fail(error);
     } finally {
       await engine?.dispose();
@@ -195,7 +196,7 @@ class AnalysisRun {
   /** The stored record when it can be read, else the plan this run started from. */
   private lastKnownInfo(): AnalysisInfo {
     try {
-      return this.store.analysis(this.plan.id);
+      return this.store.analyses.get(this.plan.id);
     } catch {
       const { inputWidth: _w, inputHeight: _h, ...info } = this.plan;
       return info;
@@ -217,7 +218,7 @@ class AnalysisRun {
   private async pipeline(engine: Engine): Promise<void> {
     const decoded = new BoundedQueue<DecodedFrame>(QUEUE_CAPACITY);
     const analysed = new BoundedQueue<Analysed>(QUEUE_CAPACITY);
-    const resume = this.store.resumePoint(this.plan.id);
+    const resume = this.store.frames.resumePoint(this.plan.id);
     const stages = [
       this.decodeStage(decoded, resume),
       this.engineStage(engine, decoded, analysed, resume.framesStored),
@@ -305,7 +306,7 @@ class AnalysisRun {
     let lastFlush = performance.now();
     const flush = () => {
       const start = performance.now();
-      this.owned(() => this.store.writeFrames(this.plan.id, batch));
+      this.owned(() => this.store.frames.write(this.plan.id, batch));
       this.framesThisRun += batch.length;
       batch = [];
       lastFlush = performance.now();
@@ -331,13 +332,13 @@ class AnalysisRun {
     // Stopped without a cancel: another process took the analysis over, and it is that one's to finish.
     if (this.stop.signal.aborted && !this.cancelled) throw new OwnershipLost();
     const cancelled = this.cancelled;
-    const done = this.store.analysis(this.plan.id).framesDone;
+    const done = this.store.analyses.get(this.plan.id).framesDone;
     const status = cancelled ? 'cancelled' : this.problems.length > 0 ? 'partial' : 'done';
     if (!cancelled) {
       // Before the events, which then put each carried flag into the event holding its frame.
       this.owned(() => {
-        this.store.carryFlags(this.plan.id);
-        this.store.finishEvents(this.plan.id);
+        this.store.flags.carry(this.plan.id);
+        this.store.events.finish(this.plan.id);
       });
     }
     const message = this.problems.length > 0 ? [...new Set(this.problems)].join('; ') : null;
@@ -354,7 +355,7 @@ class AnalysisRun {
   private reportThrottled(): void {
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
-    const info = this.store.analysis(this.plan.id);
+    const info = this.store.analyses.get(this.plan.id);
     const fps = this.framesThisRun / Math.max(1e-3, (now - this.startedAt) / 1000);
     const left = Math.max(0, info.framesTotal - info.framesDone);
     this.report({
@@ -365,8 +366,8 @@ class AnalysisRun {
     });
   }
 
-  private report(progress: Parameters<LibraryStore['updateAnalysis']>[1]): AnalysisInfo {
-    const info = this.owned(() => this.store.updateAnalysis(this.plan.id, progress));
+  private report(progress: AnalysisProgress): AnalysisInfo {
+    const info = this.owned(() => this.store.analyses.update(this.plan.id, progress));
     this.lastProgress = performance.now();
     this.hooks.onProgress?.(info);
     return info;

@@ -6,6 +6,12 @@ import { AppError, errorMessage } from '../core/errors.js';
 import { sqliteNativeBinding } from '../core/native.js';
 import { migrations, type Migration } from './migrations.js';
 
+/** A row as better-sqlite3 returns it. */
+export type Row = Record<string, unknown>;
+
+/** The time stored in created_at and other time columns. */
+export const isoNow = () => new Date().toISOString();
+
 export interface OpenDatabaseOptions {
   /** How long to wait for another process's lock before giving up. */
   busyTimeoutMs?: number;

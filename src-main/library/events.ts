@@ -1,9 +1,15 @@
-import type { EventSettings } from '../../src-shared/contract/index.js';
+import type { EventSettings, Timeline } from '../../src-shared/contract/index.js';
 
 export interface ScoredFrame {
   index: number;
   timeMs: number;
   score: number;
+}
+
+/** The timeline's frames as events are made from them. */
+export function timelineFrames({ timesMs, scores }: Timeline): ScoredFrame[] {
+  // Frame indices run 0..n-1 without gaps, so a frame's index is its position on the timeline.
+  return Array.from(scores, (score, index) => ({ index, timeMs: timesMs[index]!, score }));
 }
 
 export interface EventSpan {
@@ -44,7 +50,7 @@ export const DEFAULT_EVENT_SHARE = 0.1;
  * The default event threshold of analyses scored by the pixel 90th percentile (before unknown regions): the
  * model's calibrated frame threshold, lowered to the drive's own 90th percentile of frame scores when fewer than
  * 10% of its frames reach it, since a drive unlike the training drives could score lower throughout. Region
- * scores are not lowered (LibraryStore.finishEvents); this stays so scripts/check-events-vs-labels.ts can set
+ * scores are not lowered (EventStore.finish); this stays so scripts/check-events-vs-labels.ts can set
  * the old rule beside the new one.
  */
 export function defaultEventThreshold(calibrated: number, scores: ArrayLike<number>): number {

@@ -1,18 +1,21 @@
-export {
-  LibraryStore,
-  type NewAnalysis,
-  type AnalysisPlan,
-  type StoredFrame,
-  type ResumePoint,
-  type MapKind,
-} from './store.js';
-export { openLibraryDatabase, schemaVersion, libraryError } from './database.js';
+/** The library file: sessions, analyses and their frames, events, flags, taught classes, analysis owners. */
+export { openLibrary, type Library, type OpenLibraryOptions } from './library.js';
+export type { Sessions } from './sessions.js';
+export type { Analyses, AnalysisPlan, AnalysisProgress, NewAnalysis } from './analyses.js';
+export type { Frames, MapKind, ResumePoint, StoredFrame, TopFramesQuery } from './frames.js';
+export type { EventStore } from './event-store.js';
+export type { Flags, NewFlag } from './flags.js';
+export { libraryError } from './database.js';
 export { migrations, type Migration } from './migrations.js';
+export { KnowledgeStore, refuseTooManyClasses, type KnowledgeCheck, type NewTaughtClass } from './knowledge.js';
 export {
-  KnowledgeStore,
-  knowledgeForAnalysis,
-  refuseTooManyClasses,
-  type KnowledgeCheck,
-  type NewTaughtClass,
-} from './knowledge.js';
+  AnalysisOwnedError,
+  AnalysisOwners,
+  describeOwner,
+  HEARTBEAT_MS,
+  newOwner,
+  STALE_AFTER_MS,
+  type Owner,
+  type OwnerRecord,
+} from './ownership.js';
 export { detectEvents, defaultEventSettings, type ScoredFrame, type EventSpan } from './events.js';

@@ -286,16 +286,3 @@ function describeUpdate(name: string, changes: { name?: string; color?: Rgb; ena
   ].filter((part): part is string => part !== null);
   return parts.join(', ') || `touch ${name}`;
 }
-
-/**
- * The taught classes an analysis of this model must use, and the knowledge version to record with it.
- * Analysis jobs call this when they start, and the worker gives `classes` to engine.setTaughtClasses.
- */
-export function knowledgeForAnalysis(
-  db: Database.Database,
-  modelSha256: string,
-  version?: number | null,
-): { version: number | null; classes: TaughtPrototype[] } {
-  const store = new KnowledgeStore(db);
-  return version === undefined ? store.activePrototypes(modelSha256) : store.activePrototypes(modelSha256, version);
-}

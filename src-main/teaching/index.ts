@@ -1,7 +1,7 @@
 /** Teaching: taught classes from a few marked frames, the knowledge base, the metric-space view. */
 import { DEFAULT_MODEL, listModels, openEngine, readModelCard, type Engine, type RgbFrame } from '../engine/index.js';
 import { extractScaledFrameRgb } from '../footage/index.js';
-import { KnowledgeStore, type LibraryStore } from '../library/index.js';
+import type { Library } from '../library/index.js';
 import { readImageFile } from './images.js';
 import { TeachingService } from './service.js';
 
@@ -9,7 +9,7 @@ export { TeachingService, type TeachingDeps } from './service.js';
 
 /** The app's teaching service: engines opened lazily per model and kept; frames from files or analysed sessions. */
 export function createTeachingService(
-  library: LibraryStore,
+  library: Library,
   modelsDir: string,
   startAnalysis?: (sessionId: number, model?: string) => Promise<number>,
 ): TeachingService & { close(): Promise<void> } {
@@ -25,7 +25,7 @@ export function createTeachingService(
     return opened;
   };
   const service = new TeachingService({
-    store: new KnowledgeStore(library.db),
+    store: library.knowledge,
     engine,
     card: (model = DEFAULT_MODEL) => readModelCard(modelsDir, model),
     readFrame: async (frame) =>
@@ -46,8 +46,8 @@ export function createTeachingService(
 }
 
 /** An analysed frame at the size the engine saw it (the analysis's model input). */
-function analysedFrameRgb(library: LibraryStore, analysisId: number, frameIndex: number): Promise<RgbFrame> {
-  const frame = library.frameSource(analysisId, frameIndex);
-  const { inputWidth, inputHeight } = library.analysisPlan(analysisId);
-  return extractScaledFrameRgb(library.sources(frame.sessionId), frame.timeMs, inputWidth, inputHeight);
+function analysedFrameRgb(library: Library, analysisId: number, frameIndex: number): Promise<RgbFrame> {
+  const frame = library.frames.source(analysisId, frameIndex);
+  const { inputWidth, inputHeight } = library.analyses.plan(analysisId);
+  return extractScaledFrameRgb(library.sessions.sources(frame.sessionId), frame.timeMs, inputWidth, inputHeight);
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ClassInfo } from '../../src-shared/contract/index.js';
-import { LibraryStore } from '../../src-main/library/index.js';
+import { openLibrary } from '../../src-main/library/index.js';
 import { openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { repoRoot, startServeProcess } from '../helpers/cli.js';
 import { valDrive } from '../helpers/clips.js';
@@ -70,7 +70,7 @@ function syntheticMaps() {
 }
 
 function insertLongDrive(libraryPath: string): number {
-  const store = new LibraryStore(libraryPath);
+  const store = openLibrary(libraryPath);
   try {
     const maps = syntheticMaps();
     const next = random(7);
@@ -106,8 +106,8 @@ function insertLongDrive(libraryPath: string): number {
         };
       },
     });
-    store.updateAnalysis(analysisId, { status: 'done', finishedAt: new Date().toISOString() });
-    store.recomputeEvents(analysisId);
+    store.analyses.update(analysisId, { status: 'done', finishedAt: new Date().toISOString() });
+    store.events.recompute(analysisId);
     return sessionId;
   } finally {
     store.close();

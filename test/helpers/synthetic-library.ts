@@ -4,7 +4,7 @@
  * (bench/) build their libraries with it.
  */
 import type { ProbedSource } from '../../src-main/footage/index.js';
-import type { LibraryStore, NewAnalysis, StoredFrame } from '../../src-main/library/index.js';
+import type { Library, NewAnalysis, StoredFrame } from '../../src-main/library/index.js';
 
 export interface SyntheticSession {
   frames: number;
@@ -61,16 +61,16 @@ export function driveLikeFrame(index: number): StoredFrame {
 
 /** Writes the session, its analysis and its frames; insertSeconds is the time the frames took. */
 export function writeSyntheticSession(
-  store: LibraryStore,
+  store: Library,
   session: SyntheticSession,
 ): { sessionId: number; analysisId: number; insertSeconds: number } {
   const { frames, batch = 1000 } = session;
-  const created = store.createSession(
+  const created = store.sessions.create(
     session.name ?? 'synthetic',
     session.sources ?? [syntheticVideo(frames, 500)],
     null,
   );
-  const plan = store.createAnalysis({
+  const plan = store.analyses.create({
     modelName: 'synthetic',
     modelSha256: '0'.repeat(64),
     knowledgeVersion: null,
@@ -86,7 +86,7 @@ export function writeSyntheticSession(
   });
   const insertStart = performance.now();
   for (let first = 0; first < frames; first += batch) {
-    store.writeFrames(
+    store.frames.write(
       plan.id,
       Array.from({ length: Math.min(batch, frames - first) }, (_, i) => session.frame(first + i)),
     );

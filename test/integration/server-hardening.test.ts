@@ -9,8 +9,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { defaultModelsDir } from '../../src-main/core/paths.js';
 import { probeSource } from '../../src-main/footage/index.js';
-import { LibraryStore } from '../../src-main/library/index.js';
-import { KnowledgeStore } from '../../src-main/library/index.js';
+import { openLibrary } from '../../src-main/library/index.js';
 import { clip, tempDir, valImages } from '../helpers/clips.js';
 import { api, rawRequest, rawWebSocket, rssMb, serve, wsFrame, type ServeUnderTest } from '../helpers/server.js';
 import { specialFiles, type SpecialFiles } from '../helpers/special-files.js';
@@ -70,10 +69,10 @@ before(async () => {
   footage = clip(dir, 'drive.mp4', 3, ['-c:v', 'libx264', '-preset', 'ultrafast']);
   // The library as an older build could leave it: camvid-open with 250 taught classes, more than its class
   // maps can name (246 beside its 9 built-in ones), committed before imports were checked.
-  const store = new LibraryStore(libraryPath);
-  sessionId = store.createSession('drive', [await probeSource(footage)], null).id;
+  const store = openLibrary(libraryPath);
+  sessionId = store.sessions.create('drive', [await probeSource(footage)], null).id;
   const { sha256, output } = card('camvid-open');
-  new KnowledgeStore(store.db).addMany(
+  store.knowledge.addMany(
     Array.from({ length: 250 }, (_, i) => ({
       modelSha256: sha256,
       embeddingDim: output.embeddingDim,

@@ -15,7 +15,6 @@ import type { AppContext } from '../../src-main/api/context.js';
 import { decodeImageFile, decodeLabelPng, openEngine, type Engine } from '../../src-main/engine/index.js';
 import { chooseShots } from '../../src-main/evaluation/fewshot.js';
 import { listCamvidSamples } from '../../src-main/evaluation/samples.js';
-import { knowledgeForAnalysis } from '../../src-main/library/index.js';
 import { camvidRoot as camvid, testModelsDir as modelsDir } from '../helpers/models.js';
 
 const MODEL = 'camvid-open';
@@ -116,7 +115,7 @@ test('teaching pedestrian from 5 train frames takes val pedestrian IoU from 0 to
     assert.equal(taught.taughtClass.shots.length, 5);
 
     // An analysis takes its classes the way the jobs do: the knowledge in force for this model.
-    const knowledge = knowledgeForAnalysis(context.library.db, engine.modelSha256);
+    const knowledge = context.library.knowledge.activePrototypes(engine.modelSha256);
     assert.equal(knowledge.version, 1);
     engine.setTaughtClasses(knowledge.classes);
     const iou = await pedestrianIou(engine);

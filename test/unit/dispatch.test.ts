@@ -7,7 +7,7 @@ import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import { createApp } from '../../src-main/app/create-app.js';
 import { appVersion } from '../../src-main/core/version.js';
 import { driveLikeFrame, writeSyntheticSession } from '../helpers/synthetic-library.js';
-import { LibraryStore } from '../../src-main/library/index.js';
+import { openLibrary } from '../../src-main/library/index.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 
 async function dispatcher() {
@@ -50,8 +50,8 @@ test(
     if (typeof disk === 'string') return t.skip(disk);
     try {
       const libraryPath = join(disk.dir, 'lib.sqlite');
-      const store = new LibraryStore(libraryPath);
-      const session = store.createSession('drive', [], null);
+      const store = openLibrary(libraryPath);
+      const session = store.sessions.create('drive', [], null);
       const { analysisId } = writeSyntheticSession(store, { frames: 3, frame: driveLikeFrame });
       store.close();
       disk.remount('ro');

@@ -9,7 +9,7 @@ import type { AppContext } from '../../src-main/api/context.js';
 import { createApp } from '../../src-main/app/create-app.js';
 import { appVersion } from '../../src-main/core/version.js';
 import { driveLikeFrame, writeSyntheticSession } from '../helpers/synthetic-library.js';
-import { LibraryStore } from '../../src-main/library/index.js';
+import { openLibrary } from '../../src-main/library/index.js';
 import { ApiCallError } from '../../src-renderer/src/api/errors.js';
 import { createElectronClient } from '../../src-renderer/src/api/electron-client.js';
 
@@ -33,7 +33,7 @@ let client: ApiClient;
 
 before(async () => {
   const libraryPath = join(mkdtempSync(join(tmpdir(), 'dml-ipc-')), 'lib.sqlite');
-  const store = new LibraryStore(libraryPath);
+  const store = openLibrary(libraryPath);
   analysisId = writeSyntheticSession(store, { frames: 1000, frame: driveLikeFrame }).analysisId;
   store.close();
   context = await createApp({ host: 'electron', libraryPath });
@@ -46,7 +46,7 @@ after(() => context.close());
 test('an answer crosses the bridge as a value, packed arrays unpacked as they were stored', async () => {
   assert.equal((await client.call('health', {})).version, appVersion());
   const timeline = await client.call('timeline.get', { analysisId });
-  assert.deepEqual(timeline, context.library.timeline(analysisId));
+  assert.deepEqual(timeline, context.library.frames.timeline(analysisId));
   assert.equal(timeline.timesMs.length, 1000);
 });
 

@@ -7,13 +7,24 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-main/core/errors.js';
 import type { ProbedSource } from '../../src-main/footage/index.js';
-import { LibraryStore, migrations, schemaVersion, type StoredFrame } from '../../src-main/library/index.js';
+import { openLibraryDatabase, schemaVersion, type OpenDatabaseOptions } from '../../src-main/library/database.js';
+import { migrations, openLibrary, type StoredFrame } from '../../src-main/library/index.js';
 import { decodeRegions, encodeRegions } from '../../src-main/library/region-codec.js';
 import type { UnknownRegion } from '../../src-shared/contract/index.js';
 import { cliEntry, repoRoot } from '../helpers/cli.js';
 import { writeSyntheticSession } from '../helpers/synthetic-library.js';
 
 const tempLibrary = () => join(mkdtempSync(join(tmpdir(), 'dml-lib-')), 'library.sqlite');
+
+/** Looks inside (or changes) a library file with SQL, on a connection of its own. */
+function inLibraryFile(path: string, work: (db: Database.Database) => void, options: OpenDatabaseOptions = {}): void {
+  const db = openLibraryDatabase(path, options);
+  try {
+    work(db);
+  } finally {
+    db.close();
+  }
+}
 
 const source: ProbedSource = {
   path: '/drives/a.mp4',
@@ -57,7 +68,7 @@ function analysedLibrary(scores: number[]) {
 }
 
 function analysedLibraryAt(path: string, scores: number[]) {
-  const store = new LibraryStore(path);
+  const store = openLibrary(path);
   const { sessionId, analysisId } = writeSyntheticSession(store, {
     name: 'drive',
     sources: [source, { ...source, path: '/drives/b.mp4' }],
@@ -65,7 +76,7 @@ function analysedLibraryAt(path: string, scores: number[]) {
     frames: scores.length,
     frame: (index) => storedFrame(index, scores[index]!),
   });
-  return { store, session: store.session(sessionId), analysis: store.analysisPlan(analysisId) };
+  return { store, session: store.sessions.get(sessionId), analysis: store.analyses.plan(analysisId) };
 }
 
 /** Frame 2 holds two regions, the others none. */
@@ -124,44 +135,45 @@ function expectAppError(fn: () => unknown, code: string, mention: RegExp) {
 }
 
 test('a new library is migrated to the newest version, in WAL mode with foreign keys on', () => {
-  const store = new LibraryStore(tempLibrary());
-  assert.equal(schemaVersion(store.db), migrations.at(-1)!.version);
-  const recorded = store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
-    version: number;
-  }[];
-  assert.deepEqual(
-    recorded.map((row) => row.version),
-    migrations.map((migration) => migration.version),
-  );
-  assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
-  store.close();
+  const path = tempLibrary();
+  openLibrary(path).close();
+  // On a connection opened the way openLibrary opens its own.
+  inLibraryFile(path, (db) => {
+    assert.equal(schemaVersion(db), migrations.at(-1)!.version);
+    const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
+      version: number;
+    }[];
+    assert.deepEqual(
+      recorded.map((row) => row.version),
+      migrations.map((migration) => migration.version),
+    );
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  });
 });
 
 test('a session says whether it has a thumbnail, so the library shows a placeholder instead of a broken image', () => {
-  const store = new LibraryStore(tempLibrary());
-  const without = store.createSession('no preview', [source], null);
-  const withThumbnail = store.createSession('preview', [source], Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  const store = openLibrary(tempLibrary());
+  const without = store.sessions.create('no preview', [source], null);
+  const withThumbnail = store.sessions.create('preview', [source], Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
   assert.equal(without.hasThumbnail, false);
   assert.equal(withThumbnail.hasThumbnail, true);
-  assert.equal(store.thumbnail(without.id), undefined);
+  assert.equal(store.sessions.thumbnail(without.id), undefined);
   store.close();
 });
 
 test('reopening applies only the migrations not yet recorded', () => {
   const path = tempLibrary();
-  new LibraryStore(path, { migrations: migrations.slice(0, 1) }).close();
-  const store = new LibraryStore(path);
-  assert.equal(schemaVersion(store.db), migrations.at(-1)!.version);
-  store.close();
+  openLibrary(path, { migrations: migrations.slice(0, 1) }).close();
+  openLibrary(path).close();
+  inLibraryFile(path, (db) => assert.equal(schemaVersion(db), migrations.at(-1)!.version));
 });
 
 test('a library written by a newer version is refused, untouched', () => {
   const path = tempLibrary();
-  const store = new LibraryStore(path);
-  store.db.prepare("INSERT INTO schema_migrations VALUES (99, 'from the future', 'now')").run();
-  store.close();
-  expectAppError(() => new LibraryStore(path), 'library_too_new', /newer dmlreview \(schema version 99/);
+  openLibrary(path).close();
+  inLibraryFile(path, (db) => db.prepare("INSERT INTO schema_migrations VALUES (99, 'from the future', 'now')").run());
+  expectAppError(() => openLibrary(path), 'library_too_new', /newer dmlreview \(schema version 99/);
   const raw = new Database(path);
   assert.equal(raw.prepare('SELECT count(*) FROM schema_migrations WHERE version = 99').pluck().get(), 1);
   raw.close();
@@ -169,23 +181,23 @@ test('a library written by a newer version is refused, untouched', () => {
 
 test('migrations out of order are a programming error caught on open', () => {
   const shuffled = [migrations[1]!, migrations[0]!];
-  assert.throws(() => new LibraryStore(tempLibrary(), { migrations: shuffled }), /out of order/);
+  assert.throws(() => openLibrary(tempLibrary(), { migrations: shuffled }), /out of order/);
 });
 
 test('a file that is not a database is refused with the path named', () => {
   const path = tempLibrary();
   writeFileSync(path, 'this is a shopping list, not a library\n'.repeat(200));
-  expectAppError(() => new LibraryStore(path), 'library_not_database', /is not a dmlreview library/);
+  expectAppError(() => openLibrary(path), 'library_not_database', /is not a dmlreview library/);
 });
 
 test('a library locked by another process is refused after the busy timeout', () => {
   const path = tempLibrary();
-  new LibraryStore(path).close();
+  openLibrary(path).close();
   const other = new Database(path);
   other.pragma('locking_mode = EXCLUSIVE');
   other.exec('BEGIN EXCLUSIVE');
   try {
-    expectAppError(() => new LibraryStore(path, { busyTimeoutMs: 100 }), 'library_locked', /locked by another program/);
+    expectAppError(() => openLibrary(path, { busyTimeoutMs: 100 }), 'library_locked', /locked by another program/);
   } finally {
     other.exec('ROLLBACK');
     other.close();
@@ -199,8 +211,8 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'dml-ro-'));
     chmodSync(dir, 0o755);
     const path = join(dir, 'library.sqlite');
-    const store = new LibraryStore(path);
-    store.createSession('drive', [source], null);
+    const store = openLibrary(path);
+    store.sessions.create('drive', [source], null);
     store.close();
     chmodSync(path, 0o644);
     // root ignores permission bits: the CLI runs as nobody, for whom the root-owned file and folder are read-only.
@@ -255,19 +267,19 @@ test('a library on a read-only disk opens read-only: every view answers, every w
   });
   if (typeof mount === 'string') return t.skip(mount);
   try {
-    const store = new LibraryStore(join(mount.dir, 'library.sqlite'));
-    assert.equal(store.db.readonly, true);
-    const [session] = store.sessions();
+    const store = openLibrary(join(mount.dir, 'library.sqlite'));
+    assert.equal(store.readonly, true);
+    const [session] = store.sessions.list();
     assert.equal(session?.name, 'drive');
     const analysisId = session.latestAnalysis!.id;
-    assert.deepEqual(store.timeline(analysisId).scores, Float64Array.of(0.1, 0.9, 0.2));
-    assert.ok(store.frameMap(analysisId, 1, 'preview'));
+    assert.deepEqual(store.frames.timeline(analysisId).scores, Float64Array.of(0.1, 0.9, 0.2));
+    assert.ok(store.frames.map(analysisId, 1, 'preview'));
     expectAppError(
       () => store.requireWritable(),
       'library_read_only',
       /analysis, flags and teaching need write access/,
     );
-    assert.throws(() => store.addFlag({ analysisId, frameIndex: 1, category: 'hazard', note: '' }), /readonly/);
+    assert.throws(() => store.flags.add({ analysisId, frameIndex: 1, category: 'hazard', note: '' }), /readonly/);
     store.close();
   } finally {
     mount.unmount();
@@ -284,18 +296,18 @@ test('sessions keep their sources in timeline order with offsets', () => {
     ],
   );
   assert.equal(session.durationMs, 20_000);
-  assert.equal(store.sessions().length, 1);
+  assert.equal(store.sessions.list().length, 1);
   store.close();
 });
 
 test('frames come back as stored: timeline, one frame, maps', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.2, 0.9, 0.3]);
-  assert.deepEqual(store.timeline(analysis.id), {
+  assert.deepEqual(store.frames.timeline(analysis.id), {
     analysisId: analysis.id,
     timesMs: Float64Array.of(0, 1000, 2000, 3000),
     scores: Float64Array.of(0.1, 0.2, 0.9, 0.3),
   });
-  const frame = store.frame(analysis.id, 2);
+  const frame = store.frames.get(analysis.id, 2);
   assert.deepEqual(frame, {
     index: 2,
     timeMs: 2000,
@@ -305,8 +317,8 @@ test('frames come back as stored: timeline, one frame, maps', () => {
     classAreas: [0.75, 0.25],
     flagged: false,
   });
-  assert.deepEqual(store.frameMap(analysis.id, 3, 'ood_map'), Buffer.from([2, 3]));
-  assert.equal(store.analysis(analysis.id).framesDone, 4);
+  assert.deepEqual(store.frames.map(analysis.id, 3, 'ood_map'), Buffer.from([2, 3]));
+  assert.equal(store.analyses.get(analysis.id).framesDone, 4);
   store.close();
 });
 
@@ -314,12 +326,12 @@ test('the timeline is packed across chunk boundaries in index order', () => {
   const { store, analysis } = analysedLibrary([]);
   const scores = Array.from({ length: 2500 }, (_, i) => (i % 97) / 97);
   for (let first = 0; first < scores.length; first += 700) {
-    store.writeFrames(
+    store.frames.write(
       analysis.id,
       scores.slice(first, first + 700).map((score, i) => storedFrame(first + i, score)),
     );
   }
-  const timeline = store.timeline(analysis.id);
+  const timeline = store.frames.timeline(analysis.id);
   assert.deepEqual(timeline.scores, Float64Array.from(scores));
   assert.deepEqual(
     timeline.timesMs,
@@ -330,34 +342,37 @@ test('the timeline is packed across chunk boundaries in index order', () => {
 
 test('writing a frame index twice fails the whole batch and keeps what was stored', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.2]);
-  assert.throws(() => store.writeFrames(analysis.id, [storedFrame(2, 0.5), storedFrame(1, 0.5)]), /UNIQUE|PRIMARY KEY/);
-  assert.deepEqual(store.timeline(analysis.id).scores, Float64Array.of(0.1, 0.2));
-  assert.equal(store.analysis(analysis.id).framesDone, 2);
+  assert.throws(
+    () => store.frames.write(analysis.id, [storedFrame(2, 0.5), storedFrame(1, 0.5)]),
+    /UNIQUE|PRIMARY KEY/,
+  );
+  assert.deepEqual(store.frames.timeline(analysis.id).scores, Float64Array.of(0.1, 0.2));
+  assert.equal(store.analyses.get(analysis.id).framesDone, 2);
   store.close();
 });
 
 test('top frames rank by score and filter by score, class and flag', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.8, 0.5, 0.9, 0.3]);
-  const top = store.topFrames({ analysisId: analysis.id, offset: 0, limit: 2 });
+  const top = store.frames.top({ analysisId: analysis.id, offset: 0, limit: 2 });
   assert.equal(top.total, 5);
   assert.deepEqual(
     top.frames.map((frame) => frame.index),
     [3, 1],
   );
   assert.deepEqual(
-    store
-      .topFrames({ analysisId: analysis.id, offset: 1, limit: 10, minScore: 0.5 })
+    store.frames
+      .top({ analysisId: analysis.id, offset: 1, limit: 10, minScore: 0.5 })
       .frames.map((frame) => frame.index),
     [1, 2],
   );
   assert.deepEqual(
-    store
-      .topFrames({ analysisId: analysis.id, offset: 0, limit: 10, classIndex: 1 })
+    store.frames
+      .top({ analysisId: analysis.id, offset: 0, limit: 10, classIndex: 1 })
       .frames.map((frame) => frame.index),
     [2, 4, 0],
   );
-  store.addFlag({ analysisId: analysis.id, frameIndex: 4, category: 'hazard', note: '' });
-  const flagged = store.topFrames({ analysisId: analysis.id, offset: 0, limit: 10, flaggedOnly: true });
+  store.flags.add({ analysisId: analysis.id, frameIndex: 4, category: 'hazard', note: '' });
+  const flagged = store.frames.top({ analysisId: analysis.id, offset: 0, limit: 10, flaggedOnly: true });
   assert.deepEqual([flagged.total, flagged.frames[0]?.index, flagged.frames[0]?.flagged], [1, 4, true]);
   store.close();
 });
@@ -365,7 +380,7 @@ test('top frames rank by score and filter by score, class and flag', () => {
 test('events are recomputed with new settings, stored, ranked by peak, and flags follow them', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.7, 0.6, 0.1, 0.95, 0.1, 0.8, 0.1, 0.1, 0.1]);
   const noPersistence = { minFrames: 1, minDurationMs: 0 };
-  const first = store.recomputeEvents(analysis.id, { ...store.eventSettings(analysis.id), ...noPersistence });
+  const first = store.events.recompute(analysis.id, { ...store.analyses.eventSettings(analysis.id), ...noPersistence });
   assert.deepEqual(
     first.map((event) => [event.peakFrame, event.peakScore]),
     [
@@ -374,35 +389,38 @@ test('events are recomputed with new settings, stored, ranked by peak, and flags
       [1, 0.7],
     ],
   );
-  const flag = store.addFlag({ analysisId: analysis.id, eventId: first[2]!.id, category: 'hazard', note: 'cyclist' });
+  const flag = store.flags.add({ analysisId: analysis.id, eventId: first[2]!.id, category: 'hazard', note: 'cyclist' });
   assert.deepEqual([flag.frameIndex, flag.eventId], [1, first[2]!.id]);
   // A preview counts without storing: the stored events stay the first three.
-  assert.equal(store.countEvents(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001, ...noPersistence }), 1);
-  assert.equal(store.countEvents(analysis.id, { threshold: 0.9, hysteresis: 0, minGapMs: 0, ...noPersistence }), 1);
-  assert.equal(store.events(analysis.id).length, 3);
+  assert.equal(
+    store.events.count(analysis.id, { threshold: 0.65, hysteresis: 0, minGapMs: 3001, ...noPersistence }),
+    1,
+  );
+  assert.equal(store.events.count(analysis.id, { threshold: 0.9, hysteresis: 0, minGapMs: 0, ...noPersistence }), 1);
+  assert.equal(store.events.list(analysis.id).length, 3);
   const mergedSettings = { threshold: 0.65, hysteresis: 0, minGapMs: 3001, ...noPersistence };
-  const merged = store.recomputeEvents(analysis.id, mergedSettings);
+  const merged = store.events.recompute(analysis.id, mergedSettings);
   assert.deepEqual(
     merged.map((event) => [event.startMs, event.endMs, event.peakFrame]),
     [[1000, 6000, 4]],
   );
-  assert.deepEqual(store.eventSettings(analysis.id), mergedSettings);
-  assert.deepEqual(store.events(analysis.id), merged);
-  assert.equal(store.flag(flag.id).eventId, merged[0]!.id);
+  assert.deepEqual(store.analyses.eventSettings(analysis.id), mergedSettings);
+  assert.deepEqual(store.events.list(analysis.id), merged);
+  assert.equal(store.flags.get(flag.id).eventId, merged[0]!.id);
   store.close();
 });
 
 test('a new analysis scores frames by regions, with persistent events by default', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.7, 0.1, 0.8, 0.8, 0.1]);
-  assert.equal(store.analysis(analysis.id).frameScore, 'regions');
-  assert.deepEqual(store.eventSettings(analysis.id), {
+  assert.equal(store.analyses.get(analysis.id).frameScore, 'regions');
+  assert.deepEqual(store.analyses.eventSettings(analysis.id), {
     threshold: 0.5,
     hysteresis: 0.05, // a quarter of the way down to the pixel threshold 0.3
     minGapMs: 1000,
     minFrames: 2,
     minDurationMs: 500,
   });
-  const events = store.finishEvents(analysis.id);
+  const events = store.events.finish(analysis.id);
   assert.deepEqual(
     events.map((event) => [event.startMs, event.endMs]),
     [[3000, 4000]],
@@ -413,7 +431,7 @@ test('a new analysis scores frames by regions, with persistent events by default
 
 test('regions come back as stored, largest first, with the size of their maps', () => {
   const { store, analysis } = analysedLibrary([0.1, 0.2, 0.9]);
-  assert.deepEqual(store.frameRegions(analysis.id, 2), {
+  assert.deepEqual(store.frames.regions(analysis.id, 2), {
     analysisId: analysis.id,
     frameIndex: 2,
     hasRegions: true,
@@ -421,9 +439,11 @@ test('regions come back as stored, largest first, with the size of their maps', 
     mapHeight: 2,
     regions: [regionsOfFrame2[1], regionsOfFrame2[0]],
   });
-  assert.deepEqual(store.frameRegions(analysis.id, 1).regions, []);
-  expectAppError(() => store.frameRegions(analysis.id, 3), 'not_found', /Frame 3 of analysis/);
-  assert.equal(store.db.prepare('SELECT length(regions) FROM frame_regions WHERE idx = 2').pluck().get(), 6 + 2 * 22);
+  assert.deepEqual(store.frames.regions(analysis.id, 1).regions, []);
+  expectAppError(() => store.frames.regions(analysis.id, 3), 'not_found', /Frame 3 of analysis/);
+  inLibraryFile(store.path, (db) =>
+    assert.equal(db.prepare('SELECT length(regions) FROM frame_regions WHERE idx = 2').pluck().get(), 6 + 2 * 22),
+  );
   store.close();
 });
 
@@ -438,17 +458,24 @@ test('a damaged regions blob is an error naming the frame and what was found', (
 
 test('a library from before regions opens: its analyses say they have no regions, their events no persistence', () => {
   const path = tempLibrary();
-  const old = new LibraryStore(path, { migrations: migrations.filter((migration) => migration.version < 4) });
-  const session = old.createSession('drive', [source], null);
-  old.db.exec(`INSERT INTO analyses (session_id, model_name, model_sha256, input_width, input_height, classes,
-    threshold, status, created_at) VALUES (${session.id}, 'camvid', 'ab', 4, 2, '[]', 0.7, 'done', 'then')`);
-  old.db.exec(`INSERT INTO frames (analysis_id, idx, source_index, time_ms, score, unknown_fraction, class_areas)
-    VALUES (1, 0, 0, 0, 0.8, 0.1, x'')`);
-  old.db.exec('INSERT INTO event_settings VALUES (1, 0.7, 0.05, 1000)');
+  const before4 = { migrations: migrations.filter((migration) => migration.version < 4) };
+  const old = openLibrary(path, before4);
+  const session = old.sessions.create('drive', [source], null);
   old.close();
-  const store = new LibraryStore(path);
-  assert.equal(store.analysis(1).frameScore, 'pixel-p90');
-  assert.deepEqual(store.frameRegions(1, 0), {
+  inLibraryFile(
+    path,
+    (db) => {
+      db.exec(`INSERT INTO analyses (session_id, model_name, model_sha256, input_width, input_height, classes,
+    threshold, status, created_at) VALUES (${session.id}, 'camvid', 'ab', 4, 2, '[]', 0.7, 'done', 'then')`);
+      db.exec(`INSERT INTO frames (analysis_id, idx, source_index, time_ms, score, unknown_fraction, class_areas)
+    VALUES (1, 0, 0, 0, 0.8, 0.1, x'')`);
+      db.exec('INSERT INTO event_settings VALUES (1, 0.7, 0.05, 1000)');
+    },
+    before4,
+  );
+  const store = openLibrary(path);
+  assert.equal(store.analyses.get(1).frameScore, 'pixel-p90');
+  assert.deepEqual(store.frames.regions(1, 0), {
     analysisId: 1,
     frameIndex: 0,
     hasRegions: false,
@@ -456,7 +483,7 @@ test('a library from before regions opens: its analyses say they have no regions
     mapHeight: 0,
     regions: [],
   });
-  assert.deepEqual(store.eventSettings(1), {
+  assert.deepEqual(store.analyses.eventSettings(1), {
     threshold: 0.7,
     hysteresis: 0.05,
     minGapMs: 1000,
@@ -468,16 +495,16 @@ test('a library from before regions opens: its analyses say they have no regions
 
 test('flags are updated and removed; unknown ids are not_found', () => {
   const { store, session, analysis } = analysedLibrary([0.1, 0.2]);
-  const flag = store.addFlag({ analysisId: analysis.id, frameIndex: 1, category: 'hazard', note: 'a' });
-  assert.deepEqual(store.updateFlag(flag.id, { note: 'b' }).note, 'b');
+  const flag = store.flags.add({ analysisId: analysis.id, frameIndex: 1, category: 'hazard', note: 'a' });
+  assert.deepEqual(store.flags.update(flag.id, { note: 'b' }).note, 'b');
   assert.deepEqual(
-    store.flags(session.id).map((entry) => entry.timeMs),
+    store.flags.list(session.id).map((entry) => entry.timeMs),
     [1000],
   );
-  store.removeFlag(flag.id);
-  expectAppError(() => store.removeFlag(flag.id), 'not_found', /Flag/);
+  store.flags.remove(flag.id);
+  expectAppError(() => store.flags.remove(flag.id), 'not_found', /Flag/);
   expectAppError(
-    () => store.addFlag({ analysisId: analysis.id, frameIndex: 7, category: 'hazard', note: '' }),
+    () => store.flags.add({ analysisId: analysis.id, frameIndex: 7, category: 'hazard', note: '' }),
     'not_found',
     /Frame 7/,
   );
@@ -486,18 +513,18 @@ test('flags are updated and removed; unknown ids are not_found', () => {
 
 test('a new analysis takes over the flags of the one it follows, by time, once', () => {
   const { store, session, analysis } = analysedLibrary([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.1]);
-  store.updateAnalysis(analysis.id, { status: 'done' });
-  store.addFlag({ analysisId: analysis.id, frameIndex: 2, category: 'hazard', note: 'cyclist' });
-  store.addFlag({ analysisId: analysis.id, frameIndex: 9, category: 'other', note: 'late' });
+  store.analyses.update(analysis.id, { status: 'done' });
+  store.flags.add({ analysisId: analysis.id, frameIndex: 2, category: 'hazard', note: 'cyclist' });
+  store.flags.add({ analysisId: analysis.id, frameIndex: 9, category: 'other', note: 'late' });
   // The next analysis samples at 2 fps and stops at 6 s: frame 2 (2 s) is its frame 4; 9 s is beyond its end.
-  const next = store.createAnalysis({ ...analysisPlan(session.id), sampleFps: 2, framesTotal: 13 });
-  store.writeFrames(
+  const next = store.analyses.create({ ...analysisPlan(session.id), sampleFps: 2, framesTotal: 13 });
+  store.frames.write(
     next.id,
     Array.from({ length: 13 }, (_, index) => ({ ...storedFrame(index, 0.5), timeMs: index * 500 })),
   );
-  assert.equal(store.carryFlags(next.id), 1);
-  assert.equal(store.carryFlags(next.id), 0, 'a second run adds nothing');
-  const carried = store.flags(session.id).filter((flag) => flag.analysisId === next.id);
+  assert.equal(store.flags.carry(next.id), 1);
+  assert.equal(store.flags.carry(next.id), 0, 'a second run adds nothing');
+  const carried = store.flags.list(session.id).filter((flag) => flag.analysisId === next.id);
   assert.deepEqual(
     carried.map((flag) => [flag.frameIndex, flag.timeMs, flag.category, flag.note]),
     [[4, 2000, 'hazard', 'cyclist']],
@@ -507,9 +534,11 @@ test('a new analysis takes over the flags of the one it follows, by time, once',
 
 test('deleting a session removes its analyses, frames and maps', () => {
   const { store, session, analysis } = analysedLibrary([0.1, 0.2]);
-  store.deleteSession(session.id);
-  assert.equal(store.db.prepare('SELECT count(*) FROM frames').pluck().get(), 0);
-  assert.equal(store.db.prepare('SELECT count(*) FROM frame_maps').pluck().get(), 0);
-  expectAppError(() => store.analysis(analysis.id), 'not_found', /Analysis/);
+  store.sessions.delete(session.id);
+  inLibraryFile(store.path, (db) => {
+    assert.equal(db.prepare('SELECT count(*) FROM frames').pluck().get(), 0);
+    assert.equal(db.prepare('SELECT count(*) FROM frame_maps').pluck().get(), 0);
+  });
+  expectAppError(() => store.analyses.get(analysis.id), 'not_found', /Analysis/);
   store.close();
 });

@@ -4,15 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AppError } from '../../src-main/core/errors.js';
-import { LibraryStore, schemaVersion } from '../../src-main/library/index.js';
+import { openLibraryDatabase, schemaVersion } from '../../src-main/library/database.js';
+import { openLibrary } from '../../src-main/library/index.js';
 import { exportKnowledge, importKnowledge, type ModelIdentity } from '../../src-main/teaching/knowledge-file.js';
-import { KnowledgeStore, refuseTooManyClasses, type NewTaughtClass } from '../../src-main/library/knowledge.js';
+import { refuseTooManyClasses, type NewTaughtClass } from '../../src-main/library/knowledge.js';
 
 const model: ModelIdentity = { name: 'camvid-open', sha256: 'a'.repeat(64), embeddingDim: 3 };
 
 function openStore() {
-  const library = new LibraryStore(join(mkdtempSync(join(tmpdir(), 'dml-teach-')), 'library.sqlite'));
-  return { library, store: new KnowledgeStore(library.db) };
+  const library = openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-teach-')), 'library.sqlite'));
+  return { library, store: library.knowledge };
 }
 
 function pedestrian(overrides: Partial<NewTaughtClass> = {}): NewTaughtClass {
@@ -40,7 +41,9 @@ const code = (expected: string) => (error: unknown) => error instanceof AppError
 
 test('the knowledge base is library migration 3 and records who taught what from which frames', () => {
   const { library, store } = openStore();
-  assert.ok(schemaVersion(library.db) >= 3);
+  const file = openLibraryDatabase(library.path);
+  assert.ok(schemaVersion(file) >= 3);
+  file.close();
   assert.equal(store.currentVersion(), null);
   assert.deepEqual(store.activePrototypes(model.sha256), { version: null, classes: [] });
   const { taughtClass, version } = store.add(pedestrian());

@@ -4,7 +4,7 @@ import { AppError } from '../../core/errors.js';
 import { DEFAULT_MODEL } from '../../engine/index.js';
 import { AnalysisService, DEFAULT_SAMPLE_FPS } from '../../jobs/index.js';
 import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
-import { libraryOption, openLibrary } from './library-common.js';
+import { libraryOption, openLibraryOption } from './library-common.js';
 
 export const analyzeCommand: CliCommand = {
   name: 'analyze',
@@ -23,7 +23,7 @@ export const analyzeCommand: CliCommand = {
     if (positionals.length === 0)
       throw new AppError('usage', `Give at least one video file or image folder. Usage: dmlreview ${this.usage}`);
     const sampleFps = parseFps(values.fps);
-    const store = openLibrary(values.library);
+    const store = openLibraryOption(values.library);
     const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
     const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info), {
       // Another process runs this analysis: say so, and wait for it (this one takes over if it stops).
@@ -46,7 +46,7 @@ export const analyzeCommand: CliCommand = {
       bar?.end();
       if (finished.status === 'failed')
         throw new AppError('analysis_failed', finished.message ?? `Analysis ${finished.id} failed`);
-      const events = store.events(finished.id).length;
+      const events = store.events.list(finished.id).length;
       const partial = finished.status !== 'done';
       process.stderr.write(
         `Session ${session.id}, analysis ${finished.id}: ${finished.framesDone} frames, ${events} events, ${finished.status}${finished.message ? ` (${finished.message})` : ''}\n`,

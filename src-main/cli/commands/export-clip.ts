@@ -1,7 +1,7 @@
 import type { ClipResult } from '../../../src-shared/contract/index.js';
 import { AppError } from '../../core/errors.js';
 import { EXPORT_OVERLAY_STYLE, exportClip, type OverlayStyle } from '../../export/index.js';
-import type { LibraryStore } from '../../library/index.js';
+import type { Library } from '../../library/index.js';
 import { numberFlag } from '../command.js';
 
 /** The flags of `export` that ask for a clip instead of the flagged frames. */
@@ -56,7 +56,7 @@ function positiveId(flag: string, value: string): number {
 
 /** `export --clip EVENT_ID` or `export --from MS --to MS`. */
 export function runClipExport(
-  library: LibraryStore,
+  library: Library,
   request: { sessionId: number; analysisId?: number; folder: string; name?: string },
   flags: ClipFlags,
   usage: string,

@@ -47,7 +47,7 @@ export const flagCommand: CliCommand = {
             })),
           ),
         );
-      return library.addFlag(request.data);
+      return library.flags.add(request.data);
     });
     if (wantsJson(values.json)) return printJson(flag);
     process.stdout.write(

@@ -25,7 +25,7 @@ export const framesCommand: CliCommand = {
     const limit = Math.min(1000, Math.max(1, numberFlag('top', values.top, 20)));
     const minScore = values['min-score'] === undefined ? undefined : numberFlag('min-score', values['min-score'], 0);
     const { frames } = await withLibrary(values.library, (store) =>
-      store.topFrames({ analysisId: latestAnalysis(store, sessionId).id, offset: 0, limit, minScore }),
+      store.frames.top({ analysisId: latestAnalysis(store, sessionId).id, offset: 0, limit, minScore }),
     );
     const rows = frames.map((frame) => ({
       index: frame.index,

@@ -2,21 +2,19 @@
 import type { AnalysisInfo } from '../../../src-shared/contract/index.js';
 import { AppError } from '../../core/errors.js';
 import { defaultLibraryPath } from '../../core/paths.js';
-import { LibraryStore } from '../../library/index.js';
+import { openLibrary, type Library } from '../../library/index.js';
 import { numberFlag } from '../command.js';
 
 export const libraryOption = { library: { type: 'string' } } as const;
 
-export function openLibrary(path: string | undefined): LibraryStore {
-  return new LibraryStore(path ?? defaultLibraryPath());
+/** The library --library names, else the default one. */
+export function openLibraryOption(path: string | undefined): Library {
+  return openLibrary(path ?? defaultLibraryPath());
 }
 
 /** Runs fn with the library open, closing it whatever happens. */
-export async function withLibrary<T>(
-  path: string | undefined,
-  fn: (store: LibraryStore) => Promise<T> | T,
-): Promise<T> {
-  const store = openLibrary(path);
+export async function withLibrary<T>(path: string | undefined, fn: (store: Library) => Promise<T> | T): Promise<T> {
+  const store = openLibraryOption(path);
   try {
     return await fn(store);
   } finally {
@@ -33,8 +31,8 @@ export function sessionFlag(value: string | undefined, usage: string): number {
 }
 
 /** The analysis a session's results come from: its newest one. */
-export function latestAnalysis(store: LibraryStore, sessionId: number): AnalysisInfo {
-  const analysis = store.session(sessionId).latestAnalysis;
+export function latestAnalysis(store: Library, sessionId: number): AnalysisInfo {
+  const analysis = store.sessions.get(sessionId).latestAnalysis;
   if (!analysis)
     throw new AppError(
       'not_found',

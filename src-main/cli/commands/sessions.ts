@@ -7,7 +7,7 @@ export const sessionsCommand: CliCommand = {
   usage: 'sessions [--library PATH] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, { ...libraryOption, json: { type: 'boolean' } });
-    const sessions = await withLibrary(values.library, (store) => store.sessions());
+    const sessions = await withLibrary(values.library, (store) => store.sessions.list());
     if (wantsJson(values.json)) return printJson(sessions);
     printTable([
       ['session', 'name', 'duration', 'sources', 'model', 'status', 'frames'],

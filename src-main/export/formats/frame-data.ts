@@ -7,7 +7,7 @@
 import type { AnalysisInfo, Flag, UnknownRegion } from '../../../src-shared/contract/index.js';
 import { AppError } from '../../core/errors.js';
 import { componentBoxes, labelComponents, UNKNOWN_CLASS } from '../../engine/index.js';
-import type { LibraryStore } from '../../library/index.js';
+import type { Library } from '../../library/index.js';
 import { decodeByteMap, pngSize, upsampleValues, type ByteMap } from '../images.js';
 
 /** An unknown region of a frame that scores and its component label in FlaggedFrame.regionLabels. */
@@ -39,12 +39,12 @@ export function frameStem(frameIndex: number, timeMs: number): string {
 
 /** A stored map PNG of the frame, or an error saying how to get one. */
 export function storedMapPng(
-  library: LibraryStore,
+  library: Library,
   analysisId: number,
   frameIndex: number,
   kind: 'class_map' | 'ood_map',
 ): Buffer {
-  const png = library.frameMap(analysisId, frameIndex, kind);
+  const png = library.frames.map(analysisId, frameIndex, kind);
   if (!png)
     throw new AppError(
       'export_missing_maps',
@@ -54,13 +54,13 @@ export function storedMapPng(
 }
 
 export async function loadFlaggedFrame(
-  library: LibraryStore,
+  library: Library,
   analysis: AnalysisInfo,
   flags: Flag[],
   fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
 ): Promise<FlaggedFrame> {
   const { frameIndex } = flags[0]!;
-  const summary = library.frame(analysis.id, frameIndex);
+  const summary = library.frames.get(analysis.id, frameIndex);
   const classMap = decodeByteMap(storedMapPng(library, analysis.id, frameIndex, 'class_map'));
   const original = await fullFrame(analysis.id, frameIndex);
   const { width, height } = pngSize(original);
@@ -87,14 +87,14 @@ const scores = (region: UnknownRegion) => region.score > 0;
 
 /** The stored regions that score, each matched to the component of the class map with its box. */
 function scoringRegions(
-  library: LibraryStore,
+  library: Library,
   analysisId: number,
   frameIndex: number,
   classMap: ByteMap,
   labels: Int32Array,
   count: number,
 ): ExportRegion[] {
-  const stored = library.frameRegions(analysisId, frameIndex);
+  const stored = library.frames.regions(analysisId, frameIndex);
   if (!stored.hasRegions)
     throw new AppError(
       'export_missing_regions',

@@ -4,23 +4,24 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { openLibraryDatabase } from '../../src-main/library/database.js';
 import {
   AnalysisOwnedError,
-  AnalysisOwners,
   newOwner,
+  openLibrary,
   STALE_AFTER_MS,
+  type OpenLibraryOptions,
   type Owner,
-} from '../../src-main/jobs/ownership.js';
-import { LibraryStore } from '../../src-main/library/index.js';
+} from '../../src-main/library/index.js';
 
 /** A live process that is not this one: the owner another `dmlreview analyze` would be. */
 const other = spawn('sleep', ['60'], { stdio: 'ignore' });
 after(() => other.kill('SIGKILL'));
 
-function libraryWithAnalysis() {
-  const store = new LibraryStore(join(mkdtempSync(join(tmpdir(), 'dml-owner-')), 'library.sqlite'));
-  const session = store.createSession('drive', [], null);
-  const analysis = store.createAnalysis({
+function libraryWithAnalysis(options: OpenLibraryOptions = {}) {
+  const store = openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-owner-')), 'library.sqlite'), options);
+  const session = store.sessions.create('drive', [], null);
+  const analysis = store.analyses.create({
     sessionId: session.id,
     modelName: 'camvid',
     modelSha256: 'ab'.repeat(32),
@@ -45,7 +46,7 @@ function deadPid(): number {
 
 test('an analysis claimed by a live process is refused to another, naming process, host, start and the stale time', () => {
   const { store, analysisId } = libraryWithAnalysis();
-  const owners = new AnalysisOwners(store.db);
+  const owners = store.owners;
   const first = otherProcess();
   owners.claim(analysisId, first);
   assert.throws(
@@ -69,9 +70,9 @@ test('an analysis claimed by a live process is refused to another, naming proces
 });
 
 test('a heartbeat older than the stale time lets another process take over; the old owner then learns it lost', () => {
-  const { store, analysisId } = libraryWithAnalysis();
   let now = 1_000_000;
-  const owners = new AnalysisOwners(store.db, () => now);
+  const { store, analysisId } = libraryWithAnalysis({ now: () => now });
+  const owners = store.owners;
   const first = otherProcess();
   owners.claim(analysisId, first);
   now += STALE_AFTER_MS - 1;
@@ -86,7 +87,7 @@ test('a heartbeat older than the stale time lets another process take over; the 
 
 test('an owner whose process died on this host is replaced at once, without waiting for its heartbeat (kill -9)', () => {
   const { store, analysisId } = libraryWithAnalysis();
-  const owners = new AnalysisOwners(store.db);
+  const owners = store.owners;
   owners.claim(analysisId, { ...newOwner(), pid: deadPid() });
   assert.equal(owners.live(analysisId), undefined);
   const next = newOwner();
@@ -97,7 +98,7 @@ test('an owner whose process died on this host is replaced at once, without wait
 
 test('a released claim frees the analysis; deleting the analysis deletes its claim', () => {
   const { store, analysisId } = libraryWithAnalysis();
-  const owners = new AnalysisOwners(store.db);
+  const owners = store.owners;
   const first = otherProcess();
   owners.claim(analysisId, first);
   owners.release(analysisId, newOwner().token); // another token releases nothing
@@ -105,14 +106,16 @@ test('a released claim frees the analysis; deleting the analysis deletes its cla
   owners.release(analysisId, first.token);
   assert.equal(owners.live(analysisId), undefined);
   owners.claim(analysisId, first);
-  store.deleteSession(store.analysis(analysisId).sessionId);
-  assert.equal(store.db.prepare('SELECT count(*) FROM analysis_owners').pluck().get(), 0);
+  store.sessions.delete(store.analyses.get(analysisId).sessionId);
   store.close();
+  const file = openLibraryDatabase(store.path);
+  assert.equal(file.prepare('SELECT count(*) FROM analysis_owners').pluck().get(), 0);
+  file.close();
 });
 
 test('refusing to cancel or delete names the owner, but not when the owner is this process', () => {
   const { store, analysisId } = libraryWithAnalysis();
-  const owners = new AnalysisOwners(store.db);
+  const owners = store.owners;
   const mine = newOwner();
   owners.claim(analysisId, mine);
   assert.doesNotThrow(() => owners.refuseIfOwnedElsewhere(analysisId, 'delete session 1'));
