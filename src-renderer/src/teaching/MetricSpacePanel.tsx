@@ -364,7 +364,7 @@ function mountScene(
 function placeLabels(items: { label: HTMLDivElement; x: number; y: number; visible: boolean }[]) {
   const placed: { left: number; top: number; right: number; bottom: number }[] = [];
   for (const { label, x, y, visible } of items) {
-    const [w, h] = [label.offsetWidth || 40, label.offsetHeight || 14];
+    const [w, h] = labelSize(label);
     let spot: (typeof placed)[number] | undefined;
     for (let line = 0; visible && !spot && line < LABEL_TRIES; line++) {
       // Lines tried: above the sphere, then one up, one down, two up, two down.
@@ -386,6 +386,24 @@ function placeLabels(items: { label: HTMLDivElement; x: number; y: number; visib
   }
 }
 const LABEL_TRIES = 5;
+
+const labelSizes = new WeakMap<HTMLDivElement, [number, number]>();
+
+/**
+ * A label's drawn size, measured once. A hidden label measures 0 x 0, so it is measured invisibly shown: placing
+ * a long name ("traffic light") with a guessed width would let it overprint its neighbour once shown.
+ */
+function labelSize(label: HTMLDivElement): [number, number] {
+  let size = labelSizes.get(label);
+  if (size) return size;
+  const hidden = label.style.display === 'none';
+  if (hidden) Object.assign(label.style, { visibility: 'hidden', display: '' });
+  size = [label.offsetWidth, label.offsetHeight];
+  if (hidden) Object.assign(label.style, { visibility: '', display: 'none' });
+  if (size[0] === 0) return [40, 14]; // not laid out yet: a guess until it is
+  labelSizes.set(label, size);
+  return size;
+}
 
 /** Known and unknown points as two clouds, so unknown ones can be drawn larger; `order` maps back to cloud indices. */
 function buildPoints(cloud: ScaledCloud) {
