@@ -168,7 +168,7 @@ export class Frames {
     const used = Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
     const total = this.db.prepare(`SELECT count(*) FROM frames f WHERE ${where}`).pluck().get(used) as number;
     // The page's frame indices first, from the score index alone: OFFSET then steps over index entries, not
-    // rows (30 ms instead of 900 ms for a page at 99,000 of 100,000 frames); then those frames by primary key.
+    // rows (far quicker deep in a long drive: docs/benchmarks.md); then those frames by primary key.
     const page = this.db
       .prepare(`SELECT f.idx FROM frames f WHERE ${where} ORDER BY f.score DESC, f.idx LIMIT @limit OFFSET @offset`)
       .pluck()
