@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { defaultModelsDir } from '../../src-main/core/paths.js';
+import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
 import { probeSource } from '../../src-main/footage/index.js';
 import { openLibrary } from '../../src-main/library/index.js';
 import { clip, tempDir, valImages } from '../helpers/clips.js';
@@ -26,10 +27,13 @@ let sessionId: number;
 type Card = { sha256: string; onnx: string; output: { embeddingDim: number }; classes: unknown[] };
 const card = (name: string) => JSON.parse(readFileSync(join(defaultModelsDir(), `${name}.json`), 'utf8')) as Card;
 
-/** The shipped models, and two broken cards: one pointing outside the folder, one whose .onnx is cut short. */
+/**
+ * The shipped models the tests name and the default one (calls that name no model use it), and two broken cards:
+ * one pointing outside the folder, one whose .onnx is cut short.
+ */
 function modelsFolder(): void {
   mkdirSync(models);
-  for (const name of ['camvid', 'camvid-open'])
+  for (const name of new Set(['camvid', 'camvid-open', DEFAULT_MODEL]))
     for (const ext of ['json', 'onnx'])
       symlinkSync(join(defaultModelsDir(), `${name}.${ext}`), join(models, `${name}.${ext}`));
   writeFileSync(join(models, 'escape.json'), JSON.stringify({ ...card('camvid'), onnx: '../../camvid.onnx' }));
@@ -277,6 +281,7 @@ test('model names and cards pointing outside the models folder are refused; a mo
       ['camvid', 'ok'],
       ['camvid-open', 'ok'],
       ['escape', 'error'],
+      ['road', 'ok'],
       ['truncated', 'error'],
     ],
   );
