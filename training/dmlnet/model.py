@@ -233,11 +233,11 @@ class DeepLabEmbedding(nn.Module):
         super().__init__()
         from .mobilenetv2 import torch_weight
         from .tflite import read_tflite
-        from .tflite_graph import TFLiteGraph, deeplab_encoder_outputs
+        from .tflite_graph import TFLiteGraph, deeplab_classifier, deeplab_encoder_outputs
         if out_dim != 19:
             raise ValueError(f"deeplab-logits embeds the 19 Cityscapes classes, not {out_dim}")
         model = read_tflite(path)
-        classifier = [op for op in model.operators if op.op == "CONV_2D"][-1]
+        classifier = deeplab_classifier(model)
         quarter = deeplab_encoder_outputs(model)[0]
         outputs = [quarter, classifier.inputs[0]] if refine else [classifier.inputs[0]]
         self.backbone = TFLiteGraph(model, outputs=outputs, padding="symmetric")

@@ -113,13 +113,19 @@ class TFLiteGraph(nn.Module):
         return F.interpolate(x, size=(h, w), mode="bilinear", align_corners=op.options["align_corners"])
 
 
+def deeplab_classifier(model: TFLiteModel):
+    """The final 1x1 convolution of a DeepLab TFLite segmentation model: its input is the head features, its
+    output the class logits."""
+    return [op for op in model.operators if op.op == "CONV_2D"][-1]
+
+
 def deeplab_encoder_outputs(model: TFLiteModel):
     """(1/4 tensor, 1/8 tensor, 1/16 head features) of a DeepLab TFLite segmentation model: the last
     residual-block outputs (ADD) at a quarter and an eighth of the input size (not the wide expansion that
     follows them), and the input of the final classifier (the image-pooling + concat-projection features,
     which already carry the Cityscapes semantics)."""
     size = model.tensors[model.inputs[0]].shape[1]
-    classifier = [op for op in model.operators if op.op == "CONV_2D"][-1]
+    classifier = deeplab_classifier(model)
     taps = []
     for fraction in (4, 8):
         want = -(-size // fraction)  # SAME padding: ceil
@@ -144,7 +150,7 @@ class DeepLabCityscapes(nn.Module):
     def __init__(self, path, padding="tf"):
         super().__init__()
         model = read_tflite(path)
-        classifier = [op for op in model.operators if op.op == "CONV_2D"][-1]
+        classifier = deeplab_classifier(model)
         self.graph = TFLiteGraph(model, outputs=[classifier.outputs[0]], padding=padding)
 
     def forward(self, x):
