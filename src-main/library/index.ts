@@ -1,12 +1,12 @@
-/** The library file: sessions, analyses and their frames, events, flags, taught classes, analysis owners. */
+/** The library: sessions, analyses and their frames, events, flags, taught classes, analysis owners. */
 export { openLibrary, type Library, type OpenLibraryOptions } from './library.js';
 export type { Sessions } from './sessions.js';
 export type { Analyses, AnalysisPlan, AnalysisProgress, NewAnalysis } from './analyses.js';
 export type { Frames, MapKind, ResumePoint, StoredFrame, TopFramesQuery } from './frames.js';
 export type { EventStore } from './event-store.js';
 export type { Flags, NewFlag } from './flags.js';
-export { libraryError } from './database.js';
-export { migrations, type Migration } from './migrations.js';
+export { describeLocation, isDatabaseUrl, libraryError } from './database.js';
+export { migrations, type Migration, type SchemaChange } from './migrations.js';
 export { KnowledgeStore, refuseTooManyClasses, type KnowledgeCheck, type NewTaughtClass } from './knowledge.js';
 export {
   AnalysisOwnedError,
