@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { defaultLibraryPath, defaultModelsDir } from '../core/paths.js';
 import type { AppContext } from '../api/context.js';
 import { NotificationBus } from '../api/notifications.js';
@@ -18,10 +16,9 @@ export interface AppOptions {
 /** Opens the library and wires the services. The caller owns the context and must close it. */
 export async function createApp(options: AppOptions): Promise<AppContext> {
   const libraryPath = options.libraryPath ?? defaultLibraryPath();
-  mkdirSync(dirname(libraryPath), { recursive: true });
   const notifications = new NotificationBus();
   const modelsDir = options.modelsDir ?? defaultModelsDir();
-  const library = openLibrary(libraryPath);
+  const library = await openLibrary(libraryPath);
   const analyses = new AnalysisService(library, modelsDir, (info) => notifications.emit('analysis.progress', info), {
     onWaiting: (_info, message) => notifications.emit('notice', { level: 'info', message }),
   });
@@ -33,7 +30,7 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
   const media = new MediaRouter();
   registerLibraryMedia(media, library);
   // Analyses a crash or a closed app interrupted continue where they stopped.
-  analyses.resumeUnfinished();
+  await analyses.resumeUnfinished();
   return {
     host: options.host,
     libraryPath,
@@ -46,7 +43,7 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
     close: async () => {
       await analyses.close();
       await teaching.close();
-      library.close();
+      await library.close();
     },
   };
 }

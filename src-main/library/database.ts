@@ -191,9 +191,11 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
 const INT8 = 20;
 const NUMERIC = 1700;
 
-function numbersAsNumbers(oid: number, format?: 'text' | 'binary') {
+function numbersAsNumbers(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
   if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
-  return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+  const parse: (value: string) => unknown =
+    format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+  return parse;
 }
 
 /** A read-only file cannot be migrated: it must already have this build's schema. */
