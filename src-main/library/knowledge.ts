@@ -107,7 +107,7 @@ export class KnowledgeStore {
     change = `teach ${input.name}`,
     check?: KnowledgeCheck,
   ): Promise<{ taughtClass: TaughtClassInfo; version: number }> {
-    return this.store.transaction(async () => {
+    return this.store.writeTransaction(async () => {
       const classId = await this.insertClass(input);
       const version = await this.recordVersion(input.createdBy, change);
       await this.runCheck(input.modelSha256, version, check);
@@ -117,7 +117,7 @@ export class KnowledgeStore {
 
   /** Adds several classes as one knowledge version (an import); all or nothing. */
   addMany(inputs: NewTaughtClass[], author: string, change: string, check?: KnowledgeCheck): Promise<number> {
-    return this.store.transaction(async () => {
+    return this.store.writeTransaction(async () => {
       for (const input of inputs) await this.insertClass(input);
       const version = await this.recordVersion(author, change);
       if (inputs[0]) await this.runCheck(inputs[0].modelSha256, version, check);
@@ -180,7 +180,7 @@ export class KnowledgeStore {
     author: string,
     check?: KnowledgeCheck,
   ): Promise<{ taughtClass: TaughtClassInfo; version: number }> {
-    return this.store.transaction(async () => {
+    return this.store.writeTransaction(async () => {
       const before = await this.row(classId);
       if (changes.name !== undefined) await this.refuseDuplicateName(before.model_sha256, changes.name, classId);
       await this.store.db
@@ -200,7 +200,7 @@ export class KnowledgeStore {
   }
 
   delete(classId: number, author: string): Promise<number> {
-    return this.store.transaction(async () => {
+    return this.store.writeTransaction(async () => {
       const row = await this.row(classId);
       await this.store.db.deleteFrom('taught_classes').where('id', '=', classId).execute();
       return this.recordVersion(author, `delete ${row.name}`);
@@ -218,12 +218,14 @@ export class KnowledgeStore {
       prototypes: JSON.parse(row.prototypes) as number[][],
       acceptanceRadius: row.acceptance_radius,
     }));
-    const { version } = await this.store.db
+    // Numbered here, not by the database: a PostgreSQL sequence skips the numbers of rolled-back changes, and
+    // versions count changes one by one (the write lock keeps two changes from taking the same number).
+    const version = ((await this.currentVersion()) ?? 0) + 1;
+    await this.store.db
       .insertInto('knowledge_versions')
-      .values({ created_at: now(), author, change, classes: JSON.stringify(snapshot) })
-      .returning('version')
-      .executeTakeFirstOrThrow();
-    return Number(version);
+      .values({ version, created_at: now(), author, change, classes: JSON.stringify(snapshot) })
+      .execute();
+    return version;
   }
 
   /**

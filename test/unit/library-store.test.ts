@@ -329,10 +329,7 @@ function storeTests(backend: StoreBackend): void {
     await (await openLibrary(location, { migrations: migrations.slice(0, 1) })).close();
     assert.equal(await queryNumber(location, 'SELECT max(version) FROM schema_migrations'), 1);
     await (await openLibrary(location)).close();
-    assert.equal(
-      await queryNumber(location, 'SELECT max(version) FROM schema_migrations'),
-      migrations.at(-1)!.version,
-    );
+    assert.equal(await queryNumber(location, 'SELECT max(version) FROM schema_migrations'), migrations.at(-1)!.version);
   });
 
   it('a library written by a newer version is refused, untouched', async () => {
@@ -571,10 +568,7 @@ function storeTests(backend: StoreBackend): void {
     });
     assert.deepEqual((await store.frames.regions(analysis.id, 1)).regions, []);
     await expectAppError(() => store.frames.regions(analysis.id, 3), 'not_found', /Frame 3 of analysis/);
-    assert.equal(
-      await queryNumber(store.path, 'SELECT length(regions) FROM frame_regions WHERE idx = 2'),
-      6 + 2 * 22,
-    );
+    assert.equal(await queryNumber(store.path, 'SELECT length(regions) FROM frame_regions WHERE idx = 2'), 6 + 2 * 22);
     await store.close();
   });
 
