@@ -138,7 +138,9 @@ async function planClip(request: ClipRequest, library: Library): Promise<ClipPla
       'clip_range_invalid',
       `The clip range is ${((range.toMs - range.fromMs) / 1000).toFixed(0)} s long; clips are at most ${CLIP_MAX_MS / 60_000} minutes: pick a shorter range`,
     );
-  const sources = (await library.sessions.sources(session.id)).filter((source) => source.offsetMs < range.toMs && source.offsetMs + source.durationMs > range.fromMs);
+  const sources = (await library.sessions.sources(session.id)).filter(
+    (source) => source.offsetMs < range.toMs && source.offsetMs + source.durationMs > range.fromMs,
+  );
   if (!sources.length)
     throw new AppError('clip_range_invalid', `No footage of session "${session.name}" lies in the clip range`);
   return { session, analysis, eventId, ...range, sources, fps: sources[0]!.fps };
@@ -207,12 +209,7 @@ async function* footageFrames(plan: ClipPlan, width: number, height: number): As
   }
 }
 
-async function loadMaps(
-  library: Library,
-  analysisId: number,
-  index: number,
-  style: OverlayStyle,
-): Promise<HeldMaps> {
+async function loadMaps(library: Library, analysisId: number, index: number, style: OverlayStyle): Promise<HeldMaps> {
   const classPng = await library.frames.map(analysisId, index, 'class_map');
   const oodPng = style.heat ? await library.frames.map(analysisId, index, 'ood_map') : undefined;
   if (!classPng || (style.heat && !oodPng))

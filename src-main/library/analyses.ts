@@ -94,7 +94,11 @@ export class Analyses {
 
   /** A session's analyses, newest first. */
   async list(sessionId: number): Promise<AnalysisInfo[]> {
-    const session = await this.store.db.selectFrom('sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
+    const session = await this.store.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
     if (!session) throw new NotFoundError(`Session ${sessionId}`);
     const rows = await this.store.db
       .selectFrom('analyses')

@@ -135,7 +135,12 @@ function writable(path: string): boolean {
  */
 function openReadOnlyFile(path: string, timeout: number): Database.Database {
   const open = (name: string) => {
-    const db = new Database(name, { readonly: true, fileMustExist: true, timeout, nativeBinding: sqliteNativeBinding() });
+    const db = new Database(name, {
+      readonly: true,
+      fileMustExist: true,
+      timeout,
+      nativeBinding: sqliteNativeBinding(),
+    });
     try {
       // Reading the schema here is what fails when the -shm file cannot be made.
       db.prepare('SELECT count(*) FROM sqlite_master').get();
@@ -252,7 +257,10 @@ export function libraryError(location: string, error: unknown): AppError {
     );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
-    return explain('library_cannot_open', `Cannot open the library ${where}: check that its folder exists and is writable`);
+    return explain(
+      'library_cannot_open',
+      `Cannot open the library ${where}: check that its folder exists and is writable`,
+    );
   }
   const postgres = postgresConnectionProblem(code);
   if (postgres) return explain('library_cannot_open', `Cannot open the library ${where}: ${postgres}`);
@@ -266,7 +274,8 @@ function postgresConnectionProblem(code: string): string | undefined {
   if (code === '28P01' || code === '28000')
     return 'PostgreSQL refused the user name or password: check the connection string';
   if (code === '3D000') return 'the database does not exist: create it first (createdb NAME; docs/fleet.md)';
-  if (code === '42501') return 'this database user may not create or change the tables: grant it the rights (docs/fleet.md)';
+  if (code === '42501')
+    return 'this database user may not create or change the tables: grant it the rights (docs/fleet.md)';
   return undefined;
 }
 

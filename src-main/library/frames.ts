@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { FrameRegions, FrameSummary, Timeline } from '../../src-shared/contract/index.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Analyses } from './analyses.js';
+import { encodeDescriptors, type StoredDescriptors } from './descriptor-codec.js';
 import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
 import type { Store } from './store.js';
 import type { FramesTable } from './tables.js';
@@ -16,6 +17,8 @@ export interface StoredFrame {
   classAreas: number[];
   /** Every unknown region of the frame (engine FrameResult.regions) and the size of the maps they are in. */
   regions: StoredRegions;
+  /** Mean embeddings of its regions (engine FrameResult.descriptors); none from a model without an embedding. */
+  descriptors?: StoredDescriptors | undefined;
   classMapPng: Uint8Array;
   oodMapPng: Uint8Array;
   previewJpeg: Uint8Array;
@@ -113,12 +116,24 @@ export class Frames {
         frames.map((frame) => ({ analysis_id: analysisId, idx: frame.index, regions: encodeRegions(frame.regions) })),
       )
       .execute();
+    const described = frames.filter((frame) => frame.descriptors);
+    if (described.length === 0) return;
+    await db
+      .insertInto('frame_descriptors')
+      .values(
+        described.map((frame) => ({
+          analysis_id: analysisId,
+          idx: frame.index,
+          descriptors: encodeDescriptors(frame.descriptors!),
+        })),
+      )
+      .execute();
   }
 
   /** Frames arrive in index order (batches of a run, a resume continuing at the next index). */
   private async appendTimeline(analysisId: number, frames: StoredFrame[]): Promise<void> {
     const db = this.store.db;
-    for (let start = 0; start < frames.length; ) {
+    for (let start = 0; start < frames.length;) {
       const chunk = Math.floor(frames[start]!.index / TIMELINE_CHUNK);
       const inChunk = frames.slice(start).filter((frame) => Math.floor(frame.index / TIMELINE_CHUNK) === chunk);
       const stored = await db
@@ -149,7 +164,11 @@ export class Frames {
       .where('analysis_id', '=', analysisId)
       .groupBy('source_index')
       .execute();
-    const perSource = rows.map((row) => ({ source: Number(row.source_index), n: Number(row.n), last: Number(row.last) }));
+    const perSource = rows.map((row) => ({
+      source: Number(row.source_index),
+      n: Number(row.n),
+      last: Number(row.last),
+    }));
     return {
       framesStored: perSource.reduce((sum, { n }) => sum + n, 0),
       framesPerSource: new Map(perSource.map(({ source, n }) => [source, n])),

@@ -31,7 +31,10 @@ interface SnapshotEntry {
 
 type ClassRow = Selectable<TaughtClassesTable>;
 
-type ShotRow = Pick<Selectable<TaughtShotsTable>, 'analysis_id' | 'frame_index' | 'image_path' | 'description' | 'pixels'>;
+type ShotRow = Pick<
+  Selectable<TaughtShotsTable>,
+  'analysis_id' | 'frame_index' | 'image_path' | 'description' | 'pixels'
+>;
 
 const now = () => new Date().toISOString();
 
@@ -251,7 +254,11 @@ export class KnowledgeStore {
   }
 
   private async row(classId: number): Promise<ClassRow> {
-    const row = await this.store.db.selectFrom('taught_classes').selectAll().where('id', '=', classId).executeTakeFirst();
+    const row = await this.store.db
+      .selectFrom('taught_classes')
+      .selectAll()
+      .where('id', '=', classId)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError(`Taught class ${classId}`);
     return row;
   }

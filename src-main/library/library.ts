@@ -1,5 +1,6 @@
 import { Analyses } from './analyses.js';
 import { libraryError, openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
+import { RegionDescriptors } from './descriptors.js';
 import { EventStore } from './event-store.js';
 import { Flags } from './flags.js';
 import { Frames } from './frames.js';
@@ -27,6 +28,8 @@ export interface Library {
   readonly frames: Frames;
   readonly events: EventStore;
   readonly flags: Flags;
+  /** Region descriptors: what "find more like this" searches. */
+  readonly descriptors: RegionDescriptors;
   /** The knowledge base of taught classes. */
   readonly knowledge: KnowledgeStore;
   /** Which process runs each analysis. */
@@ -62,6 +65,7 @@ export async function openLibrary(location: string, options: OpenLibraryOptions 
     frames,
     events,
     flags: new Flags(store, sessions, analyses, frames, events),
+    descriptors: new RegionDescriptors(store),
     knowledge: new KnowledgeStore(store),
     owners: new AnalysisOwners(store, options.now),
     requireWritable() {

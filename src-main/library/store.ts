@@ -77,7 +77,10 @@ export class Store {
         await commit(db);
         return result;
       } catch (error) {
-        await sql.raw('ROLLBACK').execute(db).catch(() => undefined);
+        await sql
+          .raw('ROLLBACK')
+          .execute(db)
+          .catch(() => undefined);
         throw error;
       } finally {
         scope.open = false;

@@ -86,6 +86,12 @@ export interface FrameRegionsTable {
   regions: Buffer;
 }
 
+export interface FrameDescriptorsTable {
+  analysis_id: number;
+  idx: number;
+  descriptors: Buffer;
+}
+
 export interface EventSettingsTable {
   analysis_id: number;
   threshold: number;
@@ -182,6 +188,7 @@ export interface LibraryTables {
   frames: FramesTable;
   frame_maps: FrameMapsTable;
   frame_regions: FrameRegionsTable;
+  frame_descriptors: FrameDescriptorsTable;
   event_settings: EventSettingsTable;
   events: EventsTable;
   flags: FlagsTable;

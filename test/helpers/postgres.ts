@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 export const POSTGRES_HOWTO =
-  'install Debian\'s PostgreSQL (apt-get install postgresql; .ci/run does) so the tests can start a private server, or set DMLREVIEW_TEST_DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DB for a server whose user may create databases';
+  "install Debian's PostgreSQL (apt-get install postgresql; .ci/run does) so the tests can start a private server, or set DMLREVIEW_TEST_DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DB for a server whose user may create databases";
 
 /** Why PostgreSQL tests cannot run here; undefined when they can. */
 export function postgresUnavailable(): string | undefined {
@@ -99,10 +99,14 @@ async function startCluster(bin: string): Promise<Cluster> {
   const asRoot = userInfo().uid === 0;
   if (asRoot) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
   const run = (tool: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : join(bin, tool), asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args, {
-      stdio: 'pipe',
-      cwd: dir,
-    });
+    execFileSync(
+      asRoot ? 'runuser' : join(bin, tool),
+      asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args,
+      {
+        stdio: 'pipe',
+        cwd: dir,
+      },
+    );
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
