@@ -49,9 +49,9 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 async function analyseFile(path: string, library: string): Promise<{ fps: number; frames: number }> {
   const card = await readModelCard(defaultModelsDir(), MODEL);
-  const store = openLibrary(library);
-  const session = store.sessions.create('bench', [await probeSource(path)], null);
-  const plan = store.analyses.create({
+  const store = await openLibrary(library);
+  const session = await store.sessions.create('bench', [await probeSource(path)], null);
+  const plan = await store.analyses.create({
     sessionId: session.id,
     modelName: card.name,
     modelSha256: card.sha256,
@@ -64,10 +64,10 @@ async function analyseFile(path: string, library: string): Promise<{ fps: number
     pixelThreshold: card.scores.threshold,
     framesTotal: 0,
   });
-  store.close();
+  await store.close();
   const info = await runAnalysis({ libraryPath: library, modelsDir: defaultModelsDir(), analysisId: plan.id });
-  const reopened = openLibrary(library);
-  const { startedAt, finishedAt } = reopened.analyses.plan(plan.id);
+  const reopened = await openLibrary(library);
+  const { startedAt, finishedAt } = await reopened.analyses.plan(plan.id);
   reopened.close();
   const seconds = (Date.parse(finishedAt ?? '') - Date.parse(startedAt ?? '')) / 1000;
   return { frames: info.framesDone, fps: info.framesDone / seconds };
@@ -149,16 +149,16 @@ async function endToEndAgainstEngine(dir: string): Promise<void> {
 
 async function largeSessionQueries(dir: string): Promise<void> {
   const library = join(dir, 'large.sqlite');
-  const store = openLibrary(library);
-  const { analysisId, insertSeconds } = writeSyntheticSession(store, {
+  const store = await openLibrary(library);
+  const { analysisId, insertSeconds } = await writeSyntheticSession(store, {
     frames: SYNTHETIC_FRAMES,
     frame: driveLikeFrame,
   });
   const eventsStart = performance.now();
-  const events = store.events.recompute(analysisId);
+  const events = await store.events.recompute(analysisId);
   const recomputeMs = performance.now() - eventsStart;
-  store.analyses.update(analysisId, { status: 'done' });
-  store.close();
+  await store.analyses.update(analysisId, { status: 'done' });
+  await store.close();
 
   const app = await createApp({ host: 'review-server', libraryPath: library });
   const dispatch = createDispatcher(handlers, app);
