@@ -68,7 +68,7 @@ async function analyseFile(path: string, library: string): Promise<{ fps: number
   const info = await runAnalysis({ libraryPath: library, modelsDir: defaultModelsDir(), analysisId: plan.id });
   const reopened = await openLibrary(library);
   const { startedAt, finishedAt } = await reopened.analyses.plan(plan.id);
-  reopened.close();
+  await reopened.close();
   const seconds = (Date.parse(finishedAt ?? '') - Date.parse(startedAt ?? '')) / 1000;
   return { frames: info.framesDone, fps: info.framesDone / seconds };
 }

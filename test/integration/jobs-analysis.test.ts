@@ -116,11 +116,11 @@ test('cancel stops after whole frames; resuming finishes with every frame once',
   const analysis = await service.startAnalysis(drive.id, { model, sampleFps: null });
   while ((await store.analyses.get(analysis.id)).framesDone === 0)
     await new Promise((resolve) => setTimeout(resolve, 100));
-  service.cancel(analysis.id);
+  await service.cancel(analysis.id);
   const cancelled = await service.queue.waitFor(analysis.id);
   assert.equal(cancelled.status, 'cancelled');
   assert.ok(cancelled.framesDone > 0 && cancelled.framesDone < 30, `${cancelled.framesDone} frames before the cancel`);
-  service.resume(analysis.id);
+  await service.resume(analysis.id);
   const done = await service.queue.waitFor(analysis.id);
   assert.deepEqual([done.status, done.framesDone], ['done', 30]);
   assert.deepEqual(
