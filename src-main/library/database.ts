@@ -196,11 +196,10 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
 const INT8 = 20;
 const NUMERIC = 1700;
 
-function numbersAsNumbers(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+/** pg's parsers, except for the two number types it leaves as strings. Queries here are in text format. */
+function numbersAsNumbers(oid: number): (value: string) => unknown {
   if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
-  const parse: (value: string) => unknown =
-    format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
-  return parse;
+  return pg.types.getTypeParser(oid, 'text') as (value: string) => unknown;
 }
 
 /** A read-only file cannot be migrated: it must already have this build's schema. */
