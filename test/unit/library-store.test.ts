@@ -621,3 +621,23 @@ function storeTests(backend: StoreBackend): void {
     await store.close();
   });
 }
+
+const postgres = storeBackends.find((backend) => backend.name === 'PostgreSQL')!;
+
+test(
+  'PostgreSQL: a server that does not answer or a database that does not exist is refused, naming the URL without its password',
+  { skip: postgres.skip },
+  async () => {
+    await expectAppError(
+      () => openLibrary('postgresql://dml:secret@127.0.0.1:1/library', { busyTimeoutMs: 2000 }),
+      'library_cannot_open',
+      /^Cannot open the library postgresql:\/\/dml:\*\*\*@127\.0\.0\.1:1\/library: the PostgreSQL server does not answer \(ECONNREFUSED\)/,
+    );
+    const missing = (await postgres.newLocation()).replace(/\/[^/]+$/, '/no_such_library');
+    await expectAppError(
+      () => openLibrary(missing),
+      'library_cannot_open',
+      /no_such_library: the database does not exist/,
+    );
+  },
+);
