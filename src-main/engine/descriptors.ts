@@ -103,28 +103,16 @@ export function describeRegions(
     slotOf[i + 1] = regions.length;
     regions.push({ ...box, classIndex, regionIndex, meanScore: 0, spread: 0 });
   });
-  const { labels } = components;
-  const slotOfPixel = new Int32Array(pixels);
-  for (let p = 0; p < pixels; p++) slotOfPixel[p] = slotOf[labels[p]!]!;
+  // The labels become each pixel's slot in place: they are this function's own.
+  const slotOfPixel = components.labels;
+  for (let p = 0; p < pixels; p++) slotOfPixel[p] = slotOf[slotOfPixel[p]!]!;
   const count = regions.length;
   const sums = new Float64Array(count * dim);
   const squares = new Float64Array(count);
   const scores = new Float64Array(count);
-  for (let p = 0; p < pixels; p++) {
-    const slot = slotOfPixel[p]!;
-    if (slot >= 0) scores[slot]! += ood[p]!;
-  }
+  accumulateRuns(ood, 0, slotOfPixel, scores, 1, 0, null);
   // Channel by channel: the output is channel-major, so each pass reads one contiguous plane.
-  for (let d = 0; d < dim; d++) {
-    const plane = d * pixels;
-    for (let p = 0; p < pixels; p++) {
-      const slot = slotOfPixel[p]!;
-      if (slot < 0) continue;
-      const value = embedding[plane + p]!;
-      sums[slot * dim + d]! += value;
-      squares[slot]! += value * value;
-    }
-  }
+  for (let d = 0; d < dim; d++) accumulateRuns(embedding, d * pixels, slotOfPixel, sums, dim, d, squares);
   const means = new Float32Array(count * dim);
   regions.forEach((region, slot) => {
     const n = region.pixels;
@@ -139,4 +127,40 @@ export function describeRegions(
     region.meanScore = Math.fround(scores[slot]! / n);
   });
   return { dim, scale, regions, means };
+}
+
+/**
+ * Adds plane values into `sums[slot * stride + offset]` (and their squares into `squares[slot]`) for every
+ * pixel with a slot. Regions are long runs of one slot along each row, so the sums build in locals and are
+ * written once a run: about twice as quick as adding into the arrays pixel by pixel.
+ */
+function accumulateRuns(
+  values: Float32Array,
+  plane: number,
+  slotOfPixel: Int32Array,
+  sums: Float64Array,
+  stride: number,
+  offset: number,
+  squares: Float64Array | null,
+): void {
+  let current = -1;
+  let sum = 0;
+  let square = 0;
+  // Written out, no helper closure: one capturing these locals would keep them off registers.
+  for (let p = 0; p <= slotOfPixel.length; p++) {
+    const slot = p < slotOfPixel.length ? slotOfPixel[p]! : -2;
+    if (slot !== current) {
+      if (current >= 0) {
+        sums[current * stride + offset]! += sum;
+        if (squares) squares[current]! += square;
+      }
+      current = slot;
+      sum = 0;
+      square = 0;
+    }
+    if (slot < 0) continue;
+    const value = values[plane + p]!;
+    sum += value;
+    square += value * value;
+  }
 }

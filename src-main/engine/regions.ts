@@ -41,12 +41,12 @@ function provisionalLabels(map: Uint8Array, include: Uint8Array, width: number, 
       const i = y * width + x;
       const value = map[i]!;
       if (!include[value]) continue;
-      // Already-labelled 8-neighbours of the same value: west, north-west, north, north-east.
-      const same = (j: number) => (map[j] === value ? labels[j]! : 0);
-      const west = x > 0 ? same(i - 1) : 0;
-      const northWest = x > 0 && y > 0 ? same(i - width - 1) : 0;
-      const north = y > 0 ? same(i - width) : 0;
-      const northEast = x + 1 < width && y > 0 ? same(i - width + 1) : 0;
+      // Already-labelled 8-neighbours of the same value: west, north-west, north, north-east. Written out: a
+      // helper closure here made labelling a whole class map seven times slower.
+      const west = x > 0 && map[i - 1] === value ? labels[i - 1]! : 0;
+      const northWest = x > 0 && y > 0 && map[i - width - 1] === value ? labels[i - width - 1]! : 0;
+      const north = y > 0 && map[i - width] === value ? labels[i - width]! : 0;
+      const northEast = x + 1 < width && y > 0 && map[i - width + 1] === value ? labels[i - width + 1]! : 0;
       let label = west || northWest || north || northEast;
       if (label === 0) {
         label = next++;
@@ -77,9 +77,52 @@ export function labelComponents(map: Uint8Array, value: number, width: number, h
 /**
  * The 8-connected components of every value of a class map at once (a component holds one value), numbered
  * by their first pixel in raster order: the components of one value come in the order labelComponents gives.
+ * Union-find over runs, not pixels: each row is cut into runs of one value, and a run joins the runs of the row
+ * above that touch it (overlapping, or meeting at a corner) with the same value. A whole class map has a few
+ * dozen runs a row against 480 pixels, so this is several times quicker than labelling pixel by pixel.
  */
 export function labelAllComponents(map: Uint8Array, width: number, height: number): Components {
-  return compactLabels(provisionalLabels(map, new Uint8Array(256).fill(1), width, height));
+  const pixels = width * height;
+  // Run ids from 1; a run is [start, end) of its row (worst case one run a pixel); row y's runs start at rowRuns[y].
+  const runStart = new Int32Array(pixels + 1);
+  const runEnd = new Int32Array(pixels + 1);
+  const parent = new Int32Array(pixels + 1);
+  const rowRuns = new Int32Array(height + 1);
+  let runs = 0;
+  let aboveFirst = 1;
+  let aboveEnd = 1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const rowFirst = runs + 1;
+    rowRuns[y] = rowFirst;
+    let above = aboveFirst;
+    for (let x = 0; x < width; ) {
+      const value = map[row + x]!;
+      const start = x;
+      while (x < width && map[row + x] === value) x++;
+      const id = ++runs;
+      runStart[id] = start;
+      runEnd[id] = x;
+      parent[id] = id;
+      // Runs above touch [start, x) when their last pixel reaches start - 1 and their first reaches x.
+      while (above < aboveEnd && runEnd[above]! < start) above++;
+      for (let k = above; k < aboveEnd && runStart[k]! <= x; k++)
+        if (map[row - width + runStart[k]!] === value) union(parent, id, k);
+    }
+    aboveFirst = rowFirst;
+    aboveEnd = runs + 1;
+  }
+  rowRuns[height] = runs + 1;
+  const compact = new Int32Array(runs + 1);
+  const labels = new Int32Array(pixels);
+  let count = 0;
+  for (let y = 0; y < height; y++)
+    for (let id = rowRuns[y]!; id < rowRuns[y + 1]!; id++) {
+      const root = findRoot(parent, id);
+      compact[id] = root === id ? ++count : compact[root]!;
+      labels.fill(compact[id]!, y * width + runStart[id]!, y * width + runEnd[id]!);
+    }
+  return { labels, count };
 }
 
 function compactLabels({ labels, parent, next }: ReturnType<typeof provisionalLabels>): Components {

@@ -182,14 +182,20 @@ export class SimilarSearch {
   }
 
   /** A frame's name for errors, its unknown regions as frames.regions lists them, and its map and source sizes. */
-  private frameContext(analysisId: number, frameIndex: number): FrameContext {
+  private frameContext(
+    analysisId: number,
+    frameIndex: number,
+    sizes = new Map<number, SourceSize>(),
+  ): FrameContext & { timeMs: number } {
     const regions = this.library.frames.regions(analysisId, frameIndex);
-    const { sessionId } = this.library.frames.source(analysisId, frameIndex);
-    const session = this.sessionSize(sessionId);
+    const { sessionId, timeMs } = this.library.frames.source(analysisId, frameIndex);
+    const session = sizes.get(sessionId) ?? this.sessionSize(sessionId);
+    sizes.set(sessionId, session);
     return {
       analysisId,
       frameIndex,
       name: `frame ${frameIndex} of analysis ${analysisId}`,
+      timeMs,
       regions,
       mapWidth: regions.mapWidth,
       mapHeight: regions.mapHeight,
@@ -197,7 +203,7 @@ export class SimilarSearch {
     };
   }
 
-  private sessionSize(sessionId: number): { sourceWidth: number; sourceHeight: number } {
+  private sessionSize(sessionId: number): SourceSize {
     const session = this.library.sessions.get(sessionId);
     return { sourceWidth: session.width, sourceHeight: session.height };
   }
@@ -250,15 +256,13 @@ export class SimilarSearch {
 
   private describeResults(best: Neighbour[], catalogue: DescribedAnalysis[], scale: number): SimilarResult[] {
     const byId = new Map(catalogue.map((analysis) => [analysis.analysisId, analysis]));
-    const frames = new Map<string, FrameContext>();
+    const sizes = new Map<number, SourceSize>();
     const events = new Map<number, { id: number; startMs: number; endMs: number }[]>();
     return best.map(({ packed, row, distance }) => {
       const analysis = byId.get(packed.analysisId)!;
       const frameIndex = packed.frameIndex[row]!;
-      const key = `${packed.analysisId}:${frameIndex}`;
-      const frame = frames.get(key) ?? this.frameContext(packed.analysisId, frameIndex);
-      frames.set(key, frame);
-      const timeMs = this.library.frames.source(packed.analysisId, frameIndex).timeMs;
+      const frame = this.frameContext(packed.analysisId, frameIndex, sizes);
+      const { timeMs } = frame;
       const analysisEvents = events.get(packed.analysisId) ?? this.library.events.list(packed.analysisId);
       events.set(packed.analysisId, analysisEvents);
       const unknown = packed.classIndex[row] === UNKNOWN_CLASS;
@@ -281,6 +285,11 @@ export class SimilarSearch {
       };
     });
   }
+}
+
+interface SourceSize {
+  sourceWidth: number;
+  sourceHeight: number;
 }
 
 interface FrameContext {

@@ -1,0 +1,14 @@
+import { openEngine, decodeImageFile, labelAllComponents, componentBoxes, numberComponents, describeRegions } from './src-main/engine/index.js';
+import { readdirSync } from 'node:fs';
+const engine = await openEngine('./models', 'camvid-open', { provider: 'cpu', threads: 1, lanes: 1 });
+const val = readdirSync('/work/shared/datasets/camvid/val/images').sort();
+const r = await engine.analyze(await decodeImageFile('/work/shared/datasets/camvid/val/images/' + val[40]), { keepEmbedding: true });
+await engine.dispose();
+const { width: w, height: h, classMap } = r;
+const t = (name: string, f: () => unknown) => { for (let k = 0; k < 3; k++) f(); const s = performance.now(); for (let k = 0; k < 10; k++) f(); console.log(name, ((performance.now() - s) / 10).toFixed(1), 'ms'); };
+const c = labelAllComponents(classMap, w, h);
+console.log('components', c.count);
+t('labelAll', () => labelAllComponents(classMap, w, h));
+t('boxes', () => componentBoxes(c, w, h));
+t('number', () => numberComponents(c, classMap));
+t('describe', () => describeRegions(r.embedding!, 9, classMap, r.oodMap, { width: w, height: h, scale: 18 }));
