@@ -70,7 +70,7 @@ export class SimilarSearch {
     const own = catalogue.find((analysis) => analysis.analysisId === analysisId);
     if (!own) throw new NotFoundError(`Analysis ${analysisId}`);
     this.library.frames.get(analysisId, frameIndex); // names a missing frame
-    if (!own.hasDescriptors) throw new AppError('similar_no_descriptors', noDescriptorsMessage(own));
+    if (!own.hasDescriptors) throw new AppError('similar_no_descriptors', noDescriptorsMessage(this.library, own));
     const stored = this.library.descriptors.frame(analysisId, frameIndex);
     if (!stored) {
       throw new AppError(
@@ -105,7 +105,7 @@ export class SimilarSearch {
       similarityScale: stored.scale,
       results: this.describeResults(best, catalogue, stored.scale),
       searched: { analyses: candidates.length, regions },
-      skipped: skippedAnalyses(catalogue, own),
+      skipped: skippedAnalyses(this.library, catalogue, own),
     };
   }
 
@@ -333,12 +333,16 @@ export function toSourceBox(
   };
 }
 
-function noDescriptorsMessage(analysis: DescribedAnalysis): string {
-  return `Analysis ${analysis.analysisId} of session ${analysis.sessionId} ("${analysis.sessionName}", model ${analysis.modelName}) was made before region descriptors were stored: re-analyse the session to search it (API analysis.start { sessionId: ${analysis.sessionId} }, or in the app: analyse the session again)`;
+/** Why an analysis has no descriptors, and the two ways to re-analyse its drive. */
+function noDescriptorsMessage(library: Library, analysis: DescribedAnalysis): string {
+  const paths = library.sessions.sources(analysis.sessionId).map((source) => JSON.stringify(source.path));
+  const { sampleFps } = library.analyses.get(analysis.analysisId);
+  const command = `dmlreview analyze ${paths.join(' ')} --model ${analysis.modelName} --fps ${sampleFps ?? 'all'} --new`;
+  return `Analysis ${analysis.analysisId} of session ${analysis.sessionId} ("${analysis.sessionName}", model ${analysis.modelName}) was made before region descriptors were stored: re-analyse the session to search it (${command}; or API analysis.start { sessionId: ${analysis.sessionId} })`;
 }
 
 /** Analyses the search could not look in: another model's embedding space, or no descriptors. */
-function skippedAnalyses(catalogue: DescribedAnalysis[], own: DescribedAnalysis): SimilarSkipped[] {
+function skippedAnalyses(library: Library, catalogue: DescribedAnalysis[], own: DescribedAnalysis): SimilarSkipped[] {
   return catalogue.flatMap((analysis): SimilarSkipped[] => {
     if (analysis.framesDone === 0) return [];
     const about = {
@@ -352,7 +356,7 @@ function skippedAnalyses(catalogue: DescribedAnalysis[], own: DescribedAnalysis)
       return [{ ...about, reason: 'other-model', message }];
     }
     if (!analysis.hasDescriptors)
-      return [{ ...about, reason: 'no-descriptors', message: noDescriptorsMessage(analysis) }];
+      return [{ ...about, reason: 'no-descriptors', message: noDescriptorsMessage(library, analysis) }];
     return [];
   });
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { before, test } from 'node:test';
 import { decodeClassMapPng, UNKNOWN_CLASS } from '../../src-main/engine/index.js';
 import { openLibrary } from '../../src-main/library/index.js';
@@ -120,4 +122,29 @@ test('similar: a point on no unknown region, and ids that name nothing, are erro
   const usage = await runCli(['similar', '--library', library, '--analysis', '1', '--x', '1', '--y', '1']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--frame is required/);
+});
+
+test('similar on an analysis without descriptors names the command that re-analyses it; that command makes it searchable', async () => {
+  const { frame, x, y } = queryPoint();
+  // As an analysis made before descriptors were stored (schema 5) looks: frames and regions, no descriptors.
+  const old = join(dir, 'old.sqlite');
+  copyFileSync(library, old);
+  const db = new Database(old);
+  db.prepare('DELETE FROM frame_descriptors').run();
+  db.close();
+  const point = ['--frame', String(frame), '--x', String(x), '--y', String(y), '--json'];
+  const refused = await runCli(['similar', '--library', old, '--analysis', '1', ...point]);
+  assert.equal(refused.code, 1);
+  const command = /\((dmlreview analyze .* --new);/.exec(refused.stderr)?.[1];
+  assert.ok(command, refused.stderr);
+  assert.match(refused.stderr, /Analysis 1 of session 1 .* was made before region descriptors were stored/);
+  const args = (command.match(/"[^"]*"|\S+/g) ?? []).slice(1).map((arg) => arg.replace(/^"(.*)"$/, '$1'));
+  const reanalysed = await runCli([...args, '--library', old, '--json']);
+  assert.equal(reanalysed.code, 0, reanalysed.stderr);
+  assert.equal((JSON.parse(reanalysed.stdout.trim().split('\n').at(-1)!) as { analysis: number }).analysis, 2);
+  const found = await runCli(['similar', '--library', old, '--analysis', '2', ...point]);
+  assert.equal(found.code, 0, found.stderr);
+  assert.ok((JSON.parse(found.stdout) as Row[]).length > 0);
+  // The old analysis is named among those skipped, on stderr.
+  assert.match(found.stderr, /skipped: Analysis 1 of session 1 .* re-analyse/);
 });
