@@ -20,6 +20,7 @@ import {
   decodeClassMapPng,
   decodeImageFile,
   decodeLabelPng,
+  componentRuns,
   labelAllComponents,
   numberComponents,
   UNKNOWN_CLASS,
@@ -76,7 +77,7 @@ for (let frame = 0; frame < images.length; frame++) {
   if (label.width !== width || image.width !== width)
     throw new Error(`frame ${frame}: maps, labels and images differ in size`);
   const components = labelAllComponents(classMap, width, height);
-  const numbered = numberComponents(components, classMap);
+  const numbered = numberComponents(componentRuns(classMap, width, height), classMap);
   for (const region of described.regions) {
     if (region.classIndex !== UNKNOWN_CLASS) continue;
     const label1 =

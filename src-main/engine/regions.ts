@@ -75,54 +75,94 @@ export function labelComponents(map: Uint8Array, value: number, width: number, h
 }
 
 /**
- * The 8-connected components of every value of a class map at once (a component holds one value), numbered
- * by their first pixel in raster order: the components of one value come in the order labelComponents gives.
- * Union-find over runs, not pixels: each row is cut into runs of one value, and a run joins the runs of the row
- * above that touch it (overlapping, or meeting at a corner) with the same value. A whole class map has a few
- * dozen runs a row against 480 pixels, so this is several times quicker than labelling pixel by pixel.
+ * The 8-connected components of every value of a class map, as runs: each row cut into runs of one value, run r
+ * covering pixels [start[r], end[r]) of row row[r] and belonging to component label[r] (1..count, numbered by
+ * their first pixel in raster order, so the components of one value come in the order labelComponents gives).
+ * Runs are in raster order.
  */
-export function labelAllComponents(map: Uint8Array, width: number, height: number): Components {
+export interface ComponentRuns {
+  count: number;
+  runs: number;
+  start: Int32Array;
+  end: Int32Array;
+  row: Int32Array;
+  label: Int32Array;
+  width: number;
+}
+
+/**
+ * Union-find over runs, not pixels: a run joins the runs of the row above that touch it (overlapping, or
+ * meeting at a corner) with the same value. A class map has a few dozen runs a row against 480 pixels, so this
+ * is several times quicker than labelling pixel by pixel, and regions can be summed run by run.
+ */
+export function componentRuns(map: Uint8Array, width: number, height: number): ComponentRuns {
   const pixels = width * height;
-  // Run ids from 1; a run is [start, end) of its row (worst case one run a pixel); row y's runs start at rowRuns[y].
-  const runStart = new Int32Array(pixels + 1);
-  const runEnd = new Int32Array(pixels + 1);
+  // Run ids from 1 while joining (worst case one run a pixel); index 0 of the answer is run 1.
+  const start = new Int32Array(pixels + 1);
+  const end = new Int32Array(pixels + 1);
+  const row = new Int32Array(pixels + 1);
   const parent = new Int32Array(pixels + 1);
-  const rowRuns = new Int32Array(height + 1);
   let runs = 0;
   let aboveFirst = 1;
   let aboveEnd = 1;
   for (let y = 0; y < height; y++) {
-    const row = y * width;
+    const offset = y * width;
     const rowFirst = runs + 1;
-    rowRuns[y] = rowFirst;
     let above = aboveFirst;
-    for (let x = 0; x < width; ) {
-      const value = map[row + x]!;
-      const start = x;
-      while (x < width && map[row + x] === value) x++;
+    for (let x = 0; x < width;) {
+      const value = map[offset + x]!;
+      const first = x;
+      while (x < width && map[offset + x] === value) x++;
       const id = ++runs;
-      runStart[id] = start;
-      runEnd[id] = x;
+      start[id] = first;
+      end[id] = x;
+      row[id] = y;
       parent[id] = id;
-      // Runs above touch [start, x) when their last pixel reaches start - 1 and their first reaches x.
-      while (above < aboveEnd && runEnd[above]! < start) above++;
-      for (let k = above; k < aboveEnd && runStart[k]! <= x; k++)
-        if (map[row - width + runStart[k]!] === value) union(parent, id, k);
+      // Runs above touch [first, x) when their last pixel reaches first - 1 and their first reaches x.
+      while (above < aboveEnd && end[above]! < first) above++;
+      for (let k = above; k < aboveEnd && start[k]! <= x; k++)
+        if (map[offset - width + start[k]!] === value) union(parent, id, k);
     }
     aboveFirst = rowFirst;
     aboveEnd = runs + 1;
   }
-  rowRuns[height] = runs + 1;
-  const compact = new Int32Array(runs + 1);
-  const labels = new Int32Array(pixels);
+  const label = new Int32Array(runs + 1);
   let count = 0;
-  for (let y = 0; y < height; y++)
-    for (let id = rowRuns[y]!; id < rowRuns[y + 1]!; id++) {
-      const root = findRoot(parent, id);
-      compact[id] = root === id ? ++count : compact[root]!;
-      labels.fill(compact[id]!, y * width + runStart[id]!, y * width + runEnd[id]!);
-    }
+  for (let id = 1; id <= runs; id++) {
+    const root = findRoot(parent, id);
+    label[id] = root === id ? ++count : label[root]!;
+  }
+  return {
+    count,
+    runs,
+    start: start.subarray(1, runs + 1),
+    end: end.subarray(1, runs + 1),
+    row: row.subarray(1, runs + 1),
+    label: label.subarray(1),
+    width,
+  };
+}
+
+/** The components of every value of a class map at once as a label per pixel (componentRuns). */
+export function labelAllComponents(map: Uint8Array, width: number, height: number): Components {
+  const { count, runs, start, end, row, label } = componentRuns(map, width, height);
+  const labels = new Int32Array(width * height);
+  for (let r = 0; r < runs; r++) labels.fill(label[r]!, row[r]! * width + start[r]!, row[r]! * width + end[r]!);
   return { labels, count };
+}
+
+/** Pixel count and bounding box of every component of componentRuns (index = label - 1). */
+export function runBoxes({ count, runs, start, end, row, label }: ComponentRuns): RegionBox[] {
+  const boxes = Array.from({ length: count }, () => ({ pixels: 0, x: Infinity, y: Infinity, right: 0, bottom: 0 }));
+  for (let r = 0; r < runs; r++) {
+    const box = boxes[label[r]! - 1]!;
+    box.pixels += end[r]! - start[r]!;
+    box.x = Math.min(box.x, start[r]!);
+    box.right = Math.max(box.right, end[r]!);
+    box.y = Math.min(box.y, row[r]!);
+    box.bottom = Math.max(box.bottom, row[r]! + 1);
+  }
+  return boxes.map(({ pixels, x, y, right, bottom }) => ({ pixels, x, y, width: right - x, height: bottom - y }));
 }
 
 function compactLabels({ labels, parent, next }: ReturnType<typeof provisionalLabels>): Components {

@@ -12,11 +12,11 @@ import type {
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
 import {
-  componentBoxes,
+  componentRuns,
   decodeClassMapPng,
-  labelAllComponents,
   minRegionPixels,
   numberComponents,
+  runBoxes,
   UNKNOWN_CLASS,
   type RegionBox,
 } from '../engine/index.js';
@@ -234,10 +234,13 @@ export class SimilarSearch {
         `The point (${point.x}, ${point.y}) of ${frame.name} is on no unknown region (the model gives class ${classIndex} there): point at an outlined region`,
       );
     }
-    const components = labelAllComponents(classMap, width, height);
-    const label = components.labels[cell]!;
-    const { regionIndex } = numberComponents(components, classMap)[label - 1]!;
-    return { classIndex, regionIndex, pixels: componentBoxes(components, width, height)[label - 1]!.pixels };
+    const runs = componentRuns(classMap, width, height);
+    const [x, y] = [cell % width, Math.floor(cell / width)];
+    let run = 0;
+    while (runs.row[run] !== y || runs.end[run]! <= x) run++;
+    const label = runs.label[run]!;
+    const { regionIndex } = numberComponents(runs, classMap)[label - 1]!;
+    return { classIndex, regionIndex, pixels: runBoxes(runs)[label - 1]!.pixels };
   }
 
   /** An unknown region by its index in frames.regions' list (largest first), as its raster-order index. */

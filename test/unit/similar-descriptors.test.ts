@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeRegions, numberComponents, prototypeSpacing } from '../../src-main/engine/descriptors.js';
-import { labelAllComponents, labelComponents } from '../../src-main/engine/regions.js';
+import {
+  componentBoxes,
+  componentRuns,
+  labelAllComponents,
+  labelComponents,
+  runBoxes,
+} from '../../src-main/engine/regions.js';
 import { seededRandom } from '../../src-main/teaching/prototypes.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 import { decodeDescriptors, encodeDescriptors } from '../../src-main/library/descriptor-codec.js';
@@ -37,7 +43,7 @@ test('one label for every component of a class map, numbered per class in raster
   const components = labelAllComponents(map, 4, 3);
   assert.equal(components.count, 4);
   assert.deepEqual(Array.from(components.labels), [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 2, 4]);
-  assert.deepEqual(numberComponents(components, map), [
+  assert.deepEqual(numberComponents(componentRuns(map, 4, 3), map), [
     { classIndex: U, regionIndex: 0 },
     { classIndex: R, regionIndex: 0 },
     { classIndex: B, regionIndex: 0 },
@@ -45,7 +51,7 @@ test('one label for every component of a class map, numbered per class in raster
   ]);
 });
 
-test('labelling every value at once gives the components labelComponents gives per value', () => {
+test('labelling every value at once by runs gives the components and boxes labelComponents gives per value', () => {
   const [width, height] = [60, 40];
   const random = seededRandom(3);
   for (const noise of [0, 0.05, 0.4]) {
@@ -65,6 +71,7 @@ test('labelling every value at once gives the components labelComponents gives p
     const all = labelAllComponents(map, width, height);
     assert.equal(all.count, numbering.size);
     assert.deepEqual(Array.from(all.labels), expected);
+    assert.deepEqual(runBoxes(componentRuns(map, width, height)), componentBoxes(all, width, height));
   }
 });
 
