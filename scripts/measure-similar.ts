@@ -162,7 +162,7 @@ const report = {
 if (values.json) console.log(JSON.stringify(report));
 else {
   console.log(
-    `${values.model} on the val drive: ${candidates.length} described unknown regions, ${relevant} of them bicyclist (>= 10% of pixels)`,
+    `${values.model} on the val drive: ${candidates.length} described unknown regions, ${relevant} of them bicyclist (>= 10% of pixels): a random ranking's precision is ${(relevant / candidates.length).toFixed(2)}`,
   );
   console.log(
     `queries: ${queries.length} regions mostly bicyclist; the largest on frame ${report.largestQuery.frame} (${report.largestQuery.pixels} px)`,
