@@ -28,25 +28,20 @@ function union(parent: Int32Array, label: number, other: number): void {
   if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
 }
 
-/**
- * First pass: provisional labels for the pixels whose value is in `include`, 8-neighbours joining when their
- * values are equal; joined through `parent` wherever two meet.
- */
-function provisionalLabels(map: Uint8Array, include: Uint8Array, width: number, height: number) {
+/** First pass: provisional labels, joined through `parent` wherever two meet. */
+function provisionalLabels(map: Uint8Array, value: number, width: number, height: number) {
   const labels = new Int32Array(width * height);
   const parent = new Int32Array(width * height + 1);
   let next = 1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      const value = map[i]!;
-      if (!include[value]) continue;
-      // Already-labelled 8-neighbours of the same value: west, north-west, north, north-east. Written out: a
-      // helper closure here made labelling a whole class map seven times slower.
-      const west = x > 0 && map[i - 1] === value ? labels[i - 1]! : 0;
-      const northWest = x > 0 && y > 0 && map[i - width - 1] === value ? labels[i - width - 1]! : 0;
-      const north = y > 0 && map[i - width] === value ? labels[i - width]! : 0;
-      const northEast = x + 1 < width && y > 0 && map[i - width + 1] === value ? labels[i - width + 1]! : 0;
+      if (map[i] !== value) continue;
+      // Already-labelled 8-neighbours: west, north-west, north, north-east.
+      const west = x > 0 ? labels[i - 1]! : 0;
+      const northWest = x > 0 && y > 0 ? labels[i - width - 1]! : 0;
+      const north = y > 0 ? labels[i - width]! : 0;
+      const northEast = x + 1 < width && y > 0 ? labels[i - width + 1]! : 0;
       let label = west || northWest || north || northEast;
       if (label === 0) {
         label = next++;
@@ -69,9 +64,15 @@ function provisionalLabels(map: Uint8Array, include: Uint8Array, width: number, 
  * their first pixel in raster order.
  */
 export function labelComponents(map: Uint8Array, value: number, width: number, height: number): Components {
-  const include = new Uint8Array(256);
-  include[value] = 1;
-  return compactLabels(provisionalLabels(map, include, width, height));
+  const { labels, parent, next } = provisionalLabels(map, value, width, height);
+  const compact = new Int32Array(next);
+  let count = 0;
+  for (let label = 1; label < next; label++) {
+    const root = findRoot(parent, label);
+    compact[label] = root === label ? ++count : compact[root]!;
+  }
+  for (let i = 0; i < labels.length; i++) labels[i] = compact[labels[i]!]!;
+  return { labels, count };
 }
 
 /**
@@ -93,7 +94,7 @@ export interface ComponentRuns {
 /**
  * Union-find over runs, not pixels: a run joins the runs of the row above that touch it (overlapping, or
  * meeting at a corner) with the same value. A class map has a few dozen runs a row against 480 pixels, so this
- * is several times quicker than labelling pixel by pixel, and regions can be summed run by run.
+ * is quicker than labelling pixel by pixel, and regions can be summed run by run (docs/benchmarks.md).
  */
 export function componentRuns(map: Uint8Array, width: number, height: number): ComponentRuns {
   const pixels = width * height;
@@ -163,17 +164,6 @@ export function runBoxes({ count, runs, start, end, row, label }: ComponentRuns)
     box.bottom = Math.max(box.bottom, row[r]! + 1);
   }
   return boxes.map(({ pixels, x, y, right, bottom }) => ({ pixels, x, y, width: right - x, height: bottom - y }));
-}
-
-function compactLabels({ labels, parent, next }: ReturnType<typeof provisionalLabels>): Components {
-  const compact = new Int32Array(next);
-  let count = 0;
-  for (let label = 1; label < next; label++) {
-    const root = findRoot(parent, label);
-    compact[label] = root === label ? ++count : compact[root]!;
-  }
-  for (let i = 0; i < labels.length; i++) labels[i] = compact[labels[i]!]!;
-  return { labels, count };
 }
 
 /** Pixel count and bounding box of every component (index = label - 1). */
