@@ -15,7 +15,15 @@ interface BenchSuite {
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, exportsBench, timelineBench, similarBench];
+const suites: BenchSuite[] = [
+  engineBench,
+  modelsBench,
+  jobsBench,
+  serverBench,
+  exportsBench,
+  timelineBench,
+  similarBench,
+];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {
