@@ -7,6 +7,7 @@ import { exportsBench } from '../bench/exports.js';
 import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
+import { similarBench } from '../bench/similar.js';
 import { storeBench } from '../bench/store.js';
 import { timelineBench } from '../bench/timeline.js';
 
@@ -22,6 +23,7 @@ const suites: BenchSuite[] = [
   serverBench,
   exportsBench,
   timelineBench,
+  similarBench,
   storeBench,
 ];
 
