@@ -12,6 +12,9 @@ import { AppError } from '../core/errors.js';
 const FORMAT = 1;
 const HEADER_BYTES = 12;
 const FIXED_BYTES = 28;
+/** The blob's layout, for counting regions from blob lengths: header + count * (fixed + D) bytes. */
+export const DESCRIPTOR_HEADER_BYTES = HEADER_BYTES;
+export const DESCRIPTOR_FIXED_BYTES = FIXED_BYTES;
 
 /** What a frame's blob holds: the descriptors with their means as one regions x dim Float32Array. */
 export interface StoredDescriptors {

@@ -1,3 +1,4 @@
+import { AppError } from '../core/errors.js';
 import { UNKNOWN_CLASS } from '../engine/index.js';
 import { descriptorHeader, unpackDescriptors, type DescriptorColumns, type Library } from '../library/index.js';
 
@@ -35,22 +36,24 @@ export function emptyPacked(analysisId: number, dim: number, scale: number, rows
   };
 }
 
-/** Reads an analysis's descriptors twice (sizes, then contents) so that each array is allocated once. */
+/**
+ * Every region of an analysis read into columns, the arrays sized once from the blobs' lengths. A frame whose
+ * blob disagrees with the first one's embedding size is refused as damaged.
+ */
 export function packAnalysis(library: Library, analysisId: number): PackedAnalysis {
-  let rows = 0;
-  let dim = 0;
-  let scale = 1;
-  const where = (frameIndex: number) => `frame ${frameIndex} of analysis ${analysisId}`;
-  library.descriptors.forEachFrame(analysisId, (frameIndex, blob) => {
-    const header = descriptorHeader(blob, where(frameIndex));
-    rows += header.count;
-    dim = header.dim;
-    scale = header.scale;
-  });
-  const packed = emptyPacked(analysisId, dim, scale, rows);
+  const shape = library.descriptors.shape(analysisId) ?? { dim: 0, scale: 1, rows: 0 };
+  const packed = emptyPacked(analysisId, shape.dim, shape.scale, shape.rows);
   let row = 0;
   library.descriptors.forEachFrame(analysisId, (frameIndex, blob) => {
-    row += unpackDescriptors(blob, where(frameIndex), frameIndex, packed, row);
+    const where = `frame ${frameIndex} of analysis ${analysisId}`;
+    const { dim, count } = descriptorHeader(blob, where);
+    if (dim !== shape.dim || row + count > shape.rows) {
+      throw new AppError(
+        'library_corrupt',
+        `The region descriptors of ${where} have embedding size ${dim}, the analysis's first frame ${shape.dim}: re-analyse the session`,
+      );
+    }
+    row += unpackDescriptors(blob, where, frameIndex, packed, row);
   });
   return packed;
 }
