@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { SessionInfo, SimilarAnswer, SimilarResult } from '../../../src-shared/contract/index';
 import { useSessionView } from '../session/context';
+import { loadFrameLayers } from '../session/frame-layers';
 import { formatCount, formatTime } from '../ui/format';
 import { RangeField } from '../ui/RangeField';
 import { hashOf } from '../ui/route';
@@ -8,8 +9,11 @@ import { useGuarded, useToast } from '../ui/toasts';
 import { ResultThumb } from './ResultThumb';
 import {
   FIND_MORE_PANEL,
+  formatAnalyses,
   formatSimilarity,
   groupResults,
+  markOpened,
+  resultPixels,
   resultKey,
   runSearch,
   searchState,
@@ -49,6 +53,28 @@ export function FindMorePanel() {
       setSources(new Map(sessions.map((session) => [session.id, session])));
     });
   }, [api, guarded, state?.answer]);
+
+  // The opened result's region, marked on the frame viewer while its frame is on screen.
+  const opened = state?.opened;
+  const { marks, analysis, frameIndex } = view;
+  useEffect(() => {
+    const source = opened && sources.get(opened.sessionId);
+    if (!opened || !source || opened.analysisId !== analysis.id || opened.frameIndex !== frameIndex) return;
+    let alive = true;
+    void loadFrameLayers(api, opened.analysisId, opened.frameIndex).then(
+      (layers) => {
+        if (!alive) return;
+        const pixels = resultPixels(opened, source, layers);
+        marks.set({ frameIndex: opened.frameIndex, mapWidth: layers.mapWidth, mapHeight: layers.mapHeight, pixels });
+      },
+      // The viewer shows why the frame could not be loaded; the mark is merely left off.
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+      marks.set(undefined);
+    };
+  }, [api, marks, opened, sources, analysis.id, frameIndex]);
 
   const shown = useMemo(
     () => state?.answer?.results.filter((result) => result.similarity >= minSimilarity) ?? [],
@@ -154,7 +180,13 @@ export function FindMorePanel() {
               }}
             />
           )}
-          <ResultList results={shown} sources={sources} chosen={chosen} onToggle={toggle} />
+          <ResultList
+            results={shown}
+            sources={sources}
+            chosen={chosen}
+            opened={opened && resultKey(opened)}
+            onToggle={toggle}
+          />
         </>
       )}
     </div>
@@ -194,8 +226,7 @@ function QueryHeader({
         </span>
         {answer && (
           <span className="muted" data-testid="find-more-searched">
-            {formatCount(answer.searched.regions, 'region')} in {formatCount(answer.searched.analyses, 'analysis')}{' '}
-            searched
+            {formatCount(answer.searched.regions, 'region')} in {formatAnalyses(answer.searched.analyses)} searched
           </span>
         )}
         <label className="find-more-among">
@@ -221,7 +252,7 @@ function Skipped({ answer, onReanalysed }: { answer: SimilarAnswer; onReanalysed
   if (answer.skipped.length === 0) return null;
   return (
     <details className="find-more-skipped" data-testid="find-more-skipped" open={answer.results.length === 0}>
-      <summary className="warn-text">Not searched: {formatCount(answer.skipped.length, 'analysis')}</summary>
+      <summary className="warn-text">Not searched: {formatAnalyses(answer.skipped.length)}</summary>
       <ul>
         {answer.skipped.map((skipped) => (
           <li key={skipped.analysisId} data-testid="skipped-analysis" data-reason={skipped.reason}>
@@ -253,11 +284,14 @@ function ResultList({
   results,
   sources,
   chosen,
+  opened,
   onToggle,
 }: {
   results: readonly SimilarResult[];
   sources: Sources;
   chosen: ReadonlySet<string>;
+  /** Key of the result last opened. */
+  opened: string | undefined;
   onToggle: (result: SimilarResult) => void;
 }) {
   const groups = useMemo(() => groupResults(results), [results]);
@@ -286,6 +320,7 @@ function ResultList({
                   result={result}
                   source={sources.get(result.sessionId)}
                   chosen={chosen.has(resultKey(result))}
+                  opened={opened === resultKey(result)}
                   onToggle={() => onToggle(result)}
                 />
               ))}
@@ -301,11 +336,13 @@ function ResultRow({
   result,
   source,
   chosen,
+  opened,
   onToggle,
 }: {
   result: SimilarResult;
   source: SessionInfo | undefined;
   chosen: boolean;
+  opened: boolean;
   onToggle: () => void;
 }) {
   const { classes } = useSessionView();
@@ -314,6 +351,7 @@ function ResultRow({
       ? 'unknown region'
       : (classes.find((info) => info.index === result.classIndex)?.name ?? `class ${result.classIndex}`);
   const open = () => {
+    markOpened(result);
     window.location.hash = hashOf({
       screen: 'session',
       sessionId: result.sessionId,
@@ -323,7 +361,7 @@ function ResultRow({
   };
   return (
     <div
-      className={`result-row${chosen ? ' chosen' : ''}`}
+      className={`result-row${chosen ? ' chosen' : ''}${opened ? ' opened' : ''}`}
       data-testid="result-row"
       data-session-id={result.sessionId}
       data-analysis-id={result.analysisId}

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { encodeRle, type SessionInfo, type SimilarResult } from '../../../src-shared/contract/index';
 import { useSessionView } from '../session/context';
-import { loadFrameLayers, UNKNOWN_INDEX } from '../session/frame-layers';
+import { loadFrameLayers } from '../session/frame-layers';
 import { useGuarded, useToast } from '../ui/toasts';
 import { hexToRgb } from '../teaching/draft';
 import { ReanalysePicker } from '../teaching/ReanalysePicker';
-import { boxOnMap, regionMask } from './search';
+import { boxOnMap, classValueOf, regionMask } from './search';
 
 /**
  * Teaches a new class from chosen results (1 to 5), as the Teach tab does from marked frames: each result's
@@ -37,8 +37,7 @@ export function TeachFromResults({
         if (!source) throw new Error(`The drive of the result at frame ${result.frameIndex} is not in the library`);
         const layers = await loadFrameLayers(api, result.analysisId, result.frameIndex);
         const map = { width: layers.mapWidth, height: layers.mapHeight };
-        const value = result.kind === 'unknown' ? UNKNOWN_INDEX : (result.classIndex ?? UNKNOWN_INDEX);
-        const mask = regionMask(layers.classMap, map.width, boxOnMap(result.box, source, map), value);
+        const mask = regionMask(layers.classMap, map.width, boxOnMap(result.box, source, map), classValueOf(result));
         return {
           frame: { analysisId: result.analysisId, frameIndex: result.frameIndex },
           mask: encodeRle(mask, map.width, map.height),

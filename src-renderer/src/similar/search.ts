@@ -6,6 +6,7 @@ import type {
   SourceBox,
 } from '../../../src-shared/contract/index';
 import { ValueStore } from '../session/context';
+import { UNKNOWN_INDEX } from '../session/frame-layers';
 
 /** The session panel's id (panels.ts): a search started anywhere in the session view opens it. */
 export const FIND_MORE_PANEL = 'find-more';
@@ -28,6 +29,8 @@ export interface SearchState {
   status: 'searching' | 'done' | 'failed';
   answer?: SimilarAnswer;
   error?: string;
+  /** The result last opened: its region is marked on the frame viewer while its frame is on screen. */
+  opened?: SimilarResult;
 }
 
 /** Results asked for: the cut-off slider then narrows them on screen without asking again. */
@@ -88,8 +91,14 @@ export function groupResults(results: readonly SimilarResult[]): ResultGroup[] {
   return [...drives.values()];
 }
 
-/** The similarity as a reviewer reads it: a percentage, 100 % being the query itself. */
-export const formatSimilarity = (similarity: number) => `${Math.round(similarity * 100)}%`;
+/**
+ * The similarity as a reviewer reads it: a percentage, 100 % being the query itself, with a tenth so that
+ * near copies (the same object a frame later) still rank visibly.
+ */
+export const formatSimilarity = (similarity: number) => `${(similarity * 100).toFixed(1)}%`;
+
+/** "1 analysis", "2 analyses". */
+export const formatAnalyses = (count: number) => `${count.toLocaleString()} ${count === 1 ? 'analysis' : 'analyses'}`;
 
 /** A source-pixel box at the maps' size, grown to whole pixels so the region is inside it. */
 export function boxOnMap(
@@ -117,3 +126,26 @@ export function regionMask(
     for (let x = box.x0; x < box.x1; x++) if (classMap[y * mapWidth + x] === classValue) mask[y * mapWidth + x] = 1;
   return mask;
 }
+
+/** Remembers the result being opened, for its drive's session screen to mark. */
+export function markOpened(result: SimilarResult): void {
+  const state = searchState.get();
+  if (state) searchState.set({ ...state, opened: result });
+}
+
+/** The pixels of a result's region on the stored maps of its frame (row-major indices). */
+export function resultPixels(
+  result: SimilarResult,
+  source: { width: number; height: number },
+  layers: { classMap: Uint8Array; mapWidth: number; mapHeight: number },
+): Uint32Array {
+  const map = { width: layers.mapWidth, height: layers.mapHeight };
+  const mask = regionMask(layers.classMap, map.width, boxOnMap(result.box, source, map), classValueOf(result));
+  const pixels: number[] = [];
+  mask.forEach((bit, index) => bit && pixels.push(index));
+  return Uint32Array.from(pixels);
+}
+
+/** The class map value of a result's pixels: unknown (255) or its class. */
+export const classValueOf = (result: SimilarResult) =>
+  result.kind === 'unknown' ? UNKNOWN_INDEX : (result.classIndex ?? UNKNOWN_INDEX);
