@@ -48,22 +48,23 @@ async function importAnalysed(name: string): Promise<{ session: SessionInfo; ana
 }
 
 /**
- * The largest scored unknown region of an analysis, made an outlined one: the event threshold is stored at its
- * score (the viewer outlines the regions that reach it). Its frame, index and centre (fractions of the frame).
+ * The best scored unknown region of an analysis that is an object rather than the sky (its box at most a
+ * quarter of the frame), made an outlined one: the event threshold is stored at its score (the viewer outlines
+ * the regions that reach it). Its frame, index and centre (fractions of the frame).
  */
 async function outlinedRegion(analysis: AnalysisInfo) {
   const { api } = review!;
-  let best:
-    { frameIndex: number; regionIndex: number; centre: [number, number]; pixels: number; score: number } | undefined;
+  let best: { frameIndex: number; regionIndex: number; centre: [number, number]; score: number } | undefined;
   for (let frameIndex = 0; frameIndex < analysis.framesDone; frameIndex++) {
     const frame = await api.call('frames.regions', { analysisId: analysis.id, frameIndex });
     frame.regions.forEach((region, regionIndex) => {
-      if (region.score <= 0 || region.pixels <= (best?.pixels ?? 0)) return;
+      const small = region.width * region.height <= (frame.mapWidth * frame.mapHeight) / 4;
+      if (!small || region.pixels < 50 || region.score <= (best?.score ?? 0)) return;
       const centre: [number, number] = [
         (region.x + region.width / 2) / frame.mapWidth,
         (region.y + region.height / 2) / frame.mapHeight,
       ];
-      best = { frameIndex, regionIndex, centre, pixels: region.pixels, score: region.score };
+      best = { frameIndex, regionIndex, centre, score: region.score };
     });
   }
   if (!best) throw new Error(`no scored unknown region in analysis ${analysis.id}`);
@@ -193,6 +194,38 @@ test(
     assert.ok(await flagged(target), 'the opened result is flagged');
     assert.ok(await flagged(best), 'the best result is flagged');
     await page.screenshot({ path: join(screenshots, 'find-more-opened.png') });
+
+    // The two chosen results teach a class: each shot's mask is its region's unknown pixels.
+    await choose(target);
+    if (keyOf(best) !== keyOf(target)) await choose(best);
+    await page.getByTestId('find-more-teach').click();
+    await page.getByTestId('find-more-teach-name').fill('highway thing');
+    await page.getByTestId('find-more-teach-submit').click();
+    await page.getByTestId('find-more-taught').waitFor({ timeout: 120_000 });
+    const { classes } = await api.call('teaching.classes.list', { model });
+    const taught = classes.find((info) => info.name === 'highway thing');
+    assert.ok(taught, 'the class is taught');
+    assert.equal(taught.shots.length, keyOf(best) === keyOf(target) ? 1 : 2);
+    assert.ok(
+      taught.shots.every((shot) => shot.pixels > 0),
+      'every shot has the pixels of its region',
+    );
+
+    // A teaching mask is a query too: a stroke over the query region's place on this frame.
+    await page.getByTestId('tab-teach').click();
+    await page.getByTestId('teach-add-frame').click();
+    const canvas = page.getByTestId('mask-canvas');
+    await canvas.waitFor();
+    const maskBox = (await canvas.boundingBox())!;
+    const [cx, cy] = [maskBox.x + maskBox.width * query.centre[0], maskBox.y + maskBox.height * query.centre[1]];
+    await page.mouse.move(cx - 10, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + 10, cy, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId('teach-find-similar').click();
+    await page.locator('[data-testid=find-more][data-status=done]').waitFor({ timeout: 120_000 });
+    assert.match(await page.getByTestId('find-more-query').innerText(), /teaching mask on frame/);
+    assert.ok((await page.getByTestId('result-row').count()) > 0, 'the mask finds regions like it');
     assert.deepEqual(consoleErrors, []);
   },
 );
