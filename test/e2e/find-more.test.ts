@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalysisInfo, SessionInfo, SimilarResult } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
-import { openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import { newestAnalysisDone, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
 
 // "Find more like this" as a reviewer uses it: the highway clip imported twice as two drives, analysed every
 // frame by camvid-open (whose unknown regions are what is searched), the second also by road (another model:
@@ -25,16 +25,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function finished(sessionId: number, count: number): Promise<AnalysisInfo> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    const analyses = await review!.api.call('analysis.list', { sessionId });
-    const newest = analyses.sort((x, y) => y.id - x.id)[0];
-    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
-}
+const finished = (sessionId: number, count: number) => newestAnalysisDone(review!.api, sessionId, count);
 
 async function importAnalysed(name: string): Promise<{ session: SessionInfo; analysis: AnalysisInfo }> {
   const session = await review!.api.call('sessions.import', {

@@ -90,6 +90,22 @@ export async function scrubTimeline(page: Page, from: number, to: number, steps 
   await page.mouse.up();
 }
 
+/** Waits until a session has `count` analyses and the newest has stopped (done, failed…); returns the newest. */
+export async function newestAnalysisDone(
+  api: ReturnType<typeof apiFor>,
+  sessionId: number,
+  count: number,
+): Promise<Response<'analysis.list'>[number]> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const analyses = await api.call('analysis.list', { sessionId });
+    const newest = analyses.sort((x, y) => y.id - x.id)[0];
+    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
+}
+
 export interface Review {
   server: Awaited<ReturnType<typeof startServeProcess>>;
   browser: BrowserSession;

@@ -3,14 +3,20 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { decodeLabelPng } from '../../src-main/engine/index.js';
 import { displayColor } from '../../src-renderer/src/ui/colors.js';
 import { chooseShots } from '../../src-main/evaluation/fewshot.js';
 import { listCamvidSamples } from '../../src-main/evaluation/samples.js';
 import { repoRoot } from '../helpers/cli.js';
 import { camvidRoot } from '../helpers/models.js';
-import { canvasPixels, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import {
+  canvasPixels,
+  newestAnalysisDone,
+  openReview,
+  type Review,
+  screenshots,
+  waitForFrame,
+} from './review-helpers.js';
 
 // The teaching loop in the browser: paint a pedestrian the model calls unknown, teach it, re-analyse, and see it.
 const MODEL = 'camvid-open';
@@ -26,16 +32,7 @@ const frames = join(work, 'frames');
 const otherDrive = join(work, 'other-drive');
 let firstLabel = '';
 
-async function waitForAnalysis(sessionId: number, count: number): Promise<AnalysisInfo> {
-  const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline) {
-    const analyses = await api.call('analysis.list', { sessionId });
-    const newest = analyses.sort((a, b) => b.id - a.id)[0];
-    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('analysis did not finish in 4 minutes');
-}
+const waitForAnalysis = (sessionId: number, count: number) => newestAnalysisDone(api, sessionId, count);
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });

@@ -1,5 +1,6 @@
 import { mediaPaths, type SourceBox } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
+import { LazyImage } from '../session/Thumb';
 
 /** Width of a result's thumbnail in CSS pixels; its height follows the footage's shape. */
 const THUMB_WIDTH = 112;
@@ -24,13 +25,7 @@ export function ResultThumb({
   const percent = (value: number, of: number) => `${((value / of) * 100).toFixed(2)}%`;
   return (
     <span className="result-thumb" style={{ width: THUMB_WIDTH, height: (THUMB_WIDTH * height) / width }}>
-      <img
-        src={api.mediaUrl(mediaPaths.frame(analysisId, frameIndex))}
-        alt=""
-        loading="lazy"
-        decoding="async"
-        draggable={false}
-      />
+      <LazyImage src={api.mediaUrl(mediaPaths.frame(analysisId, frameIndex))} />
       {source && (
         <span
           className="result-box"
