@@ -97,6 +97,7 @@ test('a drive with one analysis says compare needs two', { timeout: 400_000 }, a
   await page.goto(`${server.url}#/session/${session.id}/compare`);
   await page.locator('[data-testid=compare-screen][data-state=too-few]').waitFor();
   assert.match(await page.getByTestId('compare-screen').innerText(), /needs two analyses.*has one/s);
+  await page.screenshot({ path: join(screenshots, 'compare-too-few.png') });
 });
 
 test('two analyses side by side share one playhead and list the events each found', { timeout: 400_000 }, async () => {

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalysisInfo, SessionInfo, SimilarResult } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
-import { newestAnalysisDone, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import {
+  lassoMiddleOfCloud,
+  newestAnalysisDone,
+  openReview,
+  screenshots,
+  waitForFrame,
+  type Review,
+} from './review-helpers.js';
 
 // "Find more like this" as a reviewer uses it: the highway clip imported twice as two drives, analysed every
 // frame by camvid-open (whose unknown regions are what is searched), the second also by road (another model:
@@ -86,6 +93,7 @@ test(
     await waitForFrame(page, query.frameIndex);
     await page.getByTestId('tab-find-more').click();
     await page.getByTestId('find-more-empty').waitFor();
+    await page.screenshot({ path: join(screenshots, 'find-more-empty.png') });
 
     // Click the region in the viewer: its menu offers the search.
     const viewer = await page.getByTestId('frame-viewer').boundingBox();
@@ -217,6 +225,15 @@ test(
     await page.locator('[data-testid=find-more][data-status=done]').waitFor({ timeout: 120_000 });
     assert.match(await page.getByTestId('find-more-query').innerText(), /teaching mask on frame/);
     assert.ok((await page.getByTestId('result-row').count()) > 0, 'the mask finds regions like it');
+
+    // A lasso in the metric-space view is a query too.
+    await page.getByTestId('tab-metric-space').click();
+    await page.getByTestId('metric-count').filter({ hasText: '20,000' }).waitFor({ timeout: 60_000 });
+    await lassoMiddleOfCloud(page);
+    await page.getByTestId('metric-find-similar').click();
+    await page.locator('[data-testid=find-more][data-status=done]').waitFor({ timeout: 120_000 });
+    assert.match(await page.getByTestId('find-more-query').innerText(), /lassoed points of frame/);
+    assert.ok((await page.getByTestId('result-row').count()) > 0, 'the lasso finds regions like it');
     assert.deepEqual(consoleErrors, []);
   },
 );

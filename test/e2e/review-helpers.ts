@@ -106,6 +106,24 @@ export async function newestAnalysisDone(
   throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
 }
 
+/** Shift+drags a square lasso round the middle half of the metric-space view's cloud. */
+export async function lassoMiddleOfCloud(page: Page): Promise<void> {
+  const stage = (await page.locator('.metric-stage canvas').first().boundingBox())!;
+  const [cx, cy, r] = [stage.x + stage.width / 2, stage.y + stage.height / 2, stage.width / 4];
+  await page.keyboard.down('Shift');
+  await page.mouse.move(cx - r, cy - r);
+  await page.mouse.down();
+  for (const [x, y] of [
+    [cx + r, cy - r],
+    [cx + r, cy + r],
+    [cx - r, cy + r],
+    [cx - r, cy - r + 1],
+  ] as const)
+    await page.mouse.move(x, y, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+}
+
 export interface Review {
   server: Awaited<ReturnType<typeof startServeProcess>>;
   browser: BrowserSession;

@@ -11,6 +11,7 @@ import { repoRoot } from '../helpers/cli.js';
 import { camvidRoot } from '../helpers/models.js';
 import {
   canvasPixels,
+  lassoMiddleOfCloud,
   newestAnalysisDone,
   openReview,
   type Review,
@@ -151,20 +152,7 @@ test(
     await page.screenshot({ path: join(screenshots, 'metric-space.png') });
 
     // A lasso around the middle of the cloud marks its points' pixels on the frame viewer.
-    const stage = (await page.locator('.metric-stage canvas').first().boundingBox())!;
-    const [cx, cy, r] = [stage.x + stage.width / 2, stage.y + stage.height / 2, stage.width / 4];
-    await page.keyboard.down('Shift');
-    await page.mouse.move(cx - r, cy - r);
-    await page.mouse.down();
-    for (const [x, y] of [
-      [cx + r, cy - r],
-      [cx + r, cy + r],
-      [cx - r, cy + r],
-      [cx - r, cy - r + 1],
-    ] as const)
-      await page.mouse.move(x, y, { steps: 4 });
-    await page.mouse.up();
-    await page.keyboard.up('Shift');
+    await lassoMiddleOfCloud(page);
     const lassoed = Number((await page.getByText(/points lassoed/).innerText()).replace(/[^0-9]/g, ''));
     assert.ok(lassoed > 100, `${lassoed} points lassoed`);
     const marks = await canvasPixels(page, 'overlay-marks');
