@@ -1,6 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { UnknownRegion } from '../../src-shared/contract/index.js';
-import { decodeDescriptors, type StoredDescriptors } from './descriptor-codec.js';
+import {
+  decodeDescriptors,
+  descriptorHeader,
+  DESCRIPTOR_HEADER_BYTES,
+  DESCRIPTOR_FIXED_BYTES,
+  type StoredDescriptors,
+} from './descriptor-codec.js';
 import { decodeRegions } from './region-codec.js';
 
 /** An analysis as the similarity search sees it: whose drive, which embedding space, and whether it has descriptors. */
@@ -46,6 +52,24 @@ export class RegionDescriptors {
         hasDescriptors: d === 1,
       }),
     );
+  }
+
+  /**
+   * An analysis's embedding size, similarity scale and region count in all, from one frame's header and the
+   * blobs' lengths (SQLite sums them without handing any blob over): a search sizes its arrays once.
+   */
+  shape(analysisId: number): { dim: number; scale: number; rows: number } | undefined {
+    const first = this.db
+      .prepare('SELECT idx, descriptors FROM frame_descriptors WHERE analysis_id = ? ORDER BY idx LIMIT 1')
+      .raw()
+      .get(analysisId) as [number, Buffer] | undefined;
+    if (!first) return undefined;
+    const { dim, scale } = descriptorHeader(first[1], `frame ${first[0]} of analysis ${analysisId}`);
+    const rows = this.db
+      .prepare('SELECT coalesce(sum((length(descriptors) - ?) / ?), 0) FROM frame_descriptors WHERE analysis_id = ?')
+      .pluck()
+      .get(DESCRIPTOR_HEADER_BYTES, DESCRIPTOR_FIXED_BYTES + dim, analysisId) as number;
+    return { dim, scale, rows };
   }
 
   /** Visits every described frame of an analysis in frame order, one blob at a time. */
