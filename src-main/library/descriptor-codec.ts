@@ -12,6 +12,9 @@ import { AppError } from '../core/errors.js';
 const FORMAT = 1;
 const HEADER_BYTES = 12;
 const FIXED_BYTES = 28;
+/** The blob's layout, for counting regions from blob lengths: header + count * (fixed + D) bytes. */
+export const DESCRIPTOR_HEADER_BYTES = HEADER_BYTES;
+export const DESCRIPTOR_FIXED_BYTES = FIXED_BYTES;
 
 /** What a frame's blob holds: the descriptors with their means as one regions x dim Float32Array. */
 export interface StoredDescriptors {
@@ -65,23 +68,15 @@ export function descriptorHeader(blob: Buffer, where: string): { dim: number; co
   return { dim: blob.readUInt16LE(2), count: blob.readUInt32LE(4), scale: blob.readFloatLE(8) };
 }
 
-/**
- * Decodes a frame's blob, writing the means into `means` from row `row` on when given (the search packs every
- * frame of an analysis into one array), else into an array of its own.
- */
-export function decodeDescriptors(
-  blob: Buffer,
-  where: string,
-  into?: { means: Float32Array; row: number },
-): StoredDescriptors {
+/** Decodes a frame's blob; `where` names the frame in the error a damaged blob raises. */
+export function decodeDescriptors(blob: Buffer, where: string): StoredDescriptors {
   const { dim, count, scale } = descriptorHeader(blob, where);
-  const means = into?.means ?? new Float32Array(count * dim);
-  const base = (into?.row ?? 0) * dim;
+  const means = new Float32Array(count * dim);
   const regions: RegionDescriptor[] = [];
   for (let i = 0; i < count; i++) {
     const at = HEADER_BYTES + i * (FIXED_BYTES + dim);
     const step = blob.readFloatLE(at + 24);
-    for (let d = 0; d < dim; d++) means[base + i * dim + d] = step * blob.readInt8(at + FIXED_BYTES + d);
+    for (let d = 0; d < dim; d++) means[i * dim + d] = step * blob.readInt8(at + FIXED_BYTES + d);
     regions.push({
       classIndex: blob.readUInt8(at),
       regionIndex: blob.readUInt16LE(at + 2),
@@ -95,4 +90,43 @@ export function decodeDescriptors(
     });
   }
   return { dim, scale, regions, means };
+}
+
+/** Descriptors as columns, one row a region: what a search scans (src-main/similar/packed.ts). */
+export interface DescriptorColumns {
+  /** rows x dim, row-major. */
+  means: Float32Array;
+  frameIndex: Int32Array;
+  classIndex: Uint8Array;
+  regionIndex: Uint16Array;
+  pixels: Uint32Array;
+  /** x, y, width, height per row. */
+  boxes: Uint16Array;
+}
+
+/**
+ * Writes a frame's regions into `columns` from row `row` on, without making an object per region (a search
+ * loads a million of them); returns how many it wrote.
+ */
+export function unpackDescriptors(
+  blob: Buffer,
+  where: string,
+  frameIndex: number,
+  columns: DescriptorColumns,
+  row: number,
+): number {
+  const { dim, count } = descriptorHeader(blob, where);
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const regionBytes = FIXED_BYTES + dim;
+  for (let i = 0, at = HEADER_BYTES; i < count; i++, at += regionBytes) {
+    const r = row + i;
+    columns.frameIndex[r] = frameIndex;
+    columns.classIndex[r] = view.getUint8(at);
+    columns.regionIndex[r] = view.getUint16(at + 2, true);
+    columns.pixels[r] = view.getUint32(at + 4, true);
+    for (let k = 0; k < 4; k++) columns.boxes[r * 4 + k] = view.getUint16(at + 8 + 2 * k, true);
+    const step = view.getFloat32(at + 24, true);
+    for (let d = 0; d < dim; d++) columns.means[r * dim + d] = step * view.getInt8(at + FIXED_BYTES + d);
+  }
+  return count;
 }

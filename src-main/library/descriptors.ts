@@ -1,6 +1,12 @@
 import { sql } from 'kysely';
 import type { UnknownRegion } from '../../src-shared/contract/index.js';
-import { decodeDescriptors, type StoredDescriptors } from './descriptor-codec.js';
+import {
+  decodeDescriptors,
+  descriptorHeader,
+  DESCRIPTOR_HEADER_BYTES,
+  DESCRIPTOR_FIXED_BYTES,
+  type StoredDescriptors,
+} from './descriptor-codec.js';
 import { decodeRegions } from './region-codec.js';
 import type { Store } from './store.js';
 
@@ -57,16 +63,52 @@ export class RegionDescriptors {
   }
 
   /**
-   * Visits every described frame of an analysis in frame order. Read a page of rows at a time (by key, so
-   * each page is one range scan): memory stays flat on a drive of any length, in either database.
+   * An analysis's embedding size, similarity scale, region count in all and last described frame, from one
+   * frame's header and the blobs' lengths (the database sums them without handing any blob over): a search
+   * sizes its arrays once. Count and last frame come from one statement, so they agree while an analysis
+   * still appends frames.
    */
-  async forEachFrame(analysisId: number, visit: (frameIndex: number, blob: Buffer) => void): Promise<void> {
+  async shape(
+    analysisId: number,
+  ): Promise<{ dim: number; scale: number; rows: number; lastFrame: number } | undefined> {
+    const first = await this.store.db
+      .selectFrom('frame_descriptors')
+      .select(['idx', 'descriptors'])
+      .where('analysis_id', '=', analysisId)
+      .orderBy('idx')
+      .limit(1)
+      .executeTakeFirst();
+    if (!first) return undefined;
+    const { dim, scale } = descriptorHeader(first.descriptors, `frame ${first.idx} of analysis ${analysisId}`);
+    const perRegion = DESCRIPTOR_FIXED_BYTES + dim;
+    const totals = await this.store.db
+      .selectFrom('frame_descriptors')
+      .select([
+        sql<number>`coalesce(sum((length(descriptors) - ${DESCRIPTOR_HEADER_BYTES}) / ${perRegion}), 0)`.as('rows'),
+        (eb) => eb.fn.max('idx').as('last'),
+      ])
+      .where('analysis_id', '=', analysisId)
+      .executeTakeFirstOrThrow();
+    return { dim, scale, rows: Number(totals.rows), lastFrame: Number(totals.last) };
+  }
+
+  /**
+   * Visits every described frame of an analysis in frame order, up to `lastFrame` if given. Read a page of
+   * rows at a time (by key, so each page is one range scan): memory stays flat on a drive of any length, in
+   * either database.
+   */
+  async forEachFrame(
+    analysisId: number,
+    visit: (frameIndex: number, blob: Buffer) => void,
+    lastFrame = Number.MAX_SAFE_INTEGER,
+  ): Promise<void> {
     for (let after = -1; ;) {
       const page = await this.store.db
         .selectFrom('frame_descriptors')
         .select(['idx', 'descriptors'])
         .where('analysis_id', '=', analysisId)
         .where('idx', '>', after)
+        .where('idx', '<=', lastFrame)
         .orderBy('idx')
         .limit(DESCRIPTOR_PAGE)
         .execute();

@@ -5,7 +5,12 @@ export type { Analyses, AnalysisPlan, AnalysisProgress, NewAnalysis } from './an
 export type { Frames, MapKind, ResumePoint, StoredFrame, TopFramesQuery } from './frames.js';
 export type { EventStore } from './event-store.js';
 export type { DescribedAnalysis, RegionDescriptors } from './descriptors.js';
-export { decodeDescriptors, descriptorHeader, type StoredDescriptors } from './descriptor-codec.js';
+export {
+  descriptorHeader,
+  unpackDescriptors,
+  type DescriptorColumns,
+  type StoredDescriptors,
+} from './descriptor-codec.js';
 export type { Flags, NewFlag } from './flags.js';
 export { describeLocation, isDatabaseUrl, libraryError } from './database.js';
 export { migrations, type Migration, type SchemaChange } from './migrations.js';

@@ -1,23 +1,16 @@
+import { AppError } from '../core/errors.js';
 import { UNKNOWN_CLASS } from '../engine/index.js';
-import { descriptorHeader, decodeDescriptors, type Library } from '../library/index.js';
+import { descriptorHeader, unpackDescriptors, type DescriptorColumns, type Library } from '../library/index.js';
 
 /**
  * Every stored descriptor of one analysis packed into flat typed arrays, row r being one region: what the
- * search scans. At D = 9 a region costs 4 * 9 + 17 = 53 bytes here.
+ * search scans (boxes in pixels of the stored maps). At D = 9 a region costs 4 * 9 + 19 = 55 bytes here.
  */
-export interface PackedAnalysis {
+export interface PackedAnalysis extends DescriptorColumns {
   analysisId: number;
   dim: number;
   scale: number;
   rows: number;
-  /** rows x dim, row-major. */
-  means: Float32Array;
-  frameIndex: Int32Array;
-  classIndex: Uint8Array;
-  regionIndex: Uint16Array;
-  pixels: Uint32Array;
-  /** x, y, width, height per row, in pixels of the stored maps. */
-  boxes: Uint16Array;
 }
 
 export const packedBytes = (packed: PackedAnalysis) =>
@@ -44,37 +37,29 @@ export function emptyPacked(analysisId: number, dim: number, scale: number, rows
 }
 
 /**
- * Reads an analysis's descriptors twice (sizes, then contents) so that each array is allocated once. A running
- * analysis may store frames between the two reads: the second stops at the last frame the first counted
- * (frames are only ever appended).
+ * Every region of an analysis read into columns, the arrays sized once from the blobs' lengths. A frame whose
+ * blob disagrees with the first one's embedding size is refused as damaged.
  */
 export async function packAnalysis(library: Library, analysisId: number): Promise<PackedAnalysis> {
-  let rows = 0;
-  let dim = 0;
-  let scale = 1;
-  let lastFrame = -1;
-  const where = (frameIndex: number) => `frame ${frameIndex} of analysis ${analysisId}`;
-  await library.descriptors.forEachFrame(analysisId, (frameIndex, blob) => {
-    const header = descriptorHeader(blob, where(frameIndex));
-    rows += header.count;
-    dim = header.dim;
-    scale = header.scale;
-    lastFrame = frameIndex;
-  });
-  const packed = emptyPacked(analysisId, dim, scale, rows);
+  const shape = (await library.descriptors.shape(analysisId)) ?? { dim: 0, scale: 1, rows: 0, lastFrame: -1 };
+  const packed = emptyPacked(analysisId, shape.dim, shape.scale, shape.rows);
   let row = 0;
-  await library.descriptors.forEachFrame(analysisId, (frameIndex, blob) => {
-    if (frameIndex > lastFrame) return;
-    const { regions } = decodeDescriptors(blob, where(frameIndex), { means: packed.means, row });
-    for (const region of regions) {
-      packed.frameIndex[row] = frameIndex;
-      packed.classIndex[row] = region.classIndex;
-      packed.regionIndex[row] = region.regionIndex;
-      packed.pixels[row] = region.pixels;
-      packed.boxes.set([region.x, region.y, region.width, region.height], row * 4);
-      row++;
-    }
-  });
+  // Up to the last frame the shape counted: a running analysis may have stored more since.
+  await library.descriptors.forEachFrame(
+    analysisId,
+    (frameIndex, blob) => {
+      const where = `frame ${frameIndex} of analysis ${analysisId}`;
+      const { dim, count } = descriptorHeader(blob, where);
+      if (dim !== shape.dim || row + count > shape.rows) {
+        throw new AppError(
+          'library_corrupt',
+          `The region descriptors of ${where} have embedding size ${dim}, the analysis's first frame ${shape.dim}: re-analyse the session`,
+        );
+      }
+      row += unpackDescriptors(blob, where, frameIndex, packed, row);
+    },
+    shape.lastFrame,
+  );
   return packed;
 }
 

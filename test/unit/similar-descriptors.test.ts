@@ -10,7 +10,7 @@ import {
 } from '../../src-main/engine/regions.js';
 import { seededRandom } from '../../src-main/teaching/prototypes.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
-import { decodeDescriptors, encodeDescriptors } from '../../src-main/library/descriptor-codec.js';
+import { decodeDescriptors, encodeDescriptors, unpackDescriptors } from '../../src-main/library/descriptor-codec.js';
 
 const U = UNKNOWN_CLASS;
 const R = 3; // road
@@ -174,4 +174,38 @@ test('the stored blob gives back every field, the means within half an int8 step
     row.forEach((value, d) => assert.ok(Math.abs(decoded.means[i * 2 + d]! - value) <= step / 2 + 1e-6));
   });
   assert.throws(() => decodeDescriptors(Buffer.alloc(5), 'frame 3 of analysis 1'), /frame 3 of analysis 1 are damaged/);
+});
+
+test('a search unpacks a blob into columns from any row, the same values as decoding it', () => {
+  const described = describeRegions(embedding, 2, map, ood, { width: 4, height: 3, scale: 7 });
+  const blob = encodeDescriptors(described);
+  const decoded = decodeDescriptors(blob, 'a test frame');
+  const rows = 2 + decoded.regions.length;
+  const columns = {
+    means: new Float32Array(rows * 2),
+    frameIndex: new Int32Array(rows),
+    classIndex: new Uint8Array(rows),
+    regionIndex: new Uint16Array(rows),
+    pixels: new Uint32Array(rows),
+    boxes: new Uint16Array(rows * 4),
+  };
+  assert.equal(unpackDescriptors(blob, 'a test frame', 17, columns, 2), decoded.regions.length);
+  decoded.regions.forEach((region, i) => {
+    const row = 2 + i;
+    assert.equal(columns.frameIndex[row], 17);
+    assert.equal(columns.classIndex[row], region.classIndex);
+    assert.equal(columns.regionIndex[row], region.regionIndex);
+    assert.equal(columns.pixels[row], region.pixels);
+    assert.deepEqual(Array.from(columns.boxes.subarray(row * 4, row * 4 + 4)), [
+      region.x,
+      region.y,
+      region.width,
+      region.height,
+    ]);
+    assert.deepEqual(
+      Array.from(columns.means.subarray(row * 2, row * 2 + 2)),
+      Array.from(decoded.means.subarray(i * 2, i * 2 + 2)),
+    );
+  });
+  assert.equal(columns.pixels[0], 0, 'rows before `row` untouched');
 });
