@@ -1,5 +1,6 @@
 import type { AnalysisService } from '../jobs/index.js';
 import type { Library } from '../library/index.js';
+import type { SimilarSearch } from '../similar/index.js';
 import type { TeachingService } from '../teaching/index.js';
 import type { NotificationBus } from './notifications.js';
 import type { MediaRouter } from './media.js';
@@ -17,5 +18,7 @@ export interface AppContext {
   readonly analyses: AnalysisService;
   /** Taught classes, the knowledge base and the metric-space view. */
   readonly teaching: TeachingService;
+  /** "Find more like this": the region descriptor search. */
+  readonly similar: SimilarSearch;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { clipHandlers } from './clip.js';
 import { exportHandlers } from './export.js';
 import { libraryHandlers } from './library.js';
 import { modelHandlers } from './models.js';
+import { similarHandlers } from './similar.js';
 import { systemHandlers } from './system.js';
 import { teachingHandlers } from './teaching.js';
 
@@ -14,6 +15,7 @@ export const handlers: Handlers = {
   ...exportHandlers,
   ...clipHandlers,
   ...modelHandlers,
+  ...similarHandlers,
 };
 
 export { createDispatcher, type Dispatch, type DispatchResult } from './dispatch.js';

@@ -7,6 +7,7 @@ import { registerLibraryMedia } from '../api/library.js';
 import { MediaRouter } from '../api/media.js';
 import { AnalysisService } from '../jobs/index.js';
 import { openLibrary } from '../library/index.js';
+import { SimilarSearch } from '../similar/index.js';
 import { createTeachingService } from '../teaching/index.js';
 
 export interface AppOptions {
@@ -30,6 +31,10 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
     modelsDir,
     async (sessionId, model) => (await analyses.startAnalysis(sessionId, { model })).id,
   );
+  const similar = new SimilarSearch(library, {
+    embedMask: (analysisId, frameIndex, mask) =>
+      teaching.maskEmbedding({ analysisId, frameIndex }, mask, library.analyses.get(analysisId).modelSha256),
+  });
   const media = new MediaRouter();
   registerLibraryMedia(media, library);
   // Analyses a crash or a closed app interrupted continue where they stopped.
@@ -43,6 +48,7 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
     library,
     analyses,
     teaching,
+    similar,
     close: async () => {
       await analyses.close();
       await teaching.close();

@@ -12,7 +12,7 @@ export type HeadRequest =
 export type HeadReply =
   | ({ id: number; ok: true; data: Float32Array } & Pick<
       FrameResult,
-      'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs'
+      'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs' | 'descriptors'
     >)
   | { id: number; ok: true; data?: undefined }
   | { id: number; ok: false; code: ErrorCode; message: string };
@@ -25,7 +25,7 @@ export interface HeadThreadData {
 
 export type HeadResult = Pick<
   FrameResult,
-  'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs'
+  'classMap' | 'oodMap' | 'nearestKnown' | 'summary' | 'regions' | 'mapPngs' | 'descriptors'
 > & {
   /** The model output handed to the head, given back. */
   data: Float32Array;

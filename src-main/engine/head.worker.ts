@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { failedReply } from '../core/worker-channel.js';
 import type { HeadReply, HeadRequest, HeadThreadData } from './head-thread.js';
+import { describeRegions, prototypeSpacing } from './descriptors.js';
 import { encodeClassMapPng, encodeOodMapPng } from './maps.js';
 import { MetricHead } from './metric-head.js';
 import { summarizeFrame } from './summary.js';
@@ -10,6 +11,8 @@ const port = parentPort!;
 const { settings, classCount: cardClassCount, places } = workerData as HeadThreadData;
 const head = new MetricHead(settings);
 let classCount = cardClassCount;
+// Descriptors are mean embeddings: a logit model (the cross-entropy baseline) has no embedding space to search.
+const scale = settings.kind === 'embedding' ? prototypeSpacing(settings.prototypes) : undefined;
 
 function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer[] } {
   if (request.type === 'taught') {
@@ -25,6 +28,10 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     classCount,
     places,
   });
+  const descriptors =
+    scale === undefined
+      ? undefined
+      : describeRegions(data, settings.dim, out.classMap, out.ood, { width, height, scale });
   // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
   const mapPngs = encodeMaps
     ? {
@@ -42,6 +49,7 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     summary,
     regions,
     mapPngs,
+    descriptors,
   };
   const buffers = [data, out.classMap, out.ood, out.nearestKnown].map((array) => array.buffer as ArrayBuffer);
   return { reply, transfer: buffers };

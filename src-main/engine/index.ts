@@ -2,8 +2,10 @@
 export { readModelCard, regionFrameThreshold, type ModelCard } from './model-card.js';
 export { checkModel, listModels, DEFAULT_MODEL } from './model-list.js';
 export { openEngine, type OpenEngineOptions } from './engine.js';
-export { encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
+export { decodeClassMapPng, encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
 export { decodeImageBytes, decodeImageFile, decodeLabelPng } from './image-file.js';
 export * from './types.js';
-export { labelComponents, componentBoxes, type Components, type RegionBox } from './regions.js';
+export { labelAllComponents, labelComponents, componentBoxes, type Components, type RegionBox } from './regions.js';
+export { describeRegions, numberComponents, prototypeSpacing, type RegionDescriptor } from './descriptors.js';
 export { encodeGrayPng } from './png.js';
+export { minRegionPixels } from './unknown-regions.js';

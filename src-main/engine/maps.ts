@@ -1,3 +1,4 @@
+import { PNG } from 'pngjs';
 import { encodeGrayPng } from './png.js';
 import type { FrameResult } from './types.js';
 
@@ -16,4 +17,12 @@ export function quantizeScores(scores: Float32Array): Uint8Array {
 /** The OOD map as an 8-bit grayscale PNG at the output size, from its levels (quantizeScores). */
 export function encodeOodMapPng(map: { levels: Uint8Array; width: number; height: number }): Buffer {
   return encodeGrayPng(map.levels, map.width, map.height);
+}
+
+/** A stored class map PNG back to class indices (the grey level of each pixel). */
+export function decodeClassMapPng(png: Uint8Array): { width: number; height: number; classMap: Uint8Array } {
+  const image = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
+  const classMap = new Uint8Array(image.width * image.height);
+  for (let i = 0; i < classMap.length; i++) classMap[i] = image.data[i * 4]!;
+  return { width: image.width, height: image.height, classMap };
 }

@@ -28,20 +28,25 @@ function union(parent: Int32Array, label: number, other: number): void {
   if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
 }
 
-/** First pass: provisional labels, joined through `parent` wherever two meet. */
-function provisionalLabels(map: Uint8Array, value: number, width: number, height: number) {
+/**
+ * First pass: provisional labels for the pixels whose value is in `include`, 8-neighbours joining when their
+ * values are equal; joined through `parent` wherever two meet.
+ */
+function provisionalLabels(map: Uint8Array, include: Uint8Array, width: number, height: number) {
   const labels = new Int32Array(width * height);
   const parent = new Int32Array(width * height + 1);
   let next = 1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      if (map[i] !== value) continue;
-      // Already-labelled 8-neighbours: west, north-west, north, north-east.
-      const west = x > 0 ? labels[i - 1]! : 0;
-      const northWest = x > 0 && y > 0 ? labels[i - width - 1]! : 0;
-      const north = y > 0 ? labels[i - width]! : 0;
-      const northEast = x + 1 < width && y > 0 ? labels[i - width + 1]! : 0;
+      const value = map[i]!;
+      if (!include[value]) continue;
+      // Already-labelled 8-neighbours of the same value: west, north-west, north, north-east.
+      const same = (j: number) => (map[j] === value ? labels[j]! : 0);
+      const west = x > 0 ? same(i - 1) : 0;
+      const northWest = x > 0 && y > 0 ? same(i - width - 1) : 0;
+      const north = y > 0 ? same(i - width) : 0;
+      const northEast = x + 1 < width && y > 0 ? same(i - width + 1) : 0;
       let label = west || northWest || north || northEast;
       if (label === 0) {
         label = next++;
@@ -64,7 +69,20 @@ function provisionalLabels(map: Uint8Array, value: number, width: number, height
  * their first pixel in raster order.
  */
 export function labelComponents(map: Uint8Array, value: number, width: number, height: number): Components {
-  const { labels, parent, next } = provisionalLabels(map, value, width, height);
+  const include = new Uint8Array(256);
+  include[value] = 1;
+  return compactLabels(provisionalLabels(map, include, width, height));
+}
+
+/**
+ * The 8-connected components of every value of a class map at once (a component holds one value), numbered
+ * by their first pixel in raster order: the components of one value come in the order labelComponents gives.
+ */
+export function labelAllComponents(map: Uint8Array, width: number, height: number): Components {
+  return compactLabels(provisionalLabels(map, new Uint8Array(256).fill(1), width, height));
+}
+
+function compactLabels({ labels, parent, next }: ReturnType<typeof provisionalLabels>): Components {
   const compact = new Int32Array(next);
   let count = 0;
   for (let label = 1; label < next; label++) {

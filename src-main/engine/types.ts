@@ -4,8 +4,9 @@
  */
 import type { ClassInfo, FrameSummary, UnknownRegion } from '../../src-shared/contract/index.js';
 import type { RgbFrame } from '../core/rgb-frame.js';
+import type { FrameDescriptors } from './descriptors.js';
 
-export type { RgbFrame };
+export type { RgbFrame, FrameDescriptors };
 
 export type ScoreName = 'eds' | 'mmsp' | 'combined' | 'margin' | 'msp' | 'maxlogit';
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'directml' | 'coreml';
@@ -34,6 +35,8 @@ export interface FrameResult {
   nearestKnown: Uint8Array;
   /** D x height x width, only when asked for (teaching, the metric-space view). */
   embedding?: Float32Array;
+  /** Mean embedding and spread of every unknown region and large class component (descriptors.ts); embedding models only. */
+  descriptors?: FrameDescriptors | undefined;
   /** The class map and OOD map as PNGs (maps.ts), only when asked for (analysis jobs store them). */
   mapPngs?: { classMap: Buffer; oodMap: Buffer };
   /** The frame the caller lent (AnalyzeOptions.lendFrame), given back for reuse. */

@@ -411,6 +411,7 @@ function toStoredFrame({ decoded, index, result }: Analysed): StoredFrame {
     largestRegion: result.summary.largestRegion,
     classAreas: result.summary.classAreas,
     regions: { mapWidth: result.width, mapHeight: result.height, regions: result.regions },
+    descriptors: result.descriptors,
     classMapPng: mapPngs.classMap,
     oodMapPng: mapPngs.oodMap,
     previewJpeg: decoded.previewJpeg,

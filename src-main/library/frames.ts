@@ -3,6 +3,7 @@ import type { FrameRegions, FrameSummary, Timeline } from '../../src-shared/cont
 import { NotFoundError } from '../core/errors.js';
 import type { Analyses } from './analyses.js';
 import type { Row } from './database.js';
+import { encodeDescriptors, type StoredDescriptors } from './descriptor-codec.js';
 import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
 
 export interface StoredFrame {
@@ -15,6 +16,8 @@ export interface StoredFrame {
   classAreas: number[];
   /** Every unknown region of the frame (engine FrameResult.regions) and the size of the maps they are in. */
   regions: StoredRegions;
+  /** Mean embeddings of its regions (engine FrameResult.descriptors); none from a model without an embedding. */
+  descriptors?: StoredDescriptors | undefined;
   classMapPng: Uint8Array;
   oodMapPng: Uint8Array;
   previewJpeg: Uint8Array;
@@ -65,6 +68,9 @@ export class Frames {
       'INSERT INTO frame_maps (analysis_id, idx, class_map, ood_map, preview) VALUES (?, ?, ?, ?, ?)',
     );
     const insertRegions = this.db.prepare('INSERT INTO frame_regions (analysis_id, idx, regions) VALUES (?, ?, ?)');
+    const insertDescriptors = this.db.prepare(
+      'INSERT INTO frame_descriptors (analysis_id, idx, descriptors) VALUES (?, ?, ?)',
+    );
     const count = this.db.prepare('UPDATE analyses SET frames_done = frames_done + ? WHERE id = ?');
     this.db.transaction(() => {
       this.appendTimeline(analysisId, frames);
@@ -86,6 +92,7 @@ export class Frames {
         );
         insertMaps.run(analysisId, frame.index, frame.classMapPng, frame.oodMapPng, frame.previewJpeg);
         insertRegions.run(analysisId, frame.index, encodeRegions(frame.regions));
+        if (frame.descriptors) insertDescriptors.run(analysisId, frame.index, encodeDescriptors(frame.descriptors));
       }
       count.run(frames.length, analysisId);
     })();

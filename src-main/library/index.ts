@@ -4,6 +4,8 @@ export type { Sessions } from './sessions.js';
 export type { Analyses, AnalysisPlan, AnalysisProgress, NewAnalysis } from './analyses.js';
 export type { Frames, MapKind, ResumePoint, StoredFrame, TopFramesQuery } from './frames.js';
 export type { EventStore } from './event-store.js';
+export type { DescribedAnalysis, RegionDescriptors } from './descriptors.js';
+export { decodeDescriptors, descriptorHeader, type StoredDescriptors } from './descriptor-codec.js';
 export type { Flags, NewFlag } from './flags.js';
 export { libraryError } from './database.js';
 export { migrations, type Migration } from './migrations.js';

@@ -1,5 +1,6 @@
 import { Analyses } from './analyses.js';
 import { libraryError, openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
+import { RegionDescriptors } from './descriptors.js';
 import { EventStore } from './event-store.js';
 import { Flags } from './flags.js';
 import { Frames } from './frames.js';
@@ -26,6 +27,8 @@ export interface Library {
   readonly frames: Frames;
   readonly events: EventStore;
   readonly flags: Flags;
+  /** Region descriptors: what "find more like this" searches. */
+  readonly descriptors: RegionDescriptors;
   /** The knowledge base of taught classes. */
   readonly knowledge: KnowledgeStore;
   /** Which process runs each analysis. */
@@ -59,6 +62,7 @@ export function openLibrary(path: string, options: OpenLibraryOptions = {}): Lib
     frames,
     events,
     flags: new Flags(db, sessions, analyses, frames, events),
+    descriptors: new RegionDescriptors(db),
     knowledge: new KnowledgeStore(db),
     owners: new AnalysisOwners(db, options.now),
     requireWritable() {

@@ -4,7 +4,8 @@ import type Database from 'better-sqlite3';
  * The library's schema history. Each entry runs once, in version order, inside a transaction, and is recorded
  * in schema_migrations. Entries are never edited once shipped: a change is a new entry with the next version.
  * Version 3 holds the knowledge base of taught classes; version 4 adds unknown regions (frame_regions), the
- * frame score rule of each analysis and event persistence; version 5, the owners of running analyses.
+ * frame score rule of each analysis and event persistence; version 5, the owners of running analyses; version
+ * 6, the region descriptors that "find more like this" searches.
  */
 export interface Migration {
   version: number;
@@ -233,6 +234,25 @@ export const migrations: Migration[] = [
           claimed_at TEXT NOT NULL,
           heartbeat_ms INTEGER NOT NULL
         );
+      `);
+    },
+  },
+  // Region descriptors (library/descriptor-codec.ts): mean embeddings of unknown regions and large class
+  // components, searched by "find more like this" (src-main/similar). Analyses made before have none.
+  {
+    version: 6,
+    name: 'region descriptors',
+    up(db) {
+      db.exec(`
+        -- One blob per frame, apart from frames so that summary scans never read it; a search reads every
+        -- row of an analysis in key order.
+        CREATE TABLE frame_descriptors (
+          analysis_id INTEGER NOT NULL,
+          idx INTEGER NOT NULL,
+          descriptors BLOB NOT NULL,
+          PRIMARY KEY (analysis_id, idx),
+          FOREIGN KEY (analysis_id, idx) REFERENCES frames(analysis_id, idx) ON DELETE CASCADE
+        ) WITHOUT ROWID;
       `);
     },
   },

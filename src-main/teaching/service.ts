@@ -9,6 +9,7 @@ import {
   encodeRle,
   type EmbeddingCloud,
   type FrameRef,
+  type RleMask,
   type Methods,
   type Response,
   type TeachingWarning,
@@ -22,6 +23,8 @@ import { refuseTooManyClasses, type KnowledgeCheck, type KnowledgeStore } from '
 import { channelProjection, fitPca, project } from './pca.js';
 import {
   classifyMap,
+  markedVectors,
+  meanVector,
   nearestExisting,
   seededRandom,
   teachClass,
@@ -343,6 +346,53 @@ export class TeachingService {
       })),
       ...active.classes.map((cls) => ({ name: cls.name, color: cls.color, taught: true, prototypes: cls.prototypes })),
     ]);
+  }
+
+  /**
+   * The mean embedding of a mask's pixels on an analysed frame, by the model with this sha256 ("find more like
+   * this" from a lasso or a teaching mask), with the mask's pixel count and bounding box.
+   */
+  async maskEmbedding(
+    frame: FrameRef,
+    rle: RleMask,
+    modelSha256: string,
+  ): Promise<{ mean: number[]; pixels: number; box: { x: number; y: number; width: number; height: number } }> {
+    const model = await this.deps.modelOf?.(modelSha256);
+    if (!model) {
+      throw new AppError(
+        'model_missing',
+        `No installed model has sha256 ${modelSha256.slice(0, 12)}, the model this frame was analysed with: install it again to search by mask`,
+      );
+    }
+    const { engine } = await this.loaded(model);
+    const embedded = await this.embed(engine, frame, null);
+    const { width, height } = embedded.result;
+    if (rle.width !== width || rle.height !== height) {
+      throw new AppError(
+        'invalid_mask',
+        `The mask is ${rle.width}x${rle.height}; masks are at the model's output size ${width}x${height}`,
+      );
+    }
+    let mask: Uint8Array;
+    try {
+      mask = decodeRle(rle);
+    } catch (error) {
+      throw new AppError('invalid_mask', `The mask is malformed: ${(error as Error).message}`);
+    }
+    const rows = markedVectors({ embedding: embedded.embedding, mask });
+    if (rows.length === 0) throw new AppError('empty_mask', 'The mask marks no pixel: mark the object to search for');
+    let [left, top, right, bottom] = [width, height, -1, -1];
+    mask.forEach((bit, i) => {
+      if (!bit) return;
+      const x = i % width;
+      const y = (i - x) / width;
+      [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+    });
+    return {
+      mean: meanVector(rows, engine.embeddingDim),
+      pixels: rows.length,
+      box: { x: left, y: top, width: right - left + 1, height: bottom - top + 1 },
+    };
   }
 
   async reanalyse(request: Request<'teaching.reanalyse'>): Promise<Response<'teaching.reanalyse'>> {

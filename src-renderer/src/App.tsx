@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Health } from '../../src-shared/contract/index';
 import { useApi } from './api/context';
+import { CompareScreen } from './compare/CompareScreen';
 import { LibraryScreen } from './library/LibraryScreen';
 import { ModelsScreen } from './models/ModelsScreen';
 import { sessionPanels } from './panels';
@@ -47,6 +48,16 @@ export function App() {
                 <span className="crumb current">{title ?? `Session ${route.sessionId}`}</span>
               </>
             )}
+            {route.screen === 'compare' && (
+              <>
+                <span className="crumb-sep">›</span>
+                <button className="crumb" onClick={() => navigate({ screen: 'session', sessionId: route.sessionId })}>
+                  {title ?? `Session ${route.sessionId}`}
+                </button>
+                <span className="crumb-sep">›</span>
+                <span className="crumb current">Compare</span>
+              </>
+            )}
           </nav>
           <span className="version" data-testid="version" title={health?.libraryPath}>
             {health ? `v${health.version} · ${health.host}` : error ? 'offline' : '…'}
@@ -57,6 +68,15 @@ export function App() {
             <p className="error">Cannot reach the main side: {error}</p>
           ) : route.screen === 'models' ? (
             <ModelsScreen model={route.model} onSelect={(model) => navigate({ screen: 'models', model })} />
+          ) : route.screen === 'compare' ? (
+            <CompareScreen
+              key={route.sessionId}
+              sessionId={route.sessionId}
+              a={route.a}
+              b={route.b}
+              onChoose={(a, b) => navigate({ screen: 'compare', sessionId: route.sessionId, a, b })}
+              onTitle={setTitle}
+            />
           ) : route.screen === 'session' ? (
             <SessionScreen
               key={route.sessionId}

@@ -93,6 +93,9 @@ export const ErrorCode = z.enum([
   'export_nothing_flagged',
   'export_target_exists',
   'export_write_failed',
+  // Find more like this
+  'similar_no_descriptors',
+  'similar_no_region',
   // Event clips
   'clip_encode_failed',
   'clip_no_frames',

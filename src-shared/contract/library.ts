@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FilePath, Id, ModelName, Ok, Rgb, SampleFps } from './common.js';
 import { packed } from './packed.js';
+import { RleMask } from './teaching.js';
 
 /** A class the model can name: built in (from the model card) or taught by the user. */
 export const ClassInfo = z.object({
@@ -207,6 +208,89 @@ export const Flag = z.object({
 });
 export type Flag = z.infer<typeof Flag>;
 
+/** A box in pixels of the source video frame (not of the stored maps). */
+export const SourceBox = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+export type SourceBox = z.infer<typeof SourceBox>;
+
+/**
+ * What to search for, on frame `frameIndex` of analysis `analysisId`: the region under a point (source-frame
+ * pixels: an unknown region, or a large component of a known class); an unknown region by its index in
+ * frames.regions' list; or the pixels of a mask at the model's output size (a lasso, a teaching mask: their
+ * mean embedding, which runs the model on that frame again).
+ */
+export const SimilarQuery = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('point'), x: z.number().min(0), y: z.number().min(0) }).strict(),
+  z.object({ kind: z.literal('region'), regionIndex: z.number().int().min(0) }).strict(),
+  z.object({ kind: z.literal('mask'), mask: RleMask }).strict(),
+]);
+export type SimilarQuery = z.infer<typeof SimilarQuery>;
+
+/** One region found (docs/similar.md). */
+export const SimilarResult = z.object({
+  sessionId: Id,
+  sessionName: z.string(),
+  analysisId: Id,
+  frameIndex: z.number().int().min(0),
+  timeMs: z.number(),
+  /** The region's bounding box in source-frame pixels. */
+  box: SourceBox,
+  /** An unknown region, or a component of a known (or taught) class. */
+  kind: z.enum(['unknown', 'class']),
+  /** The class of a component; null for unknown regions. */
+  classIndex: z.number().int().min(0).max(254).nullable(),
+  /** Index of the unknown region in frames.regions' list for that frame (largest first); null for components. */
+  regionIndex: z.number().int().min(0).nullable(),
+  /** Pixels of the region at the stored maps' size. */
+  pixels: z.number().int(),
+  /** Squared Euclidean distance between the two mean embeddings. */
+  distance: z.number(),
+  /** exp(-ln 2 * distance / similarityScale): 1 identical, 1/2 as far apart as two neighbouring known classes. */
+  similarity: z.number().min(0).max(1),
+  /** The stored event that holds this frame, if any. */
+  eventId: Id.nullable(),
+});
+export type SimilarResult = z.infer<typeof SimilarResult>;
+
+/** An analysis the search did not look in, and why (with what to do, in `message`). */
+export const SimilarSkipped = z.object({
+  analysisId: Id,
+  sessionId: Id,
+  sessionName: z.string(),
+  modelName: z.string(),
+  /** no-descriptors: analysed before descriptors were stored (re-analyse it); other-model: another embedding space. */
+  reason: z.enum(['no-descriptors', 'other-model']),
+  message: z.string(),
+});
+export type SimilarSkipped = z.infer<typeof SimilarSkipped>;
+
+export const SimilarAnswer = z.object({
+  /** The query region as found on its frame (for a mask: the mask's bounding box, kind 'unknown' and no index). */
+  query: z.object({
+    analysisId: Id,
+    frameIndex: z.number().int().min(0),
+    box: SourceBox,
+    kind: z.enum(['unknown', 'class']),
+    classIndex: z.number().int().min(0).max(254).nullable(),
+    regionIndex: z.number().int().min(0).nullable(),
+    pixels: z.number().int(),
+    modelName: z.string(),
+    modelSha256: z.string(),
+  }),
+  /** The squared distance at which similarity is 1/2: the model's median distance between neighbouring class prototypes. */
+  similarityScale: z.number().positive(),
+  /** Nearest first; the query's own frame left out. */
+  results: z.array(SimilarResult),
+  /** Analyses and regions looked through. */
+  searched: z.object({ analyses: z.number().int(), regions: z.number().int() }),
+  skipped: z.array(SimilarSkipped),
+});
+export type SimilarAnswer = z.infer<typeof SimilarAnswer>;
+
 const AnalysisRef = z.object({ analysisId: Id }).strict();
 const SessionRef = z.object({ sessionId: Id }).strict();
 
@@ -293,6 +377,22 @@ export const libraryMethods = {
     response: Flag,
   },
   'flags.remove': { request: z.object({ flagId: Id }).strict(), response: Ok },
+  /** "Find more like this": regions of every analysis made with the same model, nearest first (docs/similar.md). */
+  'similar.find': {
+    request: z
+      .object({
+        analysisId: Id,
+        frameIndex: z.number().int().min(0),
+        query: SimilarQuery,
+        /** Search unknown regions only (the default), or known-class components too. */
+        among: z.enum(['unknown', 'all']).default('unknown'),
+        limit: z.number().int().min(1).max(1000).default(100),
+        /** Leave out results farther than this squared distance. */
+        maxDistance: z.number().min(0).optional(),
+      })
+      .strict(),
+    response: SimilarAnswer,
+  },
 } as const;
 
 export const libraryNotifications = {

@@ -71,6 +71,7 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'flags.add': { analysisId: 999, frameIndex: 0, category: 'hazard', note: 'x' },
   'flags.update': { flagId: 999, category: 'other', note: 'x' },
   'flags.remove': { flagId: 999 },
+  'similar.find': { analysisId: 999, frameIndex: 0, query: { kind: 'point', x: 1, y: 1 }, among: 'all', limit: 5 },
   'export.flagged': { sessionId: 999, folder: dir, name: 'out' },
   'export.clip': { sessionId: 999, eventId: 999, folder: dir, name: 'clip' },
   'models.report': { model: 'camvid' },

@@ -8,7 +8,7 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import type { ClassInfo } from '../../../src-shared/contract/index';
+import type { ClassInfo, SessionInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import type { FrameMarks, MarkedPixels, ViewerToolSlot } from './context';
 import { useZoomPan } from './useZoomPan';
@@ -265,4 +265,9 @@ function putImage(canvas: HTMLCanvasElement | null, image: ImageData) {
   if (canvas.width !== image.width) canvas.width = image.width;
   if (canvas.height !== image.height) canvas.height = image.height;
   canvas.getContext('2d')?.putImageData(image, 0, 0);
+}
+
+/** Width / height of the drive as recorded; the stored maps and older previews are stretched to the model. */
+export function footageAspect(session: SessionInfo): number {
+  return session.width > 0 && session.height > 0 ? session.width / session.height : 4 / 3;
 }

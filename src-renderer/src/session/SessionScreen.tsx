@@ -1,16 +1,16 @@
 import { useCallback, useMemo, useState } from 'react';
-import type { SessionInfo } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import { formatPercent, formatScore } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
 import { FrameMarks, SessionViewContext, ViewerToolSlot, type SessionPanel, type SessionView } from './context';
 import { FlagDialog } from './FlagDialog';
-import { FrameViewer, type OverlaySettings } from './FrameViewer';
+import { footageAspect, FrameViewer, type OverlaySettings } from './FrameViewer';
+import { DEFAULT_OVERLAYS, OverlayControls } from './OverlayControls';
+import { hashOf } from '../ui/route';
 import { KeyHelp } from './KeyHelp';
 import { Legend } from './Legend';
 import { Timeline } from './Timeline';
 import { useSessionKeys } from './useSessionKeys';
-import { RangeField } from '../ui/RangeField';
 import { eventToward } from './navigation';
 import { PlaybackControls, PlayheadTime } from './PlaybackControls';
 import { nearestFrame } from './timeline-draw';
@@ -40,12 +40,7 @@ export function SessionScreen({
   const analysisId = analysis?.id;
   const eventSettings = useEventSettings(analysisId, eventState, data.setEventState);
   const { draftThreshold, commitThreshold } = eventSettings;
-  const [overlays, setOverlays] = useState<OverlaySettings>({
-    classes: true,
-    heat: true,
-    outline: true,
-    opacity: 0.55,
-  });
+  const [overlays, setOverlays] = useState<OverlaySettings>(DEFAULT_OVERLAYS);
   const [showKeys, setShowKeys] = useState(false);
   const [panelId, setPanelId] = useState(panels[0]?.id);
   const frameCount = timeline?.timesMs.length ?? 0;
@@ -175,6 +170,7 @@ export function SessionScreen({
             ))}
           </select>
           <StatusBadge status={analysis.status} />
+          <CompareButton sessionId={session.id} analysisId={analysis.id} analyses={analyses} />
           {(analysis.status === 'running' || analysis.status === 'queued') && (
             <div className="toolbar-progress">
               <AnalysisProgress analysis={analysis} />
@@ -313,45 +309,34 @@ export function SessionScreen({
   );
 }
 
-/** Width / height of the drive as recorded; the stored maps and older previews are stretched to the model. */
-function footageAspect(session: SessionInfo): number {
-  return session.width > 0 && session.height > 0 ? session.width / session.height : 4 / 3;
-}
-
-function OverlayControls({
-  overlays,
-  onChange,
+/** Opens the compare screen with the analysis on screen as B and the one before it (or after) as A. */
+function CompareButton({
+  sessionId,
+  analysisId,
+  analyses,
 }: {
-  overlays: OverlaySettings;
-  onChange: (next: OverlaySettings) => void;
+  sessionId: number;
+  analysisId: number;
+  analyses: readonly { id: number }[];
 }) {
-  const toggle = (layer: 'classes' | 'heat' | 'outline', label: string, key: string) => (
-    <label className={`toggle${overlays[layer] ? ' on' : ''}`} title={`${label} (${key})`}>
-      <input
-        type="checkbox"
-        checked={overlays[layer]}
-        onChange={() => onChange({ ...overlays, [layer]: !overlays[layer] })}
-        data-testid={`toggle-${layer}`}
-      />
-      {label}
-    </label>
-  );
+  const others = analyses.filter((candidate) => candidate.id !== analysisId).map((candidate) => candidate.id);
+  const before = others.filter((id) => id < analysisId);
+  const other = before.length > 0 ? Math.max(...before) : others[0];
   return (
-    <div className="overlay-controls">
-      {toggle('classes', 'Classes', 'C')}
-      {toggle('heat', 'OOD heat', 'H')}
-      {toggle('outline', 'Unknown regions', 'O')}
-      <RangeField
-        className="opacity"
-        title="Overlay opacity ([ and ])"
-        min={0.05}
-        max={1}
-        step={0.05}
-        value={overlays.opacity}
-        display={`${Math.round(overlays.opacity * 100)}%`}
-        onChange={(opacity) => onChange({ ...overlays, opacity })}
-        testId="overlay-opacity"
-      />
-    </div>
+    <button
+      onClick={() => {
+        if (other !== undefined)
+          window.location.hash = hashOf({ screen: 'compare', sessionId, a: other, b: analysisId });
+      }}
+      disabled={other === undefined}
+      title={
+        other === undefined
+          ? 'Compare needs a second analysis of this drive: re-analyse it with another model or after teaching'
+          : 'Compare this analysis with another of the same drive, side by side'
+      }
+      data-testid="compare-open"
+    >
+      ⇆ Compare
+    </button>
   );
 }

@@ -1,9 +1,21 @@
 import { useEffect, useState } from 'react';
 
 export type Route =
-  { screen: 'library' } | { screen: 'session'; sessionId: number } | { screen: 'models'; model?: string };
+  | { screen: 'library' }
+  | { screen: 'session'; sessionId: number }
+  /** Two analyses of one drive side by side; either may be left to the screen to choose. */
+  | { screen: 'compare'; sessionId: number; a?: number; b?: number }
+  | { screen: 'models'; model?: string };
 
 function parse(hash: string): Route {
+  const compare = /^#\/session\/(\d+)\/compare(?:\/(\d+)(?:\/(\d+))?)?/.exec(hash);
+  if (compare)
+    return {
+      screen: 'compare',
+      sessionId: Number(compare[1]),
+      a: compare[2] ? Number(compare[2]) : undefined,
+      b: compare[3] ? Number(compare[3]) : undefined,
+    };
   const match = /^#\/session\/(\d+)/.exec(hash);
   if (match) return { screen: 'session', sessionId: Number(match[1]) };
   const models = /^#\/models(?:\/([^/?]+))?/.exec(hash);
@@ -11,8 +23,13 @@ function parse(hash: string): Route {
   return { screen: 'library' };
 }
 
-function hashOf(route: Route): string {
+/** The hash of a route: what a link to it carries. */
+export function hashOf(route: Route): string {
   if (route.screen === 'session') return `#/session/${route.sessionId}`;
+  if (route.screen === 'compare') {
+    const pair = route.a === undefined ? '' : route.b === undefined ? `/${route.a}` : `/${route.a}/${route.b}`;
+    return `#/session/${route.sessionId}/compare${pair}`;
+  }
   if (route.screen === 'models') return route.model ? `#/models/${encodeURIComponent(route.model)}` : '#/models';
   return '#/';
 }

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Locator } from 'playwright-core';
+import type { AnalysisInfo, EventInfo, SessionInfo } from '../../src-shared/contract/index.js';
+import { repoRoot } from '../helpers/cli.js';
+import { e2eModel, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+
+// The compare screen on the highway clip analysed twice, by the default model and by camvid-open, every frame:
+// one playhead for both sides, and the events of each told apart by time overlap.
+const highway = join(repoRoot, '../shared/datasets/footage/udacity-highway.mp4');
+const secondModel = 'camvid-open';
+const work = mkdtempSync(join(tmpdir(), 'dml-compare-e2e-'));
+let review: Review | undefined;
+let session: SessionInfo;
+let first: AnalysisInfo;
+
+before(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  review = await openReview(join(work, 'library.sqlite'));
+});
+
+after(async () => {
+  await review?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function finished(sessionId: number, count: number): Promise<AnalysisInfo> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const analyses = await review!.api.call('analysis.list', { sessionId });
+    const newest = analyses.sort((x, y) => y.id - x.id)[0];
+    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
+}
+
+/** Events at this analysis's median score, without persistence or merging: several short runs on this clip. */
+async function eventsAtMedian(analysisId: number): Promise<EventInfo[]> {
+  const { scores } = await review!.api.call('timeline.get', { analysisId });
+  const sorted = Array.from(scores).sort((x, y) => x - y);
+  const threshold = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000;
+  const settings = { threshold, hysteresis: 0, minGapMs: 0, minFrames: 1, minDurationMs: 0 };
+  return (await review!.api.call('events.list', { analysisId, settings })).events;
+}
+
+const overlapsAny = (event: EventInfo, others: EventInfo[]) =>
+  others.some((other) => event.startMs <= other.endMs && other.startMs <= event.endMs);
+const spans = (events: EventInfo[]) => events.map((event) => `${event.startMs}-${event.endMs}`).sort();
+
+async function rowsOfKind(kind: string): Promise<string[]> {
+  const rows = review!.browser.page.locator(`[data-testid=difference-row][data-kind=${kind}]`);
+  const found: string[] = [];
+  for (const row of await rows.all())
+    found.push(`${await row.getAttribute('data-start-ms')}-${await row.getAttribute('data-end-ms')}`);
+  return found.sort();
+}
+
+/** Drags across a side's timeline from one fraction of its width to another, along its time axis (never on the threshold line, which a drag would move). */
+async function scrub(side: Locator, from: number, to: number): Promise<void> {
+  const { page } = review!.browser;
+  const box = await side.getByTestId('timeline-canvas').boundingBox();
+  if (!box) throw new Error('timeline not visible');
+  const y = box.y + box.height - 8;
+  await page.mouse.move(box.x + box.width * from, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to, y, { steps: 10 });
+  await page.mouse.up();
+}
+
+/** The time each side's HUD shows and the frame each viewer has loaded, once both have caught up. */
+async function shownTimes(): Promise<{ a: number; b: number; screen: number }> {
+  const { page } = review!.browser;
+  await page.waitForFunction(() =>
+    ['a', 'b'].every((side) => {
+      const root = document.querySelector(`[data-testid=compare-side-${side}]`);
+      const viewer = root?.querySelector('[data-testid=frame-viewer]');
+      const hud = root?.querySelector('[data-testid=compare-hud]');
+      return (
+        viewer?.getAttribute('data-ready') === 'true' &&
+        viewer.getAttribute('data-frame-index') === hud?.getAttribute('data-frame-index')
+      );
+    }),
+  );
+  const time = async (side: string) =>
+    Number(await page.getByTestId(`compare-side-${side}`).getByTestId('compare-hud').getAttribute('data-time-ms'));
+  return {
+    a: await time('a'),
+    b: await time('b'),
+    screen: Number(await page.getByTestId('compare-screen').getAttribute('data-time-ms')),
+  };
+}
+
+test('a drive with one analysis says compare needs two', { timeout: 400_000 }, async () => {
+  const { api, browser, server } = review!;
+  const { page } = browser;
+  session = await api.call('sessions.import', { paths: [highway], analyse: { model: e2eModel(), sampleFps: null } });
+  first = await finished(session.id, 1);
+  assert.equal(first.status, 'done', first.message ?? '');
+  await page.goto(`${server.url}#/session/${session.id}`);
+  await waitForFrame(page);
+  assert.equal(await page.getByTestId('compare-open').isDisabled(), true, 'nothing to compare with yet');
+  await page.goto(`${server.url}#/session/${session.id}/compare`);
+  await page.locator('[data-testid=compare-screen][data-state=too-few]').waitFor();
+  assert.match(await page.getByTestId('compare-screen').innerText(), /needs two analyses.*has one/s);
+});
+
+test('two analyses side by side share one playhead and list the events each found', { timeout: 400_000 }, async () => {
+  const { api, browser, server } = review!;
+  const { page, consoleErrors } = browser;
+  await api.call('analysis.start', { sessionId: session.id, model: secondModel, sampleFps: null });
+  const second = await finished(session.id, 2);
+  assert.equal(second.status, 'done', second.message ?? '');
+  const eventsA = await eventsAtMedian(first.id);
+  const eventsB = await eventsAtMedian(second.id);
+
+  // From the session screen, which shows the newest analysis: it becomes B, the one before it A.
+  await page.goto(`${server.url}#/session/${session.id}`);
+  await waitForFrame(page);
+  await page.getByTestId('compare-open').click();
+  await page.getByTestId('event-difference').waitFor();
+  const sideA = page.getByTestId('compare-side-a');
+  const sideB = page.getByTestId('compare-side-b');
+  assert.equal(await sideA.getAttribute('data-analysis-id'), String(first.id));
+  assert.equal(await sideB.getAttribute('data-analysis-id'), String(second.id));
+
+  // The difference list against one computed here from the stored events: A's events overlapping none of
+  // B's are "only A", and the other way round; every stretch found by both holds events of both.
+  assert.deepEqual(await rowsOfKind('only-a'), spans(eventsA.filter((event) => !overlapsAny(event, eventsB))));
+  assert.deepEqual(await rowsOfKind('only-b'), spans(eventsB.filter((event) => !overlapsAny(event, eventsA))));
+  const matchedA = eventsA.filter((event) => overlapsAny(event, eventsB));
+  const bothRows = (await rowsOfKind('both')).map((span) => span.split('-').map(Number) as [number, number]);
+  for (const event of matchedA)
+    assert.ok(
+      bothRows.some(([start, end]) => event.startMs >= start && event.endMs <= end),
+      `A's event ${event.startMs}-${event.endMs} lies in a stretch found by both`,
+    );
+  assert.ok(bothRows.length <= matchedA.length && (matchedA.length === 0) === (bothRows.length === 0));
+  const summary = await page.getByTestId('difference-summary').innerText();
+  assert.match(summary, new RegExp(`A has ${eventsA.length} events?, B ${eventsB.length} events?`));
+  assert.match(summary, new RegExp(`${bothRows.length} in both`));
+  await page.screenshot({ path: join(screenshots, 'compare.png') });
+
+  // Scrubbing A's timeline moves B to the same time, and the other way round.
+  const start = await shownTimes();
+  await scrub(sideA, 0.1, 0.7);
+  const afterA = await shownTimes();
+  assert.ok(afterA.a > start.a, `scrubbing moved the playhead (${start.a} -> ${afterA.a} ms)`);
+  assert.deepEqual([afterA.a, afterA.b], [afterA.screen, afterA.screen], 'both sides show the playhead time');
+  await scrub(sideB, 0.6, 0.2);
+  const afterB = await shownTimes();
+  assert.ok(afterB.b < afterA.b, 'scrubbing B moved the playhead back');
+  assert.deepEqual([afterB.a, afterB.b], [afterB.screen, afterB.screen]);
+
+  // A row of the list moves both to the start of its stretch.
+  const row = page.getByTestId('difference-row').last();
+  const rowStart = Number(await row.getAttribute('data-start-ms'));
+  await row.click();
+  const atRow = await shownTimes();
+  assert.deepEqual([atRow.a, atRow.b], [rowStart, rowStart]);
+
+  // Playing from the start moves both on together.
+  await page.keyboard.press('Home');
+  await page.getByTestId('play').click();
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=compare-screen]')?.getAttribute('data-time-ms')) > 400,
+  );
+  await page.keyboard.press('k');
+  const played = await shownTimes();
+  assert.ok(played.screen > 400, `playback moved the playhead to ${played.screen} ms`);
+  assert.deepEqual([played.a, played.b], [played.screen, played.screen]);
+
+  // Swapping puts B on the left.
+  await page.getByTestId('compare-swap').click();
+  await page.locator(`[data-testid=compare-side-a][data-analysis-id="${second.id}"]`).waitFor();
+  assert.equal(
+    await rowsOfKind('only-a').then((rows) => rows.length),
+    eventsB.filter((e) => !overlapsAny(e, eventsA)).length,
+  );
+  assert.deepEqual(consoleErrors, []);
+});
