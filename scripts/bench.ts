@@ -7,6 +7,7 @@ import { exportsBench } from '../bench/exports.js';
 import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
+import { similarBench } from '../bench/similar.js';
 import { timelineBench } from '../bench/timeline.js';
 
 interface BenchSuite {
@@ -14,7 +15,15 @@ interface BenchSuite {
   run(): Promise<void>;
 }
 
-const suites: BenchSuite[] = [engineBench, modelsBench, jobsBench, serverBench, exportsBench, timelineBench];
+const suites: BenchSuite[] = [
+  engineBench,
+  modelsBench,
+  jobsBench,
+  serverBench,
+  exportsBench,
+  timelineBench,
+  similarBench,
+];
 
 const wanted = process.argv.slice(2);
 for (const suite of suites) {

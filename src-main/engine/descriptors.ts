@@ -8,7 +8,7 @@
  * region does not score). Smaller components are mostly slivers along class boundaries whose mean mixes two
  * classes, and a reviewer cannot see what they would find.
  */
-import { componentBoxes, labelAllComponents, type Components, type RegionBox } from './regions.js';
+import { componentRuns, runBoxes, type ComponentRuns, type RegionBox } from './regions.js';
 import { minRegionPixels } from './unknown-regions.js';
 
 export interface RegionDescriptor extends RegionBox {
@@ -58,22 +58,20 @@ export function prototypeSpacing(prototypes: readonly (readonly number[])[]): nu
 }
 
 /**
- * The class of every component of labelAllComponents (index = label - 1) and its index among that class's
+ * The class of every component of componentRuns (index = label - 1) and its index among that class's
  * components, in raster order of their first pixels: how a descriptor names its region (RegionDescriptor).
  */
 export function numberComponents(
-  { labels, count }: Components,
+  { count, runs, start, row, label, width }: ComponentRuns,
   classMap: Uint8Array,
 ): { classIndex: number; regionIndex: number }[] {
   const numbered = new Array<{ classIndex: number; regionIndex: number }>(count);
   const seenOfClass = new Int32Array(256);
-  let found = 0;
-  for (let p = 0; p < labels.length && found < count; p++) {
-    const label = labels[p]!;
-    if (label === 0 || numbered[label - 1]) continue;
-    const classIndex = classMap[p]!;
-    numbered[label - 1] = { classIndex, regionIndex: seenOfClass[classIndex]!++ };
-    found++;
+  // Runs are in raster order, so a component's first run holds its first pixel.
+  for (let r = 0; r < runs; r++) {
+    if (numbered[label[r]! - 1]) continue;
+    const classIndex = classMap[row[r]! * width + start[r]!]!;
+    numbered[label[r]! - 1] = { classIndex, regionIndex: seenOfClass[classIndex]!++ };
   }
   return numbered;
 }
@@ -91,39 +89,43 @@ export function describeRegions(
 ): FrameDescriptors {
   const { width, height, scale } = size;
   const pixels = width * height;
-  const components = labelAllComponents(classMap, width, height);
-  const boxes = componentBoxes(components, width, height);
+  const runs = componentRuns(classMap, width, height);
+  const boxes = runBoxes(runs);
   const floor = minRegionPixels(width, height);
   // Component label -> descriptor slot (-1: under the floor).
-  const slotOf = new Int32Array(components.count + 1).fill(-1);
+  const slotOf = new Int32Array(runs.count + 1).fill(-1);
   const regions: RegionDescriptor[] = [];
-  numberComponents(components, classMap).forEach(({ classIndex, regionIndex }, i) => {
+  numberComponents(runs, classMap).forEach(({ classIndex, regionIndex }, i) => {
     const box = boxes[i]!;
     if (box.pixels < floor) return;
     slotOf[i + 1] = regions.length;
     regions.push({ ...box, classIndex, regionIndex, meanScore: 0, spread: 0 });
   });
-  const { labels } = components;
-  const slotOfPixel = new Int32Array(pixels);
-  for (let p = 0; p < pixels; p++) slotOfPixel[p] = slotOf[labels[p]!]!;
   const count = regions.length;
   const sums = new Float64Array(count * dim);
   const squares = new Float64Array(count);
   const scores = new Float64Array(count);
-  for (let p = 0; p < pixels; p++) {
-    const slot = slotOfPixel[p]!;
-    if (slot >= 0) scores[slot]! += ood[p]!;
-  }
-  // Channel by channel: the output is channel-major, so each pass reads one contiguous plane.
-  for (let d = 0; d < dim; d++) {
-    const plane = d * pixels;
-    for (let p = 0; p < pixels; p++) {
-      const slot = slotOfPixel[p]!;
-      if (slot < 0) continue;
-      const value = embedding[plane + p]!;
-      sums[slot * dim + d]! += value;
-      squares[slot]! += value * value;
+  // Run by run: each run is a contiguous slice of every channel plane (the output is channel-major).
+  for (let r = 0; r < runs.runs; r++) {
+    const slot = slotOf[runs.label[r]!]!;
+    if (slot < 0) continue;
+    const first = runs.row[r]! * width + runs.start[r]!;
+    const last = runs.row[r]! * width + runs.end[r]!;
+    let score = 0;
+    for (let p = first; p < last; p++) score += ood[p]!;
+    scores[slot]! += score;
+    let square = 0;
+    for (let d = 0; d < dim; d++) {
+      const plane = d * pixels;
+      let sum = 0;
+      for (let p = plane + first; p < plane + last; p++) {
+        const value = embedding[p]!;
+        sum += value;
+        square += value * value;
+      }
+      sums[slot * dim + d]! += sum;
     }
+    squares[slot]! += square;
   }
   const means = new Float32Array(count * dim);
   regions.forEach((region, slot) => {

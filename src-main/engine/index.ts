@@ -5,7 +5,16 @@ export { openEngine, type OpenEngineOptions } from './engine.js';
 export { decodeClassMapPng, encodeClassMapPng, encodeOodMapPng, quantizeScores } from './maps.js';
 export { decodeImageBytes, decodeImageFile, decodeLabelPng } from './image-file.js';
 export * from './types.js';
-export { labelAllComponents, labelComponents, componentBoxes, type Components, type RegionBox } from './regions.js';
+export {
+  componentBoxes,
+  componentRuns,
+  labelAllComponents,
+  labelComponents,
+  runBoxes,
+  type ComponentRuns,
+  type Components,
+  type RegionBox,
+} from './regions.js';
 export { describeRegions, numberComponents, prototypeSpacing, type RegionDescriptor } from './descriptors.js';
 export { encodeGrayPng } from './png.js';
 export { minRegionPixels } from './unknown-regions.js';

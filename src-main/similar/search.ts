@@ -12,11 +12,11 @@ import type {
 } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
 import {
-  componentBoxes,
+  componentRuns,
   decodeClassMapPng,
-  labelAllComponents,
   minRegionPixels,
   numberComponents,
+  runBoxes,
   UNKNOWN_CLASS,
   type RegionBox,
 } from '../engine/index.js';
@@ -70,7 +70,7 @@ export class SimilarSearch {
     const own = catalogue.find((analysis) => analysis.analysisId === analysisId);
     if (!own) throw new NotFoundError(`Analysis ${analysisId}`);
     this.library.frames.get(analysisId, frameIndex); // names a missing frame
-    if (!own.hasDescriptors) throw new AppError('similar_no_descriptors', noDescriptorsMessage(own));
+    if (!own.hasDescriptors) throw new AppError('similar_no_descriptors', noDescriptorsMessage(this.library, own));
     const stored = this.library.descriptors.frame(analysisId, frameIndex);
     if (!stored) {
       throw new AppError(
@@ -105,7 +105,7 @@ export class SimilarSearch {
       similarityScale: stored.scale,
       results: this.describeResults(best, catalogue, stored.scale),
       searched: { analyses: candidates.length, regions },
-      skipped: skippedAnalyses(catalogue, own),
+      skipped: skippedAnalyses(this.library, catalogue, own),
     };
   }
 
@@ -182,14 +182,20 @@ export class SimilarSearch {
   }
 
   /** A frame's name for errors, its unknown regions as frames.regions lists them, and its map and source sizes. */
-  private frameContext(analysisId: number, frameIndex: number): FrameContext {
+  private frameContext(
+    analysisId: number,
+    frameIndex: number,
+    sizes = new Map<number, SourceSize>(),
+  ): FrameContext & { timeMs: number } {
     const regions = this.library.frames.regions(analysisId, frameIndex);
-    const { sessionId } = this.library.frames.source(analysisId, frameIndex);
-    const session = this.sessionSize(sessionId);
+    const { sessionId, timeMs } = this.library.frames.source(analysisId, frameIndex);
+    const session = sizes.get(sessionId) ?? this.sessionSize(sessionId);
+    sizes.set(sessionId, session);
     return {
       analysisId,
       frameIndex,
       name: `frame ${frameIndex} of analysis ${analysisId}`,
+      timeMs,
       regions,
       mapWidth: regions.mapWidth,
       mapHeight: regions.mapHeight,
@@ -197,7 +203,7 @@ export class SimilarSearch {
     };
   }
 
-  private sessionSize(sessionId: number): { sourceWidth: number; sourceHeight: number } {
+  private sessionSize(sessionId: number): SourceSize {
     const session = this.library.sessions.get(sessionId);
     return { sourceWidth: session.width, sourceHeight: session.height };
   }
@@ -228,10 +234,13 @@ export class SimilarSearch {
         `The point (${point.x}, ${point.y}) of ${frame.name} is on no unknown region (the model gives class ${classIndex} there): point at an outlined region`,
       );
     }
-    const components = labelAllComponents(classMap, width, height);
-    const label = components.labels[cell]!;
-    const { regionIndex } = numberComponents(components, classMap)[label - 1]!;
-    return { classIndex, regionIndex, pixels: componentBoxes(components, width, height)[label - 1]!.pixels };
+    const runs = componentRuns(classMap, width, height);
+    const [x, y] = [cell % width, Math.floor(cell / width)];
+    let run = 0;
+    while (runs.row[run] !== y || runs.end[run]! <= x) run++;
+    const label = runs.label[run]!;
+    const { regionIndex } = numberComponents(runs, classMap)[label - 1]!;
+    return { classIndex, regionIndex, pixels: runBoxes(runs)[label - 1]!.pixels };
   }
 
   /** An unknown region by its index in frames.regions' list (largest first), as its raster-order index. */
@@ -250,15 +259,13 @@ export class SimilarSearch {
 
   private describeResults(best: Neighbour[], catalogue: DescribedAnalysis[], scale: number): SimilarResult[] {
     const byId = new Map(catalogue.map((analysis) => [analysis.analysisId, analysis]));
-    const frames = new Map<string, FrameContext>();
+    const sizes = new Map<number, SourceSize>();
     const events = new Map<number, { id: number; startMs: number; endMs: number }[]>();
     return best.map(({ packed, row, distance }) => {
       const analysis = byId.get(packed.analysisId)!;
       const frameIndex = packed.frameIndex[row]!;
-      const key = `${packed.analysisId}:${frameIndex}`;
-      const frame = frames.get(key) ?? this.frameContext(packed.analysisId, frameIndex);
-      frames.set(key, frame);
-      const timeMs = this.library.frames.source(packed.analysisId, frameIndex).timeMs;
+      const frame = this.frameContext(packed.analysisId, frameIndex, sizes);
+      const { timeMs } = frame;
       const analysisEvents = events.get(packed.analysisId) ?? this.library.events.list(packed.analysisId);
       events.set(packed.analysisId, analysisEvents);
       const unknown = packed.classIndex[row] === UNKNOWN_CLASS;
@@ -281,6 +288,11 @@ export class SimilarSearch {
       };
     });
   }
+}
+
+interface SourceSize {
+  sourceWidth: number;
+  sourceHeight: number;
 }
 
 interface FrameContext {
@@ -324,12 +336,16 @@ export function toSourceBox(
   };
 }
 
-function noDescriptorsMessage(analysis: DescribedAnalysis): string {
-  return `Analysis ${analysis.analysisId} of session ${analysis.sessionId} ("${analysis.sessionName}", model ${analysis.modelName}) was made before region descriptors were stored: re-analyse the session to search it (API analysis.start { sessionId: ${analysis.sessionId} }, or in the app: analyse the session again)`;
+/** Why an analysis has no descriptors, and the two ways to re-analyse its drive. */
+function noDescriptorsMessage(library: Library, analysis: DescribedAnalysis): string {
+  const paths = library.sessions.sources(analysis.sessionId).map((source) => JSON.stringify(source.path));
+  const { sampleFps } = library.analyses.get(analysis.analysisId);
+  const command = `dmlreview analyze ${paths.join(' ')} --model ${analysis.modelName} --fps ${sampleFps ?? 'all'} --new`;
+  return `Analysis ${analysis.analysisId} of session ${analysis.sessionId} ("${analysis.sessionName}", model ${analysis.modelName}) was made before region descriptors were stored: re-analyse the session to search it (${command}; or API analysis.start { sessionId: ${analysis.sessionId} })`;
 }
 
 /** Analyses the search could not look in: another model's embedding space, or no descriptors. */
-function skippedAnalyses(catalogue: DescribedAnalysis[], own: DescribedAnalysis): SimilarSkipped[] {
+function skippedAnalyses(library: Library, catalogue: DescribedAnalysis[], own: DescribedAnalysis): SimilarSkipped[] {
   return catalogue.flatMap((analysis): SimilarSkipped[] => {
     if (analysis.framesDone === 0) return [];
     const about = {
@@ -343,7 +359,7 @@ function skippedAnalyses(catalogue: DescribedAnalysis[], own: DescribedAnalysis)
       return [{ ...about, reason: 'other-model', message }];
     }
     if (!analysis.hasDescriptors)
-      return [{ ...about, reason: 'no-descriptors', message: noDescriptorsMessage(analysis) }];
+      return [{ ...about, reason: 'no-descriptors', message: noDescriptorsMessage(library, analysis) }];
     return [];
   });
 }

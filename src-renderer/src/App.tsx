@@ -81,6 +81,8 @@ export function App() {
             <SessionScreen
               key={route.sessionId}
               sessionId={route.sessionId}
+              at={route.at}
+              panel={route.panel}
               panels={sessionPanels}
               onTitle={setTitle}
             />

@@ -2,6 +2,8 @@ import { AnomalyBrowser } from './session/AnomalyBrowser';
 import type { SessionPanel } from './session/context';
 import { ExportPanel } from './session/ExportPanel';
 import { FlagsPanel } from './session/FlagsPanel';
+import { FindMorePanel } from './similar/FindMorePanel';
+import { FIND_MORE_PANEL } from './similar/search';
 import { MetricSpacePanel } from './teaching/MetricSpacePanel';
 import { TeachingPanel } from './teaching/TeachingPanel';
 
@@ -15,4 +17,5 @@ export const sessionPanels: readonly SessionPanel[] = [
   { id: 'export', title: 'Export', component: ExportPanel },
   { id: 'teach', title: 'Teach', component: TeachingPanel },
   { id: 'metric-space', title: 'Metric space', component: MetricSpacePanel },
+  { id: FIND_MORE_PANEL, title: 'Find more', component: FindMorePanel },
 ];

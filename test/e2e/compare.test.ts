@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import type { AnalysisInfo, EventInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
-import { e2eModel, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import { e2eModel, newestAnalysisDone, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
 
 // The compare screen on the highway clip analysed twice, by the default model and by camvid-open, every frame:
 // one playhead for both sides, and the events of each told apart by time overlap.
@@ -27,16 +27,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function finished(sessionId: number, count: number): Promise<AnalysisInfo> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    const analyses = await review!.api.call('analysis.list', { sessionId });
-    const newest = analyses.sort((x, y) => y.id - x.id)[0];
-    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
-}
+const finished = (sessionId: number, count: number) => newestAnalysisDone(review!.api, sessionId, count);
 
 /** Events at this analysis's median score, without persistence or merging: several short runs on this clip. */
 async function eventsAtMedian(analysisId: number): Promise<EventInfo[]> {
@@ -106,6 +97,7 @@ test('a drive with one analysis says compare needs two', { timeout: 400_000 }, a
   await page.goto(`${server.url}#/session/${session.id}/compare`);
   await page.locator('[data-testid=compare-screen][data-state=too-few]').waitFor();
   assert.match(await page.getByTestId('compare-screen').innerText(), /needs two analyses.*has one/s);
+  await page.screenshot({ path: join(screenshots, 'compare-too-few.png') });
 });
 
 test('two analyses side by side share one playhead and list the events each found', { timeout: 400_000 }, async () => {

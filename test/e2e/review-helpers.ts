@@ -90,6 +90,40 @@ export async function scrubTimeline(page: Page, from: number, to: number, steps 
   await page.mouse.up();
 }
 
+/** Waits until a session has `count` analyses and the newest has stopped (done, failed…); returns the newest. */
+export async function newestAnalysisDone(
+  api: ReturnType<typeof apiFor>,
+  sessionId: number,
+  count: number,
+): Promise<Response<'analysis.list'>[number]> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const analyses = await api.call('analysis.list', { sessionId });
+    const newest = analyses.sort((x, y) => y.id - x.id)[0];
+    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
+}
+
+/** Shift+drags a square lasso round the middle half of the metric-space view's cloud. */
+export async function lassoMiddleOfCloud(page: Page): Promise<void> {
+  const stage = (await page.locator('.metric-stage canvas').first().boundingBox())!;
+  const [cx, cy, r] = [stage.x + stage.width / 2, stage.y + stage.height / 2, stage.width / 4];
+  await page.keyboard.down('Shift');
+  await page.mouse.move(cx - r, cy - r);
+  await page.mouse.down();
+  for (const [x, y] of [
+    [cx + r, cy - r],
+    [cx + r, cy + r],
+    [cx - r, cy + r],
+    [cx - r, cy - r + 1],
+  ] as const)
+    await page.mouse.move(x, y, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+}
+
 export interface Review {
   server: Awaited<ReturnType<typeof startServeProcess>>;
   browser: BrowserSession;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalysisInfo, Flag, SessionInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
-import { e2eModel, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import { e2eModel, newestAnalysisDone, openReview, type Review, screenshots, waitForFrame } from './review-helpers.js';
 
 // The review screens on a 16:9 drive (1280x720, 25 fps, every frame analysed), as a reviewer meets them:
 // the frame's shape, re-analysis after teaching, switching analyses, playback, the threshold, the report.
@@ -33,16 +33,7 @@ after(async () => {
 
 const shot = (name: string) => browser.page.screenshot({ path: join(screenshots, `${name}.png`) });
 
-async function waitForAnalysis(sessionId: number, count: number): Promise<AnalysisInfo> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    const analyses = await api.call('analysis.list', { sessionId });
-    const newest = analyses.sort((a, b) => b.id - a.id)[0];
-    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);
-}
+const waitForAnalysis = (sessionId: number, count: number) => newestAnalysisDone(api, sessionId, count);
 
 /** Width / height of an element as laid out on the page. */
 async function shownAspect(testId: string): Promise<number> {

@@ -3,14 +3,21 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { decodeLabelPng } from '../../src-main/engine/index.js';
 import { displayColor } from '../../src-renderer/src/ui/colors.js';
 import { chooseShots } from '../../src-main/evaluation/fewshot.js';
 import { listCamvidSamples } from '../../src-main/evaluation/samples.js';
 import { repoRoot } from '../helpers/cli.js';
 import { camvidRoot } from '../helpers/models.js';
-import { canvasPixels, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import {
+  canvasPixels,
+  lassoMiddleOfCloud,
+  newestAnalysisDone,
+  openReview,
+  type Review,
+  screenshots,
+  waitForFrame,
+} from './review-helpers.js';
 
 // The teaching loop in the browser: paint a pedestrian the model calls unknown, teach it, re-analyse, and see it.
 const MODEL = 'camvid-open';
@@ -26,16 +33,7 @@ const frames = join(work, 'frames');
 const otherDrive = join(work, 'other-drive');
 let firstLabel = '';
 
-async function waitForAnalysis(sessionId: number, count: number): Promise<AnalysisInfo> {
-  const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline) {
-    const analyses = await api.call('analysis.list', { sessionId });
-    const newest = analyses.sort((a, b) => b.id - a.id)[0];
-    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('analysis did not finish in 4 minutes');
-}
+const waitForAnalysis = (sessionId: number, count: number) => newestAnalysisDone(api, sessionId, count);
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
@@ -154,20 +152,7 @@ test(
     await page.screenshot({ path: join(screenshots, 'metric-space.png') });
 
     // A lasso around the middle of the cloud marks its points' pixels on the frame viewer.
-    const stage = (await page.locator('.metric-stage canvas').first().boundingBox())!;
-    const [cx, cy, r] = [stage.x + stage.width / 2, stage.y + stage.height / 2, stage.width / 4];
-    await page.keyboard.down('Shift');
-    await page.mouse.move(cx - r, cy - r);
-    await page.mouse.down();
-    for (const [x, y] of [
-      [cx + r, cy - r],
-      [cx + r, cy + r],
-      [cx - r, cy + r],
-      [cx - r, cy - r + 1],
-    ] as const)
-      await page.mouse.move(x, y, { steps: 4 });
-    await page.mouse.up();
-    await page.keyboard.up('Shift');
+    await lassoMiddleOfCloud(page);
     const lassoed = Number((await page.getByText(/points lassoed/).innerText()).replace(/[^0-9]/g, ''));
     assert.ok(lassoed > 100, `${lassoed} points lassoed`);
     const marks = await canvasPixels(page, 'overlay-marks');

@@ -9,9 +9,12 @@ import {
   type AnalysisInfo,
   type FrameRegions,
   type MethodName,
+  encodeRle,
   type SessionInfo,
+  type SimilarAnswer,
   type Timeline,
 } from '../../src-shared/contract/index.js';
+import { componentBoxes, labelComponents } from '../../src-main/engine/index.js';
 import { createDispatcher, handlers } from '../../src-main/api/index.js';
 import type { AppContext } from '../../src-main/api/context.js';
 import { createApp } from '../../src-main/app/create-app.js';
@@ -120,6 +123,55 @@ test('events.list recomputes with new settings; flags attach to frames and event
   await call('flags.update', { flagId: flag.id, category: 'false-alarm' });
   await call('flags.remove', { flagId: flag.id });
   assert.deepEqual(await call('flags.list', { sessionId: session.id }), []);
+});
+
+test('similar.find: an outlined region, and a mask of the same pixels, find the same regions at the same distances', async () => {
+  let query: { frameIndex: number; region: FrameRegions['regions'][number] } | undefined;
+  for (let frameIndex = 0; frameIndex < 6 && !query; frameIndex++) {
+    const stored = await call<FrameRegions>('frames.regions', { analysisId: analysis.id, frameIndex });
+    const region = stored.regions[0];
+    if (region && region.pixels >= 500) query = { frameIndex, region };
+  }
+  assert.ok(query, 'a frame of the clip with an unknown region of 500 pixels or more');
+  const { frameIndex, region } = query;
+  const byRegion = await call<SimilarAnswer>('similar.find', {
+    analysisId: analysis.id,
+    frameIndex,
+    query: { kind: 'region', regionIndex: 0 },
+    limit: 20,
+  });
+  assert.deepEqual(byRegion.query.box, { x: region.x, y: region.y, width: region.width, height: region.height });
+  assert.equal(byRegion.query.regionIndex, 0);
+  assert.ok(byRegion.results.length > 0);
+  assert.ok(byRegion.results.every((result) => result.frameIndex !== frameIndex && result.sessionId === session.id));
+  const distances = byRegion.results.map((result) => result.distance);
+  assert.deepEqual(
+    distances,
+    [...distances].sort((a, b) => a - b),
+  );
+  // The region's own pixels as a mask: the model runs again and their mean embedding is the query.
+  const png = PNG.sync.read(context.library.frames.map(analysis.id, frameIndex, 'class_map')!);
+  const unknown = Uint8Array.from({ length: png.width * png.height }, (_, i) => (png.data[i * 4] === 255 ? 1 : 0));
+  const labels = labelComponents(unknown, 1, png.width, png.height);
+  const boxes = componentBoxes(labels, png.width, png.height);
+  const label = boxes.findIndex((box) => box.pixels === region.pixels && box.x === region.x && box.y === region.y) + 1;
+  const mask = encodeRle(
+    Array.from(labels.labels, (value) => (value === label ? 1 : 0)),
+    png.width,
+    png.height,
+  );
+  const byMask = await call<SimilarAnswer>('similar.find', {
+    analysisId: analysis.id,
+    frameIndex,
+    query: { kind: 'mask', mask },
+    limit: 20,
+  });
+  assert.equal(byMask.query.pixels, region.pixels);
+  const key = (result: SimilarAnswer['results'][number]) => `${result.frameIndex}:${result.regionIndex}`;
+  const maskDistance = new Map(byMask.results.map((result) => [key(result), result.distance]));
+  // The stored query mean is int8 (a step of 1/127 of its largest value): distances agree within a few hundredths.
+  for (const result of byRegion.results.slice(0, 5))
+    assert.ok(Math.abs(maskDistance.get(key(result))! - result.distance) < 0.05 * byRegion.similarityScale);
 });
 
 test('media routes serve the preview, both maps and the session thumbnail', async () => {

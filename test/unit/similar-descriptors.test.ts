@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeRegions, numberComponents, prototypeSpacing } from '../../src-main/engine/descriptors.js';
-import { labelAllComponents } from '../../src-main/engine/regions.js';
+import {
+  componentBoxes,
+  componentRuns,
+  labelAllComponents,
+  labelComponents,
+  runBoxes,
+} from '../../src-main/engine/regions.js';
+import { seededRandom } from '../../src-main/teaching/prototypes.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 import { decodeDescriptors, encodeDescriptors } from '../../src-main/library/descriptor-codec.js';
 
@@ -36,12 +43,36 @@ test('one label for every component of a class map, numbered per class in raster
   const components = labelAllComponents(map, 4, 3);
   assert.equal(components.count, 4);
   assert.deepEqual(Array.from(components.labels), [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 2, 4]);
-  assert.deepEqual(numberComponents(components, map), [
+  assert.deepEqual(numberComponents(componentRuns(map, 4, 3), map), [
     { classIndex: U, regionIndex: 0 },
     { classIndex: R, regionIndex: 0 },
     { classIndex: B, regionIndex: 0 },
     { classIndex: U, regionIndex: 1 },
   ]);
+});
+
+test('labelling every value at once by runs gives the components and boxes labelComponents gives per value', () => {
+  const [width, height] = [60, 40];
+  const random = seededRandom(3);
+  for (const noise of [0, 0.05, 0.4]) {
+    // Stripes and bands of 4 values, some pixels changed at random: runs that meet, merge and end.
+    const map = Uint8Array.from({ length: width * height }, (_, i) =>
+      random() < noise ? Math.floor(random() * 4) : (Math.floor((i % width) / 7) + Math.floor(i / width / 5)) % 4,
+    );
+    // The reference: each value's components, renumbered by their first pixel across all values.
+    const perValue = new Map<number, Int32Array>();
+    const numbering = new Map<string, number>();
+    const expected = Array.from(map, (value, i) => {
+      if (!perValue.has(value)) perValue.set(value, labelComponents(map, value, width, height).labels);
+      const key = `${value}:${perValue.get(value)![i]}`;
+      if (!numbering.has(key)) numbering.set(key, numbering.size + 1);
+      return numbering.get(key)!;
+    });
+    const all = labelAllComponents(map, width, height);
+    assert.equal(all.count, numbering.size);
+    assert.deepEqual(Array.from(all.labels), expected);
+    assert.deepEqual(runBoxes(componentRuns(map, width, height)), componentBoxes(all, width, height));
+  }
 });
 
 test('descriptors: mean embedding, spread (RMS distance to the mean), size, box and mean score per region', () => {

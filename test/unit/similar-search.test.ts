@@ -125,7 +125,9 @@ test('ranks the regions of every analysis of the same model by squared distance,
   );
   assert.match(
     answer.skipped[1]!.message,
-    new RegExp(`re-analyse .*analysis.start \\{ sessionId: ${old.sessionId} \\}`),
+    new RegExp(
+      `re-analyse the session to search it \\(dmlreview analyze "/synthetic.mp4" --model model-a --fps 2 --new; or API analysis.start \\{ sessionId: ${old.sessionId} \\}\\)`,
+    ),
   );
 });
 

@@ -10,7 +10,7 @@ export const analyzeCommand: CliCommand = {
   name: 'analyze',
   summary: 'Import dashcam footage (video files or an image folder: one drive) and analyse it; rerun to resume',
   usage:
-    'analyze FILE_OR_FOLDER... [--library PATH] [--model NAME] [--models DIR] [--fps N|all] [--image-fps N] [--json]',
+    'analyze FILE_OR_FOLDER... [--library PATH] [--model NAME] [--models DIR] [--fps N|all] [--image-fps N] [--new] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -18,6 +18,7 @@ export const analyzeCommand: CliCommand = {
       models: { type: 'string' },
       fps: { type: 'string' },
       'image-fps': { type: 'string' },
+      new: { type: 'boolean' },
       json: { type: 'boolean' },
     });
     if (positionals.length === 0)
@@ -34,12 +35,13 @@ export const analyzeCommand: CliCommand = {
     try {
       const probe = { imageFps: parseImageFps(values['image-fps']) };
       const session = await service.findOrImportSession(positionals, probe);
+      const request = { model: values.model ?? DEFAULT_MODEL, sampleFps };
       // Rerunning the same command continues the analysis it started (after a crash or Ctrl+C) or reports the
-      // one it finished; a different model or sampling rate starts a new one.
-      const analysis = await service.continueOrStartAnalysis(session.id, {
-        model: values.model ?? DEFAULT_MODEL,
-        sampleFps,
-      });
+      // one it finished; a different model or sampling rate starts a new one, and so does --new (re-analysing
+      // a drive analysed by an older dmlreview, e.g. before region descriptors were stored).
+      const analysis = values.new
+        ? await service.startAnalysis(session.id, request)
+        : await service.continueOrStartAnalysis(session.id, request);
       const finished = ['done', 'partial'].includes(analysis.status)
         ? analysis
         : await service.queue.waitFor(analysis.id);

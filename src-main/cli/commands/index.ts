@@ -7,6 +7,7 @@ import { flagCommand } from './flag.js';
 import { framesCommand } from './frames.js';
 import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
+import { similarCommand } from './similar.js';
 import { versionCommand } from './version.js';
 import { fewshotCommand } from './fewshot.js';
 import { openCommand } from './open.js';
@@ -21,6 +22,7 @@ export const commands: CliCommand[] = [
   sessionsCommand,
   eventsCommand,
   framesCommand,
+  similarCommand,
   evalCommand,
   flagCommand,
   exportCommand,

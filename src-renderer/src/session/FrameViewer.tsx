@@ -8,13 +8,14 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import type { ClassInfo, SessionInfo } from '../../../src-shared/contract/index';
+import type { ClassInfo, SessionInfo, UnknownRegion } from '../../../src-shared/contract/index';
 import { useApi } from '../api/context';
 import type { FrameMarks, MarkedPixels, ViewerToolSlot } from './context';
 import { useZoomPan } from './useZoomPan';
 import {
   boxedRegions,
   classPalette,
+  PLACE_LABEL,
   drawRegionBoxes,
   drawUnknownOutline,
   loadFrameLayers,
@@ -44,7 +45,19 @@ interface Props {
   regionThreshold: number;
   /** Drawn over the analysed frame's picture and under its overlays: the source video while it plays. */
   underlay?: ReactNode;
+  /** Given, a click on an outlined region offers "Find more like this", which calls this. */
+  onFindSimilar?: (pick: RegionPick) => void;
 }
+
+/** An outlined region the reviewer clicked: its index in the frame's region list (frames.regions). */
+export interface RegionPick {
+  frameIndex: number;
+  regionIndex: number;
+  region: UnknownRegion;
+}
+
+/** A pointer that moves less than this between press and release clicks rather than pans. */
+const CLICK_SLOP_PX = 4;
 
 /**
  * The frame under the cursor with its overlays, each on its own canvas, at the footage's aspect ratio: the
@@ -66,6 +79,7 @@ export function FrameViewer(props: Props) {
     aspect,
     regionThreshold,
     underlay,
+    onFindSimilar,
   } = props;
   const api = useApi();
   const stageRef = useRef<HTMLDivElement>(null);
@@ -74,6 +88,9 @@ export function FrameViewer(props: Props) {
   const heatRef = useRef<HTMLCanvasElement>(null);
   const outlineRef = useRef<HTMLCanvasElement>(null);
   const marksRef = useRef<HTMLCanvasElement>(null);
+  const contentRef = useRef<HTMLDivElement>(null);
+  const pressedAt = useRef<{ x: number; y: number }>(undefined);
+  const [menu, setMenu] = useState<RegionPick & { left: number; top: number }>();
   const marked = useSyncExternalStore(marks.subscribe, marks.get);
   const Tool = useSyncExternalStore(viewerTool.subscribe, viewerTool.get);
   const [shown, setShown] = useState<{ index: number; layers: FrameLayers }>();
@@ -177,6 +194,38 @@ export function FrameViewer(props: Props) {
 
   const ready = shown?.index === frameIndex;
   const zoom = useZoomPan(box, Tool !== undefined);
+  /** The outlined region under the pointer (the smallest, where boxes nest), when regions can be picked. */
+  const regionAt = (clientX: number, clientY: number): RegionPick | undefined => {
+    const content = contentRef.current;
+    if (!onFindSimilar || Tool || !shown || !content) return undefined;
+    const rect = content.getBoundingClientRect();
+    const { layers } = shown;
+    const x = ((clientX - rect.left) / rect.width) * layers.mapWidth;
+    const y = ((clientY - rect.top) / rect.height) * layers.mapHeight;
+    const hit = boxedRegions(layers, regionThreshold)
+      .filter((region) => x >= region.x && x < region.x + region.width && y >= region.y && y < region.y + region.height)
+      .sort((a, b) => a.width * a.height - b.width * b.height)[0];
+    return hit && { frameIndex: shown.index, regionIndex: layers.regions.regions.indexOf(hit), region: hit };
+  };
+  const pickHandlers = {
+    onPointerDown: (event: React.PointerEvent<HTMLDivElement>) => {
+      pressedAt.current = { x: event.clientX, y: event.clientY };
+      zoom.handlers.onPointerDown(event);
+    },
+    onPointerMove: (event: React.PointerEvent<HTMLDivElement>) => {
+      zoom.handlers.onPointerMove(event);
+      if (onFindSimilar && !Tool)
+        event.currentTarget.style.cursor = regionAt(event.clientX, event.clientY) ? 'pointer' : '';
+    },
+    onClick: (event: React.MouseEvent<HTMLDivElement>) => {
+      const start = pressedAt.current;
+      if (!start || Math.hypot(event.clientX - start.x, event.clientY - start.y) > CLICK_SLOP_PX) return;
+      if ((event.target as HTMLElement).closest('.region-menu')) return;
+      const pick = regionAt(event.clientX, event.clientY);
+      const rect = event.currentTarget.getBoundingClientRect();
+      setMenu(pick && { ...pick, left: event.clientX - rect.left, top: event.clientY - rect.top });
+    },
+  };
   return (
     <div className="viewer-stage" ref={stageRef}>
       <div
@@ -188,8 +237,9 @@ export function FrameViewer(props: Props) {
         data-zoom={zoom.scale.toFixed(2)}
         data-regions-boxed={shown ? boxedRegions(shown.layers, regionThreshold).length : -1}
         {...zoom.handlers}
+        {...pickHandlers}
       >
-        <div className="frame-content" style={zoom.style}>
+        <div className="frame-content" style={zoom.style} ref={contentRef}>
           <canvas ref={baseRef} className="layer" data-testid="frame-image" />
           {underlay}
           <canvas
@@ -213,6 +263,17 @@ export function FrameViewer(props: Props) {
           <canvas ref={marksRef} className="layer" data-testid="overlay-marks" />
           {Tool && shown && createElement(Tool, { analysisId, frameIndex: shown.index })}
         </div>
+        {menu && onFindSimilar && menu.frameIndex === shown?.index && (
+          <RegionMenu
+            pick={menu}
+            style={{ left: Math.min(menu.left, box.width - 230), top: Math.min(menu.top + 8, box.height - 70) }}
+            onFind={() => {
+              setMenu(undefined);
+              onFindSimilar(menu);
+            }}
+            onClose={() => setMenu(undefined)}
+          />
+        )}
         {!ready && <div className="viewer-loading" aria-hidden />}
         {failure && <div className="viewer-message">{failure}</div>}
         {zoom.scale > 1 && (
@@ -221,6 +282,35 @@ export function FrameViewer(props: Props) {
           </button>
         )}
       </div>
+    </div>
+  );
+}
+
+/** What can be done with a clicked region: for now, look for more like it in every drive. */
+function RegionMenu({
+  pick,
+  style,
+  onFind,
+  onClose,
+}: {
+  pick: RegionPick;
+  style: React.CSSProperties;
+  onFind: () => void;
+  onClose: () => void;
+}) {
+  return (
+    <div className="region-menu" style={style} data-testid="region-menu" onPointerDown={(e) => e.stopPropagation()}>
+      <div className="region-menu-head">
+        <span>
+          Unknown region · score {pick.region.score.toFixed(2)} · {PLACE_LABEL[pick.region.place]}
+        </span>
+        <button className="icon" onClick={onClose} title="Close" aria-label="Close">
+          ×
+        </button>
+      </div>
+      <button className="primary" onClick={onFind} data-testid="region-find-similar">
+        Find more like this
+      </button>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useApi } from '../api/context';
 import { formatPercent, formatScore } from '../ui/format';
 import { AnalysisProgress, StatusBadge } from '../ui/ProgressBar';
@@ -7,6 +7,7 @@ import { FlagDialog } from './FlagDialog';
 import { footageAspect, FrameViewer, type OverlaySettings } from './FrameViewer';
 import { DEFAULT_OVERLAYS, OverlayControls } from './OverlayControls';
 import { hashOf } from '../ui/route';
+import { FIND_MORE_PANEL, runSearch, type SimilarSearch } from '../similar/search';
 import { KeyHelp } from './KeyHelp';
 import { Legend } from './Legend';
 import { Timeline } from './Timeline';
@@ -25,10 +26,16 @@ import { useFrameSummary, useSessionData } from './useSessionData';
 /** One drive: frame viewer with overlays, the score timeline, and the side panels, all keyboard-driven. */
 export function SessionScreen({
   sessionId,
+  at,
+  panel,
   panels,
   onTitle,
 }: {
   sessionId: number;
+  /** Opens the drive on this frame of this analysis (and again whenever it changes). */
+  at?: { analysisId: number; frameIndex: number };
+  /** The side panel tab to open with, by id. */
+  panel?: string;
   /** The side panel's tabs, in order (src-renderer/src/panels.ts). */
   panels: readonly SessionPanel[];
   onTitle: (title: string | undefined) => void;
@@ -42,7 +49,19 @@ export function SessionScreen({
   const { draftThreshold, commitThreshold } = eventSettings;
   const [overlays, setOverlays] = useState<OverlaySettings>(DEFAULT_OVERLAYS);
   const [showKeys, setShowKeys] = useState(false);
-  const [panelId, setPanelId] = useState(panels[0]?.id);
+  const [panelId, setPanelId] = useState(panel ?? panels[0]?.id);
+  const { showFrame } = data;
+  const [atAnalysis, atFrame] = [at?.analysisId, at?.frameIndex];
+  useEffect(() => {
+    if (atAnalysis !== undefined && atFrame !== undefined) showFrame(atAnalysis, atFrame);
+  }, [showFrame, atAnalysis, atFrame]);
+  const findSimilar = useCallback(
+    (search: SimilarSearch) => {
+      void runSearch(api, search);
+      setPanelId(FIND_MORE_PANEL);
+    },
+    [api],
+  );
   const frameCount = timeline?.timesMs.length ?? 0;
 
   const seek = useCallback(
@@ -121,6 +140,7 @@ export function SessionScreen({
             marks,
             viewerTool,
             overlays,
+            findSimilar,
           }
         : undefined,
     [
@@ -138,6 +158,7 @@ export function SessionScreen({
       marks,
       viewerTool,
       overlays,
+      findSimilar,
     ],
   );
 
@@ -205,6 +226,15 @@ export function SessionScreen({
               aspect={footageAspect(session)}
               regionThreshold={draftThreshold ?? eventState?.settings.threshold ?? analysis.threshold}
               underlay={videoClock && <VideoLayer clock={videoClock} />}
+              onFindSimilar={({ frameIndex: frame, regionIndex, region }) =>
+                findSimilar({
+                  sessionId: session.id,
+                  analysisId: analysis.id,
+                  frameIndex: frame,
+                  query: { kind: 'region', regionIndex },
+                  origin: `the unknown region (score ${region.score.toFixed(2)}) at frame ${frame}`,
+                })
+              }
             />
           ) : (
             <div className="empty muted">No analysed frame yet.</div>

@@ -16,21 +16,13 @@ export function Thumb({ analysisId, frameIndex }: { analysisId: number; frameInd
   const width = Math.min(THUMB_BOX.width, THUMB_BOX.height * aspect);
   return (
     <span className="thumb-stack" style={{ width, height: width / aspect }} data-testid="thumb">
-      <img
-        src={api.mediaUrl(mediaPaths.frame(analysisId, frameIndex))}
-        alt=""
-        loading="lazy"
-        decoding="async"
-        draggable={false}
-      />
-      <img
-        className="thumb-heat"
-        src={api.mediaUrl(mediaPaths.oodMap(analysisId, frameIndex))}
-        alt=""
-        loading="lazy"
-        decoding="async"
-        draggable={false}
-      />
+      <LazyImage src={api.mediaUrl(mediaPaths.frame(analysisId, frameIndex))} />
+      <LazyImage className="thumb-heat" src={api.mediaUrl(mediaPaths.oodMap(analysisId, frameIndex))} />
     </span>
   );
+}
+
+/** A picture of a list, loaded and decoded only when scrolled into view, and not draggable out of the app. */
+export function LazyImage({ src, className }: { src: string; className?: string }) {
+  return <img className={className} src={src} alt="" loading="lazy" decoding="async" draggable={false} />;
 }

@@ -9,6 +9,7 @@ import type {
   SessionInfo,
   Timeline,
 } from '../../../src-shared/contract/index';
+import type { SimilarSearch } from '../similar/search';
 
 /**
  * What every panel of the session view can read and do. Panels added by other features (teaching, the
@@ -36,6 +37,8 @@ export interface SessionView {
   viewerTool: ViewerToolSlot;
   /** The overlay layers and opacity on screen, which clips burn in as shown. */
   overlays: ClipOverlay;
+  /** Searches every drive for regions like this one and shows the results ("Find more like this"). */
+  findSimilar: (search: SimilarSearch) => void;
 }
 
 /** Pixels of one frame's maps to mark in the frame viewer; `focus`, if set, gets a ring. */

@@ -148,7 +148,8 @@ export function boxedRegions(layers: FrameLayers, threshold: number) {
     .sort((a, b) => b.score - a.score);
 }
 
-const PLACE_LABEL = { road: 'by the road', elsewhere: 'off the road', 'sky-or-top': 'sky / top' } as const;
+/** Where a region lies, in words (a region's label and its menu). */
+export const PLACE_LABEL = { road: 'by the road', elsewhere: 'off the road', 'sky-or-top': 'sky / top' } as const;
 
 /**
  * A box around every region that reaches the event threshold, labelled with its score and where it lies; the best one, whose score

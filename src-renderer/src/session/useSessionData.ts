@@ -35,6 +35,8 @@ export interface SessionData {
   loadFlags: () => Promise<unknown>;
   /** Shows another analysis; the playhead keeps its drive time, since that analysis samples other frames. */
   chooseAnalysis: (analysisId: number, playheadMs: number | undefined) => void;
+  /** Shows one frame of one analysis of this drive (a search result, a link), once its timeline is in. */
+  showFrame: (analysisId: number, frameIndex: number) => void;
   /** Reads the analysis on screen again (it grows while it runs; a panel changed it). */
   reloadAnalysisData: () => void;
 }
@@ -58,6 +60,8 @@ export function useSessionData(
   const [flags, setFlags] = useState<Flag[]>([]);
   /** Drive time of the playhead when another analysis was chosen: its frame there is shown once its timeline is in. */
   const keepTime = useRef<number | undefined>(undefined);
+  /** A frame asked for by showFrame: shown once the timeline of its analysis is in. */
+  const keepFrame = useRef<number | undefined>(undefined);
 
   const loadSession = useCallback(async () => {
     const [info, list] = await Promise.all([
@@ -90,6 +94,16 @@ export function useSessionData(
     setAnalysisId(id);
   }, []);
 
+  const showFrame = useCallback(
+    (id: number, frameIndex: number) => {
+      keepFrame.current = frameIndex;
+      setAnalysisId(id);
+      // Read again even when that analysis is on screen already, so the frame is applied with its timeline.
+      reloadAnalysisData();
+    },
+    [reloadAnalysisData],
+  );
+
   useEffect(() => {
     if (analysisId === undefined) return;
     let current = true;
@@ -102,7 +116,9 @@ export function useSessionData(
       if (!current) return;
       // Another analysis samples other frames: the playhead keeps its time, not its frame number.
       if (keepTime.current !== undefined) setFrameIndex(nearestFrame(line.timesMs, keepTime.current));
+      if (keepFrame.current !== undefined) setFrameIndex(Math.min(keepFrame.current, line.timesMs.length - 1));
       keepTime.current = undefined;
+      keepFrame.current = undefined;
       setTimeline(line);
       setEventState(events);
     });
@@ -151,6 +167,7 @@ export function useSessionData(
     flags,
     loadFlags,
     chooseAnalysis,
+    showFrame,
     reloadAnalysisData,
   };
 }

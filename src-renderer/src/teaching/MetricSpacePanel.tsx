@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { encodeRle } from '../../../src-shared/contract/index';
 import { useSessionView } from '../session/context';
 import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
@@ -28,7 +29,7 @@ const SAMPLE_STEPS = [2_000, 20_000];
  * wheel to zoom, hover a point to see its pixel on the frame, Shift+drag a lasso to start a teaching mask from the points.
  */
 export function MetricSpacePanel() {
-  const { api, analysis, frameIndex, marks } = useSessionView();
+  const { api, analysis, session, frameIndex, marks, findSimilar } = useSessionView();
   const guarded = useGuarded();
   const toast = useToast();
   const [cloud, setCloud] = useState<ScaledCloud>();
@@ -144,6 +145,24 @@ export function MetricSpacePanel() {
             <span>{selection.length.toLocaleString()} points lassoed</span>
             <button onClick={startMask} data-testid="metric-start-mask">
               Start a teaching mask
+            </button>
+            <button
+              onClick={() => {
+                if (!cloud || loadedFrame === undefined) return;
+                const mask = new Uint8Array(cloud.width * cloud.height);
+                for (const pixel of selection) mask[pixel] = 1;
+                findSimilar({
+                  sessionId: session.id,
+                  analysisId: analysis.id,
+                  frameIndex: loadedFrame,
+                  query: { kind: 'mask', mask: encodeRle(mask, cloud.width, cloud.height) },
+                  origin: `the ${selection.length.toLocaleString()} lassoed points of frame ${loadedFrame}`,
+                });
+              }}
+              title="Search every drive for regions like the lassoed pixels"
+              data-testid="metric-find-similar"
+            >
+              Find more like this
             </button>
             <button onClick={() => setSelection(undefined)}>Clear</button>
           </>

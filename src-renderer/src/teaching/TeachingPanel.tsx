@@ -186,6 +186,26 @@ export function TeachingPanel() {
                 </button>
               ))}
             </div>
+            <span className="spacer" />
+            <button
+              disabled={countMarked(shot.history.mask) === 0}
+              onClick={() =>
+                view.findSimilar({
+                  sessionId: view.session.id,
+                  analysisId: analysis.id,
+                  frameIndex: shot.frameIndex,
+                  query: {
+                    kind: 'mask',
+                    mask: encodeRle(shot.history.mask, shot.history.size.width, shot.history.size.height),
+                  },
+                  origin: `the teaching mask on frame ${shot.frameIndex}`,
+                })
+              }
+              title="Search every drive for regions like the marked pixels"
+              data-testid="teach-find-similar"
+            >
+              Find more like this
+            </button>
           </div>
         </>
       ) : (

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 
 export type Route =
   | { screen: 'library' }
-  | { screen: 'session'; sessionId: number }
+  /** A drive; `at` opens it on that frame of that analysis, `panel` with that side panel tab. */
+  | { screen: 'session'; sessionId: number; at?: { analysisId: number; frameIndex: number }; panel?: string }
   /** Two analyses of one drive side by side; either may be left to the screen to choose. */
   | { screen: 'compare'; sessionId: number; a?: number; b?: number }
   | { screen: 'models'; model?: string };
@@ -16,8 +17,14 @@ function parse(hash: string): Route {
       a: compare[2] ? Number(compare[2]) : undefined,
       b: compare[3] ? Number(compare[3]) : undefined,
     };
-  const match = /^#\/session\/(\d+)/.exec(hash);
-  if (match) return { screen: 'session', sessionId: Number(match[1]) };
+  const match = /^#\/session\/(\d+)(?:\/at\/(\d+)\/(\d+))?(?:\/panel\/([\w-]+))?/.exec(hash);
+  if (match)
+    return {
+      screen: 'session',
+      sessionId: Number(match[1]),
+      at: match[2] ? { analysisId: Number(match[2]), frameIndex: Number(match[3]) } : undefined,
+      panel: match[4],
+    };
   const models = /^#\/models(?:\/([^/?]+))?/.exec(hash);
   if (models) return { screen: 'models', model: models[1] ? decodeURIComponent(models[1]) : undefined };
   return { screen: 'library' };
@@ -25,7 +32,10 @@ function parse(hash: string): Route {
 
 /** The hash of a route: what a link to it carries. */
 export function hashOf(route: Route): string {
-  if (route.screen === 'session') return `#/session/${route.sessionId}`;
+  if (route.screen === 'session') {
+    const at = route.at ? `/at/${route.at.analysisId}/${route.at.frameIndex}` : '';
+    return `#/session/${route.sessionId}${at}${route.panel ? `/panel/${route.panel}` : ''}`;
+  }
   if (route.screen === 'compare') {
     const pair = route.a === undefined ? '' : route.b === undefined ? `/${route.a}` : `/${route.a}/${route.b}`;
     return `#/session/${route.sessionId}/compare${pair}`;
