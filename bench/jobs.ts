@@ -1,7 +1,8 @@
 /**
  * Library and analysis figures, side by side in one run (`npm run bench jobs`):
  * - end-to-end analysis (decode -> engine -> maps -> preview -> database) against the engine alone on the same
- *   frames, alternating, medians: the ratio is what the pipeline costs;
+ *   frames, alternating, medians: the ratio is what the pipeline costs, in frames per second and in CPU per
+ *   frame by thread group (thread-cpu.ts), which other programs' load moves far less;
  * - timeline and top-100 events of a 100,000-frame synthetic session, straight from the store and through the
  *   API dispatcher (with its contract validation);
  * - resident memory sampled through a long analysis (the val drive looped), to show it stays flat.
