@@ -75,11 +75,13 @@ export class FrameLane {
   }
 
   async analyze(frame: RgbFrame, options: AnalyzeOptions): Promise<FrameResult> {
-    // The frame may be a view into a larger (pooled) buffer: send a copy of just its bytes.
-    const data = frame.data.slice();
+    // A frame that is not lent, or is a view into a larger (pooled) buffer: send a copy of just its bytes.
+    const { buffer, byteOffset, byteLength } = frame.data;
+    const whole = buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength;
+    const data = options.lendFrame && whole ? frame.data : frame.data.slice();
     const reply = await this.channel.request(
       { id: 0, type: 'analyze', frame: { width: frame.width, height: frame.height, data }, options },
-      [data.buffer],
+      [data.buffer as ArrayBuffer],
     );
     if (!('frame' in reply)) throw new Error('an engine thread answered out of turn');
     return withPngBuffers(reply.frame);

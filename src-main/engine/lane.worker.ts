@@ -22,8 +22,22 @@ async function analyse(
     const { width, height, data } = await modelled;
     const { keepEmbedding, encodeMaps } = request.options;
     const { data: embedding, ...result } = await head.apply(data, width, height, encodeMaps);
-    const frame: FrameResult = { width, height, ...result, ...(keepEmbedding ? { embedding } : {}) };
-    const arrays = [result.classMap, result.oodMap, result.nearestKnown, ...(keepEmbedding ? [embedding] : [])];
+    // The model has read the frame by now: a lent one goes back with the result.
+    const lentFrame = request.options.lendFrame ? request.frame : undefined;
+    const frame: FrameResult = {
+      width,
+      height,
+      ...result,
+      ...(keepEmbedding ? { embedding } : {}),
+      ...(lentFrame ? { lentFrame } : {}),
+    };
+    const arrays = [
+      result.classMap,
+      result.oodMap,
+      result.nearestKnown,
+      ...(keepEmbedding ? [embedding] : []),
+      ...(lentFrame ? [lentFrame.data] : []),
+    ];
     port.postMessage(
       { id: request.id, ok: true, frame } satisfies LaneReply,
       arrays.map((a) => a.buffer as ArrayBuffer),

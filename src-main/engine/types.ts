@@ -39,6 +39,8 @@ export interface FrameResult {
   descriptors?: FrameDescriptors | undefined;
   /** The class map and OOD map as PNGs (maps.ts), only when asked for (analysis jobs store them). */
   mapPngs?: { classMap: Buffer; oodMap: Buffer };
+  /** The frame the caller lent (AnalyzeOptions.lendFrame), given back for reuse. */
+  lentFrame?: RgbFrame;
 }
 
 export const UNKNOWN_CLASS = 255;
@@ -48,6 +50,12 @@ export interface AnalyzeOptions {
   keepEmbedding?: boolean;
   /** Encode the class and OOD maps as PNGs, off the caller's thread (analysis jobs). */
   encodeMaps?: boolean;
+  /**
+   * Lend the frame's buffer instead of having it copied: it travels to the engine's thread as it is, the
+   * caller's frame.data reads as empty meanwhile, and it comes back in the result's lentFrame (analysis jobs
+   * read the next frames into it). A frame that is a view into a larger buffer is copied all the same.
+   */
+  lendFrame?: boolean;
 }
 
 /**

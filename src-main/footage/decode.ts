@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { RgbFrame } from '../core/rgb-frame.js';
 import type { FootageSource } from './source.js';
 import { ffmpegReason, ffmpegTools } from './ffmpeg.js';
+import type { FrameBuffers } from './frame-buffers.js';
 
 export interface DecodedFrame {
   sourceIndex: number;
@@ -30,6 +31,8 @@ export interface DecodeOptions {
    */
   lastSkippedMs?: number;
   signal?: AbortSignal;
+  /** Where video frames are read into; without it, each frame gets a buffer of its own. */
+  buffers?: FrameBuffers;
 }
 
 /** How a source's decoding ended; filled in when the frame iterator finishes. */
@@ -171,7 +174,7 @@ async function* ffmpegFrames(
   const previews = new ArrivalQueue<Buffer>();
   splitJpegs(child.stdio[3] as Readable, previews);
 
-  const frames = rawFrames(child.stdout!, options.width * options.height * 3);
+  const frames = rawFrames(child.stdout!, options.width * options.height * 3, options.buffers);
   try {
     for (let data = await frames.next(); data; data = await frames.next()) {
       const [ptsMs, jpeg] = [await timestamps.next(), await previews.next()];
@@ -201,10 +204,15 @@ const FRAMES_AHEAD = 4;
  * Cuts stdout into frames. Reading pauses once FRAMES_AHEAD frames wait, and resumes as they are taken, so
  * ffmpeg is held back (memory stays flat) without ever being stopped before it writes the JPEG being waited for.
  */
-function rawFrames(stream: Readable, frameBytes: number): { next(): Promise<Uint8Array | undefined> } {
+function rawFrames(
+  stream: Readable,
+  frameBytes: number,
+  buffers: FrameBuffers | undefined,
+): { next(): Promise<Uint8Array | undefined> } {
+  const newFrame = () => buffers?.take(frameBytes) ?? new Uint8Array(frameBytes);
   const frames = new ArrivalQueue<Uint8Array>();
   let waiting = 0;
-  let frame = new Uint8Array(frameBytes);
+  let frame = newFrame();
   let filled = 0;
   stream.on('data', (chunk: Buffer) => {
     for (let offset = 0; offset < chunk.length;) {
@@ -214,7 +222,7 @@ function rawFrames(stream: Readable, frameBytes: number): { next(): Promise<Uint
       offset += take;
       if (filled < frameBytes) continue;
       frames.push(frame);
-      frame = new Uint8Array(frameBytes);
+      frame = newFrame();
       filled = 0;
       if (++waiting >= FRAMES_AHEAD) stream.pause();
     }

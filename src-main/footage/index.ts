@@ -8,5 +8,6 @@ export {
   type DecodeOptions,
   type DecodeOutcome,
 } from './decode.js';
+export { FrameBuffers } from './frame-buffers.js';
 export { extractFullFrame, extractScaledFrameRgb, makeThumbnail } from './extract.js';
 export type { FootageSource, ProbedSource } from './source.js';

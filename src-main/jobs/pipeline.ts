@@ -1,10 +1,11 @@
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { openEngine, type OpenEngineOptions } from '../engine/index.js';
-import type { Engine, FrameResult } from '../engine/types.js';
+import type { AnalyzeOptions, Engine, FrameResult } from '../engine/types.js';
 import {
   decodeSource,
   expectedFrames,
+  FrameBuffers,
   type DecodedFrame,
   type DecodeOutcome,
   type FootageSource,
@@ -40,6 +41,12 @@ export interface AnalysisHooks {
   signal?: AbortSignal;
 }
 
+/**
+ * What an analysis asks of the engine for each frame: the maps as PNGs (stored as they are), and the frame's
+ * buffer lent rather than copied, to be read into again. The jobs benchmark measures the engine alone with the same.
+ */
+export const ANALYZE_OPTIONS: AnalyzeOptions = { encodeMaps: true, lendFrame: true };
+
 const PROGRESS_INTERVAL_MS = 500;
 const QUEUE_CAPACITY = 4;
 
@@ -70,6 +77,8 @@ export async function runAnalysis(job: AnalysisJob, hooks: AnalysisHooks = {}): 
 class AnalysisRun {
   private readonly problems: string[] = [];
   private readonly timings = { decodeMs: 0, engineMs: 0, writeMs: 0 };
+  /** Decoded frames are read into these, lent to the engine and given back. */
+  private readonly frameBuffers = new FrameBuffers();
   private readonly owner: Owner;
   /** Aborted on cancel, or when another process took the analysis over. */
   private readonly stop = new AbortController();
@@ -138,8 +147,17 @@ class AnalysisRun {
 
   private async runOwned(): Promise<AnalysisInfo> {
     let engine: Engine | undefined;
+    // Stops the decoder when the run fails before its frames flow (cancelling stops it through this.stop).
+    const decoding = new AbortController();
+    let decoder: Promise<void> | undefined;
     try {
       this.refuseOldFrameScore();
+      const resume = await this.store.frames.resumePoint(this.plan.id);
+      const decoded = new BoundedQueue<DecodedFrame>(QUEUE_CAPACITY);
+      // ffmpeg starts while the model loads: its start-up and first frames, which take 0.1-1 s, are then ready
+      // when the engine is, instead of being waited for after it.
+      decoder = this.decodeStage(decoded, resume, AbortSignal.any([this.stop.signal, decoding.signal]));
+      decoder.catch(() => undefined); // a failure reaches the engine stage through the queue
       engine = await openEngine(this.job.modelsDir, this.plan.modelName, this.job.engine);
       this.refuseChangedModel(engine);
       // The taught classes of the knowledge version this analysis recorded, so a resumed run classifies alike.
@@ -148,9 +166,11 @@ class AnalysisRun {
       );
       this.startedAt = performance.now();
       await this.report({ status: 'running', startedAt: new Date().toISOString(), framesTotal: this.estimateTotal() });
-      await this.pipeline(engine);
+      await this.pipeline(engine, decoded, decoder, resume.framesStored);
       return await this.finish();
     } catch (error) {
+      decoding.abort();
+      await decoder?.catch(() => undefined);
       if (error instanceof OwnershipLost) return this.store.analyses.get(this.plan.id);
       return this.fail(error);
     } finally {
@@ -218,22 +238,22 @@ class AnalysisRun {
     return this.sources.reduce((sum, source) => sum + expectedFrames(source, this.plan.sampleFps), 0);
   }
 
-  private async pipeline(engine: Engine): Promise<void> {
-    const decoded = new BoundedQueue<DecodedFrame>(QUEUE_CAPACITY);
+  /** Joins the engine and writer stages to the decoder, which runOwned started before the engine loaded. */
+  private async pipeline(
+    engine: Engine,
+    decoded: BoundedQueue<DecodedFrame>,
+    decoder: Promise<void>,
+    framesStored: number,
+  ): Promise<void> {
     const analysed = new BoundedQueue<Analysed>(QUEUE_CAPACITY);
-    const resume = await this.store.frames.resumePoint(this.plan.id);
-    const stages = [
-      this.decodeStage(decoded, resume),
-      this.engineStage(engine, decoded, analysed, resume.framesStored),
-      this.writeStage(analysed),
-    ];
+    const stages = [decoder, this.engineStage(engine, decoded, analysed, framesStored), this.writeStage(analysed)];
     // One failing stage fails its neighbours' queues, so all three settle and the first error surfaces.
     const results = await Promise.allSettled(stages);
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  private async decodeStage(out: BoundedQueue<DecodedFrame>, resume: ResumePoint): Promise<void> {
+  private async decodeStage(out: BoundedQueue<DecodedFrame>, resume: ResumePoint, signal: AbortSignal): Promise<void> {
     const { framesPerSource, lastTimeMsPerSource } = resume;
     const lastStarted = Math.max(-1, ...framesPerSource.keys());
     try {
@@ -249,15 +269,16 @@ class AnalysisRun {
             sampleFps: this.plan.sampleFps,
             skipFrames: framesPerSource.get(source.position) ?? 0,
             lastSkippedMs: lastTimeMsPerSource.get(source.position),
-            signal: this.stop.signal,
+            signal,
+            buffers: this.frameBuffers,
           },
           outcome,
         );
         for await (const frame of frames) {
-          if (this.stop.signal.aborted) break;
+          if (signal.aborted) break;
           await out.push(frame);
         }
-        if (this.stop.signal.aborted) break;
+        if (signal.aborted) break;
         if (outcome.message) this.problems.push(outcome.message);
       }
       out.close();
@@ -276,7 +297,10 @@ class AnalysisRun {
     let index = firstIndex;
     const inFlight: Promise<Analysed>[] = [];
     const submit = (decoded: DecodedFrame, frameIndex: number) =>
-      engine.analyze(decoded.rgb, { encodeMaps: true }).then((result) => ({ decoded, index: frameIndex, result }));
+      engine.analyze(decoded.rgb, ANALYZE_OPTIONS).then((result) => {
+        if (result.lentFrame) this.frameBuffers.give(result.lentFrame.data);
+        return { decoded, index: frameIndex, result };
+      });
     const deliverOldest = async () => {
       const engineStart = performance.now();
       const analysed = await inFlight.shift()!;
