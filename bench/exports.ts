@@ -37,12 +37,12 @@ async function run(): Promise<void> {
       analyse: { sampleFps: 2 },
     });
     if (!imported.ok) throw new Error(imported.error.message);
-    const session = context.library.sessions.get((imported.value as { id: number }).id);
+    const session = await context.library.sessions.get((imported.value as { id: number }).id);
     const analysis = session.latestAnalysis!;
     await context.analyses.queue.waitFor(analysis.id);
-    const frames = context.library.frames.timeline(analysis.id).timesMs.length;
+    const frames = (await context.library.frames.timeline(analysis.id)).timesMs.length;
     for (let frameIndex = 0; frameIndex < frames; frameIndex++)
-      context.library.flags.add({ analysisId: analysis.id, frameIndex, category: 'hazard', note: '' });
+      await context.library.flags.add({ analysisId: analysis.id, frameIndex, category: 'hazard', note: '' });
     console.log(`${frames} flagged frames of ${session.width}x${session.height}`);
     console.log(['format', 'ms/frame', 'MB'].map((title) => title.padStart(12)).join(''));
     for (const format of ExportFormat.options) {

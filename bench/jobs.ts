@@ -50,9 +50,9 @@ interface Measured {
 
 async function analyseFile(path: string, library: string): Promise<Measured> {
   const card = await readModelCard(defaultModelsDir(), MODEL);
-  const store = openLibrary(library);
-  const session = store.sessions.create('bench', [await probeSource(path)], null);
-  const plan = store.analyses.create({
+  const store = await openLibrary(library);
+  const session = await store.sessions.create('bench', [await probeSource(path)], null);
+  const plan = await store.analyses.create({
     sessionId: session.id,
     modelName: card.name,
     modelSha256: card.sha256,
@@ -65,7 +65,7 @@ async function analyseFile(path: string, library: string): Promise<Measured> {
     pixelThreshold: card.scores.threshold,
     framesTotal: 0,
   });
-  store.close();
+  await store.close();
   const before = cpuSnapshot();
   let running: CpuSnapshot | undefined;
   // The run reports 'running' once its engine is loaded and warmed up, and stamps startedAt then: the CPU
@@ -221,16 +221,16 @@ function printCpuBreakdown(alone: Measured[], endToEnd: Measured[]): void {
 
 async function largeSessionQueries(dir: string): Promise<void> {
   const library = join(dir, 'large.sqlite');
-  const store = openLibrary(library);
-  const { analysisId, insertSeconds } = writeSyntheticSession(store, {
+  const store = await openLibrary(library);
+  const { analysisId, insertSeconds } = await writeSyntheticSession(store, {
     frames: SYNTHETIC_FRAMES,
     frame: driveLikeFrame,
   });
   const eventsStart = performance.now();
-  const events = store.events.recompute(analysisId);
+  const events = await store.events.recompute(analysisId);
   const recomputeMs = performance.now() - eventsStart;
-  store.analyses.update(analysisId, { status: 'done' });
-  store.close();
+  await store.analyses.update(analysisId, { status: 'done' });
+  await store.close();
 
   const app = await createApp({ host: 'review-server', libraryPath: library });
   const dispatch = createDispatcher(handlers, app);

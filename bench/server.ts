@@ -106,13 +106,13 @@ export const serverBench = {
   name: 'server',
   async run(): Promise<void> {
     const library = join(mkdtempSync(join(tmpdir(), 'dml-bench-server-')), 'library.sqlite');
-    const store = openLibrary(library);
+    const store = await openLibrary(library);
     // Maps and previews of 2 kB each, as in the jobs benchmark: real ones (about 85 kB a frame) would make this
     // an 8 GB file, so the media figures are for small bodies.
-    const { analysisId, insertSeconds } = writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame });
-    store.events.recompute(analysisId);
-    store.analyses.update(analysisId, { status: 'done' });
-    store.close();
+    const { analysisId, insertSeconds } = await writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame });
+    await store.events.recompute(analysisId);
+    await store.analyses.update(analysisId, { status: 'done' });
+    await store.close();
     console.log(
       `${FRAMES} frames written in ${insertSeconds.toFixed(1)} s; ${CONCURRENCY} clients, ${SECONDS} s per kind`,
     );

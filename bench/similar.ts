@@ -83,12 +83,12 @@ function makeFrame(random: () => number, centres: number[][], index: number): St
 }
 
 async function searchBench(): Promise<void> {
-  const store = openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-bench-similar-')), 'library.sqlite'));
+  const store = await openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-bench-similar-')), 'library.sqlite'));
   const random = seededRandom(7);
   const centres = Array.from({ length: CLUSTERS }, () => Array.from({ length: DIM }, () => (random() - 0.5) * 12));
   const writeStart = performance.now();
   for (let s = 0; s < SESSIONS; s++)
-    writeSyntheticSession(store, {
+    await writeSyntheticSession(store, {
       name: `drive ${s}`,
       frames: FRAMES,
       frame: (index) => makeFrame(random, centres, index),
@@ -133,7 +133,7 @@ async function searchBench(): Promise<void> {
   console.log(
     `memory: ${mb(search.cachedBytes)} of packed descriptors cached (budget 256 MB; ${(search.cachedBytes / regions) | 0} bytes a region); the process's resident memory grew ${mb(process.memoryUsage().rss - rssBefore)} over the searches`,
   );
-  store.close();
+  await store.close();
 }
 
 /** describeRegions on real model outputs, against the whole frame. */

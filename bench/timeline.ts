@@ -84,10 +84,10 @@ async function report(what: string, dispatch: Dispatch, analysisId: number): Pro
 
 async function run(): Promise<void> {
   const libraryPath = join(mkdtempSync(join(tmpdir(), 'dml-bench-timeline-')), 'library.sqlite');
-  const store = openLibrary(libraryPath);
-  const synthetic = writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame }).analysisId;
-  store.analyses.update(synthetic, { status: 'done' });
-  store.close();
+  const store = await openLibrary(libraryPath);
+  const synthetic = (await writeSyntheticSession(store, { frames: FRAMES, frame: driveLikeFrame })).analysisId;
+  await store.analyses.update(synthetic, { status: 'done' });
+  await store.close();
   const app = await createApp({ host: 'review-server', libraryPath });
   try {
     const dispatch = createDispatcher(handlers, app);

@@ -8,6 +8,7 @@ import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
 import { similarBench } from '../bench/similar.js';
+import { storeBench } from '../bench/store.js';
 import { timelineBench } from '../bench/timeline.js';
 
 interface BenchSuite {
@@ -23,6 +24,7 @@ const suites: BenchSuite[] = [
   exportsBench,
   timelineBench,
   similarBench,
+  storeBench,
 ];
 
 const wanted = process.argv.slice(2);

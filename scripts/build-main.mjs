@@ -4,7 +4,7 @@
 // Compiles the metric head's AssemblyScript kernel to dist/wasm (the engine loads it from there, also in tests).
 import asc from 'assemblyscript/asc';
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -47,11 +47,17 @@ const cjsImportMeta = {
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
+// Packages that ship only ES modules are bundled into the CommonJS main instead of required at run time.
+const esmOnly = ['kysely'];
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const runtimePackages = Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies });
+
 await build({
   ...common,
   ...cjsImportMeta,
+  packages: undefined,
   format: 'cjs',
-  external: ['electron'],
+  external: ['electron', ...runtimePackages.filter((name) => !esmOnly.includes(name))],
   entryPoints: [{ in: join(root, 'src-main/electron/main.ts'), out: 'main' }],
   outdir: join(outRoot, 'electron'),
   outExtension: { '.js': '.cjs' },

@@ -65,13 +65,13 @@ execFileSync(
   ],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );
-const store = openLibrary(library);
+const store = await openLibrary(library);
 const images = readdirSync(join(camvid, 'val', 'images')).sort();
 const candidates: Candidate[] = [];
 for (let frame = 0; frame < images.length; frame++) {
-  const described = store.descriptors.frame(1, frame);
+  const described = await store.descriptors.frame(1, frame);
   if (!described) continue;
-  const { width, height, classMap } = decodeClassMapPng(store.frames.map(1, frame, 'class_map')!);
+  const { width, height, classMap } = decodeClassMapPng((await store.frames.map(1, frame, 'class_map'))!);
   const label = await decodeLabelPng(join(camvid, 'val', 'labels', images[frame]!.replace(/\.jpg$/, '.png')));
   const image = await decodeImageFile(join(camvid, 'val', 'images', images[frame]!));
   if (label.width !== width || image.width !== width)
@@ -138,7 +138,7 @@ for (const query of queries) {
     figures.histogram[i]!.push(precision(byHistogram, k));
   });
 }
-store.close();
+await store.close();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const relevant = candidates.filter(right).length;
 const report = {

@@ -44,16 +44,20 @@ export const libraryHandlers: HandlerGroup<LibraryMethod> = {
   'frames.get': ({ analysisId, frameIndex }, { library }) => library.frames.get(analysisId, frameIndex),
   'frames.top': (query, { library }) => library.frames.top(query),
   'frames.regions': ({ analysisId, frameIndex }, { library }) => library.frames.regions(analysisId, frameIndex),
-  'events.list': ({ analysisId, settings }, { library }) => {
-    const events = settings ? library.events.recompute(analysisId, settings) : library.events.list(analysisId);
-    return { settings: library.analyses.eventSettings(analysisId), events };
+  'events.list': async ({ analysisId, settings }, { library }) => {
+    const events = settings
+      ? await library.events.recompute(analysisId, settings)
+      : await library.events.list(analysisId);
+    return { settings: await library.analyses.eventSettings(analysisId), events };
   },
-  'events.preview': ({ analysisId, settings }, { library }) => ({ count: library.events.count(analysisId, settings) }),
+  'events.preview': async ({ analysisId, settings }, { library }) => ({
+    count: await library.events.count(analysisId, settings),
+  }),
   'flags.list': ({ sessionId }, { library }) => library.flags.list(sessionId),
   'flags.add': (request, { library }) => library.flags.add(request),
   'flags.update': ({ flagId, ...change }, { library }) => library.flags.update(flagId, change),
-  'flags.remove': ({ flagId }, { library }) => {
-    library.flags.remove(flagId);
+  'flags.remove': async ({ flagId }, { library }) => {
+    await library.flags.remove(flagId);
     return { ok: true as const };
   },
 };
@@ -70,13 +74,13 @@ export function registerLibraryMedia(media: MediaRouter, library: Library): void
     const pattern = new RegExp(`^(\\d+)/(\\d+)\\.${route.extension}$`);
     media.register(route.prefix, async (path) => {
       const match = pattern.exec(path);
-      const body = match && library.frames.map(Number(match[1]), Number(match[2]), route.kind);
+      const body = match && (await library.frames.map(Number(match[1]), Number(match[2]), route.kind));
       return body ? { contentType: route.contentType, body } : undefined;
     });
   }
   media.register('thumbnail', async (path) => {
     const match = /^(\d+)\.jpg$/.exec(path);
-    const body = match && library.sessions.thumbnail(Number(match[1]));
+    const body = match && (await library.sessions.thumbnail(Number(match[1])));
     return body ? { contentType: 'image/jpeg', body } : undefined;
   });
   media.registerFile('source', async (path) => sourceVideo(library, path));
@@ -86,11 +90,11 @@ export function registerLibraryMedia(media: MediaRouter, library: Library): void
  * A session's source video by its position: the route names a session and a number, never a path, so only
  * files registered at import can be served. Image folders have no single file to play.
  */
-function sourceVideo(library: Library, path: string): MediaFile | undefined {
+async function sourceVideo(library: Library, path: string): Promise<MediaFile | undefined> {
   const match = /^(\d+)\/(\d+)$/.exec(path);
   if (!match) return undefined;
   const [sessionId, position] = [Number(match[1]), Number(match[2])];
-  const source = library.sessions.sources(sessionId).find((candidate) => candidate.position === position);
+  const source = (await library.sessions.sources(sessionId)).find((candidate) => candidate.position === position);
   if (source?.kind !== 'video') return undefined;
   return {
     file: source.path,

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { defaultLibraryPath, defaultModelsDir } from '../core/paths.js';
 import type { AppContext } from '../api/context.js';
 import { NotificationBus } from '../api/notifications.js';
@@ -19,10 +17,9 @@ export interface AppOptions {
 /** Opens the library and wires the services. The caller owns the context and must close it. */
 export async function createApp(options: AppOptions): Promise<AppContext> {
   const libraryPath = options.libraryPath ?? defaultLibraryPath();
-  mkdirSync(dirname(libraryPath), { recursive: true });
   const notifications = new NotificationBus();
   const modelsDir = options.modelsDir ?? defaultModelsDir();
-  const library = openLibrary(libraryPath);
+  const library = await openLibrary(libraryPath);
   const analyses = new AnalysisService(library, modelsDir, (info) => notifications.emit('analysis.progress', info), {
     onWaiting: (_info, message) => notifications.emit('notice', { level: 'info', message }),
   });
@@ -32,13 +29,13 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
     async (sessionId, model) => (await analyses.startAnalysis(sessionId, { model })).id,
   );
   const similar = new SimilarSearch(library, {
-    embedMask: (analysisId, frameIndex, mask) =>
-      teaching.maskEmbedding({ analysisId, frameIndex }, mask, library.analyses.get(analysisId).modelSha256),
+    embedMask: async (analysisId, frameIndex, mask) =>
+      teaching.maskEmbedding({ analysisId, frameIndex }, mask, (await library.analyses.get(analysisId)).modelSha256),
   });
   const media = new MediaRouter();
   registerLibraryMedia(media, library);
   // Analyses a crash or a closed app interrupted continue where they stopped.
-  analyses.resumeUnfinished();
+  await analyses.resumeUnfinished();
   return {
     host: options.host,
     libraryPath,
@@ -52,7 +49,7 @@ export async function createApp(options: AppOptions): Promise<AppContext> {
     close: async () => {
       await analyses.close();
       await teaching.close();
-      library.close();
+      await library.close();
     },
   };
 }

@@ -55,7 +55,7 @@ interface ClipPlan {
  * a frame between analysed frames shows the overlay and score of the last analysed frame before it.
  */
 export async function exportClip(request: ClipRequest, deps: ClipDependencies): Promise<ClipResult> {
-  const plan = planClip(request, deps.library);
+  const plan = await planClip(request, deps.library);
   const createdAt = (deps.now?.() ?? new Date()).toISOString();
   const what = plan.eventId !== null ? `event${plan.eventId}` : `${Math.round(plan.fromMs)}-${Math.round(plan.toMs)}ms`;
   const name = request.name ?? `dmlreview-${safeName(plan.session.name)}-clip-${what}`;
@@ -104,13 +104,13 @@ export async function exportClip(request: ClipRequest, deps: ClipDependencies): 
 }
 
 /** The analysis, range and footage a request names, refused with a reason when they do not fit together. */
-function planClip(request: ClipRequest, library: Library): ClipPlan {
-  const session = library.sessions.get(request.sessionId);
+async function planClip(request: ClipRequest, library: Library): Promise<ClipPlan> {
+  const session = await library.sessions.get(request.sessionId);
   let analysisId = request.analysisId;
   let range: { fromMs: number; toMs: number };
   let eventId: number | null = null;
   if (request.eventId !== undefined) {
-    const event = library.events.get(request.eventId);
+    const event = await library.events.get(request.eventId);
     if (analysisId !== undefined && event.analysisId !== analysisId)
       throw new AppError(
         'invalid_request',
@@ -127,7 +127,7 @@ function planClip(request: ClipRequest, library: Library): ClipPlan {
   } else {
     throw new AppError('invalid_request', 'A clip needs an event, or a range (from and to, in ms of session time)');
   }
-  const analysis = pickAnalysis(library, session, analysisId);
+  const analysis = await pickAnalysis(library, session, analysisId);
   if (range.fromMs >= range.toMs)
     throw new AppError(
       'clip_range_invalid',
@@ -138,9 +138,9 @@ function planClip(request: ClipRequest, library: Library): ClipPlan {
       'clip_range_invalid',
       `The clip range is ${((range.toMs - range.fromMs) / 1000).toFixed(0)} s long; clips are at most ${CLIP_MAX_MS / 60_000} minutes: pick a shorter range`,
     );
-  const sources = library.sessions
-    .sources(session.id)
-    .filter((source) => source.offsetMs < range.toMs && source.offsetMs + source.durationMs > range.fromMs);
+  const sources = (await library.sessions.sources(session.id)).filter(
+    (source) => source.offsetMs < range.toMs && source.offsetMs + source.durationMs > range.fromMs,
+  );
   if (!sources.length)
     throw new AppError('clip_range_invalid', `No footage of session "${session.name}" lies in the clip range`);
   return { session, analysis, eventId, ...range, sources, fps: sources[0]!.fps };
@@ -159,8 +159,8 @@ async function encodeClip(plan: ClipPlan, style: OverlayStyle, deps: ClipDepende
   // 4:2:0 video needs even sizes: an odd picture gets one black column or row.
   const canvasWidth = width + (width % 2);
   const pictureHeight = height + (height % 2);
-  const timeline = library.frames.timeline(plan.analysis.id);
-  const threshold = library.analyses.eventSettings(plan.analysis.id).threshold;
+  const timeline = await library.frames.timeline(plan.analysis.id);
+  const threshold = (await library.analyses.eventSettings(plan.analysis.id)).threshold;
   const band = createBand(canvasWidth, pictureHeight, { ...plan, ...timeline, threshold });
   const canvasHeight = pictureHeight + band.height;
   const encoder = startEncoder(output, canvasWidth, canvasHeight, plan.fps);
@@ -170,7 +170,7 @@ async function encodeClip(plan: ClipPlan, style: OverlayStyle, deps: ClipDepende
   try {
     for await (const frame of footageFrames(plan, width, height)) {
       const index = heldFrame(timeline.timesMs, frame.timeMs);
-      if (index >= 0 && held?.index !== index) held = loadMaps(library, plan.analysis.id, index, style);
+      if (index >= 0 && held?.index !== index) held = await loadMaps(library, plan.analysis.id, index, style);
       const canvas = { width: canvasWidth, height: canvasHeight, data: new Uint8Array(canvasWidth * canvasHeight * 4) };
       drawPicture(canvas, frame, held, plan.analysis, style);
       band.draw(canvas, pictureHeight, frame.timeMs, index >= 0 ? timeline.scores[index]! : null);
@@ -209,9 +209,9 @@ async function* footageFrames(plan: ClipPlan, width: number, height: number): As
   }
 }
 
-function loadMaps(library: Library, analysisId: number, index: number, style: OverlayStyle): HeldMaps {
-  const classPng = library.frames.map(analysisId, index, 'class_map');
-  const oodPng = style.heat ? library.frames.map(analysisId, index, 'ood_map') : undefined;
+async function loadMaps(library: Library, analysisId: number, index: number, style: OverlayStyle): Promise<HeldMaps> {
+  const classPng = await library.frames.map(analysisId, index, 'class_map');
+  const oodPng = style.heat ? await library.frames.map(analysisId, index, 'ood_map') : undefined;
   if (!classPng || (style.heat && !oodPng))
     throw new AppError(
       'export_missing_maps',

@@ -53,9 +53,9 @@ const THUMBNAIL_LONG_SIDE = 480;
 export async function exportFlagged(request: ExportRequest, deps: ExportDependencies): Promise<ExportResult> {
   const format = request.format ?? 'folder';
   const { library } = deps;
-  const session = library.sessions.get(request.sessionId);
-  const analysis = pickAnalysis(library, session, request.analysisId);
-  const flags = library.flags.list(session.id).filter((flag) => flag.analysisId === analysis.id);
+  const session = await library.sessions.get(request.sessionId);
+  const analysis = await pickAnalysis(library, session, request.analysisId);
+  const flags = (await library.flags.list(session.id)).filter((flag) => flag.analysisId === analysis.id);
   if (!flags.length) {
     throw new AppError(
       'export_nothing_flagged',
@@ -67,9 +67,9 @@ export async function exportFlagged(request: ExportRequest, deps: ExportDependen
   const name = request.name ?? `dmlreview-${safeName(session.name)}-${createdAt.replace(/[:.]/g, '-').slice(0, 19)}`;
   const fullFrame =
     deps.fullFrame ??
-    ((analysisId, frameIndex) => {
-      const frame = library.frames.source(analysisId, frameIndex);
-      return extractFullFrame(library.sessions.sources(frame.sessionId), frame.timeMs);
+    (async (analysisId, frameIndex) => {
+      const frame = await library.frames.source(analysisId, frameIndex);
+      return extractFullFrame(await library.sessions.sources(frame.sessionId), frame.timeMs);
     });
   const flagged = { session, analysis, flags, createdAt, name, fullFrame };
   if (format === 'folder') return exportFolder(request, deps, flagged);
@@ -163,13 +163,13 @@ async function exportFolder(
       const manifest = buildManifest(
         session,
         analysis,
-        library.analyses.eventSettings(analysis.id).threshold,
+        (await library.analyses.eventSettings(analysis.id)).threshold,
         rows,
         createdAt,
       );
       await put('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
       await put('manifest.csv', manifestCsv(manifest));
-      await put('report.html', renderReport(manifest, library.frames.timeline(analysis.id), thumbnails));
+      await put('report.html', renderReport(manifest, await library.frames.timeline(analysis.id), thumbnails));
       return rows;
     },
     deps.fs ?? nodeExportFs,
@@ -204,9 +204,9 @@ async function writeFrame(
   flag: Flag,
   fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
 ) {
-  const summary = library.frames.get(analysis.id, flag.frameIndex);
-  const classPng = storedMapPng(library, analysis.id, flag.frameIndex, 'class_map');
-  const oodPng = storedMapPng(library, analysis.id, flag.frameIndex, 'ood_map');
+  const summary = await library.frames.get(analysis.id, flag.frameIndex);
+  const classPng = await storedMapPng(library, analysis.id, flag.frameIndex, 'class_map');
+  const oodPng = await storedMapPng(library, analysis.id, flag.frameIndex, 'ood_map');
   const stem = frameStem(flag.frameIndex, summary.timeMs);
   const files = {
     frame: `frames/${stem}.png`,
@@ -229,9 +229,9 @@ async function writeFrame(
     frame: encodeJpeg(small),
     overlay: encodeJpeg(compositeOverlay(small, classMap, analysis.classes)),
   };
-  const frameSource = library.frames.source(analysis.id, flag.frameIndex);
-  const source =
-    library.sessions.sources(session.id)[frameSource.sourceIndex] ?? library.sessions.sources(session.id)[0];
+  const frameSource = await library.frames.source(analysis.id, flag.frameIndex);
+  const sources = await library.sessions.sources(session.id);
+  const source = sources[frameSource.sourceIndex] ?? sources[0];
   const row = {
     frameIndex: flag.frameIndex,
     timeMs: summary.timeMs,

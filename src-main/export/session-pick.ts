@@ -3,7 +3,11 @@ import { AppError } from '../core/errors.js';
 import type { Library } from '../library/index.js';
 
 /** The analysis an export reads: the one asked for (which must be the session's), else the session's latest. */
-export function pickAnalysis(library: Library, session: SessionInfo, analysisId: number | undefined): AnalysisInfo {
+export async function pickAnalysis(
+  library: Library,
+  session: SessionInfo,
+  analysisId: number | undefined,
+): Promise<AnalysisInfo> {
   if (analysisId === undefined) {
     if (!session.latestAnalysis)
       throw new AppError(
@@ -12,7 +16,7 @@ export function pickAnalysis(library: Library, session: SessionInfo, analysisId:
       );
     return session.latestAnalysis;
   }
-  const analysis = library.analyses.get(analysisId);
+  const analysis = await library.analyses.get(analysisId);
   if (analysis.sessionId !== session.id)
     throw new AppError(
       'invalid_request',

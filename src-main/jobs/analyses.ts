@@ -58,8 +58,9 @@ export class AnalysisService {
   async findOrImportSession(paths: string[], options: ProbeOptions = {}): Promise<SessionInfo> {
     const { sources, thumbnail } = await this.probe(paths, options);
     return this.store.writeTransaction(
-      () =>
-        this.store.sessions.find(sources) ?? this.store.sessions.create(defaultSessionName(paths), sources, thumbnail),
+      async () =>
+        (await this.store.sessions.find(sources)) ??
+        this.store.sessions.create(defaultSessionName(paths), sources, thumbnail),
     );
   }
 
@@ -75,7 +76,7 @@ export class AnalysisService {
 
   /** Records a new analysis of a session with a model and queues it. */
   async startAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
-    const plan = this.store.analyses.create(await this.prepareAnalysis(sessionId, request));
+    const plan = await this.store.analyses.create(await this.prepareAnalysis(sessionId, request));
     this.queue.enqueue(plan.id);
     return this.store.analyses.get(plan.id);
   }
@@ -88,17 +89,18 @@ export class AnalysisService {
    */
   async continueOrStartAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
     const plan = await this.prepareAnalysis(sessionId, request);
-    const { info, run } = this.store.writeTransaction(() => {
-      const previous = this.store.analyses
-        .list(sessionId)
-        .find((analysis) => analysis.modelName === plan.modelName && analysis.sampleFps === plan.sampleFps);
+    const { info, run } = await this.store.writeTransaction(async () => {
+      const previous = (await this.store.analyses.list(sessionId)).find(
+        (analysis) => analysis.modelName === plan.modelName && analysis.sampleFps === plan.sampleFps,
+      );
       // An interrupted one resumes even if its model changed since: the run then refuses, naming both hashes.
-      if (previous && INTERRUPTED.includes(previous.status)) return { info: this.markResumable(previous), run: true };
+      if (previous && INTERRUPTED.includes(previous.status))
+        return { info: await this.markResumable(previous), run: true };
       if (previous?.modelSha256 === plan.modelSha256) {
-        if (previous.status === 'failed') return { info: this.markResumable(previous), run: true };
+        if (previous.status === 'failed') return { info: await this.markResumable(previous), run: true };
         return { info: previous, run: false };
       }
-      return { info: this.store.analyses.get(this.store.analyses.create(plan).id), run: true };
+      return { info: await this.store.analyses.get((await this.store.analyses.create(plan)).id), run: true };
     });
     if (run) this.queue.enqueue(info.id);
     return info;
@@ -110,10 +112,10 @@ export class AnalysisService {
    */
   private async prepareAnalysis(sessionId: number, request: AnalysisRequest): Promise<NewAnalysis> {
     this.store.requireWritable();
-    const session = this.store.sessions.get(sessionId);
+    const session = await this.store.sessions.get(sessionId);
     const card = await checkModel(this.modelsDir, request.model ?? DEFAULT_MODEL);
     const sampleFps = request.sampleFps !== undefined ? request.sampleFps : followedSampling(session.latestAnalysis);
-    const knowledge = this.store.knowledge.activePrototypes(card.sha256);
+    const knowledge = await this.store.knowledge.activePrototypes(card.sha256);
     refuseTooManyClasses(card.name, card.classes.length, knowledge.classes.length);
     return {
       sessionId,
@@ -134,23 +136,24 @@ export class AnalysisService {
       ],
       threshold: regionFrameThreshold(card),
       pixelThreshold: card.scores.threshold,
-      framesTotal: this.store.sessions
-        .sources(session.id)
-        .reduce((sum, source) => sum + expectedFrames(source, sampleFps), 0),
+      framesTotal: (await this.store.sessions.sources(session.id)).reduce(
+        (sum, source) => sum + expectedFrames(source, sampleFps),
+        0,
+      ),
     };
   }
 
   /** Puts an unfinished analysis (left by a crash, a closed app, a cancel or a failure) back in the queue; it continues where it stopped. */
-  resume(analysisId: number): AnalysisInfo {
+  async resume(analysisId: number): Promise<AnalysisInfo> {
     this.store.requireWritable();
-    const info = this.store.analyses.get(analysisId);
+    const info = await this.store.analyses.get(analysisId);
     if (!RESUMABLE.includes(info.status)) {
       throw new AppError(
         'conflict',
         `Analysis ${analysisId} is ${info.status}: only an interrupted, cancelled or failed analysis can resume`,
       );
     }
-    const queued = this.markResumable(info);
+    const queued = await this.markResumable(info);
     this.queue.enqueue(analysisId);
     return queued;
   }
@@ -159,7 +162,7 @@ export class AnalysisService {
    * A cancelled or failed analysis is queued again (its failure message goes: it is no problem of the
    * frames). A queued or running one is left as it is: another process may be running it right now.
    */
-  private markResumable(info: AnalysisInfo): AnalysisInfo {
+  private async markResumable(info: AnalysisInfo): Promise<AnalysisInfo> {
     if (info.status === 'cancelled') return this.store.analyses.update(info.id, { status: 'queued', finishedAt: null });
     if (info.status === 'failed')
       return this.store.analyses.update(info.id, { status: 'queued', finishedAt: null, message: null });
@@ -167,34 +170,34 @@ export class AnalysisService {
   }
 
   /** Queues the analyses a crash or a closed app left unfinished; none on a library opened read-only. */
-  resumeUnfinished(): void {
+  async resumeUnfinished(): Promise<void> {
     if (this.store.readonly) return;
-    for (const id of this.store.analyses.unfinished()) this.queue.enqueue(id);
+    for (const id of await this.store.analyses.unfinished()) this.queue.enqueue(id);
   }
 
-  cancel(analysisId: number): AnalysisInfo {
+  async cancel(analysisId: number): Promise<AnalysisInfo> {
     this.store.requireWritable();
-    const info = this.store.analyses.get(analysisId);
-    this.store.owners.refuseIfOwnedElsewhere(analysisId, `cancel analysis ${analysisId}`);
-    if (this.queue.isActive(analysisId)) this.queue.cancel(analysisId);
+    const info = await this.store.analyses.get(analysisId);
+    await this.store.owners.refuseIfOwnedElsewhere(analysisId, `cancel analysis ${analysisId}`);
+    if (this.queue.isActive(analysisId)) await this.queue.cancel(analysisId);
     else if (['queued', 'running'].includes(info.status))
-      this.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
+      await this.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
     return this.store.analyses.get(analysisId);
   }
 
   /** Deletes a session once its analyses have stopped here; refused while another process runs one of them. */
   async deleteSession(sessionId: number): Promise<void> {
     this.store.requireWritable();
-    const analyses = this.store.analyses.list(sessionId);
+    const analyses = await this.store.analyses.list(sessionId);
     for (const analysis of analyses)
-      this.store.owners.refuseIfOwnedElsewhere(analysis.id, `delete session ${sessionId}`);
+      await this.store.owners.refuseIfOwnedElsewhere(analysis.id, `delete session ${sessionId}`);
     for (const analysis of analyses) {
       if (!this.queue.isActive(analysis.id)) continue;
       const stopped = this.queue.waitFor(analysis.id);
-      this.queue.cancel(analysis.id);
+      await this.queue.cancel(analysis.id);
       await stopped;
     }
-    this.store.sessions.delete(sessionId);
+    await this.store.sessions.delete(sessionId);
   }
 
   close(): Promise<void> {

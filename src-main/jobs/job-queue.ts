@@ -43,6 +43,7 @@ export class JobQueue {
   /** Analyses run by another process, with the frame count last passed on. */
   private readonly watched = new Map<number, number>();
   private watchTimer: NodeJS.Timeout | undefined;
+  private checking = false;
   private closed = false;
 
   constructor(private readonly options: JobQueueOptions) {}
@@ -59,24 +60,27 @@ export class JobQueue {
   }
 
   /** Stops an analysis: a queued one never starts; a running one stops after the frames in flight are stored. */
-  cancel(analysisId: number): void {
+  async cancel(analysisId: number): Promise<void> {
     const position = this.waiting.indexOf(analysisId);
     if (position >= 0) {
       this.waiting.splice(position, 1);
       this.settle(
-        this.options.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() }),
+        await this.options.store.analyses.update(analysisId, {
+          status: 'cancelled',
+          finishedAt: new Date().toISOString(),
+        }),
       );
     } else if (this.running?.analysisId === analysisId) {
       this.running.worker.postMessage('cancel');
     } else if (this.watched.delete(analysisId)) {
       // Run by another process: this one stops waiting for it.
-      this.settle(this.readInfo(analysisId));
+      this.settle(await this.readInfo(analysisId));
     }
   }
 
-  cancelAll(): void {
-    for (const analysisId of [...this.waiting]) this.cancel(analysisId);
-    if (this.running) this.cancel(this.running.analysisId);
+  async cancelAll(): Promise<void> {
+    for (const analysisId of [...this.waiting]) await this.cancel(analysisId);
+    if (this.running) await this.cancel(this.running.analysisId);
   }
 
   isActive(analysisId: number): boolean {
@@ -114,13 +118,12 @@ export class JobQueue {
       worker = startWorker('jobs/analysis.worker.ts', job);
     } catch (error) {
       // This also runs from the previous worker's exit handler, where a throw would end the process.
-      const failed = this.markFailed(analysisId, `Analysis ${analysisId} could not start: ${errorMessage(error)}`);
-      this.options.onProgress(failed);
-      this.settle(failed);
-      return this.startNext();
+      void this.failToStart(analysisId, error);
+      return;
     }
     let last: AnalysisInfo | undefined;
     let ownedElsewhere: string | undefined;
+    let failing: Promise<void> | undefined;
     const finished = new Promise<void>((resolve) => {
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'owned') ownedElsewhere = message.message;
@@ -132,60 +135,81 @@ export class JobQueue {
         if (message.type !== 'progress') void worker.terminate();
       });
       worker.on('error', (error) => {
-        last = this.markFailed(analysisId, `Analysis ${analysisId} stopped: ${errorMessage(error)}`);
-        this.options.onProgress(last);
+        failing = this.markFailed(analysisId, `Analysis ${analysisId} stopped: ${errorMessage(error)}`).then(
+          (failed) => {
+            last = failed;
+            this.options.onProgress(failed);
+          },
+        );
       });
       worker.on('exit', () => resolve());
     });
     this.running = { analysisId, owner, worker, finished };
-    void finished.then(() => {
-      this.running = undefined;
+    void finished.then(async () => {
+      await failing;
       // A worker that died or was terminated mid-run leaves its claim: release it, or this very process would
       // wait for its heartbeat to go stale before it could resume the analysis.
-      this.quietly(() => this.options.store.owners.release(analysisId, owner.token));
-      if (ownedElsewhere !== undefined) this.watch(analysisId, ownedElsewhere);
-      else this.settle(last ?? this.readInfo(analysisId));
+      await this.quietly(() => this.options.store.owners.release(analysisId, owner.token));
+      this.running = undefined;
+      if (ownedElsewhere !== undefined) await this.watch(analysisId, ownedElsewhere);
+      else this.settle(last ?? (await this.readInfo(analysisId)));
       this.startNext();
     });
   }
 
+  private async failToStart(analysisId: number, error: unknown): Promise<void> {
+    const failed = await this.markFailed(analysisId, `Analysis ${analysisId} could not start: ${errorMessage(error)}`);
+    this.options.onProgress(failed);
+    this.settle(failed);
+    this.startNext();
+  }
+
   /** Records a failure; on a library that cannot be written any more (a full disk), only reports it. */
-  private markFailed(analysisId: number, message: string): AnalysisInfo {
+  private async markFailed(analysisId: number, message: string): Promise<AnalysisInfo> {
     const failed = { status: 'failed' as const, message, finishedAt: new Date().toISOString() };
     try {
-      return this.options.store.analyses.update(analysisId, failed);
+      return await this.options.store.analyses.update(analysisId, failed);
     } catch {
-      return { ...this.readInfo(analysisId), ...failed, etaSeconds: null };
+      return { ...(await this.readInfo(analysisId)), ...failed, etaSeconds: null };
     }
   }
 
-  private watch(analysisId: number, message: string): void {
+  private async watch(analysisId: number, message: string): Promise<void> {
     if (this.closed) return;
-    const info = this.readInfo(analysisId);
+    const info = await this.readInfo(analysisId);
     this.watched.set(analysisId, info.framesDone);
     this.options.onWaiting?.(info, message);
-    this.watchTimer ??= setInterval(() => this.checkWatched(), HEARTBEAT_MS);
+    this.watchTimer ??= setInterval(() => void this.checkWatched(), HEARTBEAT_MS);
   }
 
   /** Passes on the other process's progress; settles when it ends; queues here what it left unfinished. */
-  private checkWatched(): void {
-    for (const [analysisId, seen] of this.watched) {
-      const info = this.quietly(() => this.options.store.analyses.get(analysisId));
-      if (info && FINISHED.has(info.status)) {
-        this.watched.delete(analysisId);
-        this.options.onProgress(info);
-        this.settle(info);
-      } else if (!info) {
-        this.watched.delete(analysisId); // deleted meanwhile
-      } else if (!this.quietly(() => this.options.store.owners.live(analysisId))) {
-        this.watched.delete(analysisId);
-        this.enqueue(analysisId);
-      } else if (info.framesDone !== seen) {
-        this.watched.set(analysisId, info.framesDone);
-        this.options.onProgress(info);
-      }
+  private async checkWatched(): Promise<void> {
+    // A check slower than the interval (a busy database) is not overlapped by the next one.
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      for (const [analysisId, seen] of this.watched) await this.checkOne(analysisId, seen);
+    } finally {
+      this.checking = false;
     }
     if (this.watched.size === 0) this.stopWatching();
+  }
+
+  private async checkOne(analysisId: number, seen: number): Promise<void> {
+    const info = await this.quietly(() => this.options.store.analyses.get(analysisId));
+    if (info && FINISHED.has(info.status)) {
+      this.watched.delete(analysisId);
+      this.options.onProgress(info);
+      this.settle(info);
+    } else if (!info) {
+      this.watched.delete(analysisId); // deleted meanwhile
+    } else if (!(await this.quietly(() => this.options.store.owners.live(analysisId)))) {
+      this.watched.delete(analysisId);
+      this.enqueue(analysisId);
+    } else if (info.framesDone !== seen) {
+      this.watched.set(analysisId, info.framesDone);
+      this.options.onProgress(info);
+    }
   }
 
   private stopWatching(): void {
@@ -195,9 +219,9 @@ export class JobQueue {
   }
 
   /** The stored record; a minimal one when even reading fails, so a caller waiting for it always gets an answer. */
-  private readInfo(analysisId: number): AnalysisInfo {
+  private async readInfo(analysisId: number): Promise<AnalysisInfo> {
     return (
-      this.quietly(() => this.options.store.analyses.get(analysisId)) ?? {
+      (await this.quietly(() => this.options.store.analyses.get(analysisId))) ?? {
         id: analysisId,
         sessionId: 0,
         modelName: '',
@@ -220,9 +244,9 @@ export class JobQueue {
   }
 
   /** Library reads and writes from event handlers, where an exception would end the process. */
-  private quietly<T>(work: () => T): T | undefined {
+  private async quietly<T>(work: () => Promise<T>): Promise<T | undefined> {
     try {
-      return work();
+      return await work();
     } catch {
       return undefined;
     }

@@ -66,17 +66,15 @@ class OwnershipLost extends Error {}
  * library/ownership.ts) and throws AnalysisOwnedError, storing nothing, when another live process runs it.
  */
 export async function runAnalysis(job: AnalysisJob, hooks: AnalysisHooks = {}): Promise<AnalysisInfo> {
-  const store = openLibrary(job.libraryPath);
+  const store = await openLibrary(job.libraryPath);
   try {
-    return await new AnalysisRun(store, job, hooks).run();
+    return await (await AnalysisRun.prepare(store, job, hooks)).run();
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 class AnalysisRun {
-  private readonly plan: AnalysisPlan;
-  private readonly sources: FootageSource[];
   private readonly problems: string[] = [];
   private readonly timings = { decodeMs: 0, engineMs: 0, writeMs: 0 };
   /** Decoded frames are read into these, lent to the engine and given back. */
@@ -88,13 +86,18 @@ class AnalysisRun {
   private startedAt = 0;
   private lastProgress = 0;
 
-  constructor(
+  static async prepare(store: Library, job: AnalysisJob, hooks: AnalysisHooks): Promise<AnalysisRun> {
+    const plan = await store.analyses.plan(job.analysisId);
+    return new AnalysisRun(store, job, hooks, plan, await store.sessions.sources(plan.sessionId));
+  }
+
+  private constructor(
     private readonly store: Library,
     private readonly job: AnalysisJob,
     private readonly hooks: AnalysisHooks,
+    private readonly plan: AnalysisPlan,
+    private readonly sources: FootageSource[],
   ) {
-    this.plan = store.analyses.plan(job.analysisId);
-    this.sources = store.sessions.sources(this.plan.sessionId);
     if (this.plan.message) this.problems.push(this.plan.message);
     this.owner = job.owner ?? newOwner();
     hooks.signal?.addEventListener('abort', () => this.stop.abort());
@@ -105,39 +108,39 @@ class AnalysisRun {
   }
 
   async run(): Promise<AnalysisInfo> {
-    this.store.owners.claim(this.plan.id, this.owner);
-    const heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    await this.store.owners.claim(this.plan.id, this.owner);
+    const heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     try {
       // Another process may have finished it between this one's decision to run it and the claim.
-      const current = this.store.analyses.get(this.plan.id);
+      const current = await this.store.analyses.get(this.plan.id);
       if (current.status !== 'queued' && current.status !== 'running') return current;
       return await this.runOwned();
     } finally {
       clearInterval(heartbeat);
-      this.releaseClaim();
+      await this.releaseClaim();
     }
   }
 
-  private beat(): void {
+  private async beat(): Promise<void> {
     try {
-      if (!this.store.owners.beat(this.plan.id, this.owner.token)) this.stop.abort();
+      if (!(await this.store.owners.beat(this.plan.id, this.owner.token))) this.stop.abort();
     } catch {
       // A busy or full library: the next beat tries again, and the owner counts as alive until it goes stale.
     }
   }
 
-  private releaseClaim(): void {
+  private async releaseClaim(): Promise<void> {
     try {
-      this.store.owners.release(this.plan.id, this.owner.token);
+      await this.store.owners.release(this.plan.id, this.owner.token);
     } catch {
       // Left behind on a full disk: it goes stale, or this process is seen gone, and another run takes over.
     }
   }
 
   /** Runs a write only while this run still owns the analysis, in one transaction with that check. */
-  private owned<T>(write: () => T): T {
-    return this.store.transaction(() => {
-      if (!this.store.owners.holds(this.plan.id, this.owner.token)) throw new OwnershipLost();
+  private owned<T>(write: () => Promise<T>): Promise<T> {
+    return this.store.transaction(async () => {
+      if (!(await this.store.owners.holds(this.plan.id, this.owner.token))) throw new OwnershipLost();
       return write();
     });
   }
@@ -149,7 +152,7 @@ class AnalysisRun {
     let decoder: Promise<void> | undefined;
     try {
       this.refuseOldFrameScore();
-      const resume = this.store.frames.resumePoint(this.plan.id);
+      const resume = await this.store.frames.resumePoint(this.plan.id);
       const decoded = new BoundedQueue<DecodedFrame>(QUEUE_CAPACITY);
       // ffmpeg starts while the model loads: its start-up and first frames, which take 0.1-1 s, are then ready
       // when the engine is, instead of being waited for after it.
@@ -159,12 +162,12 @@ class AnalysisRun {
       this.refuseChangedModel(engine);
       // The taught classes of the knowledge version this analysis recorded, so a resumed run classifies alike.
       engine.setTaughtClasses(
-        this.store.knowledge.activePrototypes(this.plan.modelSha256, this.plan.knowledgeVersion).classes,
+        (await this.store.knowledge.activePrototypes(this.plan.modelSha256, this.plan.knowledgeVersion)).classes,
       );
       this.startedAt = performance.now();
-      this.report({ status: 'running', startedAt: new Date().toISOString(), framesTotal: this.estimateTotal() });
+      await this.report({ status: 'running', startedAt: new Date().toISOString(), framesTotal: this.estimateTotal() });
       await this.pipeline(engine, decoded, decoder, resume.framesStored);
-      return this.finish();
+      return await this.finish();
     } catch (error) {
       decoding.abort();
       await decoder?.catch(() => undefined);
@@ -188,23 +191,23 @@ class AnalysisRun {
    * Records why the run stopped. Storing that can fail too (the disk that filled up is still full): the
    * caller then gets the same answer unstored, and the analysis, left unfinished, resumes on the next run.
    */
-  private fail(error: unknown): AnalysisInfo {
-    const message = this.failureMessage(error);
+  private async fail(error: unknown): Promise<AnalysisInfo> {
+    const message = await this.failureMessage(error);
     const failed = { status: 'failed' as const, message, finishedAt: new Date().toISOString() };
     try {
-      return this.report({ ...failed, timings: this.timings });
+      return await this.report({ ...failed, timings: this.timings });
     } catch (unstored) {
       if (unstored instanceof OwnershipLost) return this.lastKnownInfo();
-      const info = { ...this.lastKnownInfo(), ...failed, etaSeconds: null };
+      const info = { ...(await this.lastKnownInfo()), ...failed, etaSeconds: null };
       this.hooks.onProgress?.(info);
       return info;
     }
   }
 
-  private failureMessage(error: unknown): string {
+  private async failureMessage(error: unknown): Promise<string> {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
-      const stored = this.lastKnownInfo().framesDone;
+      const stored = (await this.lastKnownInfo()).framesDone;
       return `The disk holding the library ${this.store.path} is full: analysis ${this.plan.id} stopped after ${stored} frames, which are kept; free some space, then run the same analyze command again to resume it`;
     }
     if (error instanceof AppError) return error.message;
@@ -214,9 +217,9 @@ class AnalysisRun {
   }
 
   /** The stored record when it can be read, else the plan this run started from. */
-  private lastKnownInfo(): AnalysisInfo {
+  private async lastKnownInfo(): Promise<AnalysisInfo> {
     try {
-      return this.store.analyses.get(this.plan.id);
+      return await this.store.analyses.get(this.plan.id);
     } catch {
       const { inputWidth: _w, inputHeight: _h, ...info } = this.plan;
       return info;
@@ -328,14 +331,14 @@ class AnalysisRun {
     const batchSize = this.job.batchSize ?? 16;
     let batch: StoredFrame[] = [];
     let lastFlush = performance.now();
-    const flush = () => {
+    const flush = async () => {
       const start = performance.now();
-      this.owned(() => this.store.frames.write(this.plan.id, batch));
+      await this.owned(() => this.store.frames.write(this.plan.id, batch));
       this.framesThisRun += batch.length;
       batch = [];
       lastFlush = performance.now();
       this.timings.writeMs += lastFlush - start;
-      this.reportThrottled();
+      await this.reportThrottled();
     };
     try {
       for (let item = await input.pull(); item; item = await input.pull()) {
@@ -343,26 +346,26 @@ class AnalysisRun {
         batch.push(toStoredFrame(item));
         this.timings.writeMs += performance.now() - start;
         // Full batches keep transactions few on fast machines; the time limit keeps progress live on slow ones.
-        if (batch.length >= batchSize || performance.now() - lastFlush >= PROGRESS_INTERVAL_MS) flush();
+        if (batch.length >= batchSize || performance.now() - lastFlush >= PROGRESS_INTERVAL_MS) await flush();
       }
-      if (batch.length > 0) flush();
+      if (batch.length > 0) await flush();
     } catch (error) {
       input.fail(error);
       throw error;
     }
   }
 
-  private finish(): AnalysisInfo {
+  private async finish(): Promise<AnalysisInfo> {
     // Stopped without a cancel: another process took the analysis over, and it is that one's to finish.
     if (this.stop.signal.aborted && !this.cancelled) throw new OwnershipLost();
     const cancelled = this.cancelled;
-    const done = this.store.analyses.get(this.plan.id).framesDone;
+    const done = (await this.store.analyses.get(this.plan.id)).framesDone;
     const status = cancelled ? 'cancelled' : this.problems.length > 0 ? 'partial' : 'done';
     if (!cancelled) {
       // Before the events, which then put each carried flag into the event holding its frame.
-      this.owned(() => {
-        this.store.flags.carry(this.plan.id);
-        this.store.events.finish(this.plan.id);
+      await this.owned(async () => {
+        await this.store.flags.carry(this.plan.id);
+        await this.store.events.finish(this.plan.id);
       });
     }
     const message = this.problems.length > 0 ? [...new Set(this.problems)].join('; ') : null;
@@ -376,13 +379,13 @@ class AnalysisRun {
     });
   }
 
-  private reportThrottled(): void {
+  private async reportThrottled(): Promise<void> {
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
-    const info = this.store.analyses.get(this.plan.id);
+    const info = await this.store.analyses.get(this.plan.id);
     const fps = this.framesThisRun / Math.max(1e-3, (now - this.startedAt) / 1000);
     const left = Math.max(0, info.framesTotal - info.framesDone);
-    this.report({
+    await this.report({
       fps,
       etaSeconds: fps > 0 ? left / fps : null,
       message: this.problems.length ? this.problems.join('; ') : undefined,
@@ -390,8 +393,8 @@ class AnalysisRun {
     });
   }
 
-  private report(progress: AnalysisProgress): AnalysisInfo {
-    const info = this.owned(() => this.store.analyses.update(this.plan.id, progress));
+  private async report(progress: AnalysisProgress): Promise<AnalysisInfo> {
+    const info = await this.owned(() => this.store.analyses.update(this.plan.id, progress));
     this.lastProgress = performance.now();
     this.hooks.onProgress?.(info);
     return info;

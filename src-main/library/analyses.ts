@@ -1,8 +1,10 @@
-import type Database from 'better-sqlite3';
+import type { Selectable } from 'kysely';
 import type { AnalysisInfo, AnalysisStatus, ClassInfo, EventSettings } from '../../src-shared/contract/index.js';
 import { NotFoundError } from '../core/errors.js';
-import { isoNow, type Row } from './database.js';
+import { isoNow } from './database.js';
 import { defaultEventSettings } from './events.js';
+import type { Store } from './store.js';
+import type { AnalysesTable } from './tables.js';
 
 export interface NewAnalysis {
   sessionId: number;
@@ -44,73 +46,93 @@ export interface AnalysisProgress {
  * frames are the Frames aggregate's (frames.ts).
  */
 export class Analyses {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly store: Store) {}
 
   /** Records a queued analysis with the event settings its model's thresholds give. */
-  create(analysis: NewAnalysis): AnalysisPlan {
-    const id = this.db.transaction(() => {
-      const result = this.db
-        .prepare(
-          `INSERT INTO analyses (session_id, model_name, model_sha256, knowledge_version, sample_fps, input_width,
-          input_height, classes, threshold, frame_score, status, frames_total, created_at) VALUES (@sessionId, @modelName,
-          @modelSha256, @knowledgeVersion, @sampleFps, @inputWidth, @inputHeight, @classes, @threshold, 'regions', 'queued',
-          @framesTotal, @createdAt)`,
-        )
-        .run({
-          ...withoutPixelThreshold(analysis),
+  async create(analysis: NewAnalysis): Promise<AnalysisPlan> {
+    const id = await this.store.transaction(async () => {
+      const { id: analysisId } = await this.store.db
+        .insertInto('analyses')
+        .values({
+          session_id: analysis.sessionId,
+          model_name: analysis.modelName,
+          model_sha256: analysis.modelSha256,
+          knowledge_version: analysis.knowledgeVersion,
+          sample_fps: analysis.sampleFps,
+          input_width: analysis.inputWidth,
+          input_height: analysis.inputHeight,
           classes: JSON.stringify(analysis.classes),
-          createdAt: isoNow(),
-        });
-      const analysisId = Number(result.lastInsertRowid);
-      this.saveEventSettings(analysisId, defaultEventSettings(analysis.threshold, analysis.pixelThreshold));
+          threshold: analysis.threshold,
+          frame_score: 'regions',
+          status: 'queued',
+          frames_total: analysis.framesTotal,
+          created_at: isoNow(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await this.saveEventSettings(analysisId, defaultEventSettings(analysis.threshold, analysis.pixelThreshold));
       return analysisId;
-    })();
+    });
     return this.plan(id);
   }
 
-  plan(id: number): AnalysisPlan {
-    const row = this.db.prepare('SELECT * FROM analyses WHERE id = ?').get(id) as Row | undefined;
+  async plan(id: number): Promise<AnalysisPlan> {
+    const row = await this.store.db.selectFrom('analyses').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError(`Analysis ${id}`);
     return {
       ...toAnalysisInfo(row),
       inputWidth: Number(row.input_width),
       inputHeight: Number(row.input_height),
-      startedAt: (row.started_at as string | null) ?? null,
+      startedAt: row.started_at ?? null,
     };
   }
 
-  get(id: number): AnalysisInfo {
-    const { inputWidth: _w, inputHeight: _h, startedAt: _s, ...info } = this.plan(id);
+  async get(id: number): Promise<AnalysisInfo> {
+    const { inputWidth: _w, inputHeight: _h, startedAt: _s, ...info } = await this.plan(id);
     return info;
   }
 
   /** A session's analyses, newest first. */
-  list(sessionId: number): AnalysisInfo[] {
-    if (this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId) === undefined)
-      throw new NotFoundError(`Session ${sessionId}`);
-    const rows = this.db
-      .prepare('SELECT * FROM analyses WHERE session_id = ? ORDER BY id DESC')
-      .all(sessionId) as Row[];
+  async list(sessionId: number): Promise<AnalysisInfo[]> {
+    const session = await this.store.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    if (!session) throw new NotFoundError(`Session ${sessionId}`);
+    const rows = await this.store.db
+      .selectFrom('analyses')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy('id', 'desc')
+      .execute();
     return rows.map(toAnalysisInfo);
   }
 
-  latest(sessionId: number): AnalysisInfo | null {
-    const row = this.db
-      .prepare('SELECT * FROM analyses WHERE session_id = ? ORDER BY id DESC LIMIT 1')
-      .get(sessionId) as Row | undefined;
+  async latest(sessionId: number): Promise<AnalysisInfo | null> {
+    const row = await this.store.db
+      .selectFrom('analyses')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row ? toAnalysisInfo(row) : null;
   }
 
   /** Analyses a crash left queued or running: the job queue resumes them. */
-  unfinished(): number[] {
-    return this.db
-      .prepare("SELECT id FROM analyses WHERE status IN ('queued', 'running') ORDER BY id")
-      .pluck()
-      .all() as number[];
+  async unfinished(): Promise<number[]> {
+    const rows = await this.store.db
+      .selectFrom('analyses')
+      .select('id')
+      .where('status', 'in', ['queued', 'running'])
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => Number(row.id));
   }
 
-  update(id: number, progress: AnalysisProgress): AnalysisInfo {
-    const columns: Record<string, unknown> = {
+  async update(id: number, progress: AnalysisProgress): Promise<AnalysisInfo> {
+    const columns = {
       status: progress.status,
       frames_total: progress.framesTotal,
       fps: progress.fps,
@@ -122,22 +144,20 @@ export class Analyses {
       engine_ms: progress.timings?.engineMs,
       write_ms: progress.timings?.writeMs,
     };
-    const set = Object.entries(columns).filter(([, value]) => value !== undefined);
-    if (set.length > 0) {
-      this.db
-        .prepare(`UPDATE analyses SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`)
-        .run(...set.map(([, value]) => value), id);
+    const set = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+    if (Object.keys(set).length > 0) {
+      await this.store.db.updateTable('analyses').set(set).where('id', '=', id).execute();
     }
     return this.get(id);
   }
 
   /** The settings the analysis's events are made with: its model's defaults until the reviewer sets others. */
-  eventSettings(analysisId: number): EventSettings {
-    const row = this.db
-      .prepare(
-        'SELECT threshold, hysteresis, min_gap_ms, min_frames, min_duration_ms FROM event_settings WHERE analysis_id = ?',
-      )
-      .get(analysisId) as Row | undefined;
+  async eventSettings(analysisId: number): Promise<EventSettings> {
+    const row = await this.store.db
+      .selectFrom('event_settings')
+      .select(['threshold', 'hysteresis', 'min_gap_ms', 'min_frames', 'min_duration_ms'])
+      .where('analysis_id', '=', analysisId)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError(`Analysis ${analysisId}`);
     return {
       threshold: Number(row.threshold),
@@ -148,29 +168,25 @@ export class Analyses {
     };
   }
 
-  saveEventSettings(analysisId: number, settings: EventSettings): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO event_settings (analysis_id, threshold, hysteresis, min_gap_ms, min_frames,
-        min_duration_ms) VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        analysisId,
-        settings.threshold,
-        settings.hysteresis,
-        settings.minGapMs,
-        settings.minFrames,
-        settings.minDurationMs,
-      );
+  async saveEventSettings(analysisId: number, settings: EventSettings): Promise<void> {
+    const values = {
+      threshold: settings.threshold,
+      hysteresis: settings.hysteresis,
+      min_gap_ms: settings.minGapMs,
+      min_frames: settings.minFrames,
+      min_duration_ms: settings.minDurationMs,
+    };
+    await this.store.db
+      .insertInto('event_settings')
+      .values({ analysis_id: analysisId, ...values })
+      .onConflict((conflict) => conflict.column('analysis_id').doUpdateSet(values))
+      .execute();
   }
 }
 
-/** better-sqlite3 refuses named parameters the statement does not use. */
-function withoutPixelThreshold({ pixelThreshold: _pixel, ...analysis }: NewAnalysis) {
-  return analysis;
-}
+type AnalysisRow = Selectable<AnalysesTable>;
 
-function toAnalysisInfo(row: Row): AnalysisInfo {
+function toAnalysisInfo(row: AnalysisRow): AnalysisInfo {
   return {
     id: Number(row.id),
     sessionId: Number(row.session_id),
@@ -185,9 +201,9 @@ function toAnalysisInfo(row: Row): AnalysisInfo {
     framesTotal: Number(row.frames_total),
     fps: Number(row.fps),
     etaSeconds: row.eta_seconds === null ? null : Number(row.eta_seconds),
-    message: (row.message as string | null) ?? null,
+    message: row.message ?? null,
     classes: JSON.parse(String(row.classes)) as ClassInfo[],
     createdAt: String(row.created_at),
-    finishedAt: (row.finished_at as string | null) ?? null,
+    finishedAt: row.finished_at ?? null,
   };
 }

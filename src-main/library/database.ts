@@ -1,13 +1,15 @@
 import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { AppError, errorMessage } from '../core/errors.js';
 import { sqliteNativeBinding } from '../core/native.js';
+import { postgresDialect, sqliteDialect } from './dialect.js';
 import { migrations, type Migration } from './migrations.js';
-
-/** A row as better-sqlite3 returns it. */
-export type Row = Record<string, unknown>;
+import { Store } from './store.js';
+import type { LibraryTables } from './tables.js';
 
 /** The time stored in created_at and other time columns. */
 export const isoNow = () => new Date().toISOString();
@@ -23,19 +25,61 @@ export interface OpenDatabaseOptions {
 // reads this once, when its native module loads, which happens at the first Database this process opens.
 process.env.SQLITE_USE_URI ??= '1';
 
+/** A team's library is a PostgreSQL database, named by its connection string; anything else is a file. */
+export function isDatabaseUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** The location as messages show it: a connection string without its password. */
+export function describeLocation(location: string): string {
+  if (!isDatabaseUrl(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return 'the database URL given';
+  }
+}
+
 /**
- * Opens (creating if needed) a library file: WAL, foreign keys, schema migrated to the newest version this
- * build knows. A file this user may read but not write is opened read-only (`db.readonly`): it can be
- * browsed, and every write is refused as `library_read_only`. A file written by a newer build, a locked,
- * unreadable or foreign file are refused with an AppError that names the file and what to do.
+ * Opens a library, migrated to the newest schema this build knows: a file path (SQLite, created if needed) or
+ * a postgresql:// connection string (the database must exist; its tables are created on first open). See
+ * openSqlite and openPostgres for what each refuses.
  */
-export function openLibraryDatabase(path: string, options: OpenDatabaseOptions = {}): Database.Database {
+export function openLibraryDatabase(location: string, options: OpenDatabaseOptions = {}): Promise<Store> {
+  return isDatabaseUrl(location) ? openPostgres(location, options) : openSqlite(location, options);
+}
+
+/**
+ * A library file: WAL, foreign keys, schema migrated. A file this user may read but not write is opened
+ * read-only (`store.readonly`): it can be browsed, and every write is refused as `library_read_only`. A file
+ * written by a newer build, a locked, unreadable or foreign file are refused with an AppError that names the
+ * file and what to do.
+ */
+async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<Store> {
   const isNew = !existsSync(path);
   if (isNew) mkdirSync(dirname(path), { recursive: true });
   else refuseUnreadable(path);
   const list = options.migrations ?? migrations;
   const timeout = options.busyTimeoutMs ?? 5000;
-  if (!isNew && !writable(path)) return openReadOnly(path, timeout, list);
+  const readonly = !isNew && !writable(path);
+  const db = readonly ? openReadOnlyFile(path, timeout) : openWritableFile(path, timeout);
+  const store = new Store(new Kysely<LibraryTables>({ dialect: new SqliteDialect({ database: db }) }), sqliteDialect, {
+    readonly,
+    runScript: (script) => db.exec(script),
+  });
+  try {
+    if (readonly) await refuseUnmigrated(store, path, list);
+    else await migrate(store, path, list);
+    return store;
+  } catch (error) {
+    await store.close();
+    throw error instanceof AppError ? error : libraryError(path, error);
+  }
+}
+
+function openWritableFile(path: string, timeout: number): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(path, { timeout, nativeBinding: sqliteNativeBinding() });
@@ -46,12 +90,21 @@ export function openLibraryDatabase(path: string, options: OpenDatabaseOptions =
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
-    migrate(db, path, list);
+    registerFunctions(db);
     return db;
   } catch (error) {
     db.close();
-    throw error instanceof AppError ? error : libraryError(path, error);
+    throw libraryError(path, error);
   }
+}
+
+/** Functions the queries use that SQLite lacks (dialect.ts says what PostgreSQL does instead). */
+function registerFunctions(db: Database.Database): void {
+  db.function('class_area', { deterministic: true }, (blob: unknown, index: unknown) => {
+    const offset = Number(index) * 4;
+    const bytes = blob as Buffer;
+    return offset >= 0 && offset + 4 <= bytes.length ? bytes.readFloatLE(offset) : 0;
+  });
 }
 
 function refuseUnreadable(path: string): void {
@@ -80,7 +133,7 @@ function writable(path: string): boolean {
  * A read-only library. SQLite needs the -shm file of a WAL library even to read it; where that cannot be
  * created (a read-only disk or folder), the file is opened immutable: nobody can be writing it there either.
  */
-function openReadOnly(path: string, timeout: number, list: Migration[]): Database.Database {
+function openReadOnlyFile(path: string, timeout: number): Database.Database {
   const open = (name: string) => {
     const db = new Database(name, {
       readonly: true,
@@ -89,7 +142,9 @@ function openReadOnly(path: string, timeout: number, list: Migration[]): Databas
       nativeBinding: sqliteNativeBinding(),
     });
     try {
-      refuseUnmigrated(db, path, list);
+      // Reading the schema here is what fails when the -shm file cannot be made.
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      registerFunctions(db);
       return db;
     } catch (error) {
       db.close();
@@ -106,13 +161,50 @@ function openReadOnly(path: string, timeout: number, list: Migration[]): Databas
       return open(`${pathToFileURL(path).href}?immutable=1`);
     }
   } catch (error) {
-    throw error instanceof AppError ? error : libraryError(path, error);
+    throw libraryError(path, error);
   }
 }
 
+/**
+ * A team's library. Integers come back as numbers (BIGINT columns hold ids, counts and ms since 1970, all far
+ * below 2^53), not strings. An unreachable server, a wrong password or a missing database are refused here,
+ * naming the URL without its password.
+ */
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 8,
+    connectionTimeoutMillis: options.busyTimeoutMs ?? 10_000,
+    types: { getTypeParser: numbersAsNumbers },
+  });
+  // An idle connection the server drops (a restart) must not take the process down; the next query reconnects.
+  pool.on('error', () => undefined);
+  const store = new Store(new Kysely<LibraryTables>({ dialect: new PostgresDialect({ pool }) }), postgresDialect, {
+    readonly: false,
+    runScript: null,
+  });
+  try {
+    await sql`SELECT 1`.execute(store.database);
+    await migrate(store, url, options.migrations ?? migrations);
+    return store;
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error instanceof AppError ? error : libraryError(url, error);
+  }
+}
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+/** pg's parsers, except for the two number types it leaves as strings. Queries here are in text format. */
+function numbersAsNumbers(oid: number): (value: string) => unknown {
+  if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+  return pg.types.getTypeParser(oid, 'text') as (value: string) => unknown;
+}
+
 /** A read-only file cannot be migrated: it must already have this build's schema. */
-function refuseUnmigrated(db: Database.Database, path: string, list: Migration[]): void {
-  const current = hasMigrationsTable(db) ? schemaVersion(db) : 0;
+async function refuseUnmigrated(store: Store, path: string, list: Migration[]): Promise<void> {
+  const current = await currentVersion(store);
   const newest = list.at(-1)?.version ?? 0;
   refuseTooNew(path, current, newest);
   if (current < newest) {
@@ -123,82 +215,95 @@ function refuseUnmigrated(db: Database.Database, path: string, list: Migration[]
   }
 }
 
-function refuseTooNew(path: string, current: number, newest: number): void {
+function refuseTooNew(location: string, current: number, newest: number): void {
   if (current > newest) {
     throw new AppError(
       'library_too_new',
-      `The library ${path} was written by a newer dmlreview (schema version ${current}; this build knows up to ${newest}): update dmlreview to open it`,
+      `The library ${describeLocation(location)} was written by a newer dmlreview (schema version ${current}; this build knows up to ${newest}): update dmlreview to open it`,
     );
   }
 }
 
-/** Turns SQLite's error codes into sentences a user can act on. */
-export function libraryError(path: string, error: unknown): AppError {
+/** Turns the database's error codes (SQLite's, PostgreSQL's and the network's) into sentences a user can act on. */
+export function libraryError(location: string, error: unknown): AppError {
+  if (error instanceof AppError) return error;
   const code = (error as { code?: string }).code ?? '';
+  const where = describeLocation(location);
+  const explain = (appCode: ConstructorParameters<typeof AppError>[0], message: string) =>
+    new AppError(appCode, message, { cause: error });
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new AppError(
+    return explain(
       'library_not_database',
-      `${path} is not a dmlreview library (not an SQLite database, or damaged): choose another file with --library`,
-      { cause: error },
+      `${where} is not a dmlreview library (not an SQLite database, or damaged): choose another file with --library`,
     );
   }
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new AppError(
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === '55P03') {
+    return explain(
       'library_locked',
-      `The library ${path} is locked by another program: close the other dmlreview window or process using it and try again`,
-      { cause: error },
+      `The library ${where} is locked by another program: close the other dmlreview window or process using it and try again`,
     );
   }
-  if (code.startsWith('SQLITE_READONLY')) {
-    return new AppError(
+  if (code.startsWith('SQLITE_READONLY') || code === '25006') {
+    return explain(
       'library_read_only',
-      `The library ${path} is open read-only (this user cannot write the file or its folder): browsing works, but analysis, flags and teaching need write access; give it write permission or copy it somewhere writable`,
-      { cause: error },
+      `The library ${where} is open read-only (this user cannot write the file or its folder): browsing works, but analysis, flags and teaching need write access; give it write permission or copy it somewhere writable`,
     );
   }
-  if (code === 'SQLITE_FULL') {
-    return new AppError(
+  if (code === 'SQLITE_FULL' || code === '53100') {
+    return explain(
       'library_disk_full',
-      `The disk holding the library ${path} is full: nothing more was stored; free some space and try again`,
-      { cause: error },
+      `The disk holding the library ${where} is full: nothing more was stored; free some space and try again`,
     );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
-    return new AppError(
+    return explain(
       'library_cannot_open',
-      `Cannot open the library ${path}: check that its folder exists and is writable`,
-      { cause: error },
+      `Cannot open the library ${where}: check that its folder exists and is writable`,
     );
   }
-  return new AppError('library_error', `The library ${path} failed: ${errorMessage(error)}`, { cause: error });
+  const postgres = postgresConnectionProblem(code);
+  if (postgres) return explain('library_cannot_open', `Cannot open the library ${where}: ${postgres}`);
+  return explain('library_error', `The library ${where} failed: ${errorMessage(error)}`);
 }
 
-function migrate(db: Database.Database, path: string, list: Migration[]): void {
+/** What to do about a PostgreSQL server that cannot be reached or refuses us; undefined for other errors. */
+function postgresConnectionProblem(code: string): string | undefined {
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03'].includes(code))
+    return `the PostgreSQL server does not answer (${code}): check that it is running and that the host and port are right (docs/fleet.md)`;
+  if (code === '28P01' || code === '28000')
+    return 'PostgreSQL refused the user name or password: check the connection string';
+  if (code === '3D000') return 'the database does not exist: create it first (createdb NAME; docs/fleet.md)';
+  if (code === '42501')
+    return 'this database user may not create or change the tables: grant it the rights (docs/fleet.md)';
+  return undefined;
+}
+
+async function migrate(store: Store, location: string, list: Migration[]): Promise<void> {
   assertOrdered(list);
   const newest = list.at(-1)?.version ?? 0;
-  const current = () => (hasMigrationsTable(db) ? schemaVersion(db) : 0);
-  refuseTooNew(path, current(), newest);
-  if (current() === newest) return;
+  refuseTooNew(location, await currentVersion(store), newest);
+  if ((await currentVersion(store)) === newest) return;
   // One write transaction, the version read again inside it: two processes opening a new library at once
   // would otherwise both apply migration 1.
-  db.transaction(() => {
-    db.exec(
+  await store.writeTransaction(async () => {
+    await store.runDdl(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
     );
-    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    const applied = current();
-    refuseTooNew(path, applied, newest);
+    const applied = await currentVersion(store);
+    refuseTooNew(location, applied, newest);
     for (const migration of list.filter((entry) => entry.version > applied)) {
-      migration.up(db);
-      record.run(migration.version, migration.name, new Date().toISOString());
+      await migration.up({ exec: (statements) => store.runDdl(statements) });
+      await store.db
+        .insertInto('schema_migrations')
+        .values({ version: migration.version, name: migration.name, applied_at: isoNow() })
+        .execute();
     }
-  }).immediate();
+  });
 }
 
-function hasMigrationsTable(db: Database.Database): boolean {
-  return (
-    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
-  );
+async function currentVersion(store: Store): Promise<number> {
+  const found = await store.dialect.tableExists('schema_migrations').execute(store.db);
+  return found.rows.length > 0 ? schemaVersion(store) : 0;
 }
 
 function assertOrdered(list: Migration[]): void {
@@ -210,9 +315,10 @@ function assertOrdered(list: Migration[]): void {
   });
 }
 
-export function schemaVersion(db: Database.Database): number {
-  return (
-    (db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null }).version ??
-    0
-  );
+export async function schemaVersion(store: Store): Promise<number> {
+  const row = await store.db
+    .selectFrom('schema_migrations')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .executeTakeFirst();
+  return row?.version === null || row?.version === undefined ? 0 : Number(row.version);
 }

@@ -1,10 +1,11 @@
-import type Database from 'better-sqlite3';
+import { sql, type Selectable } from 'kysely';
 import type { FrameRegions, FrameSummary, Timeline } from '../../src-shared/contract/index.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Analyses } from './analyses.js';
-import type { Row } from './database.js';
 import { encodeDescriptors, type StoredDescriptors } from './descriptor-codec.js';
 import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
+import type { Store } from './store.js';
+import type { FramesTable } from './tables.js';
 
 export interface StoredFrame {
   index: number;
@@ -44,6 +45,8 @@ export type MapKind = 'class_map' | 'ood_map' | 'preview';
 
 /** Frames per timeline_chunks row. */
 const TIMELINE_CHUNK = 1024;
+/** Rows per INSERT statement: well under both databases' limits on bound parameters. */
+const ROWS_PER_INSERT = 1000;
 
 /**
  * The analysed frames of each analysis: summaries, maps, unknown regions and the packed timeline. Frames are
@@ -51,181 +54,235 @@ const TIMELINE_CHUNK = 1024;
  */
 export class Frames {
   constructor(
-    private readonly db: Database.Database,
+    private readonly store: Store,
     private readonly analyses: Analyses,
-  ) {
-    db.function('class_area', { deterministic: true }, (blob: unknown, index: unknown) =>
-      classAreaAt(blob as Buffer, Number(index)),
-    );
-  }
+  ) {}
 
   /** Stores a batch of frames and their maps in one transaction, so a crash keeps whole batches only. */
-  write(analysisId: number, frames: StoredFrame[]): void {
-    const insertFrame = this.db
-      .prepare(`INSERT INTO frames (analysis_id, idx, source_index, time_ms, score, unknown_fraction,
-      region_area, region_x, region_y, region_w, region_h, class_areas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const insertMaps = this.db.prepare(
-      'INSERT INTO frame_maps (analysis_id, idx, class_map, ood_map, preview) VALUES (?, ?, ?, ?, ?)',
-    );
-    const insertRegions = this.db.prepare('INSERT INTO frame_regions (analysis_id, idx, regions) VALUES (?, ?, ?)');
-    const insertDescriptors = this.db.prepare(
-      'INSERT INTO frame_descriptors (analysis_id, idx, descriptors) VALUES (?, ?, ?)',
-    );
-    const count = this.db.prepare('UPDATE analyses SET frames_done = frames_done + ? WHERE id = ?');
-    this.db.transaction(() => {
-      this.appendTimeline(analysisId, frames);
-      for (const frame of frames) {
-        const region = frame.largestRegion;
-        insertFrame.run(
-          analysisId,
-          frame.index,
-          frame.sourceIndex,
-          frame.timeMs,
-          frame.score,
-          frame.unknownFraction,
-          region?.area ?? null,
-          region?.x ?? null,
-          region?.y ?? null,
-          region?.width ?? null,
-          region?.height ?? null,
-          encodeClassAreas(frame.classAreas),
-        );
-        insertMaps.run(analysisId, frame.index, frame.classMapPng, frame.oodMapPng, frame.previewJpeg);
-        insertRegions.run(analysisId, frame.index, encodeRegions(frame.regions));
-        if (frame.descriptors) insertDescriptors.run(analysisId, frame.index, encodeDescriptors(frame.descriptors));
+  async write(analysisId: number, frames: StoredFrame[]): Promise<void> {
+    await this.store.transaction(async () => {
+      await this.appendTimeline(analysisId, frames);
+      for (let first = 0; first < frames.length; first += ROWS_PER_INSERT) {
+        await this.insertRows(analysisId, frames.slice(first, first + ROWS_PER_INSERT));
       }
-      count.run(frames.length, analysisId);
-    })();
+      await this.store.db
+        .updateTable('analyses')
+        .set((eb) => ({ frames_done: eb('frames_done', '+', frames.length) }))
+        .where('id', '=', analysisId)
+        .execute();
+    });
+  }
+
+  private async insertRows(analysisId: number, frames: StoredFrame[]): Promise<void> {
+    if (frames.length === 0) return;
+    const db = this.store.db;
+    await db
+      .insertInto('frames')
+      .values(
+        frames.map((frame) => {
+          const region = frame.largestRegion;
+          return {
+            analysis_id: analysisId,
+            idx: frame.index,
+            source_index: frame.sourceIndex,
+            time_ms: frame.timeMs,
+            score: frame.score,
+            unknown_fraction: frame.unknownFraction,
+            region_area: region?.area ?? null,
+            region_x: region?.x ?? null,
+            region_y: region?.y ?? null,
+            region_w: region?.width ?? null,
+            region_h: region?.height ?? null,
+            class_areas: encodeClassAreas(frame.classAreas),
+          };
+        }),
+      )
+      .execute();
+    await db
+      .insertInto('frame_maps')
+      .values(
+        frames.map((frame) => ({
+          analysis_id: analysisId,
+          idx: frame.index,
+          class_map: frame.classMapPng,
+          ood_map: frame.oodMapPng,
+          preview: frame.previewJpeg,
+        })),
+      )
+      .execute();
+    await db
+      .insertInto('frame_regions')
+      .values(
+        frames.map((frame) => ({ analysis_id: analysisId, idx: frame.index, regions: encodeRegions(frame.regions) })),
+      )
+      .execute();
+    const described = frames.filter((frame) => frame.descriptors);
+    if (described.length === 0) return;
+    await db
+      .insertInto('frame_descriptors')
+      .values(
+        described.map((frame) => ({
+          analysis_id: analysisId,
+          idx: frame.index,
+          descriptors: encodeDescriptors(frame.descriptors!),
+        })),
+      )
+      .execute();
   }
 
   /** Frames arrive in index order (batches of a run, a resume continuing at the next index). */
-  private appendTimeline(analysisId: number, frames: StoredFrame[]): void {
-    const read = this.db.prepare('SELECT times, scores FROM timeline_chunks WHERE analysis_id = ? AND chunk = ?');
-    const write = this.db.prepare(
-      'INSERT OR REPLACE INTO timeline_chunks (analysis_id, chunk, times, scores) VALUES (?, ?, ?, ?)',
-    );
+  private async appendTimeline(analysisId: number, frames: StoredFrame[]): Promise<void> {
+    const db = this.store.db;
     for (let start = 0; start < frames.length;) {
       const chunk = Math.floor(frames[start]!.index / TIMELINE_CHUNK);
       const inChunk = frames.slice(start).filter((frame) => Math.floor(frame.index / TIMELINE_CHUNK) === chunk);
-      const stored = read.get(analysisId, chunk) as { times: Buffer; scores: Buffer } | undefined;
+      const stored = await db
+        .selectFrom('timeline_chunks')
+        .select(['times', 'scores'])
+        .where('analysis_id', '=', analysisId)
+        .where('chunk', '=', chunk)
+        .executeTakeFirst();
       const times = Buffer.from(Float64Array.from(inChunk, (frame) => frame.timeMs).buffer);
       const scores = Buffer.from(Float64Array.from(inChunk, (frame) => frame.score).buffer);
-      write.run(
-        analysisId,
-        chunk,
-        stored ? Buffer.concat([stored.times, times]) : times,
-        stored ? Buffer.concat([stored.scores, scores]) : scores,
-      );
+      const packed = {
+        times: stored ? Buffer.concat([stored.times, times]) : times,
+        scores: stored ? Buffer.concat([stored.scores, scores]) : scores,
+      };
+      await db
+        .insertInto('timeline_chunks')
+        .values({ analysis_id: analysisId, chunk, ...packed })
+        .onConflict((conflict) => conflict.columns(['analysis_id', 'chunk']).doUpdateSet(packed))
+        .execute();
       start += inChunk.length;
     }
   }
 
-  resumePoint(analysisId: number): ResumePoint {
-    const rows = this.db
-      .prepare(
-        'SELECT source_index, count(*) AS n, max(time_ms) FROM frames WHERE analysis_id = ? GROUP BY source_index',
-      )
-      .raw()
-      .all(analysisId) as [number, number, number][];
+  async resumePoint(analysisId: number): Promise<ResumePoint> {
+    const rows = await this.store.db
+      .selectFrom('frames')
+      .select((eb) => ['source_index', eb.fn.countAll<number>().as('n'), eb.fn.max('time_ms').as('last')])
+      .where('analysis_id', '=', analysisId)
+      .groupBy('source_index')
+      .execute();
+    const perSource = rows.map((row) => ({
+      source: Number(row.source_index),
+      n: Number(row.n),
+      last: Number(row.last),
+    }));
     return {
-      framesStored: rows.reduce((sum, [, n]) => sum + n, 0),
-      framesPerSource: new Map(rows.map(([source, n]) => [source, n])),
-      lastTimeMsPerSource: new Map(rows.map(([source, , last]) => [source, last])),
+      framesStored: perSource.reduce((sum, { n }) => sum + n, 0),
+      framesPerSource: new Map(perSource.map(({ source, n }) => [source, n])),
+      lastTimeMsPerSource: new Map(perSource.map(({ source, last }) => [source, last])),
     };
   }
 
-  timeline(analysisId: number): Timeline {
-    this.analyses.get(analysisId);
-    const chunks = this.db
-      .prepare('SELECT times, scores FROM timeline_chunks WHERE analysis_id = ? ORDER BY chunk')
-      .raw()
-      .all(analysisId) as [Buffer, Buffer][];
+  async timeline(analysisId: number): Promise<Timeline> {
+    await this.analyses.get(analysisId);
+    const chunks = await this.store.db
+      .selectFrom('timeline_chunks')
+      .select(['times', 'scores'])
+      .where('analysis_id', '=', analysisId)
+      .orderBy('chunk')
+      .execute();
     return {
       analysisId,
-      timesMs: unpackFloat64(chunks.map(([times]) => times)),
-      scores: unpackFloat64(chunks.map(([, scores]) => scores)),
+      timesMs: unpackFloat64(chunks.map((chunk) => chunk.times)),
+      scores: unpackFloat64(chunks.map((chunk) => chunk.scores)),
     };
   }
 
-  get(analysisId: number, index: number): FrameSummary {
-    const row = this.db.prepare(`${frameSelect} WHERE f.analysis_id = ? AND f.idx = ?`).get(analysisId, index) as
-      Row | undefined;
+  async get(analysisId: number, index: number): Promise<FrameSummary> {
+    const row = await this.selectFrames()
+      .where('f.analysis_id', '=', analysisId)
+      .where('f.idx', '=', index)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError(`Frame ${index} of analysis ${analysisId}`);
     return toFrameSummary(row);
   }
 
   /** A page of frames by score, highest first, with how many match the query in all. */
-  top(query: TopFramesQuery): { total: number; frames: FrameSummary[] } {
-    this.analyses.get(query.analysisId);
-    const conditions = ['f.analysis_id = @analysisId'];
-    if (query.minScore !== undefined) conditions.push('f.score >= @minScore');
-    if (query.classIndex !== undefined) conditions.push('class_area(f.class_areas, @classIndex) > 0');
-    if (query.flaggedOnly)
-      conditions.push(
-        'EXISTS (SELECT 1 FROM flags WHERE flags.analysis_id = f.analysis_id AND flags.frame_index = f.idx)',
-      );
-    const where = conditions.join(' AND ');
-    const params = {
-      analysisId: query.analysisId,
-      minScore: query.minScore,
-      classIndex: query.classIndex,
-      offset: query.offset,
-      limit: query.limit,
-    };
-    const used = Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
-    const total = this.db.prepare(`SELECT count(*) FROM frames f WHERE ${where}`).pluck().get(used) as number;
+  async top(query: TopFramesQuery): Promise<{ total: number; frames: FrameSummary[] }> {
+    await this.analyses.get(query.analysisId);
+    const dialect = this.store.dialect;
+    const matching = this.store.db
+      .selectFrom('frames as f')
+      .where('f.analysis_id', '=', query.analysisId)
+      .$if(query.minScore !== undefined, (q) => q.where('f.score', '>=', query.minScore!))
+      .$if(query.classIndex !== undefined, (q) =>
+        q.where(dialect.classPresent(sql.ref('f.class_areas'), query.classIndex!)),
+      )
+      .$if(Boolean(query.flaggedOnly), (q) => q.where(flaggedExpression));
+    const counted = await matching.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const total = Number(counted.n);
     // The page's frame indices first, from the score index alone: OFFSET then steps over index entries, not
     // rows (far quicker deep in a long drive: docs/benchmarks.md); then those frames by primary key.
-    const page = this.db
-      .prepare(`SELECT f.idx FROM frames f WHERE ${where} ORDER BY f.score DESC, f.idx LIMIT @limit OFFSET @offset`)
-      .pluck()
-      .all(used) as number[];
+    const page = (
+      await matching
+        .select('f.idx')
+        .orderBy('f.score', 'desc')
+        .orderBy('f.idx')
+        .limit(query.limit)
+        .offset(query.offset)
+        .execute()
+    ).map((row) => Number(row.idx));
     if (page.length === 0) return { total, frames: [] };
-    const rows = this.db
-      .prepare(`${frameSelect} WHERE f.analysis_id = ? AND f.idx IN (${page.map(() => '?').join(', ')})`)
-      .all(query.analysisId, ...page) as Row[];
+    const rows = await this.selectFrames()
+      .where('f.analysis_id', '=', query.analysisId)
+      .where('f.idx', 'in', page)
+      .execute();
     const byIndex = new Map(rows.map((row) => [Number(row.idx), row]));
     return { total, frames: page.map((index) => toFrameSummary(byIndex.get(index)!)) };
   }
 
   /** A frame's unknown regions, largest first; an analysis from before regions says it has none. */
-  regions(analysisId: number, index: number): FrameRegions {
-    const analysis = this.analyses.get(analysisId);
-    this.get(analysisId, index);
+  async regions(analysisId: number, index: number): Promise<FrameRegions> {
+    const analysis = await this.analyses.get(analysisId);
+    await this.get(analysisId, index);
     const none = { analysisId, frameIndex: index, hasRegions: false, mapWidth: 0, mapHeight: 0, regions: [] };
     if (analysis.frameScore !== 'regions') return none;
-    const blob = this.db
-      .prepare('SELECT regions FROM frame_regions WHERE analysis_id = ? AND idx = ?')
-      .pluck()
-      .get(analysisId, index) as Buffer | undefined;
-    if (!blob) return none;
-    const stored = decodeRegions(blob, `frame ${index} of analysis ${analysisId}`);
+    const row = await this.store.db
+      .selectFrom('frame_regions')
+      .select('regions')
+      .where('analysis_id', '=', analysisId)
+      .where('idx', '=', index)
+      .executeTakeFirst();
+    if (!row) return none;
+    const stored = decodeRegions(row.regions, `frame ${index} of analysis ${analysisId}`);
     const regions = [...stored.regions].sort((a, b) => b.pixels - a.pixels);
     return { ...none, hasRegions: true, mapWidth: stored.mapWidth, mapHeight: stored.mapHeight, regions };
   }
 
-  map(analysisId: number, index: number, kind: MapKind): Buffer | undefined {
-    return this.db
-      .prepare(`SELECT ${kind} FROM frame_maps WHERE analysis_id = ? AND idx = ?`)
-      .pluck()
-      .get(analysisId, index) as Buffer | undefined;
+  async map(analysisId: number, index: number, kind: MapKind): Promise<Buffer | undefined> {
+    const row = await this.store.db
+      .selectFrom('frame_maps')
+      .select(kind)
+      .where('analysis_id', '=', analysisId)
+      .where('idx', '=', index)
+      .executeTakeFirst();
+    // Both drivers read a blob as a Buffer.
+    return row?.[kind] as Buffer | undefined;
   }
 
   /** A frame's position in its source, for decoding it again at full resolution. */
-  source(analysisId: number, index: number): { sessionId: number; sourceIndex: number; timeMs: number } {
-    const row = this.db
-      .prepare(
-        'SELECT a.session_id, f.source_index, f.time_ms FROM frames f JOIN analyses a ON a.id = f.analysis_id WHERE f.analysis_id = ? AND f.idx = ?',
-      )
-      .raw()
-      .get(analysisId, index) as [number, number, number] | undefined;
+  async source(analysisId: number, index: number): Promise<{ sessionId: number; sourceIndex: number; timeMs: number }> {
+    const row = await this.store.db
+      .selectFrom('frames as f')
+      .innerJoin('analyses as a', 'a.id', 'f.analysis_id')
+      .select(['a.session_id', 'f.source_index', 'f.time_ms'])
+      .where('f.analysis_id', '=', analysisId)
+      .where('f.idx', '=', index)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError(`Frame ${index} of analysis ${analysisId}`);
-    return { sessionId: row[0], sourceIndex: row[1], timeMs: row[2] };
+    return { sessionId: Number(row.session_id), sourceIndex: Number(row.source_index), timeMs: Number(row.time_ms) };
+  }
+
+  private selectFrames() {
+    return this.store.db.selectFrom('frames as f').selectAll('f').select(flaggedExpression.as('flagged'));
   }
 }
 
-const frameSelect = `SELECT f.*, EXISTS (SELECT 1 FROM flags WHERE flags.analysis_id = f.analysis_id AND flags.frame_index = f.idx) AS flagged
-  FROM frames f`;
+/** Whether the reviewer flagged the frame `f`. */
+const flaggedExpression = sql<boolean>`EXISTS (SELECT 1 FROM flags WHERE flags.analysis_id = f.analysis_id AND flags.frame_index = f.idx)`;
 
 function unpackFloat64(blobs: Buffer[]): Float64Array<ArrayBuffer> {
   const bytes = new Uint8Array(blobs.reduce((sum, blob) => sum + blob.byteLength, 0));
@@ -248,12 +305,7 @@ function decodeClassAreas(blob: Buffer): number[] {
   return areas;
 }
 
-function classAreaAt(blob: Buffer, index: number): number {
-  const offset = index * 4;
-  return offset >= 0 && offset + 4 <= blob.length ? blob.readFloatLE(offset) : 0;
-}
-
-function toFrameSummary(row: Row): FrameSummary {
+function toFrameSummary(row: Selectable<FramesTable> & { flagged: unknown }): FrameSummary {
   return {
     index: Number(row.idx),
     timeMs: Number(row.time_ms),
@@ -269,7 +321,7 @@ function toFrameSummary(row: Row): FrameSummary {
             width: Number(row.region_w),
             height: Number(row.region_h),
           },
-    classAreas: decodeClassAreas(row.class_areas as Buffer),
+    classAreas: decodeClassAreas(row.class_areas),
     flagged: Boolean(row.flagged),
   };
 }

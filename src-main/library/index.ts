@@ -1,4 +1,4 @@
-/** The library file: sessions, analyses and their frames, events, flags, taught classes, analysis owners. */
+/** The library: sessions, analyses and their frames, events, flags, taught classes, analysis owners. */
 export { openLibrary, type Library, type OpenLibraryOptions } from './library.js';
 export type { Sessions } from './sessions.js';
 export type { Analyses, AnalysisPlan, AnalysisProgress, NewAnalysis } from './analyses.js';
@@ -12,8 +12,8 @@ export {
   type StoredDescriptors,
 } from './descriptor-codec.js';
 export type { Flags, NewFlag } from './flags.js';
-export { libraryError } from './database.js';
-export { migrations, type Migration } from './migrations.js';
+export { describeLocation, isDatabaseUrl, libraryError } from './database.js';
+export { migrations, type Migration, type SchemaChange } from './migrations.js';
 export { KnowledgeStore, refuseTooManyClasses, type KnowledgeCheck, type NewTaughtClass } from './knowledge.js';
 export {
   AnalysisOwnedError,

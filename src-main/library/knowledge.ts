@@ -1,7 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { Selectable } from 'kysely';
 import type { FrameRef, RleMask, Rgb, TaughtClassInfo } from '../../src-shared/contract/index.js';
 import { AppError, NotFoundError } from '../core/errors.js';
 import { UNKNOWN_CLASS, type TaughtPrototype } from '../engine/types.js';
+import type { Store } from './store.js';
+import type { TaughtClassesTable, TaughtShotsTable } from './tables.js';
 
 export interface NewTaughtClass {
   modelSha256: string;
@@ -27,27 +29,12 @@ interface SnapshotEntry {
   acceptanceRadius: number;
 }
 
-type ClassRow = {
-  id: number;
-  model_sha256: string;
-  name: string;
-  color: string;
-  enabled: number;
-  prototypes: string;
-  acceptance_radius: number;
-  embedding_dim: number;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-};
+type ClassRow = Selectable<TaughtClassesTable>;
 
-type ShotRow = {
-  analysis_id: number | null;
-  frame_index: number | null;
-  image_path: string | null;
-  description: string;
-  pixels: number;
-};
+type ShotRow = Pick<
+  Selectable<TaughtShotsTable>,
+  'analysis_id' | 'frame_index' | 'image_path' | 'description' | 'pixels'
+>;
 
 const now = () => new Date().toISOString();
 
@@ -70,116 +57,123 @@ export function refuseTooManyClasses(modelName: string, builtIn: number, taught:
   );
 }
 
-/** The knowledge base's queries, on the library's database (tables from schema.ts, library migration 3). */
+/** The knowledge base's queries, on the library's database (tables from library migration 3). */
 export class KnowledgeStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly store: Store) {}
 
   /** The newest knowledge version, null before anything was taught. */
-  currentVersion(): number | null {
-    const row = this.db.prepare('SELECT max(version) AS version FROM knowledge_versions').get() as {
-      version: number | null;
-    };
-    return row.version;
+  async currentVersion(): Promise<number | null> {
+    const row = await this.store.db
+      .selectFrom('knowledge_versions')
+      .select((eb) => eb.fn.max('version').as('version'))
+      .executeTakeFirst();
+    return row?.version === null || row?.version === undefined ? null : Number(row.version);
   }
 
-  list(modelSha256: string): TaughtClassInfo[] {
-    const rows = this.db
-      .prepare('SELECT * FROM taught_classes WHERE model_sha256 = ? ORDER BY id')
-      .all(modelSha256) as ClassRow[];
-    return rows.map((row) => this.toInfo(row));
+  async list(modelSha256: string): Promise<TaughtClassInfo[]> {
+    const rows = await this.store.db
+      .selectFrom('taught_classes')
+      .selectAll()
+      .where('model_sha256', '=', modelSha256)
+      .orderBy('id')
+      .execute();
+    const classes: TaughtClassInfo[] = [];
+    for (const row of rows) classes.push(await this.toInfo(row));
+    return classes;
   }
 
-  get(classId: number): TaughtClassInfo {
-    return this.toInfo(this.row(classId));
+  async get(classId: number): Promise<TaughtClassInfo> {
+    return this.toInfo(await this.row(classId));
   }
 
   /** The enabled classes of a model at a knowledge version (default: the current one), as the engine takes them. */
-  activePrototypes(
+  async activePrototypes(
     modelSha256: string,
-    version = this.currentVersion(),
-  ): { version: number | null; classes: TaughtPrototype[] } {
-    if (version === null) return { version: null, classes: [] };
-    const row = this.db.prepare('SELECT classes FROM knowledge_versions WHERE version = ?').get(version) as
-      { classes: string } | undefined;
-    if (!row) throw new NotFoundError(`Knowledge version ${version}`);
+    version?: number | null,
+  ): Promise<{ version: number | null; classes: TaughtPrototype[] }> {
+    const at = version === undefined ? await this.currentVersion() : version;
+    if (at === null) return { version: null, classes: [] };
+    const row = await this.store.db
+      .selectFrom('knowledge_versions')
+      .select('classes')
+      .where('version', '=', at)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`Knowledge version ${at}`);
     const classes = (JSON.parse(row.classes) as SnapshotEntry[])
       .filter((entry) => entry.modelSha256 === modelSha256 && entry.enabled)
       .map(({ name, color, prototypes, acceptanceRadius }) => ({ name, color, prototypes, acceptanceRadius }));
-    return { version, classes };
+    return { version: at, classes };
   }
 
   add(
     input: NewTaughtClass,
     change = `teach ${input.name}`,
     check?: KnowledgeCheck,
-  ): { taughtClass: TaughtClassInfo; version: number } {
-    return this.db.transaction(() => {
-      const classId = this.insertClass(input);
-      const version = this.recordVersion(input.createdBy, change);
-      this.runCheck(input.modelSha256, version, check);
-      return { taughtClass: this.get(classId), version };
-    })();
+  ): Promise<{ taughtClass: TaughtClassInfo; version: number }> {
+    return this.store.writeTransaction(async () => {
+      const classId = await this.insertClass(input);
+      const version = await this.recordVersion(input.createdBy, change);
+      await this.runCheck(input.modelSha256, version, check);
+      return { taughtClass: await this.get(classId), version };
+    });
   }
 
   /** Adds several classes as one knowledge version (an import); all or nothing. */
-  addMany(inputs: NewTaughtClass[], author: string, change: string, check?: KnowledgeCheck): number {
-    return this.db.transaction(() => {
-      for (const input of inputs) this.insertClass(input);
-      const version = this.recordVersion(author, change);
-      if (inputs[0]) this.runCheck(inputs[0].modelSha256, version, check);
+  addMany(inputs: NewTaughtClass[], author: string, change: string, check?: KnowledgeCheck): Promise<number> {
+    return this.store.writeTransaction(async () => {
+      for (const input of inputs) await this.insertClass(input);
+      const version = await this.recordVersion(author, change);
+      if (inputs[0]) await this.runCheck(inputs[0].modelSha256, version, check);
       return version;
-    })();
-  }
-
-  private runCheck(modelSha256: string, version: number, check: KnowledgeCheck | undefined): void {
-    check?.(this.activePrototypes(modelSha256, version).classes);
-  }
-
-  hasName(modelSha256: string, name: string): boolean {
-    return (
-      this.db
-        .prepare('SELECT 1 FROM taught_classes WHERE model_sha256 = ? AND name = ? COLLATE NOCASE')
-        .get(modelSha256, name) !== undefined
-    );
-  }
-
-  private insertClass(input: NewTaughtClass): number {
-    this.refuseDuplicateName(input.modelSha256, input.name, null);
-    const stamp = input.createdAt ?? now();
-    const result = this.db
-      .prepare(
-        `INSERT INTO taught_classes (model_sha256, name, color, enabled, prototypes, acceptance_radius, embedding_dim, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        input.modelSha256,
-        input.name,
-        JSON.stringify(input.color),
-        input.enabled === false ? 0 : 1,
-        JSON.stringify(input.prototypes),
-        input.acceptanceRadius,
-        input.embeddingDim,
-        input.createdBy,
-        stamp,
-        stamp,
-      );
-    const classId = Number(result.lastInsertRowid);
-    const insertShot = this.db.prepare(
-      'INSERT INTO taught_shots (class_id, position, analysis_id, frame_index, image_path, description, pixels, mask) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    input.shots.forEach((shot, position) => {
-      const frame = shot.frame;
-      insertShot.run(
-        classId,
-        position,
-        frame && 'analysisId' in frame ? frame.analysisId : null,
-        frame && 'analysisId' in frame ? frame.frameIndex : null,
-        frame && 'imagePath' in frame ? frame.imagePath : null,
-        shot.description,
-        shot.pixels,
-        JSON.stringify(shot.mask),
-      );
     });
+  }
+
+  private async runCheck(modelSha256: string, version: number, check: KnowledgeCheck | undefined): Promise<void> {
+    if (check) check((await this.activePrototypes(modelSha256, version)).classes);
+  }
+
+  async hasName(modelSha256: string, name: string): Promise<boolean> {
+    return (await this.sameName(modelSha256, name, null)) !== undefined;
+  }
+
+  private async insertClass(input: NewTaughtClass): Promise<number> {
+    await this.refuseDuplicateName(input.modelSha256, input.name, null);
+    const stamp = input.createdAt ?? now();
+    const { id: classId } = await this.store.db
+      .insertInto('taught_classes')
+      .values({
+        model_sha256: input.modelSha256,
+        name: input.name,
+        color: JSON.stringify(input.color),
+        enabled: input.enabled === false ? 0 : 1,
+        prototypes: JSON.stringify(input.prototypes),
+        acceptance_radius: input.acceptanceRadius,
+        embedding_dim: input.embeddingDim,
+        created_by: input.createdBy,
+        created_at: stamp,
+        updated_at: stamp,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (input.shots.length === 0) return classId;
+    await this.store.db
+      .insertInto('taught_shots')
+      .values(
+        input.shots.map((shot, position) => {
+          const frame = shot.frame;
+          return {
+            class_id: classId,
+            position,
+            analysis_id: frame && 'analysisId' in frame ? frame.analysisId : null,
+            frame_index: frame && 'analysisId' in frame ? frame.frameIndex : null,
+            image_path: frame && 'imagePath' in frame ? frame.imagePath : null,
+            description: shot.description,
+            pixels: shot.pixels,
+            mask: JSON.stringify(shot.mask),
+          };
+        }),
+      )
+      .execute();
     return classId;
   }
 
@@ -188,78 +182,99 @@ export class KnowledgeStore {
     changes: { name?: string; color?: Rgb; enabled?: boolean },
     author: string,
     check?: KnowledgeCheck,
-  ) {
-    return this.db.transaction(() => {
-      const before = this.row(classId);
-      if (changes.name !== undefined) this.refuseDuplicateName(before.model_sha256, changes.name, classId);
-      this.db
-        .prepare('UPDATE taught_classes SET name = ?, color = ?, enabled = ?, updated_at = ? WHERE id = ?')
-        .run(
-          changes.name ?? before.name,
-          changes.color ? JSON.stringify(changes.color) : before.color,
-          changes.enabled === undefined ? before.enabled : Number(changes.enabled),
-          now(),
-          classId,
-        );
-      const version = this.recordVersion(author, describeUpdate(before.name, changes));
-      this.runCheck(before.model_sha256, version, check);
-      return { taughtClass: this.get(classId), version };
-    })();
+  ): Promise<{ taughtClass: TaughtClassInfo; version: number }> {
+    return this.store.writeTransaction(async () => {
+      const before = await this.row(classId);
+      if (changes.name !== undefined) await this.refuseDuplicateName(before.model_sha256, changes.name, classId);
+      await this.store.db
+        .updateTable('taught_classes')
+        .set({
+          name: changes.name ?? before.name,
+          color: changes.color ? JSON.stringify(changes.color) : before.color,
+          enabled: changes.enabled === undefined ? before.enabled : Number(changes.enabled),
+          updated_at: now(),
+        })
+        .where('id', '=', classId)
+        .execute();
+      const version = await this.recordVersion(author, describeUpdate(before.name, changes));
+      await this.runCheck(before.model_sha256, version, check);
+      return { taughtClass: await this.get(classId), version };
+    });
   }
 
-  delete(classId: number, author: string): number {
-    return this.db.transaction(() => {
-      const row = this.row(classId);
-      this.db.prepare('DELETE FROM taught_classes WHERE id = ?').run(classId);
+  delete(classId: number, author: string): Promise<number> {
+    return this.store.writeTransaction(async () => {
+      const row = await this.row(classId);
+      await this.store.db.deleteFrom('taught_classes').where('id', '=', classId).execute();
       return this.recordVersion(author, `delete ${row.name}`);
-    })();
+    });
   }
 
-  private recordVersion(author: string, change: string): number {
-    const rows = this.db.prepare('SELECT * FROM taught_classes ORDER BY id').all() as ClassRow[];
+  private async recordVersion(author: string, change: string): Promise<number> {
+    const rows = await this.store.db.selectFrom('taught_classes').selectAll().orderBy('id').execute();
     const snapshot: SnapshotEntry[] = rows.map((row) => ({
-      id: row.id,
+      id: Number(row.id),
       modelSha256: row.model_sha256,
       name: row.name,
       color: JSON.parse(row.color) as Rgb,
-      enabled: row.enabled === 1,
+      enabled: Number(row.enabled) === 1,
       prototypes: JSON.parse(row.prototypes) as number[][],
       acceptanceRadius: row.acceptance_radius,
     }));
-    const result = this.db
-      .prepare('INSERT INTO knowledge_versions (created_at, author, change, classes) VALUES (?, ?, ?, ?)')
-      .run(now(), author, change, JSON.stringify(snapshot));
-    return Number(result.lastInsertRowid);
+    // Numbered here, not by the database: a PostgreSQL sequence skips the numbers of rolled-back changes, and
+    // versions count changes one by one (the write lock keeps two changes from taking the same number).
+    const version = ((await this.currentVersion()) ?? 0) + 1;
+    await this.store.db
+      .insertInto('knowledge_versions')
+      .values({ version, created_at: now(), author, change, classes: JSON.stringify(snapshot) })
+      .execute();
+    return version;
   }
 
-  private refuseDuplicateName(modelSha256: string, name: string, exceptId: number | null): void {
-    const clash = this.db
-      .prepare('SELECT id FROM taught_classes WHERE model_sha256 = ? AND name = ? COLLATE NOCASE AND id IS NOT ?')
-      .get(modelSha256, name, exceptId);
-    if (clash)
+  /**
+   * A class of the model with this name, ignoring case (ASCII, as SQLite's NOCASE index on the name compares;
+   * lower() on both sides says the same in both databases).
+   */
+  private sameName(modelSha256: string, name: string, exceptId: number | null) {
+    return this.store.db
+      .selectFrom('taught_classes')
+      .select('id')
+      .where('model_sha256', '=', modelSha256)
+      .where((eb) => eb(eb.fn('lower', ['name']), '=', eb.fn('lower', [eb.val(name)])))
+      .$if(exceptId !== null, (q) => q.where('id', '!=', exceptId!))
+      .executeTakeFirst();
+  }
+
+  private async refuseDuplicateName(modelSha256: string, name: string, exceptId: number | null): Promise<void> {
+    if (await this.sameName(modelSha256, name, exceptId))
       throw new AppError(
         'conflict',
         `A taught class named "${name}" already exists for this model: choose another name or rename the existing one`,
       );
   }
 
-  private row(classId: number): ClassRow {
-    const row = this.db.prepare('SELECT * FROM taught_classes WHERE id = ?').get(classId) as ClassRow | undefined;
+  private async row(classId: number): Promise<ClassRow> {
+    const row = await this.store.db
+      .selectFrom('taught_classes')
+      .selectAll()
+      .where('id', '=', classId)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError(`Taught class ${classId}`);
     return row;
   }
 
-  private toInfo(row: ClassRow): TaughtClassInfo {
-    const shots = this.db
-      .prepare(
-        'SELECT analysis_id, frame_index, image_path, description, pixels FROM taught_shots WHERE class_id = ? ORDER BY position',
-      )
-      .all(row.id) as ShotRow[];
+  private async toInfo(row: ClassRow): Promise<TaughtClassInfo> {
+    const shots = await this.store.db
+      .selectFrom('taught_shots')
+      .select(['analysis_id', 'frame_index', 'image_path', 'description', 'pixels'])
+      .where('class_id', '=', row.id)
+      .orderBy('position')
+      .execute();
     return {
       id: row.id,
       name: row.name,
       color: JSON.parse(row.color) as Rgb,
-      enabled: row.enabled === 1,
+      enabled: Number(row.enabled) === 1,
       modelSha256: row.model_sha256,
       prototypes: JSON.parse(row.prototypes) as number[][],
       acceptanceRadius: row.acceptance_radius,

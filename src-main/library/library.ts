@@ -14,11 +14,12 @@ export interface OpenLibraryOptions extends OpenDatabaseOptions {
 }
 
 /**
- * An open library file, one aggregate per part of it, all on one connection. Synchronous (better-sqlite3):
- * every call is a short indexed query, and long work (an analysis) runs in a worker with a library of its
- * own on the same WAL file.
+ * An open library, one aggregate per part of it, all on one store: an SQLite file (the default, one
+ * connection) or a team's PostgreSQL database (a pool). Every call is a short indexed query; long work (an
+ * analysis) runs in a worker with a library of its own on the same file or database.
  */
 export interface Library {
+  /** What was opened: a file path, or a postgresql:// connection string (another process opens it the same way). */
   readonly path: string;
   /** Opened read-only: this user may read the file but not write it. */
   readonly readonly: boolean;
@@ -36,42 +37,45 @@ export interface Library {
   /** Refuses work that must write, on a library this user can only read, before any of it is done. */
   requireWritable(): void;
   /** Runs `work` in one transaction: all of its writes are stored, or none. */
-  transaction<T>(work: () => T): T;
+  transaction<T>(work: () => Promise<T>): Promise<T>;
   /**
    * The same, taking the write lock first: of two processes deciding from what they read and then writing
    * (find or create a session, continue or start an analysis), the second waits and reads the first's result.
    */
-  writeTransaction<T>(work: () => T): T;
-  close(): void;
+  writeTransaction<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }
 
-/** Opens (creating if needed and migrating) a library file; see openLibraryDatabase for what it refuses. */
-export function openLibrary(path: string, options: OpenLibraryOptions = {}): Library {
-  const db = openLibraryDatabase(path, options);
-  const analyses = new Analyses(db);
-  const sessions = new Sessions(db, analyses);
-  const frames = new Frames(db, analyses);
-  const events = new EventStore(db, analyses, frames);
+/**
+ * Opens (creating if needed and migrating) a library file, or a team's library at a postgresql:// URL; see
+ * openLibraryDatabase for what it refuses.
+ */
+export async function openLibrary(location: string, options: OpenLibraryOptions = {}): Promise<Library> {
+  const store = await openLibraryDatabase(location, options);
+  const analyses = new Analyses(store);
+  const sessions = new Sessions(store, analyses);
+  const frames = new Frames(store, analyses);
+  const events = new EventStore(store, analyses, frames);
+  let closing: Promise<void> | undefined;
   return {
-    path,
-    get readonly() {
-      return db.readonly;
-    },
+    path: location,
+    readonly: store.readonly,
     sessions,
     analyses,
     frames,
     events,
-    flags: new Flags(db, sessions, analyses, frames, events),
-    descriptors: new RegionDescriptors(db),
-    knowledge: new KnowledgeStore(db),
-    owners: new AnalysisOwners(db, options.now),
+    flags: new Flags(store, sessions, analyses, frames, events),
+    descriptors: new RegionDescriptors(store),
+    knowledge: new KnowledgeStore(store),
+    owners: new AnalysisOwners(store, options.now),
     requireWritable() {
-      if (db.readonly) throw libraryError(path, { code: 'SQLITE_READONLY' });
+      if (store.readonly) throw libraryError(location, { code: 'SQLITE_READONLY' });
     },
-    transaction: (work) => db.transaction(work)(),
-    writeTransaction: (work) => db.transaction(work).immediate(),
+    transaction: (work) => store.transaction(work),
+    writeTransaction: (work) => store.writeTransaction(work),
     close() {
-      if (db.open) db.close();
+      closing ??= store.close();
+      return closing;
     },
   };
 }

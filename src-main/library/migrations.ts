@@ -1,5 +1,3 @@
-import type Database from 'better-sqlite3';
-
 /**
  * The library's schema history. Each entry runs once, in version order, inside a transaction, and is recorded
  * in schema_migrations. Entries are never edited once shipped: a change is a new entry with the next version.
@@ -10,15 +8,23 @@ import type Database from 'better-sqlite3';
 export interface Migration {
   version: number;
   name: string;
-  up(db: Database.Database): void;
+  up(schema: SchemaChange): Promise<void>;
+}
+
+/**
+ * How a migration changes the schema: DDL in SQLite's words, run as written on a library file and turned into
+ * PostgreSQL's by dialect.ts on a team's database (the only place the two differ).
+ */
+export interface SchemaChange {
+  exec(statements: string): Promise<void>;
 }
 
 export const migrations: Migration[] = [
   {
     version: 1,
     name: 'sessions, sources, analyses, frames, maps',
-    up(db) {
-      db.exec(`
+    async up(schema) {
+      await schema.exec(`
         CREATE TABLE sessions (
           id INTEGER PRIMARY KEY,
           name TEXT NOT NULL,
@@ -107,8 +113,8 @@ export const migrations: Migration[] = [
   {
     version: 2,
     name: 'events, event settings, flags, timeline chunks',
-    up(db) {
-      db.exec(`
+    async up(schema) {
+      await schema.exec(`
         CREATE TABLE event_settings (
           analysis_id INTEGER PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
           threshold REAL NOT NULL,
@@ -159,8 +165,8 @@ export const migrations: Migration[] = [
   {
     version: 3,
     name: 'knowledge base of taught classes',
-    up(db) {
-      db.exec(`
+    async up(schema) {
+      await schema.exec(`
         CREATE TABLE taught_classes (
           id INTEGER PRIMARY KEY,
           model_sha256 TEXT NOT NULL,
@@ -201,8 +207,8 @@ export const migrations: Migration[] = [
   {
     version: 4,
     name: 'unknown regions per frame, frame score rule, event persistence',
-    up(db) {
-      db.exec(`
+    async up(schema) {
+      await schema.exec(`
         -- Analyses made before this version scored frames by the pixel 90th percentile and stored no regions.
         ALTER TABLE analyses ADD COLUMN frame_score TEXT NOT NULL DEFAULT 'pixel-p90';
         -- One blob per frame (library/region-codec.ts), apart from frames so that summary scans never read it.
@@ -223,8 +229,8 @@ export const migrations: Migration[] = [
   {
     version: 5,
     name: 'analysis owners',
-    up(db) {
-      db.exec(`
+    async up(schema) {
+      await schema.exec(`
         -- One row while a process runs the analysis; removed when it stops (a crash leaves it, gone stale).
         CREATE TABLE analysis_owners (
           analysis_id INTEGER PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
@@ -242,8 +248,8 @@ export const migrations: Migration[] = [
   {
     version: 6,
     name: 'region descriptors',
-    up(db) {
-      db.exec(`
+    async up(schema) {
+      await schema.exec(`
         -- One blob per frame, apart from frames so that summary scans never read it; a search reads every
         -- row of an analysis in key order.
         CREATE TABLE frame_descriptors (

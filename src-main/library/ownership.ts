@@ -4,11 +4,11 @@
  * heartbeat the others can see. A process that finds an analysis claimed waits: it takes over only once the
  * owner is gone (its heartbeat older than STALE_AFTER_MS, or its process no longer alive on this host).
  */
-import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppError } from '../core/errors.js';
 import { processAlive } from '../core/processes.js';
+import type { Store } from './store.js';
 
 /** How often the owner renews its heartbeat. */
 export const HEARTBEAT_MS = 2000;
@@ -44,18 +44,9 @@ export function describeOwner(owner: OwnerRecord): string {
   return `analysis ${owner.analysisId} is being run by process ${owner.pid} on host ${owner.host} since ${owner.claimedAt}; it resumes here if that process stops (heartbeat older than ${STALE_AFTER_MS / 1000} s)`;
 }
 
-type Row = {
-  analysis_id: number;
-  token: string;
-  pid: number;
-  host: string;
-  claimed_at: string;
-  heartbeat_ms: number;
-};
-
 export class AnalysisOwners {
   constructor(
-    private readonly db: Database.Database,
+    private readonly store: Store,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -63,60 +54,81 @@ export class AnalysisOwners {
    * Makes `me` the owner unless a live process holds the analysis, in one write transaction, so that of two
    * processes claiming at once exactly one wins. Throws AnalysisOwnedError naming the live owner.
    */
-  claim(analysisId: number, me: Owner): void {
-    this.db
-      .transaction(() => {
-        const holder = this.live(analysisId);
-        if (holder && holder.token !== me.token) throw new AnalysisOwnedError(holder);
-        this.db
-          .prepare(
-            `INSERT OR REPLACE INTO analysis_owners (analysis_id, token, pid, host, claimed_at, heartbeat_ms)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(analysisId, me.token, me.pid, me.host, new Date(this.now()).toISOString(), this.now());
-      })
-      .immediate();
+  async claim(analysisId: number, me: Owner): Promise<void> {
+    await this.store.writeTransaction(async () => {
+      const holder = await this.live(analysisId);
+      if (holder && holder.token !== me.token) throw new AnalysisOwnedError(holder);
+      const claim = {
+        token: me.token,
+        pid: me.pid,
+        host: me.host,
+        claimed_at: new Date(this.now()).toISOString(),
+        heartbeat_ms: this.now(),
+      };
+      await this.store.db
+        .insertInto('analysis_owners')
+        .values({ analysis_id: analysisId, ...claim })
+        .onConflict((conflict) => conflict.column('analysis_id').doUpdateSet(claim))
+        .execute();
+    });
   }
 
   /** Renews the heartbeat; false when `token` no longer owns the analysis (another process took it over). */
-  beat(analysisId: number, token: string): boolean {
-    return (
-      this.db
-        .prepare('UPDATE analysis_owners SET heartbeat_ms = ? WHERE analysis_id = ? AND token = ?')
-        .run(this.now(), analysisId, token).changes === 1
-    );
+  async beat(analysisId: number, token: string): Promise<boolean> {
+    const result = await this.store.db
+      .updateTable('analysis_owners')
+      .set({ heartbeat_ms: this.now() })
+      .where('analysis_id', '=', analysisId)
+      .where('token', '=', token)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
-  holds(analysisId: number, token: string): boolean {
-    return (
-      this.db.prepare('SELECT 1 FROM analysis_owners WHERE analysis_id = ? AND token = ?').get(analysisId, token) !==
-      undefined
-    );
+  /**
+   * Whether `token` owns the analysis. Inside a transaction on PostgreSQL the claim's row stays locked until
+   * the transaction ends (SELECT ... FOR UPDATE), so no other process can take the analysis over between this
+   * check and the writes it guards; SQLite's single writer gives the same.
+   */
+  async holds(analysisId: number, token: string): Promise<boolean> {
+    let query = this.store.db
+      .selectFrom('analysis_owners')
+      .select('token')
+      .where('analysis_id', '=', analysisId)
+      .where('token', '=', token);
+    if (this.store.dialect.rowLocks) query = query.forUpdate();
+    return (await query.executeTakeFirst()) !== undefined;
   }
 
-  release(analysisId: number, token: string): void {
-    this.db.prepare('DELETE FROM analysis_owners WHERE analysis_id = ? AND token = ?').run(analysisId, token);
+  async release(analysisId: number, token: string): Promise<void> {
+    await this.store.db
+      .deleteFrom('analysis_owners')
+      .where('analysis_id', '=', analysisId)
+      .where('token', '=', token)
+      .execute();
   }
 
   /** The process running the analysis now, if one is alive. */
-  live(analysisId: number): OwnerRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM analysis_owners WHERE analysis_id = ?').get(analysisId) as
-      Row | undefined;
+  async live(analysisId: number): Promise<OwnerRecord | undefined> {
+    const row = await this.store.db
+      .selectFrom('analysis_owners')
+      .selectAll()
+      .where('analysis_id', '=', analysisId)
+      .executeTakeFirst();
     if (!row) return undefined;
     const owner: OwnerRecord = {
-      analysisId: row.analysis_id,
+      analysisId: Number(row.analysis_id),
       token: row.token,
-      pid: row.pid,
+      pid: Number(row.pid),
       host: row.host,
       claimedAt: row.claimed_at,
-      heartbeatMs: row.heartbeat_ms,
+      heartbeatMs: Number(row.heartbeat_ms),
     };
     return this.alive(owner) ? owner : undefined;
   }
 
   /** Throws AnalysisOwnedError when another live process runs the analysis (before deleting or cancelling it). */
-  refuseIfOwnedElsewhere(analysisId: number, what: string): void {
-    const holder = this.live(analysisId);
+  async refuseIfOwnedElsewhere(analysisId: number, what: string): Promise<void> {
+    const holder = await this.live(analysisId);
     if (holder && !(holder.pid === process.pid && holder.host === hostname())) {
       throw new AppError('analysis_owned', `Cannot ${what}: ${describeOwner(holder)}; stop it in that process`);
     }

@@ -40,21 +40,26 @@ export function emptyPacked(analysisId: number, dim: number, scale: number, rows
  * Every region of an analysis read into columns, the arrays sized once from the blobs' lengths. A frame whose
  * blob disagrees with the first one's embedding size is refused as damaged.
  */
-export function packAnalysis(library: Library, analysisId: number): PackedAnalysis {
-  const shape = library.descriptors.shape(analysisId) ?? { dim: 0, scale: 1, rows: 0 };
+export async function packAnalysis(library: Library, analysisId: number): Promise<PackedAnalysis> {
+  const shape = (await library.descriptors.shape(analysisId)) ?? { dim: 0, scale: 1, rows: 0, lastFrame: -1 };
   const packed = emptyPacked(analysisId, shape.dim, shape.scale, shape.rows);
   let row = 0;
-  library.descriptors.forEachFrame(analysisId, (frameIndex, blob) => {
-    const where = `frame ${frameIndex} of analysis ${analysisId}`;
-    const { dim, count } = descriptorHeader(blob, where);
-    if (dim !== shape.dim || row + count > shape.rows) {
-      throw new AppError(
-        'library_corrupt',
-        `The region descriptors of ${where} have embedding size ${dim}, the analysis's first frame ${shape.dim}: re-analyse the session`,
-      );
-    }
-    row += unpackDescriptors(blob, where, frameIndex, packed, row);
-  });
+  // Up to the last frame the shape counted: a running analysis may have stored more since.
+  await library.descriptors.forEachFrame(
+    analysisId,
+    (frameIndex, blob) => {
+      const where = `frame ${frameIndex} of analysis ${analysisId}`;
+      const { dim, count } = descriptorHeader(blob, where);
+      if (dim !== shape.dim || row + count > shape.rows) {
+        throw new AppError(
+          'library_corrupt',
+          `The region descriptors of ${where} have embedding size ${dim}, the analysis's first frame ${shape.dim}: re-analyse the session`,
+        );
+      }
+      row += unpackDescriptors(blob, where, frameIndex, packed, row);
+    },
+    shape.lastFrame,
+  );
   return packed;
 }
 

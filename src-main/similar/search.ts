@@ -66,12 +66,13 @@ export class SimilarSearch {
 
   async find(request: SimilarRequest): Promise<SimilarAnswer> {
     const { analysisId, frameIndex } = request;
-    const catalogue = this.library.descriptors.analyses();
+    const catalogue = await this.library.descriptors.analyses();
     const own = catalogue.find((analysis) => analysis.analysisId === analysisId);
     if (!own) throw new NotFoundError(`Analysis ${analysisId}`);
-    this.library.frames.get(analysisId, frameIndex); // names a missing frame
-    if (!own.hasDescriptors) throw new AppError('similar_no_descriptors', noDescriptorsMessage(this.library, own));
-    const stored = this.library.descriptors.frame(analysisId, frameIndex);
+    await this.library.frames.get(analysisId, frameIndex); // names a missing frame
+    if (!own.hasDescriptors)
+      throw new AppError('similar_no_descriptors', await noDescriptorsMessage(this.library, own));
+    const stored = await this.library.descriptors.frame(analysisId, frameIndex);
     if (!stored) {
       throw new AppError(
         'similar_no_descriptors',
@@ -85,7 +86,7 @@ export class SimilarSearch {
     const best: Neighbour[] = [];
     let regions = 0;
     for (const analysis of candidates) {
-      const packed = this.packed(analysis);
+      const packed = await this.packed(analysis);
       regions += packed.rows;
       if (packed.dim !== stored.dim) continue;
       scanNearest(
@@ -103,13 +104,13 @@ export class SimilarSearch {
     return {
       query: { analysisId, frameIndex, modelName: own.modelName, modelSha256: own.modelSha256, ...resolved.summary },
       similarityScale: stored.scale,
-      results: this.describeResults(best, catalogue, stored.scale),
+      results: await this.describeResults(best, catalogue, stored.scale),
       searched: { analyses: candidates.length, regions },
-      skipped: skippedAnalyses(this.library, catalogue, own),
+      skipped: await skippedAnalyses(this.library, catalogue, own),
     };
   }
 
-  private packed(analysis: DescribedAnalysis): PackedAnalysis {
+  private async packed(analysis: DescribedAnalysis): Promise<PackedAnalysis> {
     const cached = this.cache.get(analysis.analysisId);
     if (cached?.revision === analysis.revision) {
       // Most recently used last: Map keeps insertion order.
@@ -118,7 +119,7 @@ export class SimilarSearch {
       return cached.packed;
     }
     this.cache.delete(analysis.analysisId);
-    const packed = packAnalysis(this.library, analysis.analysisId);
+    const packed = await packAnalysis(this.library, analysis.analysisId);
     const budget = this.options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     if (packedBytes(packed) <= budget) {
       this.cache.set(analysis.analysisId, { revision: analysis.revision, packed });
@@ -139,7 +140,7 @@ export class SimilarSearch {
 
   private async resolve(request: SimilarRequest, stored: StoredDescriptors): Promise<ResolvedQuery> {
     const { analysisId, frameIndex, query } = request;
-    const frame = this.frameContext(analysisId, frameIndex);
+    const frame = await this.frameContext(analysisId, frameIndex);
     if (query.kind === 'mask') {
       if (!this.options.embedMask) throw new AppError('unavailable', 'Searching by mask needs a model to run here');
       const { mean, pixels, box } = await this.options.embedMask(analysisId, frameIndex, query.mask);
@@ -156,8 +157,8 @@ export class SimilarSearch {
     }
     const target =
       query.kind === 'point'
-        ? this.regionAtPoint(query, frame, request.among)
-        : this.unknownByListIndex(query.regionIndex, frame);
+        ? await this.regionAtPoint(query, frame, request.among)
+        : await this.unknownByListIndex(query.regionIndex, frame);
     const row = stored.regions.findIndex(
       (region) => region.classIndex === target.classIndex && region.regionIndex === target.regionIndex,
     );
@@ -182,14 +183,14 @@ export class SimilarSearch {
   }
 
   /** A frame's name for errors, its unknown regions as frames.regions lists them, and its map and source sizes. */
-  private frameContext(
+  private async frameContext(
     analysisId: number,
     frameIndex: number,
     sizes = new Map<number, SourceSize>(),
-  ): FrameContext & { timeMs: number } {
-    const regions = this.library.frames.regions(analysisId, frameIndex);
-    const { sessionId, timeMs } = this.library.frames.source(analysisId, frameIndex);
-    const session = sizes.get(sessionId) ?? this.sessionSize(sessionId);
+  ): Promise<FrameContext & { timeMs: number }> {
+    const regions = await this.library.frames.regions(analysisId, frameIndex);
+    const { sessionId, timeMs } = await this.library.frames.source(analysisId, frameIndex);
+    const session = sizes.get(sessionId) ?? (await this.sessionSize(sessionId));
     sizes.set(sessionId, session);
     return {
       analysisId,
@@ -203,17 +204,17 @@ export class SimilarSearch {
     };
   }
 
-  private sessionSize(sessionId: number): SourceSize {
-    const session = this.library.sessions.get(sessionId);
+  private async sessionSize(sessionId: number): Promise<SourceSize> {
+    const session = await this.library.sessions.get(sessionId);
     return { sourceWidth: session.width, sourceHeight: session.height };
   }
 
   /** The component under a source-frame point, numbered as descriptors number them. */
-  private regionAtPoint(
+  private async regionAtPoint(
     point: { x: number; y: number },
     frame: FrameContext,
     among: SimilarRequest['among'],
-  ): { classIndex: number; regionIndex: number; pixels: number } {
+  ): Promise<{ classIndex: number; regionIndex: number; pixels: number }> {
     const { sourceWidth, sourceHeight } = frame;
     if (point.x >= sourceWidth || point.y >= sourceHeight) {
       throw new AppError(
@@ -221,7 +222,7 @@ export class SimilarSearch {
         `The point (${point.x}, ${point.y}) is outside ${frame.name}, which is ${sourceWidth}x${sourceHeight} source pixels`,
       );
     }
-    const png = this.library.frames.map(frame.analysisId, frame.frameIndex, 'class_map');
+    const png = await this.library.frames.map(frame.analysisId, frame.frameIndex, 'class_map');
     if (!png) throw new AppError('similar_no_descriptors', `The class map of ${frame.name} is not stored: re-analyse`);
     const { width, height, classMap } = decodeClassMapPng(png);
     const cell =
@@ -244,7 +245,7 @@ export class SimilarSearch {
   }
 
   /** An unknown region by its index in frames.regions' list (largest first), as its raster-order index. */
-  private unknownByListIndex(listIndex: number, frame: FrameContext) {
+  private async unknownByListIndex(listIndex: number, frame: FrameContext) {
     const listed = frame.regions.regions[listIndex];
     if (!listed) {
       throw new AppError(
@@ -252,26 +253,31 @@ export class SimilarSearch {
         `${frame.name} has ${frame.regions.regions.length} unknown regions; there is no region ${listIndex}`,
       );
     }
-    const stored = this.library.descriptors.unknownRegions(frame.analysisId, frame.frameIndex);
+    const stored = await this.library.descriptors.unknownRegions(frame.analysisId, frame.frameIndex);
     const regionIndex = stored.findIndex((region) => sameRegion(region, listed));
     return { classIndex: UNKNOWN_CLASS, regionIndex, pixels: listed.pixels };
   }
 
-  private describeResults(best: Neighbour[], catalogue: DescribedAnalysis[], scale: number): SimilarResult[] {
+  private async describeResults(
+    best: Neighbour[],
+    catalogue: DescribedAnalysis[],
+    scale: number,
+  ): Promise<SimilarResult[]> {
     const byId = new Map(catalogue.map((analysis) => [analysis.analysisId, analysis]));
     const sizes = new Map<number, SourceSize>();
     const events = new Map<number, { id: number; startMs: number; endMs: number }[]>();
-    return best.map(({ packed, row, distance }) => {
+    const results: SimilarResult[] = [];
+    for (const { packed, row, distance } of best) {
       const analysis = byId.get(packed.analysisId)!;
       const frameIndex = packed.frameIndex[row]!;
-      const frame = this.frameContext(packed.analysisId, frameIndex, sizes);
+      const frame = await this.frameContext(packed.analysisId, frameIndex, sizes);
       const { timeMs } = frame;
-      const analysisEvents = events.get(packed.analysisId) ?? this.library.events.list(packed.analysisId);
+      const analysisEvents = events.get(packed.analysisId) ?? (await this.library.events.list(packed.analysisId));
       events.set(packed.analysisId, analysisEvents);
       const unknown = packed.classIndex[row] === UNKNOWN_CLASS;
       const [x, y, width, height] = packed.boxes.subarray(row * 4, row * 4 + 4) as unknown as number[];
       const region = { x: x!, y: y!, width: width!, height: height!, pixels: packed.pixels[row]! };
-      return {
+      results.push({
         sessionId: analysis.sessionId,
         sessionName: analysis.sessionName,
         analysisId: packed.analysisId,
@@ -285,8 +291,9 @@ export class SimilarSearch {
         distance,
         similarity: similarityOf(distance, scale),
         eventId: analysisEvents.find((event) => event.startMs <= timeMs && timeMs <= event.endMs)?.id ?? null,
-      };
-    });
+      });
+    }
+    return results;
   }
 }
 
@@ -337,17 +344,22 @@ export function toSourceBox(
 }
 
 /** Why an analysis has no descriptors, and the two ways to re-analyse its drive. */
-function noDescriptorsMessage(library: Library, analysis: DescribedAnalysis): string {
-  const paths = library.sessions.sources(analysis.sessionId).map((source) => JSON.stringify(source.path));
-  const { sampleFps } = library.analyses.get(analysis.analysisId);
+async function noDescriptorsMessage(library: Library, analysis: DescribedAnalysis): Promise<string> {
+  const paths = (await library.sessions.sources(analysis.sessionId)).map((source) => JSON.stringify(source.path));
+  const { sampleFps } = await library.analyses.get(analysis.analysisId);
   const command = `dmlreview analyze ${paths.join(' ')} --model ${analysis.modelName} --fps ${sampleFps ?? 'all'} --new`;
   return `Analysis ${analysis.analysisId} of session ${analysis.sessionId} ("${analysis.sessionName}", model ${analysis.modelName}) was made before region descriptors were stored: re-analyse the session to search it (${command}; or API analysis.start { sessionId: ${analysis.sessionId} })`;
 }
 
 /** Analyses the search could not look in: another model's embedding space, or no descriptors. */
-function skippedAnalyses(library: Library, catalogue: DescribedAnalysis[], own: DescribedAnalysis): SimilarSkipped[] {
-  return catalogue.flatMap((analysis): SimilarSkipped[] => {
-    if (analysis.framesDone === 0) return [];
+async function skippedAnalyses(
+  library: Library,
+  catalogue: DescribedAnalysis[],
+  own: DescribedAnalysis,
+): Promise<SimilarSkipped[]> {
+  const skipped: SimilarSkipped[] = [];
+  for (const analysis of catalogue) {
+    if (analysis.framesDone === 0) continue;
     const about = {
       analysisId: analysis.analysisId,
       sessionId: analysis.sessionId,
@@ -356,10 +368,10 @@ function skippedAnalyses(library: Library, catalogue: DescribedAnalysis[], own: 
     };
     if (analysis.modelSha256 !== own.modelSha256) {
       const message = `Analysis ${analysis.analysisId} was made with model ${analysis.modelName}: its embeddings are in another space than ${own.modelName}'s, so they cannot be compared`;
-      return [{ ...about, reason: 'other-model', message }];
+      skipped.push({ ...about, reason: 'other-model', message });
+    } else if (!analysis.hasDescriptors) {
+      skipped.push({ ...about, reason: 'no-descriptors', message: await noDescriptorsMessage(library, analysis) });
     }
-    if (!analysis.hasDescriptors)
-      return [{ ...about, reason: 'no-descriptors', message: noDescriptorsMessage(library, analysis) }];
-    return [];
-  });
+  }
+  return skipped;
 }

@@ -46,8 +46,9 @@ export function createTeachingService(
 }
 
 /** An analysed frame at the size the engine saw it (the analysis's model input). */
-function analysedFrameRgb(library: Library, analysisId: number, frameIndex: number): Promise<RgbFrame> {
-  const frame = library.frames.source(analysisId, frameIndex);
-  const { inputWidth, inputHeight } = library.analyses.plan(analysisId);
-  return extractScaledFrameRgb(library.sessions.sources(frame.sessionId), frame.timeMs, inputWidth, inputHeight);
+async function analysedFrameRgb(library: Library, analysisId: number, frameIndex: number): Promise<RgbFrame> {
+  const frame = await library.frames.source(analysisId, frameIndex);
+  const { inputWidth, inputHeight } = await library.analyses.plan(analysisId);
+  const sources = await library.sessions.sources(frame.sessionId);
+  return extractScaledFrameRgb(sources, frame.timeMs, inputWidth, inputHeight);
 }

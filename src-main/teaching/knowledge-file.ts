@@ -12,14 +12,14 @@ export interface ModelIdentity {
   embeddingDim: number;
 }
 
-export function exportKnowledge(store: KnowledgeStore, model: ModelIdentity): KnowledgeDocument {
+export async function exportKnowledge(store: KnowledgeStore, model: ModelIdentity): Promise<KnowledgeDocument> {
   return {
     format: 'dmlreview-knowledge/1',
     modelName: model.name,
     modelSha256: model.sha256,
     embeddingDim: model.embeddingDim,
     exportedAt: new Date().toISOString(),
-    classes: store.list(model.sha256).map((cls) => ({
+    classes: (await store.list(model.sha256)).map((cls) => ({
       name: cls.name,
       color: cls.color,
       enabled: cls.enabled,
@@ -82,7 +82,7 @@ export function parseKnowledge(text: string, model: ModelIdentity): KnowledgeDoc
  * Imports every class whose name is free, as one knowledge version; classes whose name exists are skipped and
  * reported. `check` sees the classes the import leaves in force, before anything is committed.
  */
-export function importKnowledge(
+export async function importKnowledge(
   store: KnowledgeStore,
   text: string,
   model: ModelIdentity,
@@ -90,10 +90,11 @@ export function importKnowledge(
   check?: KnowledgeCheck,
 ) {
   const document = parseKnowledge(text, model);
-  const fresh = document.classes.filter((cls) => !store.hasName(model.sha256, cls.name));
+  const fresh: typeof document.classes = [];
+  for (const cls of document.classes) if (!(await store.hasName(model.sha256, cls.name))) fresh.push(cls);
   const skipped = document.classes.filter((cls) => !fresh.includes(cls)).map((cls) => cls.name);
   const knowledgeVersion = fresh.length
-    ? store.addMany(
+    ? await store.addMany(
         fresh.map(({ shots, ...cls }) => ({
           ...cls,
           modelSha256: model.sha256,
@@ -109,6 +110,6 @@ export function importKnowledge(
         `import ${fresh.map((cls) => cls.name).join(', ')} from ${document.modelName} knowledge file`,
         check,
       )
-    : (store.currentVersion() ?? 0);
+    : ((await store.currentVersion()) ?? 0);
   return { imported: fresh.map((cls) => cls.name), skipped, knowledgeVersion };
 }

@@ -82,7 +82,7 @@ export class TeachingService {
   /** The same, with the engine classifying by the taught classes in force. */
   private async model(model?: string) {
     const loaded = await this.loaded(model);
-    const active = this.deps.store.activePrototypes(loaded.identity.sha256);
+    const active = await this.deps.store.activePrototypes(loaded.identity.sha256);
     // A library an older build let grow past what the model can name says what to do, not just that it failed.
     refuseTooManyClasses(loaded.card.name, loaded.card.classes.length, active.classes.length);
     loaded.engine.setTaughtClasses(active.classes);
@@ -107,9 +107,9 @@ export class TeachingService {
   async listClasses(request: Request<'teaching.classes.list'>): Promise<Response<'teaching.classes.list'>> {
     const engine = await this.deps.engine(request.model);
     return {
-      knowledgeVersion: this.deps.store.currentVersion(),
+      knowledgeVersion: await this.deps.store.currentVersion(),
       modelSha256: engine.modelSha256,
-      classes: this.deps.store.list(engine.modelSha256),
+      classes: await this.deps.store.list(engine.modelSha256),
     };
   }
 
@@ -244,7 +244,7 @@ export class TeachingService {
     if (builtIn)
       throw new AppError('conflict', `"${request.name}" is already a class of model ${card.name}: choose another name`);
     const { context, shots, taught, warnings } = await this.build(request);
-    const { taughtClass, version } = this.deps.store.add(
+    const { taughtClass, version } = await this.deps.store.add(
       {
         modelSha256: context.identity.sha256,
         embeddingDim: context.identity.embeddingDim,
@@ -270,7 +270,7 @@ export class TeachingService {
   async update(request: Request<'teaching.update'>): Promise<Response<'teaching.update'>> {
     // Enabling a class adds it back to what its model's engine must run: check that as a teach does.
     const check = request.enabled ? await this.checkForClass(request.classId) : undefined;
-    const { taughtClass, version } = this.deps.store.update(request.classId, request, currentUser(), check);
+    const { taughtClass, version } = await this.deps.store.update(request.classId, request, currentUser(), check);
     this.forgetFrames();
     return { taughtClass, knowledgeVersion: version };
   }
@@ -288,12 +288,12 @@ export class TeachingService {
   }
 
   private async checkForClass(classId: number): Promise<KnowledgeCheck | undefined> {
-    const model = await this.deps.modelOf?.(this.deps.store.get(classId).modelSha256);
+    const model = await this.deps.modelOf?.((await this.deps.store.get(classId)).modelSha256);
     return model === undefined ? undefined : this.engineCheck(await this.model(model));
   }
 
   async delete(request: Request<'teaching.delete'>): Promise<Response<'teaching.delete'>> {
-    const knowledgeVersion = this.deps.store.delete(request.classId, currentUser());
+    const knowledgeVersion = await this.deps.store.delete(request.classId, currentUser());
     this.forgetFrames();
     return { ok: true, knowledgeVersion };
   }
@@ -307,7 +307,7 @@ export class TeachingService {
   async importKnowledge(request: Request<'teaching.import'>): Promise<Response<'teaching.import'>> {
     const context = await this.model(request.model);
     const check = this.engineCheck(context);
-    const outcome = importKnowledge(this.deps.store, request.document, context.identity, currentUser(), check);
+    const outcome = await importKnowledge(this.deps.store, request.document, context.identity, currentUser(), check);
     this.forgetFrames();
     return outcome;
   }
@@ -401,7 +401,7 @@ export class TeachingService {
       throw new AppError('unavailable', 'Re-analysis needs the analysis jobs queue, which this host does not run');
     const analysisIds: number[] = [];
     for (const sessionId of request.sessionIds) analysisIds.push(await start(sessionId, request.model));
-    return { analysisIds, knowledgeVersion: this.deps.store.currentVersion() };
+    return { analysisIds, knowledgeVersion: await this.deps.store.currentVersion() };
   }
 
   /**

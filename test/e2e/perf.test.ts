@@ -69,13 +69,13 @@ function syntheticMaps() {
   };
 }
 
-function insertLongDrive(libraryPath: string): number {
-  const store = openLibrary(libraryPath);
+async function insertLongDrive(libraryPath: string): Promise<number> {
+  const store = await openLibrary(libraryPath);
   try {
     const maps = syntheticMaps();
     const next = random(7);
     let hazard = 0;
-    const { sessionId, analysisId } = writeSyntheticSession(store, {
+    const { sessionId, analysisId } = await writeSyntheticSession(store, {
       name: 'synthetic 100k-frame drive',
       frames: FRAMES,
       sources: [syntheticVideo(FRAMES, FRAME_MS, valDrive)],
@@ -106,11 +106,11 @@ function insertLongDrive(libraryPath: string): number {
         };
       },
     });
-    store.analyses.update(analysisId, { status: 'done', finishedAt: new Date().toISOString() });
-    store.events.recompute(analysisId);
+    await store.analyses.update(analysisId, { status: 'done', finishedAt: new Date().toISOString() });
+    await store.events.recompute(analysisId);
     return sessionId;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -118,7 +118,7 @@ before(async () => {
   mkdirSync(screenshots, { recursive: true });
   const libraryPath = join(mkdtempSync(join(tmpdir(), 'dml-perf-')), 'library.sqlite');
   const started = performance.now();
-  sessionId = insertLongDrive(libraryPath);
+  sessionId = await insertLongDrive(libraryPath);
   console.log(`inserted ${FRAMES} frames in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   server = await startServeProcess(['--library', libraryPath]);
   browser = await openBrowser();

@@ -60,17 +60,17 @@ export function driveLikeFrame(index: number): StoredFrame {
 }
 
 /** Writes the session, its analysis and its frames; insertSeconds is the time the frames took. */
-export function writeSyntheticSession(
+export async function writeSyntheticSession(
   store: Library,
   session: SyntheticSession,
-): { sessionId: number; analysisId: number; insertSeconds: number } {
+): Promise<{ sessionId: number; analysisId: number; insertSeconds: number }> {
   const { frames, batch = 1000 } = session;
-  const created = store.sessions.create(
+  const created = await store.sessions.create(
     session.name ?? 'synthetic',
     session.sources ?? [syntheticVideo(frames, 500)],
     null,
   );
-  const plan = store.analyses.create({
+  const plan = await store.analyses.create({
     modelName: 'synthetic',
     modelSha256: '0'.repeat(64),
     knowledgeVersion: null,
@@ -86,7 +86,7 @@ export function writeSyntheticSession(
   });
   const insertStart = performance.now();
   for (let first = 0; first < frames; first += batch) {
-    store.frames.write(
+    await store.frames.write(
       plan.id,
       Array.from({ length: Math.min(batch, frames - first) }, (_, i) => session.frame(first + i)),
     );

@@ -138,14 +138,14 @@ const UNSEEN = [9, 10];
  * persist, and the peak of the drive's top event is outlined on a pedestrian or bicyclist of the labels.
  */
 async function expectRegionsAndEvents(library: string) {
-  const store = openLibrary(library);
+  const store = await openLibrary(library);
   try {
-    const analysis = store.analyses.latest(1)!;
+    const analysis = (await store.analyses.latest(1))!;
     assert.equal(analysis.frameScore, 'regions');
-    for (let index = 0; index < analysis.framesDone; index++) expectFrameRegions(store, analysis.id, index);
-    const settings = store.analyses.eventSettings(analysis.id);
-    const { scores, timesMs } = store.frames.timeline(analysis.id);
-    const events = store.events.list(analysis.id);
+    for (let index = 0; index < analysis.framesDone; index++) await expectFrameRegions(store, analysis.id, index);
+    const settings = await store.analyses.eventSettings(analysis.id);
+    const { scores, timesMs } = await store.frames.timeline(analysis.id);
+    const events = await store.events.list(analysis.id);
     for (const event of events) {
       const first = timesMs.indexOf(event.startMs);
       assert.ok(event.frameCount >= settings.minFrames && event.endMs - event.startMs >= settings.minDurationMs);
@@ -153,7 +153,7 @@ async function expectRegionsAndEvents(library: string) {
         assert.ok(scores[i]! >= settings.threshold - settings.hysteresis, `frame ${i} of an event`);
     }
     const top = events[0]!;
-    const regions = store.frames.regions(analysis.id, top.peakFrame).regions;
+    const regions = (await store.frames.regions(analysis.id, top.peakFrame)).regions;
     const best = regions.reduce((a, b) => (b.score > a.score ? b : a));
     const label = await decodeLabelPng(join(valLabels, readdirSync(valLabels).sort()[top.peakFrame]!));
     let onUnseen = 0;
@@ -162,19 +162,19 @@ async function expectRegionsAndEvents(library: string) {
         if (UNSEEN.includes(label.data[y * label.width + x]!)) onUnseen++;
     assert.ok(onUnseen > 0, `the top event's peak region (frame ${top.peakFrame}) is on a pedestrian or bicyclist`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** Regions from the stored maps again: boxes and places from the class map, means from the 8-bit OOD map. */
-function expectFrameRegions(store: Library, analysisId: number, index: number) {
-  const stored = store.frames.regions(analysisId, index);
+async function expectFrameRegions(store: Library, analysisId: number, index: number) {
+  const stored = await store.frames.regions(analysisId, index);
   assert.ok(stored.hasRegions, `frame ${index} has regions`);
-  const classMap = PNG.sync.read(store.frames.map(analysisId, index, 'class_map')!);
-  const oodMap = PNG.sync.read(store.frames.map(analysisId, index, 'ood_map')!);
+  const classMap = PNG.sync.read((await store.frames.map(analysisId, index, 'class_map'))!);
+  const oodMap = PNG.sync.read((await store.frames.map(analysisId, index, 'ood_map'))!);
   const classes = Uint8Array.from({ length: classMap.width * classMap.height }, (_, p) => classMap.data[p * 4]!);
   const levels = Float32Array.from({ length: classes.length }, (_, p) => oodMap.data[p * 4]! / 255);
-  const places = regionPlaces(store.analyses.get(analysisId).classes);
+  const places = regionPlaces((await store.analyses.get(analysisId)).classes);
   const again = findUnknownRegions(classes, levels, places, classMap.width, classMap.height);
   const facts = ({ meanScore: _m, score: _s, ...rest }: UnknownRegion) => rest;
   type Placed = Pick<UnknownRegion, 'pixels' | 'x' | 'y'>;
@@ -185,7 +185,11 @@ function expectFrameRegions(store: Library, analysisId: number, index: number) {
     assert.ok(Math.abs(region.meanScore - sorted[i]!.meanScore) <= 0.5 / 255 + 1e-6, `frame ${index} mean score`);
   });
   const best = stored.regions.reduce((score, region) => Math.max(score, region.score), 0);
-  assert.equal(store.frames.get(analysisId, index).score, best, `frame ${index}: the frame score is the best region's`);
+  assert.equal(
+    (await store.frames.get(analysisId, index)).score,
+    best,
+    `frame ${index}: the frame score is the best region's`,
+  );
 }
 
 test('analyze refuses a file that is not a video in one line and stores nothing', async () => {

@@ -23,15 +23,15 @@ interface Row {
 }
 
 /** A frame of the analysis with a described unknown region, and a source pixel on that region. */
-function queryPoint() {
-  const store = openLibrary(library);
+async function queryPoint() {
+  const store = await openLibrary(library);
   try {
-    const session = store.sessions.get(1);
+    const session = await store.sessions.get(1);
     for (let frame = 0; frame < 30; frame++) {
-      const described = store.descriptors.frame(1, frame);
+      const described = await store.descriptors.frame(1, frame);
       const region = described?.regions.find((candidate) => candidate.classIndex === UNKNOWN_CLASS);
       if (!region) continue;
-      const { width, height, classMap } = decodeClassMapPng(store.frames.map(1, frame, 'class_map')!);
+      const { width, height, classMap } = decodeClassMapPng((await store.frames.map(1, frame, 'class_map'))!);
       // A pixel of the region's row band that is unknown; the search resolves which region it belongs to.
       for (let y = region.y; y < region.y + region.height; y++)
         for (let x = region.x; x < region.x + region.width; x++) {
@@ -47,7 +47,7 @@ function queryPoint() {
     }
     throw new Error('no frame of the clip has an unknown region above the size floor');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -59,7 +59,7 @@ before(async () => {
 });
 
 test('similar: the unknown region under a point, ranked by distance across the library, the query frame left out', async () => {
-  const { frame, x, y } = queryPoint();
+  const { frame, x, y } = await queryPoint();
   const args = ['similar', '--library', library, '--analysis', '1', '--frame', String(frame)];
   const run = await runCli([...args, '--x', String(x), '--y', String(y), '--limit', '8', '--json']);
   assert.equal(run.code, 0, run.stderr);
@@ -77,7 +77,7 @@ test('similar: the unknown region under a point, ranked by distance across the l
     [...distances].sort((a, b) => a - b),
   );
   // The same search through the library API: the CLI prints what it finds.
-  const store = openLibrary(library);
+  const store = await openLibrary(library);
   const answer = await new SimilarSearch(store).find({
     analysisId: 1,
     frameIndex: frame,
@@ -85,7 +85,7 @@ test('similar: the unknown region under a point, ranked by distance across the l
     among: 'unknown',
     limit: 8,
   });
-  store.close();
+  await store.close();
   assert.deepEqual(
     rows.map((row) => [row.frame, row.distance, row.similarity]),
     answer.results.map((result) => [
@@ -98,7 +98,7 @@ test('similar: the unknown region under a point, ranked by distance across the l
 });
 
 test('similar: a point on no unknown region, and ids that name nothing, are errors that say so', async () => {
-  const { frame, onRoad } = queryPoint();
+  const { frame, onRoad } = await queryPoint();
   const base = ['similar', '--library', library, '--analysis', '1', '--frame', String(frame)];
   const known = await runCli([...base, '--x', String(onRoad.x), '--y', String(onRoad.y), '--json']);
   assert.equal(known.code, 1);
@@ -125,7 +125,7 @@ test('similar: a point on no unknown region, and ids that name nothing, are erro
 });
 
 test('similar on an analysis without descriptors names the command that re-analyses it; that command makes it searchable', async () => {
-  const { frame, x, y } = queryPoint();
+  const { frame, x, y } = await queryPoint();
   // As an analysis made before descriptors were stored (schema 5) looks: frames and regions, no descriptors.
   const old = join(dir, 'old.sqlite');
   copyFileSync(library, old);

@@ -66,9 +66,9 @@ before(async () => {
     analyse: { model: e2eModel(), sampleFps: 5 },
   })) as { id: number };
   sessionId = session.id;
-  const analysis = context.library.analyses.latest(sessionId)!;
+  const analysis = (await context.library.analyses.latest(sessionId))!;
   await context.analyses.queue.waitFor(analysis.id);
-  const analysed = context.library.analyses.get(analysis.id);
+  const analysed = await context.library.analyses.get(analysis.id);
   assert.equal(analysed.status, 'done', analysed.message ?? '');
   analysisId = analysis.id;
 });
@@ -76,8 +76,8 @@ before(async () => {
 after(() => context?.close());
 
 test('a range clip has every footage frame at the source rate and size; a frame equals the export overlay', async () => {
-  const session = context.library.sessions.get(sessionId);
-  const timeline = context.library.frames.timeline(analysisId);
+  const session = await context.library.sessions.get(sessionId);
+  const timeline = await context.library.frames.timeline(analysisId);
   // An analysed frame in the middle: the clip frame shown at its time must be the export's overlay image.
   const flaggedIndex = 3;
   await call('flags.add', { analysisId, frameIndex: flaggedIndex });
@@ -134,7 +134,7 @@ test('a range clip has every footage frame at the source rate and size; a frame 
 });
 
 test('`export --clip EVENT_ID` clips the event with a second each side; bad requests leave nothing', async () => {
-  const events = context.library.events.recompute(analysisId, {
+  const events = await context.library.events.recompute(analysisId, {
     threshold: 0,
     hysteresis: 0,
     minGapMs: 1000,

@@ -84,15 +84,17 @@ before(async () => {
     analyse: { model: e2eModel(), sampleFps: 2 },
   })) as { id: number; width: number; height: number };
   sessionId = session.id;
-  const analysis = context.library.analyses.latest(sessionId)!;
+  const analysis = (await context.library.analyses.latest(sessionId))!;
   analysisId = analysis.id;
   await context.analyses.queue.waitFor(analysis.id);
-  const finished = context.library.analyses.get(analysis.id);
+  const finished = await context.library.analyses.get(analysis.id);
   assert.equal(finished.status, 'done', JSON.stringify(finished).slice(0, 600));
-  const withRegions = context.library.frames
-    .timeline(analysisId)
-    .timesMs.map((_, index) => index)
-    .filter((index) => context.library.frames.regions(analysisId, index).regions.some((region) => region.score > 0));
+  const withRegions: number[] = [];
+  const { timesMs } = await context.library.frames.timeline(analysisId);
+  for (let index = 0; index < timesMs.length; index++) {
+    const { regions } = await context.library.frames.regions(analysisId, index);
+    if (regions.some((region) => region.score > 0)) withRegions.push(index);
+  }
   assert.ok(withRegions.length >= 2, `frames with scoring regions: ${withRegions.join(', ')}`);
   const [first, second] = withRegions;
   await call('flags.add', { analysisId, frameIndex: first, note: 'first <"&"> one' });
@@ -116,7 +118,7 @@ before(async () => {
   await call('flags.add', { analysisId, frameIndex: first, category: 'hazard', note: 'again' });
 
   for (const index of [first!, second!]) {
-    const map = PNG.sync.read(context.library.frames.map(analysisId, index, 'class_map')!);
+    const map = PNG.sync.read((await context.library.frames.map(analysisId, index, 'class_map'))!);
     const cells = new Uint8Array(map.width * map.height).map((_, i) => map.data[i * 4]!);
     const { width, height } = session;
     assert.deepEqual([width, height, map.width, map.height], [800, 450, 480, 360]);
@@ -127,7 +129,7 @@ before(async () => {
       cells,
       mapWidth: map.width,
       mapHeight: map.height,
-      regions: context.library.frames.regions(analysisId, index).regions.filter((region) => region.score > 0),
+      regions: (await context.library.frames.regions(analysisId, index)).regions.filter((region) => region.score > 0),
     });
   }
   const out = join(work, 'exports');
@@ -431,7 +433,7 @@ test("`dmlreview flag --event` flags the event's peak frame with the event, as t
     [flag.eventId, flag.frameIndex, flag.category, flag.note],
     [event.id, event.peakFrame, 'hazard', ''],
   );
-  assert.deepEqual(context.library.flags.get(flag.id), flag, 'stored as printed');
+  assert.deepEqual(await context.library.flags.get(flag.id), flag, 'stored as printed');
   const missing = await dml('flag', '--session', String(sessionId), '--event', '9999');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^dmlreview flag: Event 9999 was not found\n$/);

@@ -34,9 +34,9 @@ before(async () => {
     analyse: { model: e2eModel(), sampleFps: null },
   })) as { id: number };
   sessionId = session.id;
-  const analysis = context.library.analyses.latest(sessionId)!;
+  const analysis = (await context.library.analyses.latest(sessionId))!;
   await context.analyses.queue.waitFor(analysis.id);
-  assert.equal(context.library.analyses.get(analysis.id).status, 'done');
+  assert.equal((await context.library.analyses.get(analysis.id)).status, 'done');
   await call('flags.add', { analysisId: analysis.id, frameIndex: 0, note: 'first, "quoted"' });
   await call('flags.add', { analysisId: analysis.id, frameIndex: 2, category: 'false-alarm' });
 });
@@ -52,7 +52,7 @@ test('the API export writes originals, overlays, maps, manifests and the report,
   const files = readdirSync(result.path, { recursive: true }).map(String).sort();
   assert.deepEqual(files.filter((file) => file.endsWith('.png')).length, 8);
   for (const name of ['manifest.json', 'manifest.csv', 'report.html']) assert.ok(files.includes(name), name);
-  const session = context.library.sessions.get(sessionId);
+  const session = await context.library.sessions.get(sessionId);
   const original = PNG.sync.read(readFileSync(join(result.path, result.frames[0]!.frame)));
   assert.deepEqual([original.width, original.height], [session.width, session.height]);
   const manifest = JSON.parse(readFileSync(join(result.path, 'manifest.json'), 'utf8')) as {

@@ -9,11 +9,11 @@ import { defaultModelsDir } from '../../src-main/core/paths.js';
 import { AnalysisService, runAnalysis } from '../../src-main/jobs/index.js';
 import { openLibrary, type Library } from '../../src-main/library/index.js';
 import { clip, tempDir, truncatedCopy, valDrive } from '../helpers/clips.js';
-import { openLibraryDatabase } from '../../src-main/library/database.js';
+import Database from 'better-sqlite3';
 
 /** Changes the library file behind the app's back, as an older build or a crash would have left it. */
 function rewriteLibrary(path: string, sql: string, ...params: unknown[]): void {
-  const file = openLibraryDatabase(path);
+  const file = new Database(path);
   file.prepare(sql).run(...params);
   file.close();
 }
@@ -27,8 +27,8 @@ const progress: AnalysisInfo[] = [];
 let mkv: string;
 let mp4: string;
 
-before(() => {
-  store = openLibrary(join(dir, 'library.sqlite'));
+before(async () => {
+  store = await openLibrary(join(dir, 'library.sqlite'));
   service = new AnalysisService(store, modelsDir, (info) => progress.push(info));
   mkv = clip(dir, 'part1.mkv', 4, ['-c:v', 'libx264', '-preset', 'ultrafast']);
   mp4 = clip(dir, 'part2.mp4', 3, ['-c:v', 'libx264', '-preset', 'ultrafast']);
@@ -36,7 +36,7 @@ before(() => {
 
 after(async () => {
   await service.close();
-  store.close();
+  await store.close();
 });
 
 test('two clips are one timeline; sessions queued together run one after the other in a worker', async () => {
@@ -44,13 +44,16 @@ test('two clips are one timeline; sessions queued together run one after the oth
   const second = await service.importSession([mp4]);
   const first = await service.startAnalysis(drive.id, { model, sampleFps: null });
   const queued = await service.startAnalysis(second.id, { model, sampleFps: null });
-  assert.equal(store.analyses.get(queued.id).status, 'queued');
+  assert.equal((await store.analyses.get(queued.id)).status, 'queued');
   const [done, alsoDone] = await Promise.all([service.queue.waitFor(first.id), service.queue.waitFor(queued.id)]);
   assert.deepEqual(
     [done.status, done.framesDone, done.framesTotal, alsoDone.status, alsoDone.framesDone],
     ['done', 7, 7, 'done', 3],
   );
-  assert.deepEqual(store.frames.timeline(first.id).timesMs, Float64Array.of(0, 1000, 2000, 3000, 4000, 5000, 6000));
+  assert.deepEqual(
+    (await store.frames.timeline(first.id)).timesMs,
+    Float64Array.of(0, 1000, 2000, 3000, 4000, 5000, 6000),
+  );
   const firstFinished = progress.findIndex((info) => info.id === first.id && info.status === 'done');
   const secondStarted = progress.findIndex((info) => info.id === queued.id && info.status === 'running');
   assert.ok(firstFinished >= 0 && firstFinished < secondStarted, 'the second analysis starts after the first ends');
@@ -61,13 +64,13 @@ test('each stored frame has its summary, class map, OOD map and preview (4:3 foo
   const drive = await service.importSession([mp4], 'maps');
   const analysis = await service.startAnalysis(drive.id, { model, sampleFps: 1 });
   await service.queue.waitFor(analysis.id);
-  const info = store.analyses.plan(analysis.id);
-  const frame = store.frames.get(analysis.id, 1);
+  const info = await store.analyses.plan(analysis.id);
+  const frame = await store.frames.get(analysis.id, 1);
   assert.equal(frame.classAreas.length, info.classes.length);
   assert.ok(frame.score >= 0 && frame.score <= 1);
-  const classMap = PNG.sync.read(store.frames.map(analysis.id, 1, 'class_map')!);
-  const oodMap = PNG.sync.read(store.frames.map(analysis.id, 1, 'ood_map')!);
-  const preview = jpeg.decode(store.frames.map(analysis.id, 1, 'preview')!);
+  const classMap = PNG.sync.read((await store.frames.map(analysis.id, 1, 'class_map'))!);
+  const oodMap = PNG.sync.read((await store.frames.map(analysis.id, 1, 'ood_map'))!);
+  const preview = jpeg.decode((await store.frames.map(analysis.id, 1, 'preview'))!);
   assert.deepEqual([preview.width, preview.height], [info.inputWidth, info.inputHeight]);
   assert.deepEqual([classMap.width, oodMap.width], [oodMap.width, classMap.width]);
   const classIndices = new Set<number>();
@@ -102,7 +105,7 @@ test('a truncated drive is analysed as far as it decodes and marked partial with
   const done = await service.queue.waitFor(analysis.id);
   assert.equal(done.status, 'partial');
   assert.match(done.message ?? '', /cut\.mp4 broke at \d+\.0 s of 3\d\.0 s: frames after it could not be decoded/);
-  const times = store.frames.timeline(analysis.id).timesMs;
+  const times = (await store.frames.timeline(analysis.id)).timesMs;
   assert.ok(times.length > 3 && times.length < 25, `${times.length} frames`);
   assert.equal(done.framesDone, times.length);
 });
@@ -111,16 +114,17 @@ test('cancel stops after whole frames; resuming finishes with every frame once',
   const long = clip(dir, 'long.mp4', 30, ['-c:v', 'libx264', '-preset', 'ultrafast']);
   const drive = await service.importSession([long]);
   const analysis = await service.startAnalysis(drive.id, { model, sampleFps: null });
-  while (store.analyses.get(analysis.id).framesDone === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-  service.cancel(analysis.id);
+  while ((await store.analyses.get(analysis.id)).framesDone === 0)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await service.cancel(analysis.id);
   const cancelled = await service.queue.waitFor(analysis.id);
   assert.equal(cancelled.status, 'cancelled');
   assert.ok(cancelled.framesDone > 0 && cancelled.framesDone < 30, `${cancelled.framesDone} frames before the cancel`);
-  service.resume(analysis.id);
+  await service.resume(analysis.id);
   const done = await service.queue.waitFor(analysis.id);
   assert.deepEqual([done.status, done.framesDone], ['done', 30]);
   assert.deepEqual(
-    store.frames.timeline(analysis.id).timesMs,
+    (await store.frames.timeline(analysis.id)).timesMs,
     Float64Array.from({ length: 30 }, (_, i) => i * 1000),
   );
 });
@@ -137,7 +141,7 @@ test('resuming an analysis begun before unknown regions is refused: one timeline
   const refused = await runAnalysis({ libraryPath: store.path, modelsDir, analysisId: analysis.id });
   assert.equal(refused.status, 'failed');
   assert.match(refused.message ?? '', /started by an older dmlreview, which scored frames by the 90th percentile/);
-  assert.equal(store.frames.timeline(analysis.id).scores.length, 3);
+  assert.equal((await store.frames.timeline(analysis.id)).scores.length, 3);
 });
 
 test('resuming with a model that changed since the analysis started is refused; stored frames stay', async () => {
@@ -157,5 +161,5 @@ test('resuming with a model that changed since the analysis started is refused; 
     refused.message ?? '',
     /Model camvid-open changed since analysis \d+ started \(sha256 000000000000\.\.\. then, [0-9a-f]{12}\.\.\. now\): its frames are kept/,
   );
-  assert.equal(store.frames.timeline(analysis.id).scores.length, 3);
+  assert.equal((await store.frames.timeline(analysis.id)).scores.length, 3);
 });

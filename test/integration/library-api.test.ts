@@ -150,7 +150,7 @@ test('similar.find: an outlined region, and a mask of the same pixels, find the 
     [...distances].sort((a, b) => a - b),
   );
   // The region's own pixels as a mask: the model runs again and their mean embedding is the query.
-  const png = PNG.sync.read(context.library.frames.map(analysis.id, frameIndex, 'class_map')!);
+  const png = PNG.sync.read((await context.library.frames.map(analysis.id, frameIndex, 'class_map'))!);
   const unknown = Uint8Array.from({ length: png.width * png.height }, (_, i) => (png.data[i * 4] === 255 ? 1 : 0));
   const labels = labelComponents(unknown, 1, png.width, png.height);
   const boxes = componentBoxes(labels, png.width, png.height);

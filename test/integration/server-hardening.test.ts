@@ -73,10 +73,10 @@ before(async () => {
   footage = clip(dir, 'drive.mp4', 3, ['-c:v', 'libx264', '-preset', 'ultrafast']);
   // The library as an older build could leave it: camvid-open with 250 taught classes, more than its class
   // maps can name (246 beside its 9 built-in ones), committed before imports were checked.
-  const store = openLibrary(libraryPath);
-  sessionId = store.sessions.create('drive', [await probeSource(footage)], null).id;
+  const store = await openLibrary(libraryPath);
+  sessionId = (await store.sessions.create('drive', [await probeSource(footage)], null)).id;
   const { sha256, output } = card('camvid-open');
-  store.knowledge.addMany(
+  await store.knowledge.addMany(
     Array.from({ length: 250 }, (_, i) => ({
       modelSha256: sha256,
       embeddingDim: output.embeddingDim,
@@ -90,7 +90,7 @@ before(async () => {
     'older build',
     'import of 250 classes, unchecked',
   );
-  store.close();
+  await store.close();
   server = await serve(['--library', libraryPath, '--models', models]);
 });
 

@@ -115,7 +115,7 @@ test('teaching pedestrian from 5 train frames takes val pedestrian IoU from 0 to
     assert.equal(taught.taughtClass.shots.length, 5);
 
     // An analysis takes its classes the way the jobs do: the knowledge in force for this model.
-    const knowledge = context.library.knowledge.activePrototypes(engine.modelSha256);
+    const knowledge = await context.library.knowledge.activePrototypes(engine.modelSha256);
     assert.equal(knowledge.version, 1);
     engine.setTaughtClasses(knowledge.classes);
     const iou = await pedestrianIou(engine);

@@ -50,10 +50,10 @@ test(
     if (typeof disk === 'string') return t.skip(disk);
     try {
       const libraryPath = join(disk.dir, 'lib.sqlite');
-      const store = openLibrary(libraryPath);
-      const session = store.sessions.create('drive', [], null);
-      const { analysisId } = writeSyntheticSession(store, { frames: 3, frame: driveLikeFrame });
-      store.close();
+      const store = await openLibrary(libraryPath);
+      const session = await store.sessions.create('drive', [], null);
+      const { analysisId } = await writeSyntheticSession(store, { frames: 3, frame: driveLikeFrame });
+      await store.close();
       disk.remount('ro');
       const context = await createApp({ host: 'review-server', libraryPath });
       const dispatch = createDispatcher(handlers, context);

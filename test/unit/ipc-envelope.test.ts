@@ -33,9 +33,9 @@ let client: ApiClient;
 
 before(async () => {
   const libraryPath = join(mkdtempSync(join(tmpdir(), 'dml-ipc-')), 'lib.sqlite');
-  const store = openLibrary(libraryPath);
-  analysisId = writeSyntheticSession(store, { frames: 1000, frame: driveLikeFrame }).analysisId;
-  store.close();
+  const store = await openLibrary(libraryPath);
+  analysisId = (await writeSyntheticSession(store, { frames: 1000, frame: driveLikeFrame })).analysisId;
+  await store.close();
   context = await createApp({ host: 'electron', libraryPath });
   const dispatch = createDispatcher(handlers, context);
   client = createElectronClient(bridgeTo((method, request) => dispatch(method, request)));
@@ -46,7 +46,7 @@ after(() => context.close());
 test('an answer crosses the bridge as a value, packed arrays unpacked as they were stored', async () => {
   assert.equal((await client.call('health', {})).version, appVersion());
   const timeline = await client.call('timeline.get', { analysisId });
-  assert.deepEqual(timeline, context.library.frames.timeline(analysisId));
+  assert.deepEqual(timeline, await context.library.frames.timeline(analysisId));
   assert.equal(timeline.timesMs.length, 1000);
 });
 

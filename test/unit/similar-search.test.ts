@@ -56,8 +56,8 @@ function frameWith(index: number, vector: number[], block = { bx: 10, by: 12 }, 
   };
 }
 
-function session(store: Library, name: string, vectors: number[][], model = MODEL_A, describe = true) {
-  return writeSyntheticSession(store, {
+async function session(store: Library, name: string, vectors: number[][], model = MODEL_A, describe = true) {
+  return await writeSyntheticSession(store, {
     name,
     frames: vectors.length,
     frame: (index) => frameWith(index, vectors[index]!, undefined, describe),
@@ -65,23 +65,23 @@ function session(store: Library, name: string, vectors: number[][], model = MODE
   });
 }
 
-function fixture() {
-  const store = openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-similar-')), 'library.sqlite'));
+async function fixture() {
+  const store = await openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-similar-')), 'library.sqlite'));
   // Stored as int8 with a step of largest / 127: distances come back within a few hundredths.
-  const a = session(store, 'drive a', [
+  const a = await session(store, 'drive a', [
     [0, 0],
     [1, 0],
     [2, 0],
     [3, 0],
     [4, 0],
   ]);
-  const b = session(store, 'drive b', [
+  const b = await session(store, 'drive b', [
     [0.5, 0],
     [1.5, 0],
     [2.5, 0],
   ]);
-  const other = session(store, 'drive c', [[0, 0]], MODEL_B);
-  const old = session(store, 'drive d', [[0, 0]], MODEL_A, false);
+  const other = await session(store, 'drive c', [[0, 0]], MODEL_B);
+  const old = await session(store, 'drive d', [[0, 0]], MODEL_A, false);
   return { store, a, b, other, old, search: new SimilarSearch(store) };
 }
 
@@ -94,7 +94,7 @@ const request = (analysisId: number, frameIndex = 0) => ({
 });
 
 test('ranks the regions of every analysis of the same model by squared distance, the query frame left out', async () => {
-  const { a, other, old, search } = fixture();
+  const { a, other, old, search } = await fixture();
   const answer = await search.find(request(a.analysisId));
   const ranked = answer.results.map((result) => [result.sessionName, result.frameIndex]);
   assert.deepEqual(ranked, [
@@ -132,7 +132,7 @@ test('ranks the regions of every analysis of the same model by squared distance,
 });
 
 test('a cut-off distance, a point under the region, and class components when asked for', async () => {
-  const { a, search } = fixture();
+  const { a, search } = await fixture();
   const near = await search.find({ ...request(a.analysisId), maxDistance: 2.3 });
   assert.equal(near.results.length, 3);
   const byPoint = await search.find({ ...request(a.analysisId), query: { kind: 'point', x: 125, y: 175 } });
@@ -152,24 +152,24 @@ test('a cut-off distance, a point under the region, and class components when as
 });
 
 test('a search sees frames written after the previous one (the cache follows the analysis)', async () => {
-  const { store, a, search } = fixture();
+  const { store, a, search } = await fixture();
   await search.find(request(a.analysisId));
   const cached = search.cachedBytes;
   assert.ok(cached > 0);
-  store.frames.write(a.analysisId, [frameWith(5, [0.125, 0])]);
+  await store.frames.write(a.analysisId, [frameWith(5, [0.125, 0])]);
   const answer = await search.find(request(a.analysisId));
   assert.deepEqual([answer.results[0]!.sessionName, answer.results[0]!.frameIndex], ['drive a', 5]);
 });
 
 test('a memory budget smaller than an analysis still searches it, keeping nothing', async () => {
-  const { store, a } = fixture();
+  const { store, a } = await fixture();
   const search = new SimilarSearch(store, { cacheBytes: 10 });
   assert.equal((await search.find(request(a.analysisId))).results.length, 5);
   assert.equal(search.cachedBytes, 0);
 });
 
 test('errors name the analysis, the frame or the region, and say how to get descriptors', async () => {
-  const { old, a, search } = fixture();
+  const { old, a, search } = await fixture();
   await assert.rejects(
     search.find(request(old.analysisId)),
     (error: AppError) =>

@@ -24,13 +24,13 @@ export const analyzeCommand: CliCommand = {
     if (positionals.length === 0)
       throw new AppError('usage', `Give at least one video file or image folder. Usage: dmlreview ${this.usage}`);
     const sampleFps = parseFps(values.fps);
-    const store = openLibraryOption(values.library);
+    const store = await openLibraryOption(values.library);
     const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
     const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info), {
       // Another process runs this analysis: say so, and wait for it (this one takes over if it stops).
       onWaiting: (_info, message) => process.stderr.write(`dmlreview analyze: ${message}\n`),
     });
-    const stop = () => service.queue.cancelAll();
+    const stop = () => void service.queue.cancelAll();
     process.once('SIGINT', stop);
     try {
       const probe = { imageFps: parseImageFps(values['image-fps']) };
@@ -48,7 +48,7 @@ export const analyzeCommand: CliCommand = {
       bar?.end();
       if (finished.status === 'failed')
         throw new AppError('analysis_failed', finished.message ?? `Analysis ${finished.id} failed`);
-      const events = store.events.list(finished.id).length;
+      const events = (await store.events.list(finished.id)).length;
       const partial = finished.status !== 'done';
       process.stderr.write(
         `Session ${session.id}, analysis ${finished.id}: ${finished.framesDone} frames, ${events} events, ${finished.status}${finished.message ? ` (${finished.message})` : ''}\n`,
@@ -67,7 +67,7 @@ export const analyzeCommand: CliCommand = {
     } finally {
       process.off('SIGINT', stop);
       await service.close();
-      store.close();
+      await store.close();
     }
   },
 };

@@ -22,8 +22,8 @@ export const eventsCommand: CliCommand = {
     });
     const sessionId = sessionFlag(values.session, this.usage);
     const limit = numberFlag('limit', values.limit, -1);
-    const events = await withLibrary(values.library, (store) =>
-      store.events.list(latestAnalysis(store, sessionId).id, limit),
+    const events = await withLibrary(values.library, async (store) =>
+      store.events.list((await latestAnalysis(store, sessionId)).id, limit),
     );
     const rows = events.map((event) => ({
       id: event.id,

@@ -28,10 +28,10 @@ export const flagCommand: CliCommand = {
     const sessionId = sessionFlag(values.session, this.usage);
     if ((values.frame === undefined) === (values.event === undefined))
       throw new AppError('usage', `Give either --frame INDEX or --event ID. Usage: dmlreview ${this.usage}`);
-    const flag = await withLibrary(values.library, (library) => {
+    const flag = await withLibrary(values.library, async (library) => {
       // The API's own request schema: the CLI accepts exactly what the UI may send.
       const request = methods['flags.add'].request.safeParse({
-        analysisId: latestAnalysis(library, sessionId).id,
+        analysisId: (await latestAnalysis(library, sessionId)).id,
         frameIndex: values.frame === undefined ? undefined : numberFlag('frame', values.frame, 0),
         eventId: values.event === undefined ? undefined : numberFlag('event', values.event, 0),
         category: values.category,

@@ -24,8 +24,8 @@ export const framesCommand: CliCommand = {
     const sessionId = sessionFlag(values.session, this.usage);
     const limit = Math.min(1000, Math.max(1, numberFlag('top', values.top, 20)));
     const minScore = values['min-score'] === undefined ? undefined : numberFlag('min-score', values['min-score'], 0);
-    const { frames } = await withLibrary(values.library, (store) =>
-      store.frames.top({ analysisId: latestAnalysis(store, sessionId).id, offset: 0, limit, minScore }),
+    const { frames } = await withLibrary(values.library, async (store) =>
+      store.frames.top({ analysisId: (await latestAnalysis(store, sessionId)).id, offset: 0, limit, minScore }),
     );
     const rows = frames.map((frame) => ({
       index: frame.index,

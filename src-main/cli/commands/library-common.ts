@@ -8,17 +8,17 @@ import { numberFlag } from '../command.js';
 export const libraryOption = { library: { type: 'string' } } as const;
 
 /** The library --library names, else the default one. */
-export function openLibraryOption(path: string | undefined): Library {
+export function openLibraryOption(path: string | undefined): Promise<Library> {
   return openLibrary(path ?? defaultLibraryPath());
 }
 
 /** Runs fn with the library open, closing it whatever happens. */
 export async function withLibrary<T>(path: string | undefined, fn: (store: Library) => Promise<T> | T): Promise<T> {
-  const store = openLibraryOption(path);
+  const store = await openLibraryOption(path);
   try {
     return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -31,8 +31,8 @@ export function sessionFlag(value: string | undefined, usage: string): number {
 }
 
 /** The analysis a session's results come from: its newest one. */
-export function latestAnalysis(store: Library, sessionId: number): AnalysisInfo {
-  const analysis = store.sessions.get(sessionId).latestAnalysis;
+export async function latestAnalysis(store: Library, sessionId: number): Promise<AnalysisInfo> {
+  const analysis = (await store.sessions.get(sessionId)).latestAnalysis;
   if (!analysis)
     throw new AppError(
       'not_found',

@@ -38,13 +38,13 @@ export function frameStem(frameIndex: number, timeMs: number): string {
 }
 
 /** A stored map PNG of the frame, or an error saying how to get one. */
-export function storedMapPng(
+export async function storedMapPng(
   library: Library,
   analysisId: number,
   frameIndex: number,
   kind: 'class_map' | 'ood_map',
-): Buffer {
-  const png = library.frames.map(analysisId, frameIndex, kind);
+): Promise<Buffer> {
+  const png = await library.frames.map(analysisId, frameIndex, kind);
   if (!png)
     throw new AppError(
       'export_missing_maps',
@@ -60,8 +60,8 @@ export async function loadFlaggedFrame(
   fullFrame: (analysisId: number, frameIndex: number) => Promise<Buffer>,
 ): Promise<FlaggedFrame> {
   const { frameIndex } = flags[0]!;
-  const summary = library.frames.get(analysis.id, frameIndex);
-  const classMap = decodeByteMap(storedMapPng(library, analysis.id, frameIndex, 'class_map'));
+  const summary = await library.frames.get(analysis.id, frameIndex);
+  const classMap = decodeByteMap(await storedMapPng(library, analysis.id, frameIndex, 'class_map'));
   const original = await fullFrame(analysis.id, frameIndex);
   const { width, height } = pngSize(original);
   const components = labelComponents(classMap.values, UNKNOWN_CLASS, classMap.width, classMap.height);
@@ -75,7 +75,7 @@ export async function loadFlaggedFrame(
     height,
     classMap,
     regionLabels: components.labels,
-    regions: scoringRegions(library, analysis.id, frameIndex, classMap, components.labels, components.count),
+    regions: await scoringRegions(library, analysis.id, frameIndex, classMap, components.labels, components.count),
   };
 }
 
@@ -86,15 +86,15 @@ export async function loadFlaggedFrame(
 const scores = (region: UnknownRegion) => region.score > 0;
 
 /** The stored regions that score, each matched to the component of the class map with its box. */
-function scoringRegions(
+async function scoringRegions(
   library: Library,
   analysisId: number,
   frameIndex: number,
   classMap: ByteMap,
   labels: Int32Array,
   count: number,
-): ExportRegion[] {
-  const stored = library.frames.regions(analysisId, frameIndex);
+): Promise<ExportRegion[]> {
+  const stored = await library.frames.regions(analysisId, frameIndex);
   if (!stored.hasRegions)
     throw new AppError(
       'export_missing_regions',
