@@ -62,19 +62,26 @@ async function scrub(side: Locator, from: number, to: number): Promise<void> {
   await page.mouse.up();
 }
 
-/** The time each side's HUD shows and the frame each viewer has loaded, once both have caught up. */
-async function shownTimes(): Promise<{ a: number; b: number; screen: number }> {
+/**
+ * The time each side's HUD shows and the frame each viewer has loaded, once both have caught up. After an
+ * input that moves the playhead, `movedFrom` is the screen time before it: React renders a pointer move's
+ * update in a later task, so until the screen time has changed both sides still agree on the old frame.
+ */
+async function shownTimes(movedFrom?: number): Promise<{ a: number; b: number; screen: number }> {
   const { page } = review!.browser;
-  await page.waitForFunction(() =>
-    ['a', 'b'].every((side) => {
-      const root = document.querySelector(`[data-testid=compare-side-${side}]`);
-      const viewer = root?.querySelector('[data-testid=frame-viewer]');
-      const hud = root?.querySelector('[data-testid=compare-hud]');
-      return (
-        viewer?.getAttribute('data-ready') === 'true' &&
-        viewer.getAttribute('data-frame-index') === hud?.getAttribute('data-frame-index')
-      );
-    }),
+  await page.waitForFunction(
+    (previous) =>
+      Number(document.querySelector('[data-testid=compare-screen]')?.getAttribute('data-time-ms')) !== previous &&
+      ['a', 'b'].every((side) => {
+        const root = document.querySelector(`[data-testid=compare-side-${side}]`);
+        const viewer = root?.querySelector('[data-testid=frame-viewer]');
+        const hud = root?.querySelector('[data-testid=compare-hud]');
+        return (
+          viewer?.getAttribute('data-ready') === 'true' &&
+          viewer.getAttribute('data-frame-index') === hud?.getAttribute('data-frame-index')
+        );
+      }),
+    movedFrom ?? Number.NaN,
   );
   const time = async (side: string) =>
     Number(await page.getByTestId(`compare-side-${side}`).getByTestId('compare-hud').getAttribute('data-time-ms'));
@@ -139,11 +146,11 @@ test('two analyses side by side share one playhead and list the events each foun
   // Scrubbing A's timeline moves B to the same time, and the other way round.
   const start = await shownTimes();
   await scrub(sideA, 0.1, 0.7);
-  const afterA = await shownTimes();
+  const afterA = await shownTimes(start.screen);
   assert.ok(afterA.a > start.a, `scrubbing moved the playhead (${start.a} -> ${afterA.a} ms)`);
   assert.deepEqual([afterA.a, afterA.b], [afterA.screen, afterA.screen], 'both sides show the playhead time');
   await scrub(sideB, 0.6, 0.2);
-  const afterB = await shownTimes();
+  const afterB = await shownTimes(afterA.screen);
   assert.ok(afterB.b < afterA.b, 'scrubbing B moved the playhead back');
   assert.deepEqual([afterB.a, afterB.b], [afterB.screen, afterB.screen]);
 
@@ -151,7 +158,7 @@ test('two analyses side by side share one playhead and list the events each foun
   const row = page.getByTestId('difference-row').last();
   const rowStart = Number(await row.getAttribute('data-start-ms'));
   await row.click();
-  const atRow = await shownTimes();
+  const atRow = await shownTimes(rowStart === afterB.screen ? undefined : afterB.screen);
   assert.deepEqual([atRow.a, atRow.b], [rowStart, rowStart]);
 
   // Playing from the start moves both on together.
