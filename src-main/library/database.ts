@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -65,7 +65,8 @@ async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<S
   const timeout = options.busyTimeoutMs ?? 5000;
   const readonly = !isNew && !writable(path);
   const db = readonly ? openReadOnlyFile(path, timeout) : openWritableFile(path, timeout);
-  const store = new Store(new Kysely<LibraryTables>({ dialect: new SqliteDialect({ database: db }) }), sqliteDialect, {
+  const dialect = new SqliteDialect({ database: reusingStatements(db) });
+  const store = new Store(new Kysely<LibraryTables>({ dialect }), sqliteDialect, {
     readonly,
     runScript: (script) => db.exec(script),
   });
@@ -96,6 +97,30 @@ function openWritableFile(path: string, timeout: number): Database.Database {
     db.close();
     throw libraryError(path, error);
   }
+}
+
+/** Prepared statements kept: more than the writer and the views run again and again. */
+const MAX_STATEMENTS = 128;
+
+/**
+ * The connection as Kysely's SQLite driver sees it, keeping its prepared statements by SQL text: the driver
+ * prepares every query afresh, and the analysis writer runs the same few statements (insert-cache.ts) for every
+ * batch. A statement still being iterated is busy: a query meanwhile gets one of its own.
+ */
+function reusingStatements(db: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      const kept = statements.get(text);
+      const statement = kept && !kept.busy ? kept : db.prepare(text);
+      // Least recently used first: the map's order is the order of insertion.
+      statements.delete(text);
+      if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value!);
+      statements.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 /** Functions the queries use that SQLite lacks (dialect.ts says what PostgreSQL does instead). */
