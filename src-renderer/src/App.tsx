@@ -59,7 +59,7 @@ export function App() {
               </>
             )}
           </nav>
-          <span className="version" data-testid="version" title={health?.libraryPath}>
+          <span className="version" data-testid="version" title={health?.library.location}>
             {health ? `v${health.version} · ${health.host}` : error ? 'offline' : '…'}
           </span>
         </header>
