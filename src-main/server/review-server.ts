@@ -90,7 +90,7 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     response.writeHead(200, {
       ...commonHeaders,
       'content-type': file.contentType,
-      'content-security-policy': contentSecurityPolicy,
+      'content-security-policy': contentSecurityPolicy(url),
       'cache-control': 'no-cache',
     });
     response.end(file.body);
