@@ -11,11 +11,13 @@ import { similarCommand } from './similar.js';
 import { versionCommand } from './version.js';
 import { fewshotCommand } from './fewshot.js';
 import { openCommand } from './open.js';
+import { workerCommand } from './worker.js';
 
 /** Every subcommand of `dmlreview`, in the order `dmlreview help` lists them. */
 export const commands: CliCommand[] = [
   openCommand,
   serveCommand,
+  workerCommand,
   versionCommand,
   fewshotCommand,
   analyzeCommand,
