@@ -84,7 +84,7 @@ export async function openLibrary(location: string, options: OpenLibraryOptions 
     transaction: (work) => store.transaction(work),
     writeTransaction: (work) => store.writeTransaction(work),
     executeSql: async (text, values = []) => ({
-      rows: (await store.db.executeQuery(CompiledQuery.raw(text, values))).rows as unknown[],
+      rows: (await store.db.executeQuery(CompiledQuery.raw(text, values))).rows,
     }),
     close() {
       closing ??= store.close();

@@ -113,8 +113,8 @@ function startWorker(database: string): WorkerProcess {
   );
   workers.push(child);
   let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );

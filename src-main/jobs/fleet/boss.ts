@@ -37,7 +37,7 @@ export async function startBoss(
     max: 2,
     application_name: 'dmlreview',
   });
-  boss.on('error', options.onError);
+  boss.on('error', (error) => options.onError(error));
   await boss.start();
   await createQueueOnce(boss);
   return boss;

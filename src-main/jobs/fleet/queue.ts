@@ -11,7 +11,7 @@ export interface FleetQueueOptions {
   /** Footage per chunk; default DEFAULT_CHUNK_SECONDS. */
   chunkSeconds?: number;
   /** pg-boss's own errors (a lost connection: it retries by itself); default: ignored. */
-  onError?(error: Error): void;
+  onError?: (error: Error) => void;
 }
 
 const FINISHED = new Set(['done', 'partial', 'failed', 'cancelled']);

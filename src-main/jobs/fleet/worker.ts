@@ -26,7 +26,7 @@ export interface WorkerOptions {
   /** Opens the engine; default: the real one. For benchmarks (a stand-in engine), never a user's choice. */
   openEngine?: EngineFactory;
   /** One line per chunk taken, finished or failed, and per lost or regained database; default: stderr. */
-  log?(line: string): void;
+  log?: (line: string) => void;
 }
 
 export interface FleetWorker {
