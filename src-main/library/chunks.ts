@@ -156,14 +156,12 @@ export class AnalysisChunks {
     return row !== undefined;
   }
 
-  /** Gives the lease up; a chunk left running is queued again (its stored frames are kept). */
+  /**
+   * Gives the lease up. A chunk left unfinished stays `running` with no holder: it is abandoned (see abandoned),
+   * and queued again with a new job by whichever worker sees it first, this one included.
+   */
   async release(analysisId: number, chunk: number, token: string): Promise<void> {
     await this.chunkRow(analysisId, chunk).set(noLease).where('token', '=', token).execute();
-    await this.chunkRow(analysisId, chunk)
-      .set({ status: 'queued' })
-      .where('token', 'is', null)
-      .where('status', '=', 'running')
-      .execute();
   }
 
   /**
@@ -185,12 +183,17 @@ export class AnalysisChunks {
       .execute();
   }
 
-  /** Running chunks whose worker is gone: its heartbeat is stale, or its process on this host has ended. */
+  /**
+   * Chunks of queued or running analyses left `running` by a worker that is gone (its heartbeat is stale, or its
+   * process on this host has ended) or that gave its lease up unfinished.
+   */
   async abandoned(): Promise<ChunkRecord[]> {
     const rows = await this.store.db
-      .selectFrom('analysis_chunks')
-      .selectAll()
-      .where('status', '=', 'running')
+      .selectFrom('analysis_chunks as c')
+      .innerJoin('analyses as a', 'a.id', 'c.analysis_id')
+      .selectAll('c')
+      .where('c.status', '=', 'running')
+      .where('a.status', 'in', ['queued', 'running'])
       .execute();
     return rows.map(toChunkRecord).filter((record) => !record.holder || !holderAlive(record.holder, this.now()));
   }

@@ -212,51 +212,40 @@ export class Frames {
     let next = 0;
     for (const [position, from] of firsts.entries()) {
       const until = firsts[position + 1] ?? Number.MAX_SAFE_INTEGER;
+      const inRange = (column: 'idx' | 'frame_index') =>
+        sql<boolean>`analysis_id = ${analysisId} AND ${sql.ref(column)} >= ${from} AND ${sql.ref(column)} < ${until}`;
       const counted = await db
         .selectFrom('frames')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('analysis_id', '=', analysisId)
-        .where('idx', '>=', from)
-        .where('idx', '<', until)
+        .where(inRange('idx'))
         .executeTakeFirstOrThrow();
       const count = Number(counted.n);
       const shift = from - next;
       next += count;
       if (shift === 0 || count === 0) continue;
+      const moved = (column: 'idx' | 'frame_index') => sql<number>`${sql.ref(column)} - ${shift}`;
       await db
         .insertInto('frames')
         .columns(FRAME_COLUMNS)
         .expression(
           db
             .selectFrom('frames')
-            .select(FRAME_COLUMNS.map((column) => (column === 'idx' ? sql<number>`idx - ${shift}`.as('idx') : column)))
-            .where('analysis_id', '=', analysisId)
-            .where('idx', '>=', from)
-            .where('idx', '<', until),
+            .select(FRAME_COLUMNS.map((column) => (column === 'idx' ? moved('idx').as('idx') : column)))
+            .where(inRange('idx')),
         )
         .execute();
-      for (const table of ['frame_maps', 'frame_regions', 'frame_descriptors'] as const) {
+      for (const table of ['frame_maps', 'frame_regions', 'frame_descriptors'] as const)
         await db
           .updateTable(table)
-          .set({ idx: sql<number>`idx - ${shift}` })
-          .where('analysis_id', '=', analysisId)
-          .where('idx', '>=', from)
-          .where('idx', '<', until)
+          .set({ idx: moved('idx') })
+          .where(inRange('idx'))
           .execute();
-      }
       await db
         .updateTable('flags')
-        .set({ frame_index: sql<number>`frame_index - ${shift}` })
-        .where('analysis_id', '=', analysisId)
-        .where('frame_index', '>=', from)
-        .where('frame_index', '<', until)
+        .set({ frame_index: moved('frame_index') })
+        .where(inRange('frame_index'))
         .execute();
-      await db
-        .deleteFrom('frames')
-        .where('analysis_id', '=', analysisId)
-        .where('idx', '>=', from)
-        .where('idx', '<', until)
-        .execute();
+      await db.deleteFrom('frames').where(inRange('idx')).execute();
     }
     await this.repackTimeline(analysisId);
   }

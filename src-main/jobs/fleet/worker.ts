@@ -138,6 +138,10 @@ class ChunkWorker {
       outcome = await this.runJobChunk(analysisId, chunk, label);
     } catch (error) {
       if (lostConnection(error)) throw error;
+      if (!(await this.chunkRecord(analysisId, chunk))) {
+        await this.boss.complete(CHUNK_QUEUE, job.id); // its analysis was deleted meanwhile
+        return;
+      }
       const final = job.retryCount >= job.retryLimit;
       const message = errorMessage(error);
       this.log(`dmlreview worker: ${label} failed on ${this.host}: ${message}${final ? '' : ' (it is tried again)'}`);
@@ -209,8 +213,17 @@ class ChunkWorker {
   private async requeue(analysisId: number, chunk: number, label: string): Promise<void> {
     const info = await this.store.analyses.get(analysisId).catch(() => undefined);
     if (!info || !RUNNING.includes(info.status)) return;
-    await sendChunkJobs(this.boss, this.store, analysisId, [chunk]);
-    this.log(`dmlreview worker: ${label} stopped here; queued again, to resume from its last stored frame`);
+    if (await this.queueAgain(analysisId, chunk, null))
+      this.log(`dmlreview worker: ${label} stopped here; queued again, to resume from its last stored frame`);
+  }
+
+  /** Queues an abandoned chunk again with a new job, in one transaction; false when another worker was first. */
+  private queueAgain(analysisId: number, chunk: number, token: string | null): Promise<boolean> {
+    return this.store.transaction(async () => {
+      if (!(await this.store.chunks.requeue(analysisId, chunk, token))) return false;
+      await sendChunkJobs(this.boss, this.store, analysisId, [chunk]);
+      return true;
+    });
   }
 
   /**
@@ -242,16 +255,13 @@ class ChunkWorker {
     if (Date.now() - this.lastSweep < SWEEP_MS) return;
     this.lastSweep = Date.now();
     for (const chunk of await this.store.chunks.abandoned()) {
-      const requeued = await this.store.transaction(async () => {
-        if (!(await this.store.chunks.requeue(chunk.analysisId, chunk.chunk, chunk.holder?.token ?? null)))
-          return false;
-        await sendChunkJobs(this.boss, this.store, chunk.analysisId, [chunk.chunk]);
-        return true;
-      });
-      if (requeued)
-        this.log(
-          `dmlreview worker: chunk ${chunk.chunk} of analysis ${chunk.analysisId}: its worker (process ${chunk.holder?.pid} on ${chunk.holder?.host}) stopped; queued again, to resume from its last stored frame`,
-        );
+      if (!(await this.queueAgain(chunk.analysisId, chunk.chunk, chunk.holder?.token ?? null))) continue;
+      const who = chunk.holder
+        ? `its worker (process ${chunk.holder.pid} on ${chunk.holder.host}) stopped`
+        : 'it was left unfinished';
+      this.log(
+        `dmlreview worker: chunk ${chunk.chunk} of analysis ${chunk.analysisId}: ${who}; queued again, to resume from its last stored frame`,
+      );
     }
     for (const analysisId of await this.store.chunks.ended())
       if (await endIfLastChunk(this.store, analysisId)) this.logEnded(analysisId);
