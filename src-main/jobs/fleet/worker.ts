@@ -165,8 +165,8 @@ class ChunkWorker {
     const info = await this.store.analyses.get(analysisId);
     if (!RUNNING.includes(info.status)) return 'skipped'; // cancelled, or ended
     await this.checkSource(info.sessionId, record);
-    this.log(`dmlreview worker: ${label} (${describeRange(record)}) runs here`);
     const cancelled = new AbortController();
+    let announced = false;
     const watch = setInterval(() => void this.watchStatus(analysisId, cancelled), HEARTBEAT_MS);
     try {
       await runChunk(
@@ -177,7 +177,16 @@ class ChunkWorker {
           engine: this.options.threads ? { threads: this.options.threads } : undefined,
           chunk: record,
         },
-        { interrupt: AbortSignal.any([cancelled.signal, this.stopping.signal]), openEngine: this.options.openEngine },
+        {
+          interrupt: AbortSignal.any([cancelled.signal, this.stopping.signal]),
+          openEngine: this.options.openEngine,
+          // The first report comes once the chunk is claimed and the engine is open.
+          onProgress: () => {
+            if (announced) return;
+            announced = true;
+            this.log(`dmlreview worker: ${label} (${describeRange(record)}) runs here`);
+          },
+        },
       );
     } catch (error) {
       if (error instanceof ChunkOwnedError) return 'skipped';
