@@ -148,8 +148,16 @@ test(
     assert.equal(fleet.code, 0, `${fleet.stderr}\n${worker.log()}`);
     assertSameAsLocal(await stored(database, lastJson(fleet.stdout)));
     // The drive ran as 4 chunks (the first source cut in two time ranges), each done.
+    const chunks = await queryLibrary(
+      database,
+      'SELECT chunk, source_position, status FROM analysis_chunks ORDER BY chunk',
+    );
     assert.deepEqual(
-      await queryLibrary(database, 'SELECT chunk, source_position, status FROM analysis_chunks ORDER BY chunk'),
+      chunks.map((row) => ({
+        chunk: Number(row.chunk),
+        source_position: Number(row.source_position),
+        status: row.status,
+      })),
       [0, 1, 2, 3].map((chunk) => ({ chunk, source_position: chunk < 2 ? 0 : 1, status: 'done' })),
     );
     assert.equal((worker.log().match(/runs here/g) ?? []).length, 4, worker.log());
@@ -238,6 +246,54 @@ test(
       frames.map((frame) => frame.time_ms + shift),
       expected.map((frame) => frame.time_ms),
     );
+    await stopWorker(worker);
+  },
+);
+
+test(
+  'SIGTERM stops a worker mid-chunk cleanly: the chunk is queued again at once and another worker finishes it',
+  { skip },
+  async () => {
+    const database = await (await testPostgres()).createDatabase();
+    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
+    assert.equal(queued.code, 0, queued.stderr);
+    const first = startWorker(database);
+    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    await until(async () => (await done()) >= 6, 'frames stored by the first worker');
+    await stopWorker(first);
+    assert.match(first.log(), /chunk 0 of analysis 1 stopped here; queued again, to resume from its last stored frame/);
+    assert.ok((await done()) < reference.frames.length, 'the first worker finished before it was stopped');
+    const second = startWorker(database);
+    const waited = await runCli([...analyzeArgs(drive), '--database', database, '--wait'], { timeoutMs: 300_000 });
+    assert.equal(waited.code, 0, `${waited.stderr}\n${second.log()}`);
+    assertSameAsLocal(await stored(database, lastJson(waited.stdout)));
+    await stopWorker(second);
+  },
+);
+
+test(
+  'a worker whose database connections are cut reconnects and finishes, nothing lost or duplicated',
+  { skip },
+  async () => {
+    const database = await (await testPostgres()).createDatabase();
+    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
+    assert.equal(queued.code, 0, queued.stderr);
+    const worker = startWorker(database);
+    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    // Every connection to the database but the one cutting them, twice while frames are being written.
+    const cut = () =>
+      queryLibrary(
+        database,
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+    await until(async () => (await done()) >= 4, 'frames stored');
+    await cut();
+    await until(async () => (await done()) >= 14, 'frames stored after the first cut');
+    await cut();
+    const waited = await runCli([...analyzeArgs(drive), '--database', database, '--wait'], { timeoutMs: 300_000 });
+    assert.equal(waited.code, 0, `${waited.stderr}\n${worker.log()}`);
+    assertSameAsLocal(await stored(database, lastJson(waited.stdout)));
+    assert.equal(worker.child.exitCode, null, worker.log());
     await stopWorker(worker);
   },
 );

@@ -53,11 +53,16 @@ async function createQueueOnce(boss: PgBoss): Promise<void> {
   }
 }
 
-/** Sends one job per chunk, in the library's current transaction when there is one (with the writes it queues). */
+/**
+ * Sends one job per chunk, in the library's current transaction when there is one (with the writes it queues).
+ * Jobs sent together are otherwise taken in no fixed order (same creation time, random ids): a chunk's priority
+ * is minus its number, so an analysis runs in timeline order, and a new analysis's first chunks are taken before
+ * the late chunks of one queued earlier (each shows progress soon).
+ */
 export async function sendChunkJobs(boss: PgBoss, store: Library, analysisId: number, chunks: number[]): Promise<void> {
   const db = { executeSql: (text: string, values: unknown[]) => store.executeSql(text, values) };
   for (const chunk of chunks) {
     const data: ChunkJobData = { analysisId, chunk };
-    await boss.send(CHUNK_QUEUE, data, { ...JOB_OPTIONS, db });
+    await boss.send(CHUNK_QUEUE, data, { ...JOB_OPTIONS, priority: -chunk, db });
   }
 }
