@@ -11,6 +11,7 @@ import { similarCommand } from './similar.js';
 import { versionCommand } from './version.js';
 import { fewshotCommand } from './fewshot.js';
 import { openCommand } from './open.js';
+import { pullCommand, pushCommand } from './transfer.js';
 import { workerCommand } from './worker.js';
 
 /** Every subcommand of `dmlreview`, in the order `dmlreview help` lists them. */
@@ -28,4 +29,6 @@ export const commands: CliCommand[] = [
   evalCommand,
   flagCommand,
   exportCommand,
+  pushCommand,
+  pullCommand,
 ];
