@@ -53,6 +53,10 @@ export class FleetQueue implements AnalysisQueue {
   async enqueue(analysisId: number): Promise<void> {
     if (this.closed) return;
     const plan = await this.store.analyses.plan(analysisId);
+    if (plan.framesDone > 0 && (await this.store.chunks.list(analysisId)).length === 0) {
+      await this.refuseLocalRun(plan);
+      return;
+    }
     const sources = await this.store.sessions.sources(plan.sessionId);
     const boss = await this.startedBoss();
     await this.store.transaction(async () => {
@@ -70,6 +74,17 @@ export class FleetQueue implements AnalysisQueue {
     // Every chunk was done already (a crash came between the last one and the end): end it here.
     await endIfLastChunk(this.store, analysisId);
     this.watch(analysisId);
+  }
+
+  /**
+   * An analysis a local run began (pushed from a file) numbers its frames contiguously, not in chunk ranges: the
+   * fleet cannot tell which chunks they fill, so it fails the analysis saying what to do instead.
+   */
+  private async refuseLocalRun(plan: AnalysisInfo): Promise<void> {
+    const message = `Analysis ${plan.id} was begun by a local run (${plan.framesDone} frames stored in one sequence, not in chunks): finish it where it began (dmlreview analyze --library FILE) and push it again, or start a new analysis (dmlreview analyze --database URL --new)`;
+    this.options.onProgress(
+      await this.store.analyses.update(plan.id, { status: 'failed', message, finishedAt: new Date().toISOString() }),
+    );
   }
 
   waitFor(analysisId: number): Promise<AnalysisInfo> {
