@@ -4,6 +4,7 @@
  */
 import { engineBench } from '../bench/engine.js';
 import { exportsBench } from '../bench/exports.js';
+import { fleetBench } from '../bench/fleet.js';
 import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
@@ -25,6 +26,7 @@ const suites: BenchSuite[] = [
   timelineBench,
   similarBench,
   storeBench,
+  fleetBench,
 ];
 
 const wanted = process.argv.slice(2);
