@@ -96,10 +96,18 @@ function readCapture(file: string): CapturedFrame {
   };
 }
 
+export interface StandInOptions {
+  /**
+   * How long each frame takes, as a real engine's would (frames in flight overlap as in one lane): 0 answers at
+   * once (the coordination ceiling); the fault runs pace frames so that a chunk is still running when they strike.
+   */
+  msPerFrame?: number;
+}
+
 /** The stand-in engine answering with the result captureStandInFrame kept in `file`. */
-export function openStandInEngine(file: string): Engine {
+export function openStandInEngine(file: string, options: StandInOptions = {}): Engine {
   const captured = readCapture(file);
-  return new StandInEngine(captured.engine, captured.result);
+  return new StandInEngine(captured.engine, captured.result, options.msPerFrame ?? 0);
 }
 
 /**
@@ -141,6 +149,7 @@ class StandInEngine implements Engine {
   constructor(
     description: CapturedFrame['engine'],
     private readonly result: CapturedFrame['result'],
+    private readonly msPerFrame: number,
   ) {
     ({
       modelName: this.modelName,
@@ -154,13 +163,19 @@ class StandInEngine implements Engine {
     } = description);
   }
 
+  /** When the frame in the lane now is done: paced frames queue behind each other as in one lane. */
+  private laneFreeAt = 0;
+
   analyze(frame: RgbFrame, options: AnalyzeOptions = {}): Promise<FrameResult> {
-    const score = pixelScore(frame);
-    return Promise.resolve({
+    const result: FrameResult = {
       ...this.result,
-      summary: { ...this.result.summary, score },
+      summary: { ...this.result.summary, score: pixelScore(frame) },
       ...(options.lendFrame ? { lentFrame: frame } : {}),
-    });
+    };
+    if (this.msPerFrame <= 0) return Promise.resolve(result);
+    const now = performance.now();
+    this.laneFreeAt = Math.max(now, this.laneFreeAt) + this.msPerFrame;
+    return new Promise((resolve) => setTimeout(() => resolve(result), this.laneFreeAt - now));
   }
 
   setTaughtClasses(): void {
