@@ -1,41 +1,28 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import type { AnalysisInfo, EventInfo, SessionInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
-import { e2eModel, newestAnalysisDone, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
+import { e2eModel, newestAnalysisDone, reviewForThisFile, screenshots, waitForFrame } from './review-helpers.js';
 
 // The compare screen on the highway clip analysed twice, by the default model and by camvid-open, every frame:
 // one playhead for both sides, and the events of each told apart by time overlap.
 const highway = join(repoRoot, '../shared/datasets/footage/udacity-highway.mp4');
 const secondModel = 'camvid-open';
-const work = mkdtempSync(join(tmpdir(), 'dml-compare-e2e-'));
-let review: Review | undefined;
+const review = reviewForThisFile('compare');
 let session: SessionInfo;
 let first: AnalysisInfo;
 
-before(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  review = await openReview(join(work, 'library.sqlite'));
-});
-
-after(async () => {
-  await review?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-const finished = (sessionId: number, count: number) => newestAnalysisDone(review!.api, sessionId, count);
+const finished = (sessionId: number, count: number) => newestAnalysisDone(review().api, sessionId, count);
 
 /** Events at this analysis's median score, without persistence or merging: several short runs on this clip. */
 async function eventsAtMedian(analysisId: number): Promise<EventInfo[]> {
-  const { scores } = await review!.api.call('timeline.get', { analysisId });
+  const { scores } = await review().api.call('timeline.get', { analysisId });
   const sorted = Array.from(scores).sort((x, y) => x - y);
   const threshold = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000;
   const settings = { threshold, hysteresis: 0, minGapMs: 0, minFrames: 1, minDurationMs: 0 };
-  return (await review!.api.call('events.list', { analysisId, settings })).events;
+  return (await review().api.call('events.list', { analysisId, settings })).events;
 }
 
 const overlapsAny = (event: EventInfo, others: EventInfo[]) =>
@@ -43,7 +30,7 @@ const overlapsAny = (event: EventInfo, others: EventInfo[]) =>
 const spans = (events: EventInfo[]) => events.map((event) => `${event.startMs}-${event.endMs}`).sort();
 
 async function rowsOfKind(kind: string): Promise<string[]> {
-  const rows = review!.browser.page.locator(`[data-testid=difference-row][data-kind=${kind}]`);
+  const rows = review().browser.page.locator(`[data-testid=difference-row][data-kind=${kind}]`);
   const found: string[] = [];
   for (const row of await rows.all())
     found.push(`${await row.getAttribute('data-start-ms')}-${await row.getAttribute('data-end-ms')}`);
@@ -52,7 +39,7 @@ async function rowsOfKind(kind: string): Promise<string[]> {
 
 /** Drags across a side's timeline from one fraction of its width to another, along its time axis (never on the threshold line, which a drag would move). */
 async function scrub(side: Locator, from: number, to: number): Promise<void> {
-  const { page } = review!.browser;
+  const { page } = review().browser;
   const box = await side.getByTestId('timeline-canvas').boundingBox();
   if (!box) throw new Error('timeline not visible');
   const y = box.y + box.height - 8;
@@ -68,7 +55,7 @@ async function scrub(side: Locator, from: number, to: number): Promise<void> {
  * update in a later task, so until the screen time has changed both sides still agree on the old frame.
  */
 async function shownTimes(movedFrom?: number): Promise<{ a: number; b: number; screen: number }> {
-  const { page } = review!.browser;
+  const { page } = review().browser;
   await page.waitForFunction(
     (previous) =>
       Number(document.querySelector('[data-testid=compare-screen]')?.getAttribute('data-time-ms')) !== previous &&
@@ -93,7 +80,7 @@ async function shownTimes(movedFrom?: number): Promise<{ a: number; b: number; s
 }
 
 test('a drive with one analysis says compare needs two', { timeout: 400_000 }, async () => {
-  const { api, browser, server } = review!;
+  const { api, browser, server } = review();
   const { page } = browser;
   session = await api.call('sessions.import', { paths: [highway], analyse: { model: e2eModel(), sampleFps: null } });
   first = await finished(session.id, 1);
@@ -108,7 +95,7 @@ test('a drive with one analysis says compare needs two', { timeout: 400_000 }, a
 });
 
 test('two analyses side by side share one playhead and list the events each found', { timeout: 400_000 }, async () => {
-  const { api, browser, server } = review!;
+  const { api, browser, server } = review();
   const { page, consoleErrors } = browser;
   await api.call('analysis.start', { sessionId: session.id, model: secondModel, sampleFps: null });
   const second = await finished(session.id, 2);

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { AnalysisInfo, SessionInfo, SimilarResult } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import {
   lassoMiddleOfCloud,
   newestAnalysisDone,
-  openReview,
+  reviewForThisFile,
   screenshots,
   waitForFrame,
-  type Review,
 } from './review-helpers.js';
 
 // "Find more like this" as a reviewer uses it: the highway clip imported twice as two drives, analysed every
@@ -19,23 +16,12 @@ import {
 // not searched, and said so). Click an outlined region, search, cut the list, open a result, flag results.
 const highway = join(repoRoot, '../shared/datasets/footage/udacity-highway.mp4');
 const model = 'camvid-open';
-const work = mkdtempSync(join(tmpdir(), 'dml-find-more-e2e-'));
-let review: Review | undefined;
+const review = reviewForThisFile('find-more');
 
-before(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  review = await openReview(join(work, 'library.sqlite'));
-});
-
-after(async () => {
-  await review?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-const finished = (sessionId: number, count: number) => newestAnalysisDone(review!.api, sessionId, count);
+const finished = (sessionId: number, count: number) => newestAnalysisDone(review().api, sessionId, count);
 
 async function importAnalysed(name: string): Promise<{ session: SessionInfo; analysis: AnalysisInfo }> {
-  const session = await review!.api.call('sessions.import', {
+  const session = await review().api.call('sessions.import', {
     paths: [highway],
     name,
     analyse: { model, sampleFps: null },
@@ -51,7 +37,7 @@ async function importAnalysed(name: string): Promise<{ session: SessionInfo; ana
  * the regions that reach it). Its frame, index and centre (fractions of the frame).
  */
 async function outlinedRegion(analysis: AnalysisInfo) {
-  const { api } = review!;
+  const { api } = review();
   let best: { frameIndex: number; regionIndex: number; centre: [number, number]; score: number } | undefined;
   for (let frameIndex = 0; frameIndex < analysis.framesDone; frameIndex++) {
     const frame = await api.call('frames.regions', { analysisId: analysis.id, frameIndex });
@@ -79,7 +65,7 @@ test(
   'a clicked region finds its like in both drives; a result opens in its drive and is flagged',
   { timeout: 600_000 },
   async () => {
-    const { api, browser, server } = review!;
+    const { api, browser, server } = review();
     const { page, consoleErrors } = browser;
     const first = await importAnalysed('highway one');
     const second = await importAnalysed('highway two');

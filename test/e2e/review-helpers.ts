@@ -1,6 +1,8 @@
 // Shared by the review e2e tests: talking to the review server from Node, and reading canvases in the page.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Page } from 'playwright-core';
 import { methods, type MethodName, type Request, type Response } from '../../src-shared/contract/index.js';
 import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
@@ -146,5 +148,26 @@ export async function openReview(library: string): Promise<Review> {
       await browser.close();
       await server.stop();
     },
+  };
+}
+
+/**
+ * For the tests of one file: a review server on a fresh library in a folder of its own, and a browser, opened
+ * before the first test and closed (the folder removed) after the last. Call the returned function in a test.
+ */
+export function reviewForThisFile(name: string): () => Review {
+  const work = mkdtempSync(join(tmpdir(), `dml-${name}-e2e-`));
+  let review: Review | undefined;
+  before(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    review = await openReview(join(work, 'library.sqlite'));
+  });
+  after(async () => {
+    await review?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return () => {
+    if (!review) throw new Error('The review server and browser did not start (see the before hook)');
+    return review;
   };
 }

@@ -24,7 +24,7 @@ export const analyzeCommand: CliCommand = {
     if (positionals.length === 0)
       throw new AppError('usage', `Give at least one video file or image folder. Usage: dmlreview ${this.usage}`);
     const sampleFps = parseFps(values.fps);
-    const store = await openLibraryOption(values.library);
+    const store = await openLibraryOption(values);
     const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
     const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info), {
       // Another process runs this analysis: say so, and wait for it (this one takes over if it stops).

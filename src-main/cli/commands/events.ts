@@ -12,7 +12,7 @@ import {
 export const eventsCommand: CliCommand = {
   name: 'events',
   summary: "List a session's events (runs of frames scored above the threshold), highest peak first",
-  usage: 'events --session ID [--library PATH] [--limit N] [--json]',
+  usage: 'events --session ID [--library PATH | --database URL] [--limit N] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -22,7 +22,7 @@ export const eventsCommand: CliCommand = {
     });
     const sessionId = sessionFlag(values.session, this.usage);
     const limit = numberFlag('limit', values.limit, -1);
-    const events = await withLibrary(values.library, async (store) =>
+    const events = await withLibrary(values, async (store) =>
       store.events.list((await latestAnalysis(store, sessionId)).id, limit),
     );
     const rows = events.map((event) => ({

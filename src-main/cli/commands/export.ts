@@ -10,7 +10,7 @@ export const exportCommand: CliCommand = {
   summary:
     "Export a session's flagged frames to a new folder: originals, overlays, maps, manifest and HTML report (folder), or COCO, Cityscapes, CamVid, FiftyOne or CVAT annotations; or a video clip of an event or a time range",
   usage:
-    `export --session ID --out FOLDER [--format ${ExportFormat.options.join('|')}] [--semantic] [--name NAME] [--analysis ID] [--library PATH] [--json]` +
+    `export --session ID --out FOLDER [--format ${ExportFormat.options.join('|')}] [--semantic] [--name NAME] [--analysis ID] [--library PATH | --database URL] [--json]` +
     ' [--clip EVENT_ID | --from MS --to MS [--overlay classes,heat,outline] [--opacity 0..1]]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
@@ -34,7 +34,7 @@ export const exportCommand: CliCommand = {
     if (wantsClip(values)) {
       if (values.format !== undefined || values.semantic)
         throw new AppError('usage', '--format and --semantic apply to flagged-frame exports, not to clips');
-      const clip = await withLibrary(values.library, (library) =>
+      const clip = await withLibrary(values, (library) =>
         runClipExport(library, { sessionId, analysisId, folder, name: values.name }, values, this.usage),
       );
       if (process.stderr.isTTY) process.stderr.write('\n');
@@ -42,7 +42,7 @@ export const exportCommand: CliCommand = {
       process.stdout.write(describeClip(clip));
       return;
     }
-    const result = await withLibrary(values.library, (library) =>
+    const result = await withLibrary(values, (library) =>
       exportFlagged(
         { sessionId, analysisId, folder, name: values.name, format, semantic: values.semantic },
         {

@@ -14,7 +14,7 @@ const OPTION: Record<string, string> = {
 export const flagCommand: CliCommand = {
   name: 'flag',
   summary: "Flag a frame or an event of a session's latest analysis, as F does in the session view",
-  usage: `flag --session ID (--frame INDEX | --event ID) [--category ${FlagCategory.options.join('|')}] [--note TEXT] [--library PATH] [--json]`,
+  usage: `flag --session ID (--frame INDEX | --event ID) [--category ${FlagCategory.options.join('|')}] [--note TEXT] [--library PATH | --database URL] [--json]`,
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -28,7 +28,7 @@ export const flagCommand: CliCommand = {
     const sessionId = sessionFlag(values.session, this.usage);
     if ((values.frame === undefined) === (values.event === undefined))
       throw new AppError('usage', `Give either --frame INDEX or --event ID. Usage: dmlreview ${this.usage}`);
-    const flag = await withLibrary(values.library, async (library) => {
+    const flag = await withLibrary(values, async (library) => {
       // The API's own request schema: the CLI accepts exactly what the UI may send.
       const request = methods['flags.add'].request.safeParse({
         analysisId: (await latestAnalysis(library, sessionId)).id,

@@ -12,7 +12,7 @@ import {
 export const framesCommand: CliCommand = {
   name: 'frames',
   summary: "List a session's analysed frames, highest OOD score first",
-  usage: 'frames --session ID [--library PATH] [--top N] [--min-score X] [--json]',
+  usage: 'frames --session ID [--library PATH | --database URL] [--top N] [--min-score X] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -24,7 +24,7 @@ export const framesCommand: CliCommand = {
     const sessionId = sessionFlag(values.session, this.usage);
     const limit = Math.min(1000, Math.max(1, numberFlag('top', values.top, 20)));
     const minScore = values['min-score'] === undefined ? undefined : numberFlag('min-score', values['min-score'], 0);
-    const { frames } = await withLibrary(values.library, async (store) =>
+    const { frames } = await withLibrary(values, async (store) =>
       store.frames.top({ analysisId: (await latestAnalysis(store, sessionId)).id, offset: 0, limit, minScore }),
     );
     const rows = frames.map((frame) => ({

@@ -2,19 +2,64 @@
 import type { AnalysisInfo } from '../../../src-shared/contract/index.js';
 import { AppError } from '../../core/errors.js';
 import { defaultLibraryPath } from '../../core/paths.js';
-import { openLibrary, type Library } from '../../library/index.js';
+import { isDatabaseUrl, openLibrary, type Library } from '../../library/index.js';
 import { numberFlag } from '../command.js';
 
-export const libraryOption = { library: { type: 'string' } } as const;
+/** Where a library command reads: a file (`--library PATH`) or a team's PostgreSQL database (`--database URL`). */
+export const libraryOption = { library: { type: 'string' }, database: { type: 'string' } } as const;
 
-/** The library --library names, else the default one. */
-export function openLibraryOption(path: string | undefined): Promise<Library> {
-  return openLibrary(path ?? defaultLibraryPath());
+export interface LibraryFlags {
+  library?: string;
+  database?: string;
+}
+
+/**
+ * The library the flags name: the team database --database names, the file --library names, else the default
+ * file. Both at once, a file given to --database or a connection string given to --library are usage errors
+ * (the password of a connection string is never repeated in them).
+ */
+export function libraryLocation(flags: LibraryFlags): string {
+  const { library, database } = flags;
+  if (library !== undefined && database !== undefined)
+    throw new AppError(
+      'usage',
+      '--library and --database both name a library: give one (--library PATH for a file, --database URL for a team database)',
+    );
+  if (database !== undefined) return databaseFlag(database);
+  if (library !== undefined && isDatabaseUrl(library))
+    throw new AppError(
+      'usage',
+      '--library takes a library file: give a postgresql:// connection string with --database',
+    );
+  return library ?? defaultLibraryPath();
+}
+
+/** A postgresql:// connection string that parses; what is wrong with it otherwise. */
+export function databaseFlag(value: string): string {
+  const shape = 'postgresql://USER:PASSWORD@HOST:PORT/DATABASE';
+  if (!isDatabaseUrl(value))
+    throw new AppError(
+      'usage',
+      `--database must be a PostgreSQL connection string (${shape}); for a library file use --library PATH`,
+    );
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AppError('usage', `--database is not a valid connection string: expected ${shape}`);
+  }
+  if (url.pathname.length <= 1) throw new AppError('usage', `--database names no database: expected ${shape}`);
+  return value;
+}
+
+/** The library the flags name (see libraryLocation), open and migrated. */
+export function openLibraryOption(flags: LibraryFlags): Promise<Library> {
+  return openLibrary(libraryLocation(flags));
 }
 
 /** Runs fn with the library open, closing it whatever happens. */
-export async function withLibrary<T>(path: string | undefined, fn: (store: Library) => Promise<T> | T): Promise<T> {
-  const store = await openLibraryOption(path);
+export async function withLibrary<T>(flags: LibraryFlags, fn: (store: Library) => Promise<T> | T): Promise<T> {
+  const store = await openLibraryOption(flags);
   try {
     return await fn(store);
   } finally {

@@ -4,10 +4,10 @@ import { formatTime, libraryOption, printTable, wantsJson, withLibrary } from '.
 export const sessionsCommand: CliCommand = {
   name: 'sessions',
   summary: 'List the drives in the library with their latest analysis',
-  usage: 'sessions [--library PATH] [--json]',
+  usage: 'sessions [--library PATH | --database URL] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, { ...libraryOption, json: { type: 'boolean' } });
-    const sessions = await withLibrary(values.library, (store) => store.sessions.list());
+    const sessions = await withLibrary(values, (store) => store.sessions.list());
     if (wantsJson(values.json)) return printJson(sessions);
     printTable([
       ['session', 'name', 'duration', 'sources', 'model', 'status', 'frames'],

@@ -15,7 +15,7 @@ function integerFlag(name: string, value: string | undefined, usage: string, min
 export const similarCommand: CliCommand = {
   name: 'similar',
   summary: 'Find regions like the unknown region under a point, across every drive analysed with the same model',
-  usage: 'similar --analysis ID --frame INDEX --x X --y Y [--library PATH] [--limit N] [--json]',
+  usage: 'similar --analysis ID --frame INDEX --x X --y Y [--library PATH | --database URL] [--limit N] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -31,7 +31,7 @@ export const similarCommand: CliCommand = {
     const x = integerFlag('x', values.x, this.usage, 0);
     const y = integerFlag('y', values.y, this.usage, 0);
     const limit = Math.min(1000, integerFlag('limit', values.limit ?? '20', this.usage, 1));
-    const answer = await withLibrary(values.library, (store) =>
+    const answer = await withLibrary(values, (store) =>
       new SimilarSearch(store).find({
         analysisId,
         frameIndex,

@@ -47,13 +47,13 @@ export function CompareSide({
   onSeekTime: (timeMs: number) => void;
 }) {
   const { timeline, eventState } = data;
-  const eventSettings = useEventSettings(analysis.id, eventState, data.setEventState);
+  const eventSettings = useEventSettings(analysis, eventState, data.setEventState);
+  const { threshold, shownThreshold } = eventSettings;
   const [marks] = useState(() => new FrameMarks());
   const [viewerTool] = useState(() => new ViewerToolSlot());
   const times = timeline?.timesMs;
   const frameCount = times?.length ?? 0;
   const frameIndex = times ? nearestFrame(times, timeMs) : 0;
-  const threshold = eventState?.settings.threshold ?? analysis.threshold;
   const score = timeline?.scores[frameIndex];
   return (
     <section className="compare-side" data-testid={`compare-side-${side.toLowerCase()}`} data-analysis-id={analysis.id}>
@@ -75,8 +75,7 @@ export function CompareSide({
         </select>
         <StatusBadge status={analysis.status} />
         <span className="muted">
-          {eventState ? formatCount(eventState.events.length, 'event') : '…'} above{' '}
-          {(eventSettings.draftThreshold ?? threshold).toFixed(3)}
+          {eventState ? formatCount(eventState.events.length, 'event') : '…'} above {shownThreshold.toFixed(3)}
         </span>
       </header>
       <div className="viewer-area">
@@ -91,7 +90,7 @@ export function CompareSide({
             marks={marks}
             viewerTool={viewerTool}
             aspect={footageAspect(session)}
-            regionThreshold={eventSettings.draftThreshold ?? threshold}
+            regionThreshold={shownThreshold}
           />
         ) : (
           <div className="empty muted">{timeline ? 'This analysis has no analysed frame.' : 'Loading…'}</div>

@@ -45,8 +45,8 @@ export function SessionScreen({
   const data = useSessionData(sessionId, onTitle, setFrameIndex);
   const { session, analyses, analysis, timeline, times, eventState, flags, loadFlags, reloadAnalysisData } = data;
   const analysisId = analysis?.id;
-  const eventSettings = useEventSettings(analysisId, eventState, data.setEventState);
-  const { draftThreshold, commitThreshold } = eventSettings;
+  const eventSettings = useEventSettings(analysis, eventState, data.setEventState);
+  const { threshold, draftThreshold, shownThreshold, commitThreshold } = eventSettings;
   const [overlays, setOverlays] = useState<OverlaySettings>(DEFAULT_OVERLAYS);
   const [showKeys, setShowKeys] = useState(false);
   const [panelId, setPanelId] = useState(panel ?? panels[0]?.id);
@@ -224,7 +224,7 @@ export function SessionScreen({
               marks={marks}
               viewerTool={viewerTool}
               aspect={footageAspect(session)}
-              regionThreshold={draftThreshold ?? eventState?.settings.threshold ?? analysis.threshold}
+              regionThreshold={shownThreshold}
               underlay={videoClock && <VideoLayer clock={videoClock} />}
               onFindSimilar={({ frameIndex: frame, regionIndex, region }) =>
                 findSimilar({
@@ -247,11 +247,8 @@ export function SessionScreen({
             </div>
             {summary && summary.index === frameIndex && (
               <div>
-                score{' '}
-                <strong className={summary.score > (eventState?.settings.threshold ?? analysis.threshold) ? 'hot' : ''}>
-                  {formatScore(summary.score)}
-                </strong>{' '}
-                · unknown {formatPercent(summary.unknownFraction)}
+                score <strong className={summary.score > threshold ? 'hot' : ''}>{formatScore(summary.score)}</strong> ·
+                unknown {formatPercent(summary.unknownFraction)}
                 {summary.flagged && <span className="flag-mark"> ⚑ flagged</span>}
               </div>
             )}
@@ -266,7 +263,7 @@ export function SessionScreen({
               flagTimes={flagTimes}
               frameIndex={frameIndex}
               playhead={playback.playhead}
-              threshold={eventState?.settings.threshold ?? analysis.threshold}
+              threshold={threshold}
               draftThreshold={draftThreshold}
               onSeek={(index) => {
                 pause();
@@ -282,7 +279,7 @@ export function SessionScreen({
           <span>{session.name}</span>
           <span className="muted" data-testid="status-counts">
             {formatCount(frameCount, 'frame')} · {formatCount(events?.length ?? 0, 'event')} above{' '}
-            {(eventState?.settings.threshold ?? analysis.threshold).toFixed(3)} · {formatCount(flagsHere, 'flag')}
+            {threshold.toFixed(3)} · {formatCount(flagsHere, 'flag')}
           </span>
           {eventState && (
             <ThresholdControl
