@@ -29,12 +29,22 @@ export class Timeline {
     }
   }
 
+  /** Who noted the latest event matching `text`. */
+  latest(text: RegExp): string | undefined {
+    return this.events.findLast((event) => text.test(event.what))?.who;
+  }
+
   lines(): string[] {
     return this.events.map(({ atMs, who, what }) => `${(atMs / 1000).toFixed(2).padStart(7)} s  ${who}: ${what}`);
   }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The line a worker logs once it takes jobs (jobs/fleet/worker.ts). */
+export const WORKER_READY = /takes analysis chunks/;
+/** The line a worker logs when it starts running a chunk. */
+export const CHUNK_TAKEN = /chunk \d+ of analysis \d+ .*runs here/;
 
 /** The engine a worker runs: the real model with one thread, or the stand-in (the captured file, pace). */
 export type WorkerEngine = { real: true } | { captureFile: string; msPerFrame?: number };
@@ -65,7 +75,10 @@ export class WorkerProcess {
       'real' in engine
         ? [cliEntry, 'worker', '--database', url, '--threads', '1']
         : [join(import.meta.dirname, 'fleet-worker.ts'), url, engine.captureFile, String(engine.msPerFrame ?? 0)];
-    this.child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     createInterface({ input: this.child.stderr! }).on('line', (line) => timeline.note(name, line));
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => {
@@ -152,7 +165,10 @@ export function differences(reference: StoredRun, run: StoredRun): string[] {
   if (twice.length > 0) found.push(`${twice.length} frames stored twice (times ${twice.slice(0, 5).join(', ')} ms...)`);
   if (missing.length > 0) found.push(`${missing.length} frames lost (times ${missing.slice(0, 5).join(', ')} ms...)`);
   if (extra.length > 0) found.push(`${extra.length} frames at times the uninterrupted run has not`);
-  const scoreOff = reference.scores.filter((score, i) => run.timesMs[i] !== reference.timesMs[i] || run.scores[i] !== score);
-  if (found.length === 0 && scoreOff.length > 0) found.push(`${scoreOff.length} frames with another time or score at their index`);
+  const scoreOff = reference.scores.filter(
+    (score, i) => run.timesMs[i] !== reference.timesMs[i] || run.scores[i] !== score,
+  );
+  if (found.length === 0 && scoreOff.length > 0)
+    found.push(`${scoreOff.length} frames with another time or score at their index`);
   return found;
 }

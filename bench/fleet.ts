@@ -1,32 +1,45 @@
 /**
- * `npm run bench -- fleet`: the fleet's figures on loopback, PostgreSQL started here (a private cluster with
- * fsync on, as a team's server runs) or the server DMLREVIEW_TEST_DATABASE_URL names.
- * - writers: the store's write ceiling, 1, 4 and 16 writer processes storing stand-in frames (one real frame's
- *   maps, regions and preview: bench/stand-in-engine.ts) through the library, and PostgreSQL's CPU per frame;
- * - local: the same clip analysed in one process on an SQLite file with 1 and 2 model threads, the baseline
- *   of the workers' figures.
- * BENCH_FLEET_PARTS picks parts (comma-separated); BENCH_FLEET_FRAMES sets the clip's length,
- * BENCH_FLEET_WRITER_FRAMES the frames the writers store in all, BENCH_GPU_FPS the GPU worker's assumed rate.
+ * `npm run bench -- fleet` and `npm run bench -- fleet-faults`: the fleet's figures on loopback, PostgreSQL
+ * started here (a private cluster with fsync on, as a team's server runs; the faults stop and start it) or the
+ * server DMLREVIEW_TEST_DATABASE_URL names (nothing is stopped then).
+ *
+ * fleet, by part (BENCH_FLEET_PARTS, comma-separated):
+ * - workers: N `dmlreview worker --threads 1` processes (N = 1, 2) on the clip against the same clip analysed
+ *   in one process on an SQLite file with N model threads; total fps and the ratios;
+ * - ceiling: the coordination ceiling, 1, 4 and 16 worker processes on the stand-in engine
+ *   (bench/stand-in-engine.ts), frames per second the database and the queue absorb, PostgreSQL's CPU per frame;
+ * - writers: the store alone, 1, 4 and 16 processes writing stand-in frames straight through the library.
+ * fleet-faults: kill -9 a worker mid-chunk, PostgreSQL stopped for 10 s, a worker's connections cut; each run
+ * compared with an uninterrupted one.
+ *
+ * Sizes: BENCH_FLEET_FRAMES (the workers' clip), BENCH_FLEET_CEILING_FRAMES, BENCH_FLEET_WRITER_FRAMES,
+ * BENCH_FLEET_FAULT_FRAMES, BENCH_FLEET_FAULT_MS (the stand-in's pace in the fault runs); BENCH_GPU_FPS is the
+ * rate assumed for one GPU worker.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelsDir } from '../src-main/core/paths.js';
-import { DEFAULT_MODEL } from '../src-main/engine/index.js';
+import { DEFAULT_MODEL, type OpenEngineOptions } from '../src-main/engine/index.js';
 import { AnalysisService } from '../src-main/jobs/index.js';
 import { openLibrary } from '../src-main/library/index.js';
 import { loopedValDrive, valDrive } from '../test/helpers/clips.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
+import { cutWorkerConnections, killWorker, runFaults, stopPostgres } from './fleet-faults.js';
+import { Timeline, WORKER_READY, WorkerProcess, type WorkerEngine } from './fleet-harness.js';
 import type { WriterReport } from './fleet-writer.js';
 import { captureStandInFrame } from './stand-in-engine.js';
 
-const PARTS = (process.env.BENCH_FLEET_PARTS ?? 'writers,local').split(',');
+const PARTS = (process.env.BENCH_FLEET_PARTS ?? 'workers,ceiling,writers').split(',');
 const CLIP_FRAMES = Number(process.env.BENCH_FLEET_FRAMES ?? 200);
+const CEILING_FRAMES = Number(process.env.BENCH_FLEET_CEILING_FRAMES ?? 1600);
 const WRITER_FRAMES = Number(process.env.BENCH_FLEET_WRITER_FRAMES ?? 4800);
+const FAULT_FRAMES = Number(process.env.BENCH_FLEET_FAULT_FRAMES ?? 300);
+const FAULT_MS_PER_FRAME = Number(process.env.BENCH_FLEET_FAULT_MS ?? 40);
 const GPU_FPS = Number(process.env.BENCH_GPU_FPS ?? 100);
 const MODEL = process.env.BENCH_MODEL ?? DEFAULT_MODEL;
-const WRITER_COUNTS = [1, 4, 16];
+const PROCESS_COUNTS = [1, 4, 16];
 
 interface Throughput {
   processes: number;
@@ -35,7 +48,59 @@ interface Throughput {
   serverCpuMs?: number;
 }
 
-/** Forks `count` writers, lets them open the library, then starts them at once; frames per second in all. */
+/** PostgreSQL's CPU ms per frame over `work` (undefined on a server not started here), and what work returned. */
+async function withServerCpu<T extends { frames: number }>(
+  server: TestPostgres,
+  work: () => Promise<T>,
+): Promise<T & { serverCpuMs?: number }> {
+  const before = server.cluster?.cpuSeconds();
+  const result = await work();
+  const after = server.cluster?.cpuSeconds();
+  if (before === undefined || after === undefined) return result;
+  return { ...result, serverCpuMs: ((after - before) * 1000) / result.frames };
+}
+
+/** The clip analysed on `location` (an SQLite file, or a team database the workers serve), from queueing to done. */
+async function analyse(
+  location: string,
+  clip: string,
+  engine?: OpenEngineOptions,
+): Promise<{ fps: number; frames: number }> {
+  const store = await openLibrary(location);
+  const service = new AnalysisService(store, defaultModelsDir(), () => undefined, { engine });
+  try {
+    const session = await service.importSession([clip]);
+    const start = performance.now();
+    const started = await service.startAnalysis(session.id, { model: MODEL });
+    const finished = await service.queue.waitFor(started.id);
+    if (finished.status !== 'done') throw new Error(`analysis ${finished.status}: ${finished.message}`);
+    return { fps: finished.framesDone / ((performance.now() - start) / 1000), frames: finished.framesDone };
+  } finally {
+    await service.close();
+    await store.close();
+  }
+}
+
+/** `count` workers started and ready, then the clip queued on their database and waited for. */
+async function fleetAnalysis(
+  server: TestPostgres,
+  clip: string,
+  engine: WorkerEngine,
+  count: number,
+): Promise<Throughput> {
+  const url = await server.createDatabase();
+  await (await openLibrary(url)).close();
+  const timeline = new Timeline();
+  const workers = Array.from({ length: count }, (_, i) => new WorkerProcess(`worker-${i + 1}`, url, engine, timeline));
+  try {
+    await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_READY)));
+    return { processes: count, ...(await withServerCpu(server, () => analyse(url, clip))) };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+  }
+}
+
+/** Forks `count` writers, lets them open the library, then starts them at once. */
 async function storeWriters(server: TestPostgres, captureFile: string, count: number): Promise<Throughput> {
   const url = await server.createDatabase();
   // Created once before the writers, so that they do not all migrate the new database at once.
@@ -47,18 +112,14 @@ async function storeWriters(server: TestPostgres, captureFile: string, count: nu
     }),
   );
   await Promise.all(writers.map((writer) => nextMessage(writer)));
-  const cpuBefore = server.cluster?.cpuSeconds();
-  const start = performance.now();
-  for (const writer of writers) writer.send('go');
-  const reports = (await Promise.all(writers.map((writer) => nextMessage(writer)))) as WriterReport[];
-  const seconds = (performance.now() - start) / 1000;
-  const frames = reports.reduce((sum, report) => sum + report.frames, 0);
-  const cpuAfter = server.cluster?.cpuSeconds();
-  return {
-    processes: count,
-    fps: frames / seconds,
-    serverCpuMs: cpuBefore === undefined ? undefined : ((cpuAfter! - cpuBefore) * 1000) / frames,
-  };
+  const written = await withServerCpu(server, async () => {
+    const start = performance.now();
+    for (const writer of writers) writer.send('go');
+    const reports = (await Promise.all(writers.map((writer) => nextMessage(writer)))) as WriterReport[];
+    const frames = reports.reduce((sum, report) => sum + report.frames, 0);
+    return { frames, fps: frames / ((performance.now() - start) / 1000) };
+  });
+  return { processes: count, ...written };
 }
 
 function nextMessage(child: ChildProcess): Promise<unknown> {
@@ -83,75 +144,103 @@ function printCeiling(what: string, rows: Throughput[]): void {
   const best = rows.reduce((a, b) => (b.fps > a.fps ? b : a));
   const saturated = rows.find((row) => row.fps >= 0.9 * best.fps)!;
   console.log(
-    `  saturates at ${saturated.processes} ${what} (>= 90% of the best, ${best.fps.toFixed(0)} frames/s, on this machine's ${availableParallelism()} cores shared by PostgreSQL and the ${what})`,
+    `  saturates at ${saturated.processes} ${what} (>= 90% of the best, ${best.fps.toFixed(0)} frames/s), on ${availableParallelism()} cores shared by PostgreSQL and the ${what}`,
   );
   const cpu = Math.min(...rows.map((row) => row.serverCpuMs ?? Infinity));
   const perCore = cpu === Infinity ? undefined : 1000 / cpu;
   console.log(
-    `  one PostgreSQL serves ~${Math.floor(best.fps / GPU_FPS)} GPU workers at an assumed ${GPU_FPS} fps each from the measured ceiling` +
+    `  one PostgreSQL serves ~${Math.floor(best.fps / GPU_FPS)} GPU workers of an assumed ${GPU_FPS} fps at the measured ceiling` +
       (perCore
-        ? `; by its CPU per frame, each core it has absorbs ~${perCore.toFixed(0)} frames/s (~${Math.floor(perCore / GPU_FPS)} GPU workers)`
+        ? `; by its CPU per frame, each core it has absorbs ~${perCore.toFixed(0)} frames/s (~${Math.floor(perCore / GPU_FPS)} such workers a core)`
         : ''),
   );
 }
 
-async function writersPart(server: TestPostgres, captureFile: string): Promise<void> {
+async function workersPart(server: TestPostgres, clip: string): Promise<void> {
   console.log(
-    `store ceiling: ${WRITER_FRAMES} stand-in frames in all through the library (batches of 16, maps and preview of one real ${MODEL} frame), writer processes on their own sessions`,
+    `workers: ${CLIP_FRAMES} frames (the val drive looped), ${MODEL}; wall time from queueing to done, workers started beforehand`,
   );
-  const rows: Throughput[] = [];
-  for (const count of WRITER_COUNTS) rows.push(await storeWriters(server, captureFile, count));
-  printCeiling('writers', rows);
-}
-
-/** The clip analysed in this process on an SQLite file with `threads` model threads (one lane each). */
-async function localAnalysis(clip: string, threads: number): Promise<{ fps: number; frames: number }> {
-  const store = await openLibrary(join(mkdtempSync(join(tmpdir(), 'dml-bench-fleet-')), 'library.sqlite'));
-  const service = new AnalysisService(store, defaultModelsDir(), () => undefined, {
-    engine: { threads, lanes: threads },
+  const one = await analyse(join(mkdtempSync(join(tmpdir(), 'dml-bench-fleet-')), 'local-1.sqlite'), clip, {
+    threads: 1,
+    lanes: 1,
   });
-  try {
-    const session = await service.importSession([clip]);
-    const start = performance.now();
-    const started = await service.startAnalysis(session.id, { model: MODEL });
-    const finished = await service.queue.waitFor(started.id);
-    if (finished.status !== 'done') throw new Error(`local analysis ${finished.status}: ${finished.message}`);
-    return { fps: finished.framesDone / ((performance.now() - start) / 1000), frames: finished.framesDone };
-  } finally {
-    await service.close();
-    await store.close();
-  }
-}
-
-async function localPart(clip: string): Promise<void> {
-  console.log(
-    `local: ${CLIP_FRAMES} frames of the val drive looped, ${MODEL}, one process, SQLite, wall time from queueing to done`,
-  );
-  for (const threads of [1, 2]) {
-    const { fps, frames } = await localAnalysis(clip, threads);
+  for (const count of [1, 2]) {
+    const local =
+      count === 1
+        ? one
+        : await analyse(join(mkdtempSync(join(tmpdir(), 'dml-bench-fleet-')), `local-${count}.sqlite`), clip, {
+            threads: count,
+            lanes: count,
+          });
+    const fleet = await fleetAnalysis(server, clip, { real: true }, count);
     console.log(
-      `  ${threads} model thread${threads > 1 ? 's' : ''} (${threads} lane${threads > 1 ? 's' : ''}): ${fps.toFixed(2)} fps (${frames} frames)`,
+      `  N=${count}: ${count} worker process${count > 1 ? 'es' : ''} x 1 thread ${fleet.fps.toFixed(2)} fps | one process, SQLite, ${count} thread${count > 1 ? 's' : ''} ${local.fps.toFixed(2)} fps | ` +
+        `workers / one process ${(fleet.fps / local.fps).toFixed(2)} | workers / (N x one process at 1 thread) ${(fleet.fps / (count * one.fps)).toFixed(2)} (target >= 0.9)`,
     );
   }
 }
 
-async function run(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'dml-bench-fleet-'));
-  const clip = loopedValDrive(dir, CLIP_FRAMES);
-  if (PARTS.includes('local')) await localPart(clip);
-  if (!PARTS.includes('writers')) return;
+async function ceilingPart(server: TestPostgres, captureFile: string, clip: string): Promise<void> {
+  console.log(
+    `ceiling: ${CEILING_FRAMES} frames (the val drive looped) on worker processes with the stand-in engine (instant; maps, regions and preview of one real ${MODEL} frame); each worker still decodes with ffmpeg`,
+  );
+  const rows: Throughput[] = [];
+  for (const count of PROCESS_COUNTS) rows.push(await fleetAnalysis(server, clip, { captureFile }, count));
+  printCeiling('workers', rows);
+}
+
+async function writersPart(server: TestPostgres, captureFile: string): Promise<void> {
+  console.log(
+    `store alone: ${WRITER_FRAMES} stand-in frames in all through the library (batches of 16), writer processes on sessions of their own`,
+  );
+  const rows: Throughput[] = [];
+  for (const count of PROCESS_COUNTS) rows.push(await storeWriters(server, captureFile, count));
+  printCeiling('writers', rows);
+}
+
+/** A durable private server (or the given one) for `work`, or why there is none. */
+async function onPostgres(work: (server: TestPostgres) => Promise<void>): Promise<void> {
   const unavailable = postgresUnavailable();
   if (unavailable) {
-    console.log(`PostgreSQL parts not measured: ${unavailable}`);
+    console.log(`not measured: ${unavailable}`);
     return;
   }
-  const captureFile = await captureStandInFrame(defaultModelsDir(), MODEL, valDrive);
   const server = await startPostgres({ durable: true });
   try {
-    await writersPart(server, captureFile);
+    await work(server);
   } finally {
     await server.stop();
   }
 }
 
-export const fleetBench = { name: 'fleet', run };
+const tempDir = () => mkdtempSync(join(tmpdir(), 'dml-bench-fleet-'));
+
+export const fleetBench = {
+  name: 'fleet',
+  run: () =>
+    onPostgres(async (server) => {
+      const captureFile = await captureStandInFrame(defaultModelsDir(), MODEL, valDrive);
+      if (PARTS.includes('workers')) await workersPart(server, loopedValDrive(tempDir(), CLIP_FRAMES));
+      if (PARTS.includes('ceiling')) await ceilingPart(server, captureFile, loopedValDrive(tempDir(), CEILING_FRAMES));
+      if (PARTS.includes('writers')) await writersPart(server, captureFile);
+    }),
+};
+
+export const fleetFaultsBench = {
+  name: 'fleet-faults',
+  run: () =>
+    onPostgres(async (server) => {
+      const captureFile = await captureStandInFrame(defaultModelsDir(), MODEL, valDrive);
+      console.log(
+        `${FAULT_FRAMES} frames (the val drive looped), 2 stand-in workers at ${FAULT_MS_PER_FRAME} ms a frame, queued with analyze --database --wait --json`,
+      );
+      const run = {
+        server,
+        clip: loopedValDrive(tempDir(), FAULT_FRAMES),
+        model: MODEL,
+        engine: { captureFile, msPerFrame: FAULT_MS_PER_FRAME },
+        workers: 2,
+      };
+      await runFaults(run, [killWorker, stopPostgres(10), cutWorkerConnections]);
+    }),
+};
