@@ -30,6 +30,8 @@ export interface FleetRun {
   model: string;
   engine: WorkerEngine;
   workers: number;
+  /** Footage per chunk (analyze --chunk-seconds). */
+  chunkSeconds: number;
   /** The longest the run may take, faults included. */
   timeoutMs?: number;
 }
@@ -130,6 +132,7 @@ export async function fleetRun(run: FleetRun, fault?: Fault): Promise<FleetRunRe
 /** `dmlreview analyze CLIP --database URL --wait --json`: the analysis id it prints. */
 async function queueAndWait(databaseUrl: string, run: FleetRun, timeline: Timeline): Promise<number> {
   const args = ['analyze', run.clip, '--database', databaseUrl, '--wait', '--json', '--model', run.model];
+  args.push('--chunk-seconds', String(run.chunkSeconds));
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot });
   timeline.note('analyze', 'queued the clip (analyze --database --wait --json)');
   createInterface({ input: child.stderr }).on('line', (line) => timeline.note('analyze', line));

@@ -37,6 +37,8 @@ const CEILING_FRAMES = Number(process.env.BENCH_FLEET_CEILING_FRAMES ?? 1600);
 const WRITER_FRAMES = Number(process.env.BENCH_FLEET_WRITER_FRAMES ?? 4800);
 const FAULT_FRAMES = Number(process.env.BENCH_FLEET_FAULT_FRAMES ?? 300);
 const FAULT_MS_PER_FRAME = Number(process.env.BENCH_FLEET_FAULT_MS ?? 40);
+/** Footage per chunk: the val drive is 1 frame a second, so this many frames; 4 chunks of the workers' clip. */
+const CHUNK_SECONDS = Number(process.env.BENCH_FLEET_CHUNK_SECONDS ?? 50);
 const GPU_FPS = Number(process.env.BENCH_GPU_FPS ?? 100);
 const MODEL = process.env.BENCH_MODEL ?? DEFAULT_MODEL;
 const PROCESS_COUNTS = [1, 4, 16];
@@ -67,7 +69,10 @@ async function analyse(
   engine?: OpenEngineOptions,
 ): Promise<{ fps: number; frames: number }> {
   const store = await openLibrary(location);
-  const service = new AnalysisService(store, defaultModelsDir(), () => undefined, { engine });
+  const service = new AnalysisService(store, defaultModelsDir(), () => undefined, {
+    engine,
+    chunkSeconds: CHUNK_SECONDS,
+  });
   try {
     const session = await service.importSession([clip]);
     const start = performance.now();
@@ -240,6 +245,7 @@ export const fleetFaultsBench = {
         model: MODEL,
         engine: { captureFile, msPerFrame: FAULT_MS_PER_FRAME },
         workers: 2,
+        chunkSeconds: CHUNK_SECONDS,
       };
       await runFaults(run, [killWorker, stopPostgres(10), cutWorkerConnections]);
     }),

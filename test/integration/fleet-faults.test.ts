@@ -35,6 +35,7 @@ describe('fleet faults', { skip }, () => {
       model: DEFAULT_MODEL,
       engine: { captureFile, msPerFrame: MS_PER_FRAME },
       workers: 2,
+      chunkSeconds: 40,
       timeoutMs: 180_000,
     };
     reference = (await fleetRun(run)).stored;
