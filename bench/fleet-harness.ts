@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { openLibrary } from '../src-main/library/index.js';
 import { cliEntry, repoRoot } from '../test/helpers/cli.js';
+import { processCpuSeconds } from '../test/helpers/proc-cpu.js';
 
 /** What happened during a run, in order, with the time since the run began. */
 export class Timeline {
@@ -86,6 +87,11 @@ export class WorkerProcess {
         resolve(signal ?? code);
       }),
     );
+  }
+
+  /** CPU seconds it has used, ffmpeg's included (its exited children). */
+  cpuSeconds(): number {
+    return this.running ? processCpuSeconds(this.child.pid!, { children: true }) : 0;
   }
 
   get running(): boolean {

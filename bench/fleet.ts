@@ -30,6 +30,7 @@ import { cutWorkerConnections, killWorker, runFaults, stopPostgres } from './fle
 import { Timeline, WORKER_READY, WorkerProcess, type WorkerEngine } from './fleet-harness.js';
 import type { WriterReport } from './fleet-writer.js';
 import { captureStandInFrame } from './stand-in-engine.js';
+import { processCpuSeconds } from '../test/helpers/proc-cpu.js';
 
 const PARTS = (process.env.BENCH_FLEET_PARTS ?? 'workers,ceiling,writers').split(',');
 const CLIP_FRAMES = Number(process.env.BENCH_FLEET_FRAMES ?? 200);
@@ -48,18 +49,31 @@ interface Throughput {
   fps: number;
   /** PostgreSQL's CPU per frame stored, undefined for a server this benchmark did not start. */
   serverCpuMs?: number;
+  /** Every process's CPU per frame: this one's, the workers' (with their ffmpeg), PostgreSQL's. */
+  totalCpuMs?: number;
 }
 
-/** PostgreSQL's CPU ms per frame over `work` (undefined on a server not started here), and what work returned. */
-async function withServerCpu<T extends { frames: number }>(
-  server: TestPostgres,
+/** CPU ms per frame over `work` (which returns how many frames it stored): PostgreSQL's, and everyone's. */
+async function withCpu<T extends { frames: number }>(
+  server: TestPostgres | undefined,
+  workers: WorkerProcess[],
   work: () => Promise<T>,
-): Promise<T & { serverCpuMs?: number }> {
-  const before = server.cluster?.cpuSeconds();
+): Promise<T & { serverCpuMs?: number; totalCpuMs: number }> {
+  const serverCpu = () => server?.cluster?.cpuSeconds();
+  const othersCpu = () =>
+    processCpuSeconds(process.pid, { children: true }) + workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);
+  // Read just before the end, while every worker is still alive.
+  const [serverBefore, othersBefore] = [serverCpu(), othersCpu()];
   const result = await work();
-  const after = server.cluster?.cpuSeconds();
-  if (before === undefined || after === undefined) return result;
-  return { ...result, serverCpuMs: ((after - before) * 1000) / result.frames };
+  const [serverAfter, othersAfter] = [serverCpu(), othersCpu()];
+  const perFrame = (seconds: number) => (seconds * 1000) / result.frames;
+  const serverCpuMs =
+    serverBefore === undefined || serverAfter === undefined ? undefined : perFrame(serverAfter - serverBefore);
+  return {
+    ...result,
+    serverCpuMs,
+    totalCpuMs: perFrame(othersAfter - othersBefore) + (serverCpuMs ?? 0),
+  };
 }
 
 /** The clip analysed on `location` (an SQLite file, or a team database the workers serve), from queueing to done. */
@@ -86,6 +100,13 @@ async function analyse(
   }
 }
 
+/** The clip analysed in this process on an SQLite file with `threads` model threads, one lane each. */
+async function localAnalysis(clip: string, threads: number): Promise<Throughput> {
+  const library = join(tempDir(), 'library.sqlite');
+  const local = await withCpu(undefined, [], () => analyse(library, clip, { threads, lanes: threads }));
+  return { processes: 1, ...local };
+}
+
 /** `count` workers started and ready, then the clip queued on their database and waited for. */
 async function fleetAnalysis(
   server: TestPostgres,
@@ -99,7 +120,7 @@ async function fleetAnalysis(
   const workers = Array.from({ length: count }, (_, i) => new WorkerProcess(`worker-${i + 1}`, url, engine, timeline));
   try {
     await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_READY)));
-    return { processes: count, ...(await withServerCpu(server, () => analyse(url, clip))) };
+    return { processes: count, ...(await withCpu(server, workers, () => analyse(url, clip))) };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
   }
@@ -117,12 +138,17 @@ async function storeWriters(server: TestPostgres, captureFile: string, count: nu
     }),
   );
   await Promise.all(writers.map((writer) => nextMessage(writer)));
-  const written = await withServerCpu(server, async () => {
+  const written = await withCpu(server, [], async () => {
     const start = performance.now();
     for (const writer of writers) writer.send('go');
     const reports = (await Promise.all(writers.map((writer) => nextMessage(writer)))) as WriterReport[];
     const frames = reports.reduce((sum, report) => sum + report.frames, 0);
-    return { frames, fps: frames / ((performance.now() - start) / 1000) };
+    const fps = frames / ((performance.now() - start) / 1000);
+    // Exited and reaped, so that their CPU counts in this process's children's.
+    await Promise.all(
+      writers.map((writer) => writer.exitCode ?? new Promise((resolve) => writer.once('exit', resolve))),
+    );
+    return { frames, fps };
   });
   return { processes: count, ...written };
 }
@@ -143,7 +169,7 @@ function printCeiling(what: string, rows: Throughput[]): void {
   for (const row of rows) {
     const cpu = row.serverCpuMs === undefined ? 'n/a' : `${row.serverCpuMs.toFixed(2)} ms`;
     console.log(
-      `  ${String(row.processes).padStart(2)} ${what}: ${row.fps.toFixed(0).padStart(6)} frames/s; PostgreSQL CPU per frame ${cpu}`,
+      `  ${String(row.processes).padStart(2)} ${what}: ${row.fps.toFixed(0).padStart(6)} frames/s; CPU per frame: PostgreSQL ${cpu}, all processes ${row.totalCpuMs?.toFixed(2)} ms`,
     );
   }
   const best = rows.reduce((a, b) => (b.fps > a.fps ? b : a));
@@ -163,24 +189,21 @@ function printCeiling(what: string, rows: Throughput[]): void {
 
 async function workersPart(server: TestPostgres, clip: string): Promise<void> {
   console.log(
-    `workers: ${CLIP_FRAMES} frames (the val drive looped), ${MODEL}; wall time from queueing to done, workers started beforehand`,
+    `workers: ${CLIP_FRAMES} frames (the val drive looped, chunks of ${CHUNK_SECONDS} s), ${MODEL}; wall time from queueing to done, workers started beforehand; ` +
+      `CPU per frame of every process involved (this one, the workers with their ffmpeg, PostgreSQL)`,
   );
-  const one = await analyse(join(mkdtempSync(join(tmpdir(), 'dml-bench-fleet-')), 'local-1.sqlite'), clip, {
-    threads: 1,
-    lanes: 1,
-  });
+  const oneThread = await localAnalysis(clip, 1);
   for (const count of [1, 2]) {
-    const local =
-      count === 1
-        ? one
-        : await analyse(join(mkdtempSync(join(tmpdir(), 'dml-bench-fleet-')), `local-${count}.sqlite`), clip, {
-            threads: count,
-            lanes: count,
-          });
+    const local = count === 1 ? oneThread : await localAnalysis(clip, count);
     const fleet = await fleetAnalysis(server, clip, { real: true }, count);
+    const plural = count > 1 ? 's' : '';
     console.log(
-      `  N=${count}: ${count} worker process${count > 1 ? 'es' : ''} x 1 thread ${fleet.fps.toFixed(2)} fps | one process, SQLite, ${count} thread${count > 1 ? 's' : ''} ${local.fps.toFixed(2)} fps | ` +
-        `workers / one process ${(fleet.fps / local.fps).toFixed(2)} | workers / (N x one process at 1 thread) ${(fleet.fps / (count * one.fps)).toFixed(2)} (target >= 0.9)`,
+      `  N=${count}: ${count} worker${plural} x 1 thread ${fleet.fps.toFixed(2)} fps, ${fleet.totalCpuMs!.toFixed(0)} ms CPU a frame (PostgreSQL ${fleet.serverCpuMs?.toFixed(1) ?? 'n/a'}) | ` +
+        `one process, SQLite, ${count} thread${plural}: ${local.fps.toFixed(2)} fps, ${local.totalCpuMs!.toFixed(0)} ms CPU a frame`,
+    );
+    console.log(
+      `       workers / one process: ${(fleet.fps / local.fps).toFixed(2)} by fps, ${(local.totalCpuMs! / fleet.totalCpuMs!).toFixed(2)} by CPU per frame; ` +
+        `workers / (N x one process at 1 thread): ${(fleet.fps / (count * oneThread.fps)).toFixed(2)} by fps (target >= 0.9)`,
     );
   }
 }

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { childPids, processCpuSeconds } from './proc-cpu.js';
 
 export const POSTGRES_HOWTO =
   "install Debian's PostgreSQL (apt-get install postgresql; .ci/run does) so the tests can start a private server, or set DMLREVIEW_TEST_DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DB for a server whose user may create databases";
@@ -171,30 +172,20 @@ async function startCluster(bin: string, { durable = false }: PostgresOptions): 
 
 /**
  * The postmaster's CPU time with its exited children's (a backend's time is added to it when it is reaped)
- * plus every live child's, from /proc; 0 where there is no /proc.
+ * plus every live child's.
  */
 function serverCpuSeconds(data: string): number {
   const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const ticks = (pid: number, withChildren: boolean) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17 (proc(5)).
-    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((at) => Number(fields[at]));
-    return utime! + stime! + (withChildren ? cutime! + cstime! : 0);
-  };
-  const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').trim().split(/\s+/);
-  let total = ticks(postmaster, true);
-  for (const child of children.filter(Boolean)) {
+  let total = processCpuSeconds(postmaster, { children: true });
+  for (const child of childPids(postmaster)) {
     try {
-      total += ticks(Number(child), false);
+      total += processCpuSeconds(child);
     } catch {
       // It exited between the listing and the read: its time is in the postmaster's children's by now.
     }
   }
-  return total / CLOCK_TICKS;
+  return total;
 }
-
-/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux this runs on. */
-const CLOCK_TICKS = 100;
 
 function uidOf(user: string): number {
   return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
