@@ -32,6 +32,7 @@ import type { WriterReport } from './fleet-writer.js';
 import { captureStandInFrame } from './stand-in-engine.js';
 import { processCpuSeconds } from '../test/helpers/proc-cpu.js';
 
+const PROCESS_COUNTS = [1, 4, 16];
 const PARTS = (process.env.BENCH_FLEET_PARTS ?? 'workers,ceiling,writers').split(',');
 const CLIP_FRAMES = Number(process.env.BENCH_FLEET_FRAMES ?? 200);
 const CEILING_FRAMES = Number(process.env.BENCH_FLEET_CEILING_FRAMES ?? 1600);
@@ -40,9 +41,10 @@ const FAULT_FRAMES = Number(process.env.BENCH_FLEET_FAULT_FRAMES ?? 300);
 const FAULT_MS_PER_FRAME = Number(process.env.BENCH_FLEET_FAULT_MS ?? 40);
 /** Footage per chunk: the val drive is 1 frame a second, so this many frames; 4 chunks of the workers' clip. */
 const CHUNK_SECONDS = Number(process.env.BENCH_FLEET_CHUNK_SECONDS ?? 50);
+/** One chunk per worker at the most workers: each chunk costs its worker an ffmpeg start and a seek. */
+const CEILING_CHUNK_SECONDS = Math.ceil(CEILING_FRAMES / Math.max(...PROCESS_COUNTS));
 const GPU_FPS = Number(process.env.BENCH_GPU_FPS ?? 100);
 const MODEL = process.env.BENCH_MODEL ?? DEFAULT_MODEL;
-const PROCESS_COUNTS = [1, 4, 16];
 
 interface Throughput {
   processes: number;
@@ -80,13 +82,10 @@ async function withCpu<T extends { frames: number }>(
 async function analyse(
   location: string,
   clip: string,
-  engine?: OpenEngineOptions,
+  options: { engine?: OpenEngineOptions; chunkSeconds?: number },
 ): Promise<{ fps: number; frames: number }> {
   const store = await openLibrary(location);
-  const service = new AnalysisService(store, defaultModelsDir(), () => undefined, {
-    engine,
-    chunkSeconds: CHUNK_SECONDS,
-  });
+  const service = new AnalysisService(store, defaultModelsDir(), () => undefined, options);
   try {
     const session = await service.importSession([clip]);
     const start = performance.now();
@@ -103,7 +102,7 @@ async function analyse(
 /** The clip analysed in this process on an SQLite file with `threads` model threads, one lane each. */
 async function localAnalysis(clip: string, threads: number): Promise<Throughput> {
   const library = join(tempDir(), 'library.sqlite');
-  const local = await withCpu(undefined, [], () => analyse(library, clip, { threads, lanes: threads }));
+  const local = await withCpu(undefined, [], () => analyse(library, clip, { engine: { threads, lanes: threads } }));
   return { processes: 1, ...local };
 }
 
@@ -111,6 +110,7 @@ async function localAnalysis(clip: string, threads: number): Promise<Throughput>
 async function fleetAnalysis(
   server: TestPostgres,
   clip: string,
+  chunkSeconds: number,
   engine: WorkerEngine,
   count: number,
 ): Promise<Throughput> {
@@ -120,7 +120,7 @@ async function fleetAnalysis(
   const workers = Array.from({ length: count }, (_, i) => new WorkerProcess(`worker-${i + 1}`, url, engine, timeline));
   try {
     await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_READY)));
-    return { processes: count, ...(await withCpu(server, workers, () => analyse(url, clip))) };
+    return { processes: count, ...(await withCpu(server, workers, () => analyse(url, clip, { chunkSeconds }))) };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
   }
@@ -195,7 +195,7 @@ async function workersPart(server: TestPostgres, clip: string): Promise<void> {
   const oneThread = await localAnalysis(clip, 1);
   for (const count of [1, 2]) {
     const local = count === 1 ? oneThread : await localAnalysis(clip, count);
-    const fleet = await fleetAnalysis(server, clip, { real: true }, count);
+    const fleet = await fleetAnalysis(server, clip, CHUNK_SECONDS, { real: true }, count);
     const plural = count > 1 ? 's' : '';
     console.log(
       `  N=${count}: ${count} worker${plural} x 1 thread ${fleet.fps.toFixed(2)} fps, ${fleet.totalCpuMs!.toFixed(0)} ms CPU a frame (PostgreSQL ${fleet.serverCpuMs?.toFixed(1) ?? 'n/a'}) | ` +
@@ -210,10 +210,11 @@ async function workersPart(server: TestPostgres, clip: string): Promise<void> {
 
 async function ceilingPart(server: TestPostgres, captureFile: string, clip: string): Promise<void> {
   console.log(
-    `ceiling: ${CEILING_FRAMES} frames (the val drive looped) on worker processes with the stand-in engine (instant; maps, regions and preview of one real ${MODEL} frame); each worker still decodes with ffmpeg`,
+    `ceiling: ${CEILING_FRAMES} frames (the val drive looped, chunks of ${CEILING_CHUNK_SECONDS} s) on worker processes with the stand-in engine (instant; maps, regions and preview of one real ${MODEL} frame); each worker still decodes with ffmpeg`,
   );
   const rows: Throughput[] = [];
-  for (const count of PROCESS_COUNTS) rows.push(await fleetAnalysis(server, clip, { captureFile }, count));
+  for (const count of PROCESS_COUNTS)
+    rows.push(await fleetAnalysis(server, clip, CEILING_CHUNK_SECONDS, { captureFile }, count));
   printCeiling('workers', rows);
 }
 

@@ -2,13 +2,13 @@
  * The fleet's faults that are cheap to strike, each on two stand-in workers (bench/stand-in-engine.ts: one real
  * frame's result, the score taken from each frame's pixels) and a drive queued with `analyze --database --wait
  * --json`: the run finishes and stores exactly what an uninterrupted run of the same workers stores, frame for
- * frame (count, times, scores). The same runs, with PostgreSQL down for longer and a worker's connections cut,
- * are in `npm run bench -- fleet-faults`.
+ * frame (count, times, scores). The same runs, with PostgreSQL down for 10 s, print their timelines in
+ * `npm run bench -- fleet-faults`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
-import { fleetRun, killWorker, stopPostgres, type FleetRun } from '../../bench/fleet-faults.js';
+import { cutWorkerConnections, fleetRun, killWorker, stopPostgres, type FleetRun } from '../../bench/fleet-faults.js';
 import { differences, type StoredRun } from '../../bench/fleet-harness.js';
 import { captureStandInFrame } from '../../bench/stand-in-engine.js';
 import { loopedValDrive, tempDir, valDrive } from '../helpers/clips.js';
@@ -56,6 +56,12 @@ describe('fleet faults', { skip }, () => {
 
   test('PostgreSQL stopped and started mid-run: the run finishes, nothing lost or duplicated', async () => {
     const { stored, timeline } = await fleetRun(run, stopPostgres(3));
+    assert.deepEqual(differences(reference, stored), [], timeline.lines().join('\n'));
+  });
+
+  test("a worker's connections cut mid-chunk (pg_terminate_backend): the run finishes, nothing lost or duplicated", async () => {
+    const { stored, timeline } = await fleetRun(run, cutWorkerConnections);
+    assert.match(timeline.lines().join('\n'), /pg_terminate_backend on [1-9]\d* connections/);
     assert.deepEqual(differences(reference, stored), [], timeline.lines().join('\n'));
   });
 });
