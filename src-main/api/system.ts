@@ -1,5 +1,6 @@
 import type { HandlerGroup } from './handlers.js';
 import { appVersion } from '../core/version.js';
+import { describeLocation, isDatabaseUrl } from '../library/index.js';
 
 export const systemHandlers: HandlerGroup<'health'> = {
   health: (_request, context) => ({
@@ -8,6 +9,9 @@ export const systemHandlers: HandlerGroup<'health'> = {
     host: context.host,
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
-    libraryPath: context.libraryPath,
+    library: {
+      kind: isDatabaseUrl(context.libraryPath) ? 'database' : 'file',
+      location: describeLocation(context.libraryPath, { password: 'omit' }),
+    },
   }),
 };

@@ -5,19 +5,40 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 
-/** On every page of the renderer: only our own scripts, styles and connections; no plugins, frames or forms. */
-export const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+/**
+ * On every page of the renderer: only our own scripts, styles and connections; no plugins, frames or forms.
+ * A page showing a team library (its address names the team server: `?team=ORIGIN`, see the renderer's
+ * api/team-library.ts) may also fetch from, open a WebSocket to and show images and video of that one server.
+ */
+export function contentSecurityPolicy(pageUrl: URL): string {
+  const team = teamServerOrigin(pageUrl);
+  const also = team ? ` ${team} ${team.replace(/^http/, 'ws')}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data: blob:${team ? ` ${team}` : ''}`,
+    `media-src 'self'${team ? ` ${team}` : ''}`,
+    `connect-src 'self'${also}`,
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+/** The team server a page's address names: an http(s) origin and nothing else, or undefined. */
+function teamServerOrigin(pageUrl: URL): string | undefined {
+  const named = pageUrl.searchParams.get('team');
+  if (!named) return undefined;
+  try {
+    const url = new URL(named);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === named ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

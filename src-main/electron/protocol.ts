@@ -31,7 +31,7 @@ export function handleAppProtocol(context: AppContext): void {
     const file = (await readStatic(rendererDir(), url.pathname)) ?? (await readStatic(rendererDir(), '/'));
     if (!file) return notFound();
     return new Response(new Uint8Array(file.body), {
-      headers: { 'content-type': file.contentType, 'content-security-policy': contentSecurityPolicy },
+      headers: { 'content-type': file.contentType, 'content-security-policy': contentSecurityPolicy(url) },
     });
   });
 }

@@ -30,12 +30,15 @@ export function isDatabaseUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
-/** The location as messages show it: a connection string without its password. */
-export function describeLocation(location: string): string {
+/**
+ * The location as messages show it: a connection string with its password as *** (or, where the reader
+ * need not even know there is one, left out).
+ */
+export function describeLocation(location: string, options: { password?: 'mask' | 'omit' } = {}): string {
   if (!isDatabaseUrl(location)) return location;
   try {
     const url = new URL(location);
-    if (url.password) url.password = '***';
+    if (url.password) url.password = options.password === 'omit' ? '' : '***';
     return url.href;
   } catch {
     return 'the database URL given';

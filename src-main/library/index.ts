@@ -1,5 +1,6 @@
 /** The library: sessions, analyses and their frames, events, flags, taught classes, analysis owners. */
-export { openLibrary, type Library, type OpenLibraryOptions } from './library.js';
+export { copyLibrarySessions, openLibrary, type Library, type OpenLibraryOptions } from './library.js';
+export type { TransferReport } from './transfer.js';
 export type { Sessions } from './sessions.js';
 export type { Analyses, AnalysisPlan, AnalysisProgress, NewAnalysis } from './analyses.js';
 export type { Frames, MapKind, ResumePoint, StoredFrame, TopFramesQuery } from './frames.js';

@@ -7,6 +7,7 @@ import { Frames } from './frames.js';
 import { KnowledgeStore } from './knowledge.js';
 import { AnalysisOwners } from './ownership.js';
 import { Sessions } from './sessions.js';
+import { copySessions, type TransferReport, type TransferSide } from './transfer.js';
 
 export interface OpenLibraryOptions extends OpenDatabaseOptions {
   /** The clock of the analysis owners' heartbeats, in ms; tests move it. */
@@ -56,8 +57,9 @@ export async function openLibrary(location: string, options: OpenLibraryOptions 
   const sessions = new Sessions(store, analyses);
   const frames = new Frames(store, analyses);
   const events = new EventStore(store, analyses, frames);
+  const knowledge = new KnowledgeStore(store);
   let closing: Promise<void> | undefined;
-  return {
+  const library: Library = {
     path: location,
     readonly: store.readonly,
     sessions,
@@ -66,7 +68,7 @@ export async function openLibrary(location: string, options: OpenLibraryOptions 
     events,
     flags: new Flags(store, sessions, analyses, frames, events),
     descriptors: new RegionDescriptors(store),
-    knowledge: new KnowledgeStore(store),
+    knowledge,
     owners: new AnalysisOwners(store, options.now),
     requireWritable() {
       if (store.readonly) throw libraryError(location, { code: 'SQLITE_READONLY' });
@@ -78,4 +80,18 @@ export async function openLibrary(location: string, options: OpenLibraryOptions 
       return closing;
     },
   };
+  transferSides.set(library, { store, knowledge });
+  return library;
+}
+
+/** Each open library's store, for copies between libraries (transfer.ts), which work on the tables themselves. */
+const transferSides = new WeakMap<Library, TransferSide>();
+
+/**
+ * Copies sessions (all when `sessionIds` is empty) with their analyses, frames, events, flags and the taught
+ * classes from one library to another: push (a file to a team database) and pull (back). See transfer.ts.
+ */
+export function copyLibrarySessions(from: Library, to: Library, sessionIds: number[]): Promise<TransferReport> {
+  to.requireWritable();
+  return copySessions(transferSides.get(from)!, transferSides.get(to)!, sessionIds);
 }

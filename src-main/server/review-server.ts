@@ -11,7 +11,7 @@ import { answerFileRequest } from '../app/byte-range.js';
 import { contentSecurityPolicy, decodePath, readStatic } from '../app/static.js';
 import { errorMessage } from '../core/errors.js';
 import { rendererDir } from '../core/paths.js';
-import { hostAllowed, newAccessToken, originAllowed, presentedToken, tokenMatches } from './auth.js';
+import { accessPolicy, newAccessToken, presentedToken, tokenMatches, type AccessOptions } from './auth.js';
 
 export interface ReviewServer {
   readonly url: string;
@@ -20,8 +20,12 @@ export interface ReviewServer {
   close(): Promise<void>;
 }
 
-export interface ReviewServerOptions {
+export interface ReviewServerOptions extends AccessOptions {
   port?: number;
+  /** The address to listen on; default 127.0.0.1 (this machine only). A team server names another. */
+  host?: string;
+  /** The name the printed URL uses; default the host (a wildcard address: this machine's host name). */
+  urlHost?: string;
   token?: string;
   rendererRoot?: string;
 }
@@ -40,8 +44,9 @@ const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 const commonHeaders = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' } as const;
 
 /**
- * Serves the renderer and the API to a browser on this machine only: bound to 127.0.0.1, every /api/ and
- * /media/ request must carry the access token, and requests for other host names are refused.
+ * Serves the renderer and the API: by default to a browser on this machine only, bound to 127.0.0.1; a team
+ * server listens on the address it is given. Every /api/ and /media/ request must carry the access token, and
+ * requests addressed to other host names than the server's, or sent by other pages, are refused (auth.ts).
  */
 export async function startReviewServer(context: AppContext, options: ReviewServerOptions = {}): Promise<ReviewServer> {
   const token = options.token ?? newAccessToken();
@@ -52,6 +57,7 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000 });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
   let port = 0;
+  let access = accessPolicy(0, options);
 
   server.on('request', (request, response) => {
     handleRequest(request, response).catch((error: unknown) => {
@@ -62,6 +68,9 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
   async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const refusal = refuse(request);
     if (refusal) return sendJson(response, refusal.status, refusal.body);
+    const crossOrigin = access.crossOrigin(request);
+    if (crossOrigin) allowCrossOrigin(response, crossOrigin);
+    if (request.method === 'OPTIONS' && crossOrigin) return answerPreflight(response);
     const url = requestUrl(request, port)!;
     const isApi = url.pathname.startsWith('/api/');
     const isMedia = url.pathname.startsWith('/media/');
@@ -81,7 +90,7 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
     response.writeHead(200, {
       ...commonHeaders,
       'content-type': file.contentType,
-      'content-security-policy': contentSecurityPolicy,
+      'content-security-policy': contentSecurityPolicy(url),
       'cache-control': 'no-cache',
     });
     response.end(file.body);
@@ -128,8 +137,8 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
 
   /** What no route may serve: another host name, a foreign page, a URL that does not parse. */
   function refuse(request: IncomingMessage): { status: number; body: ApiErrorBody } | undefined {
-    if (!hostAllowed(request, port)) return { status: 421, body: { code: 'bad_host', message: 'Unknown host' } };
-    if (!originAllowed(request, port))
+    if (!access.hostAllowed(request)) return { status: 421, body: { code: 'bad_host', message: 'Unknown host' } };
+    if (!access.originAllowed(request))
       return {
         status: 403,
         body: { code: 'bad_origin', message: `Requests from ${request.headers.origin} are refused` },
@@ -175,15 +184,39 @@ export async function startReviewServer(context: AppContext, options: ReviewServ
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  access = accessPolicy(port, options);
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://${urlHostName(options.urlHost ?? options.host ?? '127.0.0.1')}:${port}/?token=${token}`,
     port,
     token,
     close: () => closeServer(server, sockets),
   };
+}
+
+/** A desktop app's page may read the answer (CORS); answers differ by Origin, so caches must keep them apart. */
+function allowCrossOrigin(response: ServerResponse, origin: string): void {
+  response.setHeader('access-control-allow-origin', origin);
+  response.setHeader('access-control-expose-headers', 'content-range, accept-ranges, content-length');
+  response.setHeader('vary', 'origin');
+}
+
+/** The browser asks before a cross-origin POST with a token header: these methods and headers, for a day. */
+function answerPreflight(response: ServerResponse): void {
+  response.writeHead(204, {
+    ...commonHeaders,
+    'access-control-allow-methods': 'GET, HEAD, POST',
+    'access-control-allow-headers': 'authorization, content-type, range, if-range',
+    'access-control-max-age': '86400',
+  });
+  response.end();
+}
+
+/** An IPv6 address as a URL writes it, in brackets. */
+function urlHostName(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** A media file, whole or the byte range asked for; the bytes are streamed, never read whole. */

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Health } from '../../src-shared/contract/index';
 import { useApi } from './api/context';
 import { CompareScreen } from './compare/CompareScreen';
+import { LibraryChoice, libraryProblem } from './library/LibraryChoice';
 import { LibraryScreen } from './library/LibraryScreen';
 import { ModelsScreen } from './models/ModelsScreen';
 import { sessionPanels } from './panels';
@@ -17,7 +18,7 @@ export function App() {
   const [title, setTitle] = useState<string>();
 
   useEffect(() => {
-    api.call('health', {}).then(setHealth, (reason: unknown) => setError(String(reason)));
+    api.call('health', {}).then(setHealth, (reason: unknown) => setError(libraryProblem(reason)));
   }, [api]);
 
   return (
@@ -59,13 +60,19 @@ export function App() {
               </>
             )}
           </nav>
-          <span className="version" data-testid="version" title={health?.libraryPath}>
+          <LibraryChoice health={health} />
+          <span className="version" data-testid="version">
             {health ? `v${health.version} · ${health.host}` : error ? 'offline' : '…'}
           </span>
         </header>
         <main className="content">
           {error ? (
-            <p className="error">Cannot reach the main side: {error}</p>
+            <div className="library-error">
+              <p className="error" data-testid="library-error">
+                {error}
+              </p>
+              <LibraryChoice health={health} startOpen />
+            </div>
           ) : route.screen === 'models' ? (
             <ModelsScreen model={route.model} onSelect={(model) => navigate({ screen: 'models', model })} />
           ) : route.screen === 'compare' ? (

@@ -8,7 +8,11 @@ export const Health = z.object({
   host: z.enum(['electron', 'review-server']),
   node: z.string(),
   platform: z.string(),
-  libraryPath: z.string(),
+  /**
+   * The open library: a file (its path) or a team's PostgreSQL database (its connection string without the
+   * password: user, host, port and database name).
+   */
+  library: z.object({ kind: z.enum(['file', 'database']), location: z.string() }),
 });
 export type Health = z.infer<typeof Health>;
 

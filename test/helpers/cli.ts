@@ -28,8 +28,12 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
 /** Starts `dmlreview serve` and resolves with the URL it prints as its first line. */
 export async function startServeProcess(
   args: string[],
-): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve', ...args], { cwd: repoRoot });
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ url: string; child: ChildProcess; stderr(): string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout });
@@ -40,6 +44,7 @@ export async function startServeProcess(
   return {
     url,
     child,
+    stderr: () => stderr,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -73,4 +73,17 @@ test('the page is served with a Content-Security-Policy', async () => {
   const response = await fetch(`${origin}/`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  assert.match(response.headers.get('content-security-policy') ?? '', /connect-src 'self';/);
+});
+
+test('a page showing a team library may reach that server, and only that one', async () => {
+  const policy = async (team: string) =>
+    (await fetch(`${origin}/?team=${encodeURIComponent(team)}`)).headers.get('content-security-policy') ?? '';
+  const team = await policy('http://review.fleet.lan:8080');
+  assert.match(team, /connect-src 'self' http:\/\/review\.fleet\.lan:8080 ws:\/\/review\.fleet\.lan:8080;/);
+  assert.match(team, /img-src 'self' data: blob: http:\/\/review\.fleet\.lan:8080;/);
+  assert.match(team, /media-src 'self' http:\/\/review\.fleet\.lan:8080;/);
+  // Not an origin alone, or not http(s): nothing is added.
+  for (const bogus of ['http://review.fleet.lan:8080/path', 'javascript:alert(1)', "https://a.example 'unsafe-inline'"])
+    assert.match(await policy(bogus), /connect-src 'self';/, bogus);
 });

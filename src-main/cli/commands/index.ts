@@ -11,6 +11,7 @@ import { similarCommand } from './similar.js';
 import { versionCommand } from './version.js';
 import { fewshotCommand } from './fewshot.js';
 import { openCommand } from './open.js';
+import { pullCommand, pushCommand } from './transfer.js';
 
 /** Every subcommand of `dmlreview`, in the order `dmlreview help` lists them. */
 export const commands: CliCommand[] = [
@@ -26,4 +27,6 @@ export const commands: CliCommand[] = [
   evalCommand,
   flagCommand,
   exportCommand,
+  pushCommand,
+  pullCommand,
 ];

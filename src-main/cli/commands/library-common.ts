@@ -57,9 +57,14 @@ export function openLibraryOption(flags: LibraryFlags): Promise<Library> {
   return openLibrary(libraryLocation(flags));
 }
 
-/** Runs fn with the library open, closing it whatever happens. */
-export async function withLibrary<T>(flags: LibraryFlags, fn: (store: Library) => Promise<T> | T): Promise<T> {
-  const store = await openLibraryOption(flags);
+/** Runs fn with the library the flags name open, closing it whatever happens. */
+export function withLibrary<T>(flags: LibraryFlags, fn: (store: Library) => Promise<T> | T): Promise<T> {
+  return withLibraryAt(libraryLocation(flags), fn);
+}
+
+/** Runs fn with the library at `location` (a file or a connection string) open, closing it whatever happens. */
+export async function withLibraryAt<T>(location: string, fn: (store: Library) => Promise<T> | T): Promise<T> {
+  const store = await openLibrary(location);
   try {
     return await fn(store);
   } finally {

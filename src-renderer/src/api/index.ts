@@ -1,6 +1,7 @@
 import type { ApiClient, PreloadBridge } from '../../../src-shared/contract/index';
 import { createElectronClient } from './electron-client';
 import { createHttpClient } from './http-client';
+import { savedTeamLibrary } from './team-library';
 
 declare global {
   interface Window {
@@ -8,8 +9,13 @@ declare global {
   }
 }
 
-/** Picks the transport: the preload bridge inside Electron, else the review server that served this page. */
+/**
+ * Picks the transport: a team server when a team library is open (team-library.ts), else the preload bridge
+ * inside Electron, else the review server that served this page.
+ */
 export function connectApi(): ApiClient {
+  const team = savedTeamLibrary();
+  if (team) return createHttpClient(team.origin, team.token);
   if (window.dmlreview) return createElectronClient(window.dmlreview);
   const token = new URLSearchParams(window.location.search).get('token') ?? '';
   return createHttpClient(window.location.origin, token);
@@ -20,3 +26,12 @@ export function nativeDialogs(): PreloadBridge['pickPaths'] | undefined {
 }
 
 export { ApiCallError } from './errors';
+export { createHttpClient } from './http-client';
+export {
+  openOwnLibrary,
+  openTeamLibrary,
+  parseTeamLibrary,
+  reloadNeeded,
+  savedTeamLibrary,
+  type TeamLibrary,
+} from './team-library';
