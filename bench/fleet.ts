@@ -27,7 +27,7 @@ import { openLibrary } from '../src-main/library/index.js';
 import { loopedValDrive, valDrive } from '../test/helpers/clips.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { cutWorkerConnections, killWorker, runFaults, stopPostgres } from './fleet-faults.js';
-import { Timeline, WORKER_READY, WorkerProcess, type WorkerEngine } from './fleet-harness.js';
+import { sleep, Timeline, WORKER_READY, WorkerProcess, type WorkerEngine } from './fleet-harness.js';
 import type { WriterReport } from './fleet-writer.js';
 import { captureStandInFrame } from './stand-in-engine.js';
 import { processCpuSeconds } from '../test/helpers/proc-cpu.js';
@@ -43,6 +43,8 @@ const FAULT_MS_PER_FRAME = Number(process.env.BENCH_FLEET_FAULT_MS ?? 40);
 const CHUNK_SECONDS = Number(process.env.BENCH_FLEET_CHUNK_SECONDS ?? 50);
 /** One chunk per worker at the most workers: each chunk costs its worker an ffmpeg start and a seek. */
 const CEILING_CHUNK_SECONDS = Math.ceil(CEILING_FRAMES / Math.max(...PROCESS_COUNTS));
+/** How long the workers wait with nothing queued while PostgreSQL's CPU is read. */
+const IDLE_SECONDS = 5;
 const GPU_FPS = Number(process.env.BENCH_GPU_FPS ?? 100);
 const MODEL = process.env.BENCH_MODEL ?? DEFAULT_MODEL;
 
@@ -53,6 +55,8 @@ interface Throughput {
   serverCpuMs?: number;
   /** Every process's CPU per frame: this one's, the workers' (with their ffmpeg), PostgreSQL's. */
   totalCpuMs?: number;
+  /** PostgreSQL's CPU ms a second while the workers wait with nothing queued (their polling and heartbeats). */
+  idleServerCpuMs?: number;
 }
 
 /** CPU ms per frame over `work` (which returns how many frames it stored): PostgreSQL's, and everyone's. */
@@ -120,7 +124,12 @@ async function fleetAnalysis(
   const workers = Array.from({ length: count }, (_, i) => new WorkerProcess(`worker-${i + 1}`, url, engine, timeline));
   try {
     await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_READY)));
-    return { processes: count, ...(await withCpu(server, workers, () => analyse(url, clip, { chunkSeconds }))) };
+    const idleBefore = server.cluster?.cpuSeconds();
+    await sleep(IDLE_SECONDS * 1000);
+    const idleServerCpuMs =
+      idleBefore === undefined ? undefined : ((server.cluster!.cpuSeconds() - idleBefore) * 1000) / IDLE_SECONDS;
+    const run = await withCpu(server, workers, () => analyse(url, clip, { chunkSeconds }));
+    return { processes: count, idleServerCpuMs, ...run };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
   }
@@ -169,7 +178,10 @@ function printCeiling(what: string, rows: Throughput[]): void {
   for (const row of rows) {
     const cpu = row.serverCpuMs === undefined ? 'n/a' : `${row.serverCpuMs.toFixed(2)} ms`;
     console.log(
-      `  ${String(row.processes).padStart(2)} ${what}: ${row.fps.toFixed(0).padStart(6)} frames/s; CPU per frame: PostgreSQL ${cpu}, all processes ${row.totalCpuMs?.toFixed(2)} ms`,
+      `  ${String(row.processes).padStart(2)} ${what}: ${row.fps.toFixed(0).padStart(6)} frames/s; CPU per frame: PostgreSQL ${cpu}, all processes ${row.totalCpuMs?.toFixed(2)} ms` +
+        (row.idleServerCpuMs === undefined
+          ? ''
+          : `; idle, PostgreSQL uses ${row.idleServerCpuMs.toFixed(0)} ms CPU a second (${(row.idleServerCpuMs / row.processes).toFixed(1)} per worker)`),
     );
   }
   const best = rows.reduce((a, b) => (b.fps > a.fps ? b : a));
@@ -177,13 +189,17 @@ function printCeiling(what: string, rows: Throughput[]): void {
   console.log(
     `  saturates at ${saturated.processes} ${what} (>= 90% of the best, ${best.fps.toFixed(0)} frames/s), on ${availableParallelism()} cores shared by PostgreSQL and the ${what}`,
   );
-  const cpu = Math.min(...rows.map((row) => row.serverCpuMs ?? Infinity));
-  const perCore = cpu === Infinity ? undefined : 1000 / cpu;
+  const measured = rows.filter((row) => row.serverCpuMs !== undefined);
+  if (measured.length === 0) return;
+  const perCore = measured.map((row) => ({ processes: row.processes, fps: 1000 / row.serverCpuMs! }));
+  const range = (values: number[], digits: number) =>
+    `${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}`;
   console.log(
-    `  one PostgreSQL serves ~${Math.floor(best.fps / GPU_FPS)} GPU workers of an assumed ${GPU_FPS} fps at the measured ceiling` +
-      (perCore
-        ? `; by its CPU per frame, each core it has absorbs ~${perCore.toFixed(0)} frames/s (~${Math.floor(perCore / GPU_FPS)} such workers a core)`
-        : ''),
+    `  one core of PostgreSQL absorbs ${perCore.map((row) => `${row.fps.toFixed(0)} frames/s with ${row.processes}`).join(', ')} ${what}: ` +
+      `${range(
+        perCore.map((row) => row.fps / GPU_FPS),
+        1,
+      )} GPU workers of an assumed ${GPU_FPS} fps each per core of the database server`,
   );
 }
 
