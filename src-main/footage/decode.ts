@@ -30,6 +30,12 @@ export interface DecodeOptions {
    * so resuming late in a long drive is quick.
    */
   lastSkippedMs?: number;
+  /**
+   * Only the frames from this session time on, up to `untilMs` (not included): one chunk of a long video
+   * (jobs/fleet). The frames of consecutive ranges are exactly those of the whole video; see decodeVideo.
+   */
+  fromMs?: number;
+  untilMs?: number;
   signal?: AbortSignal;
   /** Where video frames are read into; without it, each frame gets a buffer of its own. */
   buffers?: FrameBuffers;
@@ -74,8 +80,20 @@ async function* decodeVideo(
   const select = options.sampleFps ? [gridSelectFilter(options.sampleFps)] : [];
   const skip = options.skipFrames ?? 0;
   const resumeAfterMs = skip > 0 ? options.lastSkippedMs : undefined;
-  for await (const frame of ffmpegFrames(videoInput(source, resumeAfterMs), select, options, end)) {
+  const { fromMs, untilMs } = options;
+  for await (const frame of ffmpegFrames(
+    videoInput(source, resumeAfterMs ?? rangeSeek(fromMs, options)),
+    select,
+    options,
+    end,
+  )) {
     const timeMs = source.offsetMs + frame.ptsMs - source.startMs;
+    if (untilMs !== undefined && timeMs >= untilMs) {
+      // The next range's first frame: this range is complete (the rest of the video is that range's to judge).
+      outcome.complete = true;
+      return;
+    }
+    if (fromMs !== undefined && timeMs < fromMs) continue;
     if (resumeAfterMs !== undefined) {
       // The seek lands at or a little before the last stored frame: frames up to it are stored already. From
       // the first frame of the next sampling cell on, the grid rule picks exactly what an uninterrupted run did.
@@ -91,13 +109,26 @@ async function* decodeVideo(
 }
 
 /**
+ * Where a range's decoding starts: more than one sampling cell (and a second) before it. ffmpeg selects the
+ * first frame it decodes whatever its cell, and from there the first frame of every following cell, exactly as
+ * a decode from the start does; frames before `fromMs` are then passed over. Starting a whole cell early keeps
+ * that first, arbitrary pick out of the range. (A video with no frame at all in that second before the range
+ * could still put it inside: dashcam files have no such gaps.)
+ */
+function rangeSeek(fromMs: number | undefined, options: DecodeOptions): number | undefined {
+  if (fromMs === undefined) return undefined;
+  const cellMs = options.sampleFps ? 1000 / options.sampleFps : 0;
+  return fromMs - cellMs - 1000;
+}
+
+/**
  * ffmpeg's input options. -copyts keeps the stream's own timestamps (ffmpeg would otherwise shift them by the
  * file's start time, which need not be the video stream's start); -ss seeks relative to the file's start, a
  * millisecond early because pts_time is printed rounded.
  */
-function videoInput(source: FootageSource, resumeAfterMs: number | undefined): string[] {
-  if (resumeAfterMs === undefined) return ['-copyts', '-i', source.path];
-  const clipSeconds = Math.max(0, resumeAfterMs - source.offsetMs - 1) / 1000;
+function videoInput(source: FootageSource, seekMs: number | undefined): string[] {
+  if (seekMs === undefined) return ['-copyts', '-i', source.path];
+  const clipSeconds = Math.max(0, seekMs - source.offsetMs - 1) / 1000;
   return ['-ss', clipSeconds.toFixed(6), '-copyts', '-i', source.path];
 }
 

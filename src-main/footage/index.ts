@@ -1,5 +1,5 @@
 export { ffmpegReason, ffmpegTools, forgetFfmpegTools, type FfmpegTools } from './ffmpeg.js';
-export { probeSource, type ProbeOptions } from './probe.js';
+export { hashSource, probeSource, type ProbeOptions } from './probe.js';
 export {
   decodeSource,
   expectedFrames,

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { AppError, errorMessage } from '../core/errors.js';
-import type { ProbedSource } from './source.js';
+import type { FootageSource, ProbedSource } from './source.js';
 import { ffmpegReason, ffmpegTools, runTool } from './ffmpeg.js';
 
 const imageExtensions = new Set(['.jpg', '.jpeg', '.png']);
@@ -180,6 +180,16 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
   if (result.code !== 0 || !width || !height)
     throw new AppError('footage_not_image', `${path} is not an image ffmpeg can read: ${ffmpegReason(result.stderr)}`);
   return { width, height };
+}
+
+/**
+ * The digest of a source's files as they are now, computed as probing did: whether a copy found by path (a
+ * worker's shared folder) holds what was imported.
+ */
+export function hashSource(source: Pick<FootageSource, 'kind' | 'path' | 'images'>): Promise<string> {
+  return hashFiles(
+    source.kind === 'video' ? [source.path] : (source.images ?? []).map((name) => join(source.path, name)),
+  );
 }
 
 /** One digest over the files' bytes in order (a folder of images hashes as one source). */

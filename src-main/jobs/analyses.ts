@@ -3,7 +3,9 @@ import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.
 import { AppError } from '../core/errors.js';
 import { checkModel, DEFAULT_MODEL, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
 import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions, type ProbedSource } from '../footage/index.js';
-import { refuseTooManyClasses, type Library, type NewAnalysis } from '../library/index.js';
+import { isDatabaseUrl, refuseTooManyClasses, type Library, type NewAnalysis } from '../library/index.js';
+import type { AnalysisQueue } from './analysis-queue.js';
+import { FleetQueue } from './fleet/index.js';
 import { JobQueue, type JobQueueOptions } from './job-queue.js';
 
 /** Sampling used when a caller does not choose: enough for review, a fraction of a 30 fps drive's frames. */
@@ -22,6 +24,8 @@ export interface AnalysisServiceOptions {
   engine?: OpenEngineOptions;
   /** An analysis is being run by another process: this one waits for it (see JobQueue). */
   onWaiting?: JobQueueOptions['onWaiting'];
+  /** On a team database: footage per chunk of an analysis (fleet/chunks.ts DEFAULT_CHUNK_SECONDS). */
+  chunkSeconds?: number;
 }
 
 /** Interrupted: by a crash, a closed app or a cancel. */
@@ -31,10 +35,12 @@ const RESUMABLE = [...INTERRUPTED, 'failed'];
 
 /**
  * Imports drives and runs their analyses: what the API handlers and the CLI share. Progress goes to
- * onProgress (the app's event bus, or the CLI's progress bar).
+ * onProgress (the app's event bus, or the CLI's progress bar). On a library file the analyses run here, one
+ * at a time (JobQueue); on a team database they are queued for the fleet's workers (FleetQueue), and progress
+ * is read back from the database.
  */
 export class AnalysisService {
-  readonly queue: JobQueue;
+  readonly queue: AnalysisQueue;
 
   constructor(
     readonly store: Library,
@@ -42,7 +48,9 @@ export class AnalysisService {
     onProgress: (info: AnalysisInfo) => void,
     options: AnalysisServiceOptions = {},
   ) {
-    this.queue = new JobQueue({ store, modelsDir, engine: options.engine, onProgress, onWaiting: options.onWaiting });
+    this.queue = isDatabaseUrl(store.path)
+      ? new FleetQueue(store, { onProgress, chunkSeconds: options.chunkSeconds })
+      : new JobQueue({ store, modelsDir, engine: options.engine, onProgress, onWaiting: options.onWaiting });
   }
 
   /** Probes every path (video files or image folders, in timeline order) and stores them as one session. */
@@ -77,7 +85,7 @@ export class AnalysisService {
   /** Records a new analysis of a session with a model and queues it. */
   async startAnalysis(sessionId: number, request: AnalysisRequest = {}): Promise<AnalysisInfo> {
     const plan = await this.store.analyses.create(await this.prepareAnalysis(sessionId, request));
-    this.queue.enqueue(plan.id);
+    await this.queue.enqueue(plan.id);
     return this.store.analyses.get(plan.id);
   }
 
@@ -102,7 +110,7 @@ export class AnalysisService {
       }
       return { info: await this.store.analyses.get((await this.store.analyses.create(plan)).id), run: true };
     });
-    if (run) this.queue.enqueue(info.id);
+    if (run) await this.queue.enqueue(info.id);
     return info;
   }
 
@@ -154,7 +162,7 @@ export class AnalysisService {
       );
     }
     const queued = await this.markResumable(info);
-    this.queue.enqueue(analysisId);
+    await this.queue.enqueue(analysisId);
     return queued;
   }
 
@@ -172,7 +180,7 @@ export class AnalysisService {
   /** Queues the analyses a crash or a closed app left unfinished; none on a library opened read-only. */
   async resumeUnfinished(): Promise<void> {
     if (this.store.readonly) return;
-    for (const id of await this.store.analyses.unfinished()) this.queue.enqueue(id);
+    for (const id of await this.store.analyses.unfinished()) await this.queue.enqueue(id);
   }
 
   async cancel(analysisId: number): Promise<AnalysisInfo> {

@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import { startWorker } from '../core/workers.js';
 import type { OpenEngineOptions } from '../engine/index.js';
 import { HEARTBEAT_MS, newOwner, type Library, type Owner } from '../library/index.js';
+import type { AnalysisQueue } from './analysis-queue.js';
 import type { AnalysisJob } from './pipeline.js';
 
 export type WorkerMessage =
@@ -36,7 +37,7 @@ const FINISHED = new Set(['done', 'partial', 'failed', 'cancelled']);
  * another process runs is watched instead: its progress is passed on, and it is queued here again if that
  * process stops before it ends.
  */
-export class JobQueue {
+export class JobQueue implements AnalysisQueue {
   private readonly waiting: number[] = [];
   private running: Running | undefined;
   private readonly waiters = new Map<number, ((info: AnalysisInfo) => void)[]>();
@@ -48,7 +49,7 @@ export class JobQueue {
 
   constructor(private readonly options: JobQueueOptions) {}
 
-  enqueue(analysisId: number): void {
+  async enqueue(analysisId: number): Promise<void> {
     if (this.closed || this.isActive(analysisId)) return;
     this.waiting.push(analysisId);
     this.startNext();
@@ -205,7 +206,7 @@ export class JobQueue {
       this.watched.delete(analysisId); // deleted meanwhile
     } else if (!(await this.quietly(() => this.options.store.owners.live(analysisId)))) {
       this.watched.delete(analysisId);
-      this.enqueue(analysisId);
+      await this.enqueue(analysisId);
     } else if (info.framesDone !== seen) {
       this.watched.set(analysisId, info.framesDone);
       this.options.onProgress(info);

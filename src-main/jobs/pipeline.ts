@@ -11,12 +11,14 @@ import {
   type FootageSource,
 } from '../footage/index.js';
 import {
+  CHUNK_INDEX_STRIDE,
   HEARTBEAT_MS,
   libraryError,
   newOwner,
   openLibrary,
   type AnalysisPlan,
   type AnalysisProgress,
+  type ChunkPlan,
   type Library,
   type Owner,
   type ResumePoint,
@@ -33,12 +35,24 @@ export interface AnalysisJob {
   batchSize?: number;
   /** Who claims the analysis; the job queue passes one so that it can release the claim if the worker dies. */
   owner?: Owner;
+  /**
+   * Only this chunk of the analysis (a fleet worker's job, jobs/fleet): its frames, stored in its own index
+   * range under the chunk's lease. The analysis is not ended here: the fleet ends it when its last chunk is done.
+   */
+  chunk?: ChunkPlan;
 }
+
+/** What opens the engine: openEngine, or a stand-in a benchmark gives (jobs/fleet runWorker). */
+export type EngineFactory = typeof openEngine;
 
 export interface AnalysisHooks {
   /** Called on every status change and at most about twice a second while frames flow. */
   onProgress?(info: AnalysisInfo): void;
+  /** Cancels the analysis: it ends `cancelled`. */
   signal?: AbortSignal;
+  /** Stops the run as a lost claim does: the frames in flight are stored, nothing else is marked (a worker's SIGTERM). */
+  interrupt?: AbortSignal;
+  openEngine?: EngineFactory;
 }
 
 /**
@@ -68,10 +82,57 @@ class OwnershipLost extends Error {}
 export async function runAnalysis(job: AnalysisJob, hooks: AnalysisHooks = {}): Promise<AnalysisInfo> {
   const store = await openLibrary(job.libraryPath);
   try {
-    return await (await AnalysisRun.prepare(store, job, hooks)).run();
+    return await runOn(store, job, hooks);
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Runs (or resumes) one chunk of an analysis on an open library (a fleet worker's), under the chunk's lease.
+ * Returns the analysis as it stands; the chunk's record says whether it is done. Throws what stopped it (a
+ * source that cannot be read, say), storing nothing about it: the fleet decides whether it is tried again.
+ */
+export function runChunk(
+  store: Library,
+  job: Omit<AnalysisJob, 'libraryPath'> & { chunk: ChunkPlan },
+  hooks: AnalysisHooks = {},
+): Promise<AnalysisInfo> {
+  return runOn(store, { ...job, libraryPath: store.path }, hooks);
+}
+
+async function runOn(store: Library, job: AnalysisJob, hooks: AnalysisHooks): Promise<AnalysisInfo> {
+  return (await AnalysisRun.prepare(store, job, hooks)).run();
+}
+
+/** The claim a run holds while it writes: the whole analysis's owner (ownership.ts) or a chunk's lease (chunks.ts). */
+interface Claim {
+  /** Throws AnalysisOwnedError or ChunkOwnedError when a live process holds it; false: nothing is left to run. */
+  take(): Promise<boolean>;
+  beat(): Promise<boolean>;
+  holds(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+function analysisClaim(store: Library, analysisId: number, owner: Owner): Claim {
+  return {
+    take: async () => {
+      await store.owners.claim(analysisId, owner);
+      return true;
+    },
+    beat: () => store.owners.beat(analysisId, owner.token),
+    holds: () => store.owners.holds(analysisId, owner.token),
+    release: () => store.owners.release(analysisId, owner.token),
+  };
+}
+
+function chunkClaim(store: Library, analysisId: number, chunk: number, owner: Owner): Claim {
+  return {
+    take: async () => (await store.chunks.claim(analysisId, chunk, owner)).status !== 'done',
+    beat: () => store.chunks.beat(analysisId, chunk, owner.token),
+    holds: () => store.chunks.holds(analysisId, chunk, owner.token),
+    release: () => store.chunks.release(analysisId, chunk, owner.token),
+  };
 }
 
 class AnalysisRun {
@@ -79,7 +140,7 @@ class AnalysisRun {
   private readonly timings = { decodeMs: 0, engineMs: 0, writeMs: 0 };
   /** Decoded frames are read into these, lent to the engine and given back. */
   private readonly frameBuffers = new FrameBuffers();
-  private readonly owner: Owner;
+  private readonly claim: Claim;
   /** Aborted on cancel, or when another process took the analysis over. */
   private readonly stop = new AbortController();
   private framesThisRun = 0;
@@ -98,9 +159,11 @@ class AnalysisRun {
     private readonly plan: AnalysisPlan,
     private readonly sources: FootageSource[],
   ) {
-    if (this.plan.message) this.problems.push(this.plan.message);
-    this.owner = job.owner ?? newOwner();
-    hooks.signal?.addEventListener('abort', () => this.stop.abort());
+    // A chunk's problems are its own (the fleet joins them when the analysis ends).
+    if (this.plan.message && !job.chunk) this.problems.push(this.plan.message);
+    const owner = job.owner ?? newOwner();
+    this.claim = job.chunk ? chunkClaim(store, plan.id, job.chunk.chunk, owner) : analysisClaim(store, plan.id, owner);
+    for (const signal of [hooks.signal, hooks.interrupt]) signal?.addEventListener('abort', () => this.stop.abort());
   }
 
   private get cancelled(): boolean {
@@ -108,12 +171,12 @@ class AnalysisRun {
   }
 
   async run(): Promise<AnalysisInfo> {
-    await this.store.owners.claim(this.plan.id, this.owner);
+    const left = await this.claim.take();
     const heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     try {
       // Another process may have finished it between this one's decision to run it and the claim.
       const current = await this.store.analyses.get(this.plan.id);
-      if (current.status !== 'queued' && current.status !== 'running') return current;
+      if (!left || (current.status !== 'queued' && current.status !== 'running')) return current;
       return await this.runOwned();
     } finally {
       clearInterval(heartbeat);
@@ -123,7 +186,7 @@ class AnalysisRun {
 
   private async beat(): Promise<void> {
     try {
-      if (!(await this.store.owners.beat(this.plan.id, this.owner.token))) this.stop.abort();
+      if (!(await this.claim.beat())) this.stop.abort();
     } catch {
       // A busy or full library: the next beat tries again, and the owner counts as alive until it goes stale.
     }
@@ -131,7 +194,7 @@ class AnalysisRun {
 
   private async releaseClaim(): Promise<void> {
     try {
-      await this.store.owners.release(this.plan.id, this.owner.token);
+      await this.claim.release();
     } catch {
       // Left behind on a full disk: it goes stale, or this process is seen gone, and another run takes over.
     }
@@ -140,7 +203,7 @@ class AnalysisRun {
   /** Runs a write only while this run still owns the analysis, in one transaction with that check. */
   private owned<T>(write: () => Promise<T>): Promise<T> {
     return this.store.transaction(async () => {
-      if (!(await this.store.owners.holds(this.plan.id, this.owner.token))) throw new OwnershipLost();
+      if (!(await this.claim.holds())) throw new OwnershipLost();
       return write();
     });
   }
@@ -152,26 +215,31 @@ class AnalysisRun {
     let decoder: Promise<void> | undefined;
     try {
       this.refuseOldFrameScore();
-      const resume = await this.store.frames.resumePoint(this.plan.id);
+      const chunk = this.job.chunk;
+      const resume = await this.store.frames.resumePoint(
+        this.plan.id,
+        chunk && { from: chunk.firstIndex, until: chunk.firstIndex + CHUNK_INDEX_STRIDE },
+      );
       const decoded = new BoundedQueue<DecodedFrame>(QUEUE_CAPACITY);
       // ffmpeg starts while the model loads: its start-up and first frames, which take 0.1-1 s, are then ready
       // when the engine is, instead of being waited for after it.
       decoder = this.decodeStage(decoded, resume, AbortSignal.any([this.stop.signal, decoding.signal]));
       decoder.catch(() => undefined); // a failure reaches the engine stage through the queue
-      engine = await openEngine(this.job.modelsDir, this.plan.modelName, this.job.engine);
+      engine = await (this.hooks.openEngine ?? openEngine)(this.job.modelsDir, this.plan.modelName, this.job.engine);
       this.refuseChangedModel(engine);
       // The taught classes of the knowledge version this analysis recorded, so a resumed run classifies alike.
       engine.setTaughtClasses(
         (await this.store.knowledge.activePrototypes(this.plan.modelSha256, this.plan.knowledgeVersion)).classes,
       );
       this.startedAt = performance.now();
-      await this.report({ status: 'running', startedAt: new Date().toISOString(), framesTotal: this.estimateTotal() });
-      await this.pipeline(engine, decoded, decoder, resume.framesStored);
+      await this.report(this.runningProgress());
+      await this.pipeline(engine, decoded, decoder, (chunk?.firstIndex ?? 0) + resume.framesStored);
       return await this.finish();
     } catch (error) {
       decoding.abort();
       await decoder?.catch(() => undefined);
       if (error instanceof OwnershipLost) return this.store.analyses.get(this.plan.id);
+      if (this.job.chunk) throw error;
       return this.fail(error);
     } finally {
       await engine?.dispose();
@@ -234,6 +302,13 @@ class AnalysisRun {
     );
   }
 
+  /** A chunk marks the analysis running (the first one also when it started); the frame total stays the planned one. */
+  private runningProgress(): AnalysisProgress {
+    const startedAt = new Date().toISOString();
+    if (this.job.chunk) return { status: 'running', startedAt: this.plan.startedAt ?? startedAt };
+    return { status: 'running', startedAt, framesTotal: this.estimateTotal() };
+  }
+
   private estimateTotal(): number {
     return this.sources.reduce((sum, source) => sum + expectedFrames(source, this.plan.sampleFps), 0);
   }
@@ -256,8 +331,10 @@ class AnalysisRun {
   private async decodeStage(out: BoundedQueue<DecodedFrame>, resume: ResumePoint, signal: AbortSignal): Promise<void> {
     const { framesPerSource, lastTimeMsPerSource } = resume;
     const lastStarted = Math.max(-1, ...framesPerSource.keys());
+    const chunk = this.job.chunk;
+    const sources = chunk ? this.sources.filter((source) => source.position === chunk.sourcePosition) : this.sources;
     try {
-      for (const source of this.sources) {
+      for (const source of sources) {
         // Sources before the one a crash interrupted were finished: nothing in them needs decoding again.
         if (source.position < lastStarted) continue;
         const outcome: DecodeOutcome = { complete: false, message: null, framesSampled: 0 };
@@ -269,6 +346,8 @@ class AnalysisRun {
             sampleFps: this.plan.sampleFps,
             skipFrames: framesPerSource.get(source.position) ?? 0,
             lastSkippedMs: lastTimeMsPerSource.get(source.position),
+            fromMs: chunk?.fromMs ?? undefined,
+            untilMs: chunk?.untilMs ?? undefined,
             signal,
             buffers: this.frameBuffers,
           },
@@ -359,6 +438,7 @@ class AnalysisRun {
     // Stopped without a cancel: another process took the analysis over, and it is that one's to finish.
     if (this.stop.signal.aborted && !this.cancelled) throw new OwnershipLost();
     const cancelled = this.cancelled;
+    if (this.job.chunk) return this.finishChunk(this.job.chunk);
     const done = (await this.store.analyses.get(this.plan.id)).framesDone;
     const status = cancelled ? 'cancelled' : this.problems.length > 0 ? 'partial' : 'done';
     if (!cancelled) {
@@ -379,16 +459,26 @@ class AnalysisRun {
     });
   }
 
+  /** Marks the chunk done with its problems; a cancelled analysis's chunk stays as it is (its frames are kept). */
+  private async finishChunk(chunk: ChunkPlan): Promise<AnalysisInfo> {
+    if (this.cancelled) return this.store.analyses.get(this.plan.id);
+    const message = this.problems.length > 0 ? [...new Set(this.problems)].join('; ') : null;
+    await this.owned(() => this.store.chunks.complete(this.plan.id, chunk.chunk, message));
+    return this.store.analyses.get(this.plan.id);
+  }
+
   private async reportThrottled(): Promise<void> {
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
     const info = await this.store.analyses.get(this.plan.id);
-    const fps = this.framesThisRun / Math.max(1e-3, (now - this.startedAt) / 1000);
+    const fps = this.job.chunk
+      ? fleetFps(info, this.plan.startedAt)
+      : this.framesThisRun / Math.max(1e-3, (now - this.startedAt) / 1000);
     const left = Math.max(0, info.framesTotal - info.framesDone);
     await this.report({
       fps,
       etaSeconds: fps > 0 ? left / fps : null,
-      message: this.problems.length ? this.problems.join('; ') : undefined,
+      message: this.problems.length && !this.job.chunk ? this.problems.join('; ') : undefined,
       timings: this.timings,
     });
   }
@@ -399,6 +489,12 @@ class AnalysisRun {
     this.hooks.onProgress?.(info);
     return info;
   }
+}
+
+/** All workers' frames since the analysis started, per second: what a chunk reports as the analysis's rate. */
+function fleetFps(info: AnalysisInfo, startedAt: string | null): number {
+  const seconds = startedAt ? (Date.now() - Date.parse(startedAt)) / 1000 : 0;
+  return seconds > 0 ? info.framesDone / seconds : 0;
 }
 
 function toStoredFrame({ decoded, index, result }: Analysed): StoredFrame {

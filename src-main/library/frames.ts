@@ -41,10 +41,30 @@ export interface TopFramesQuery {
   flaggedOnly?: boolean;
 }
 
+/** Frame indices from `from` up to, not including, `until`. */
+export interface IndexRange {
+  from: number;
+  until: number;
+}
+
 export type MapKind = 'class_map' | 'ood_map' | 'preview';
 
 /** Frames per timeline_chunks row. */
 const TIMELINE_CHUNK = 1024;
+const FRAME_COLUMNS = [
+  'analysis_id',
+  'idx',
+  'source_index',
+  'time_ms',
+  'score',
+  'unknown_fraction',
+  'region_area',
+  'region_x',
+  'region_y',
+  'region_w',
+  'region_h',
+  'class_areas',
+] as const satisfies readonly (keyof FramesTable)[];
 /** Rows per INSERT statement: well under both databases' limits on bound parameters. */
 const ROWS_PER_INSERT = 1000;
 
@@ -157,11 +177,13 @@ export class Frames {
     }
   }
 
-  async resumePoint(analysisId: number): Promise<ResumePoint> {
+  /** Where a run resumes: the frames stored so far, of the whole analysis or of one chunk's index range. */
+  async resumePoint(analysisId: number, indices?: IndexRange): Promise<ResumePoint> {
     const rows = await this.store.db
       .selectFrom('frames')
       .select((eb) => ['source_index', eb.fn.countAll<number>().as('n'), eb.fn.max('time_ms').as('last')])
       .where('analysis_id', '=', analysisId)
+      .$if(indices !== undefined, (query) => query.where('idx', '>=', indices!.from).where('idx', '<', indices!.until))
       .groupBy('source_index')
       .execute();
     const perSource = rows.map((row) => ({
@@ -174,6 +196,82 @@ export class Frames {
       framesPerSource: new Map(perSource.map(({ source, n }) => [source, n])),
       lastTimeMsPerSource: new Map(perSource.map(({ source, last }) => [source, last])),
     };
+  }
+
+  /**
+   * Numbers the frames of an analysis stored in index ranges of their own (the chunks a fleet ran side by side,
+   * `firsts` in timeline order) contiguously from 0, and packs the timeline again: afterwards the analysis is
+   * what one run in index order stores. Runs in the caller's transaction.
+   *
+   * Each range moves down by a constant. A frame's new row is inserted before the rows that reference it
+   * (maps, regions, descriptors) move to it, and its old row goes last, so no foreign key is ever broken; new
+   * indices are below every range but the first, which starts at 0 and stays, so no key collides either.
+   */
+  async renumber(analysisId: number, firsts: number[]): Promise<void> {
+    const db = this.store.db;
+    let next = 0;
+    for (const [position, from] of firsts.entries()) {
+      const until = firsts[position + 1] ?? Number.MAX_SAFE_INTEGER;
+      const inRange = (column: 'idx' | 'frame_index') =>
+        sql<boolean>`analysis_id = ${analysisId} AND ${sql.ref(column)} >= ${from} AND ${sql.ref(column)} < ${until}`;
+      const counted = await db
+        .selectFrom('frames')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(inRange('idx'))
+        .executeTakeFirstOrThrow();
+      const count = Number(counted.n);
+      const shift = from - next;
+      next += count;
+      if (shift === 0 || count === 0) continue;
+      const moved = (column: 'idx' | 'frame_index') => sql<number>`${sql.ref(column)} - ${shift}`;
+      await db
+        .insertInto('frames')
+        .columns(FRAME_COLUMNS)
+        .expression(
+          db
+            .selectFrom('frames')
+            .select(FRAME_COLUMNS.map((column) => (column === 'idx' ? moved('idx').as('idx') : column)))
+            .where(inRange('idx')),
+        )
+        .execute();
+      for (const table of ['frame_maps', 'frame_regions', 'frame_descriptors'] as const)
+        await db
+          .updateTable(table)
+          .set({ idx: moved('idx') })
+          .where(inRange('idx'))
+          .execute();
+      await db
+        .updateTable('flags')
+        .set({ frame_index: moved('frame_index') })
+        .where(inRange('frame_index'))
+        .execute();
+      await db.deleteFrom('frames').where(inRange('idx')).execute();
+    }
+    await this.repackTimeline(analysisId);
+  }
+
+  /** Packs the timeline again from the stored frames, in index order. */
+  private async repackTimeline(analysisId: number): Promise<void> {
+    const db = this.store.db;
+    await db.deleteFrom('timeline_chunks').where('analysis_id', '=', analysisId).execute();
+    const rows = await db
+      .selectFrom('frames')
+      .select(['idx', 'time_ms', 'score'])
+      .where('analysis_id', '=', analysisId)
+      .orderBy('idx')
+      .execute();
+    for (let first = 0; first < rows.length; first += TIMELINE_CHUNK) {
+      const part = rows.slice(first, first + TIMELINE_CHUNK);
+      await db
+        .insertInto('timeline_chunks')
+        .values({
+          analysis_id: analysisId,
+          chunk: first / TIMELINE_CHUNK,
+          times: Buffer.from(Float64Array.from(part, (row) => Number(row.time_ms)).buffer),
+          scores: Buffer.from(Float64Array.from(part, (row) => Number(row.score)).buffer),
+        })
+        .execute();
+    }
   }
 
   async timeline(analysisId: number): Promise<Timeline> {

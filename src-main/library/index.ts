@@ -21,9 +21,18 @@ export {
   AnalysisOwners,
   describeOwner,
   HEARTBEAT_MS,
+  holderAlive,
   newOwner,
   STALE_AFTER_MS,
   type Owner,
   type OwnerRecord,
 } from './ownership.js';
+export {
+  AnalysisChunks,
+  CHUNK_INDEX_STRIDE,
+  ChunkOwnedError,
+  type ChunkPlan,
+  type ChunkRecord,
+  type ChunkStatus,
+} from './chunks.js';
 export { detectEvents, defaultEventSettings, type ScoredFrame, type EventSpan } from './events.js';

@@ -1,4 +1,6 @@
+import { CompiledQuery } from 'kysely';
 import { Analyses } from './analyses.js';
+import { AnalysisChunks } from './chunks.js';
 import { libraryError, openLibraryDatabase, type OpenDatabaseOptions } from './database.js';
 import { RegionDescriptors } from './descriptors.js';
 import { EventStore } from './event-store.js';
@@ -35,6 +37,8 @@ export interface Library {
   readonly knowledge: KnowledgeStore;
   /** Which process runs each analysis. */
   readonly owners: AnalysisOwners;
+  /** The chunks of the analyses a fleet of workers runs, and their leases. */
+  readonly chunks: AnalysisChunks;
   /** Refuses work that must write, on a library this user can only read, before any of it is done. */
   requireWritable(): void;
   /** Runs `work` in one transaction: all of its writes are stored, or none. */
@@ -44,6 +48,11 @@ export interface Library {
    * (find or create a session, continue or start an analysis), the second waits and reads the first's result.
    */
   writeTransaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one SQL statement with $1... parameters, in the current transaction if there is one: how the fleet's
+   * job queue (pg-boss) sends jobs in the same transaction as the library's writes.
+   */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   close(): Promise<void>;
 }
 
@@ -70,11 +79,15 @@ export async function openLibrary(location: string, options: OpenLibraryOptions 
     descriptors: new RegionDescriptors(store),
     knowledge,
     owners: new AnalysisOwners(store, options.now),
+    chunks: new AnalysisChunks(store, options.now),
     requireWritable() {
       if (store.readonly) throw libraryError(location, { code: 'SQLITE_READONLY' });
     },
     transaction: (work) => store.transaction(work),
     writeTransaction: (work) => store.writeTransaction(work),
+    executeSql: async (text, values = []) => ({
+      rows: (await store.db.executeQuery(CompiledQuery.raw(text, values))).rows,
+    }),
     close() {
       closing ??= store.close();
       return closing;

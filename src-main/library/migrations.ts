@@ -3,7 +3,8 @@
  * in schema_migrations. Entries are never edited once shipped: a change is a new entry with the next version.
  * Version 3 holds the knowledge base of taught classes; version 4 adds unknown regions (frame_regions), the
  * frame score rule of each analysis and event persistence; version 5, the owners of running analyses; version
- * 6, the region descriptors that "find more like this" searches.
+ * 6, the region descriptors that "find more like this" searches; version 7, the chunks of analyses a fleet of
+ * workers runs.
  */
 export interface Migration {
   version: number;
@@ -258,6 +259,34 @@ export const migrations: Migration[] = [
           descriptors BLOB NOT NULL,
           PRIMARY KEY (analysis_id, idx),
           FOREIGN KEY (analysis_id, idx) REFERENCES frames(analysis_id, idx) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  // The chunks of an analysis run by a fleet of workers on a team database (jobs/fleet): what each covers,
+  // whether it is done, and the lease of the worker running it.
+  {
+    version: 7,
+    name: 'analysis chunks',
+    async up(schema) {
+      await schema.exec(`
+        -- One row per chunk: a source file, or a time range of one (from_ms/until_ms on the session timeline,
+        -- NULL for its start/end). Its frames are stored from first_index on and numbered contiguously when
+        -- the analysis finishes. token/pid/host/heartbeat_ms: the lease of the worker running it, NULL when none.
+        CREATE TABLE analysis_chunks (
+          analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+          chunk INTEGER NOT NULL,
+          source_position INTEGER NOT NULL,
+          from_ms REAL,
+          until_ms REAL,
+          first_index INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          message TEXT,
+          token TEXT,
+          pid INTEGER,
+          host TEXT,
+          heartbeat_ms INTEGER,
+          PRIMARY KEY (analysis_id, chunk)
         ) WITHOUT ROWID;
       `);
     },

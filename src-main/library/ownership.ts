@@ -135,8 +135,16 @@ export class AnalysisOwners {
   }
 
   private alive(owner: OwnerRecord): boolean {
-    if (this.now() - owner.heartbeatMs > STALE_AFTER_MS) return false;
-    // On this host a dead process is known at once, without waiting for its heartbeat to go stale (kill -9).
-    return owner.host !== hostname() || processAlive(owner.pid);
+    return holderAlive(owner, this.now());
   }
+}
+
+/**
+ * Whether the process holding a claim (an analysis, or a chunk of one) still runs it: its heartbeat is fresh
+ * and, on this host, its process exists.
+ */
+export function holderAlive(holder: { pid: number; host: string; heartbeatMs: number }, now: number): boolean {
+  if (now - holder.heartbeatMs > STALE_AFTER_MS) return false;
+  // On this host a dead process is known at once, without waiting for its heartbeat to go stale (kill -9).
+  return holder.host !== hostname() || processAlive(holder.pid);
 }

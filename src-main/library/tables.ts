@@ -175,6 +175,21 @@ export interface AnalysisOwnersTable {
   heartbeat_ms: number;
 }
 
+export interface AnalysisChunksTable {
+  analysis_id: number;
+  chunk: number;
+  source_position: number;
+  from_ms: number | null;
+  until_ms: number | null;
+  first_index: number;
+  status: string;
+  message: string | null;
+  token: string | null;
+  pid: number | null;
+  host: string | null;
+  heartbeat_ms: number | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -197,5 +212,6 @@ export interface LibraryTables {
   taught_shots: TaughtShotsTable;
   knowledge_versions: KnowledgeVersionsTable;
   analysis_owners: AnalysisOwnersTable;
+  analysis_chunks: AnalysisChunksTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -33,6 +33,15 @@ const UNFINISHED = new Set(['queued', 'running']);
 
 type AnalysisRow = Selectable<AnalysesTable>;
 
+/** One copy under way: both databases (the target's inside its transaction), the analyses mapped so far. */
+interface Copy {
+  source: Db;
+  target: Db;
+  /** Source analysis id to target analysis id, for every analysis copied or found there. */
+  analysisIds: Map<number, number>;
+  report: TransferReport;
+}
+
 /** Copies the sessions `sessionIds` (all when empty) of `from` into `to`; see the module comment. */
 export async function copySessions(
   from: TransferSide,
@@ -49,14 +58,13 @@ export async function copySessions(
     taughtClasses: { copied: [], skipped: [] },
   };
   return to.store.writeTransaction(async () => {
-    const target = to.store.db;
-    const analysisIds = new Map<number, number>();
+    const copy: Copy = { source, target: to.store.db, analysisIds: new Map(), report };
     for (const id of ids) {
-      const session = await copySession(source, target, id, report);
-      await copyAnalyses(source, target, id, session, analysisIds, report);
-      await copyFlags(source, target, id, session, analysisIds, report);
+      const session = await copySession(copy, id);
+      await copyAnalyses(copy, id, session);
+      await copyFlags(copy, id, session);
     }
-    await copyTaughtClasses(source, to.knowledge, analysisIds, report);
+    await copyTaughtClasses(copy, to.knowledge);
     return report;
   });
 }
@@ -74,7 +82,7 @@ async function allSessionIds(db: Db): Promise<number[]> {
 }
 
 /** The target's session with the same sources (paths and contents, in order), else a new one; its id. */
-async function copySession(source: Db, target: Db, id: number, report: TransferReport): Promise<number> {
+async function copySession({ source, target, report }: Copy, id: number): Promise<number> {
   const { id: _id, ...session } = await source
     .selectFrom('sessions')
     .selectAll()
@@ -134,14 +142,8 @@ async function sessionWithSources(
  * time), with its frames, timeline, event settings and events; `analysisIds` learns every mapping, copied
  * or found.
  */
-async function copyAnalyses(
-  source: Db,
-  target: Db,
-  sessionId: number,
-  targetSession: number,
-  analysisIds: Map<number, number>,
-  report: TransferReport,
-): Promise<void> {
+async function copyAnalyses(copy: Copy, sessionId: number, targetSession: number): Promise<void> {
+  const { source, target, analysisIds, report } = copy;
   const analyses = await source
     .selectFrom('analyses')
     .selectAll()
@@ -260,14 +262,8 @@ async function copyAnalysisRows(source: Db, target: Db, from: number, to: number
  * The session's flags on analyses the target has, each unless the target already has it (same frame,
  * category, note and time); an event flag points at the target's event over the same frames, if any.
  */
-async function copyFlags(
-  source: Db,
-  target: Db,
-  sessionId: number,
-  targetSession: number,
-  analysisIds: Map<number, number>,
-  report: TransferReport,
-): Promise<void> {
+async function copyFlags(copy: Copy, sessionId: number, targetSession: number): Promise<void> {
+  const { source, target, analysisIds, report } = copy;
   const flags = await source
     .selectFrom('flags')
     .selectAll()
@@ -324,12 +320,7 @@ async function sameEvent(source: Db, target: Db, eventId: number, analysisId: nu
  * classes apart), as one knowledge version of the target. A shot taken on a copied analysis points at the
  * target's copy; one on an analysis that was not copied keeps its description and mask without the frame.
  */
-async function copyTaughtClasses(
-  source: Db,
-  knowledge: KnowledgeStore,
-  analysisIds: Map<number, number>,
-  report: TransferReport,
-): Promise<void> {
+async function copyTaughtClasses({ source, analysisIds, report }: Copy, knowledge: KnowledgeStore): Promise<void> {
   const classes = await source.selectFrom('taught_classes').selectAll().orderBy('id').execute();
   const fresh: NewTaughtClass[] = [];
   for (const row of classes) {

@@ -36,6 +36,7 @@ export const ErrorCode = z.enum([
   'library_unreadable',
   // Footage
   'ffmpeg_missing',
+  'footage_changed',
   'footage_empty',
   'footage_extract_failed',
   'footage_no_images',

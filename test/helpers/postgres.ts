@@ -196,7 +196,7 @@ function gidOf(user: string): number {
 }
 
 /** A loopback port nothing listens on now, as the kernel hands one out. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openLibrary, type StoredFrame } from '../../src-main/library/index.js';
 import { runCli } from '../helpers/cli.js';
-import { postgresUnavailable, testPostgres } from '../helpers/postgres.js';
-import { writeSyntheticSession } from '../helpers/synthetic-library.js';
+import { freePort, postgresUnavailable, testPostgres } from '../helpers/postgres.js';
+import { driveLikeFrame, writeSyntheticSession } from '../helpers/synthetic-library.js';
 
 const skip = process.env.CI === 'true' ? false : (postgresUnavailable() ?? false);
 const file = join(mkdtempSync(join(tmpdir(), 'dml-cli-db-')), 'library.sqlite');
@@ -16,19 +15,7 @@ let database = '';
 /** Scores above the 0.5 threshold on frames 5 to 8 (an event peaking at 8) and on frame 20 alone (the top frame). */
 function frame(index: number): StoredFrame {
   const score = (index >= 5 && index < 9) || index === 20 ? 0.6 + index / 100 : 0.1 + index / 1000;
-  return {
-    index,
-    sourceIndex: 0,
-    timeMs: index * 500,
-    score,
-    unknownFraction: score / 10,
-    largestRegion: null,
-    classAreas: [1],
-    regions: { mapWidth: 4, mapHeight: 2, regions: [] },
-    classMapPng: Buffer.from([1, index]),
-    oodMapPng: Buffer.from([2, index]),
-    previewJpeg: Buffer.from([3, index]),
-  };
+  return { ...driveLikeFrame(index), score, unknownFraction: score / 10 };
 }
 
 /** The same drive, analysed and one frame flagged, in a library at `location`. */
@@ -104,7 +91,7 @@ test('--library and --database together, or a file given to --database, are usag
 });
 
 test('a server that does not answer is named, without the password', async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const result = await runCli(['sessions', '--database', `postgresql://team:s3cret@127.0.0.1:${port}/fleet`]);
   assert.equal(result.code, 1);
   assert.match(
@@ -133,15 +120,3 @@ test(
     assert.match(absent.stderr, new RegExp(`${server.host}/no_such_library: the database does not exist`));
   },
 );
-
-/** A loopback port that nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

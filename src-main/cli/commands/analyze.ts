@@ -10,7 +10,7 @@ export const analyzeCommand: CliCommand = {
   name: 'analyze',
   summary: 'Import dashcam footage (video files or an image folder: one drive) and analyse it; rerun to resume',
   usage:
-    'analyze FILE_OR_FOLDER... [--library PATH] [--model NAME] [--models DIR] [--fps N|all] [--image-fps N] [--new] [--json]',
+    'analyze FILE_OR_FOLDER... [--library PATH | --database URL [--wait] [--chunk-seconds N]] [--model NAME] [--models DIR] [--fps N|all] [--image-fps N] [--new] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -20,15 +20,25 @@ export const analyzeCommand: CliCommand = {
       'image-fps': { type: 'string' },
       new: { type: 'boolean' },
       json: { type: 'boolean' },
+      wait: { type: 'boolean' },
+      'chunk-seconds': { type: 'string' },
     });
     if (positionals.length === 0)
       throw new AppError('usage', `Give at least one video file or image folder. Usage: dmlreview ${this.usage}`);
     const sampleFps = parseFps(values.fps);
+    const fleet = values.database !== undefined;
+    if (!fleet && (values.wait || values['chunk-seconds'] !== undefined))
+      throw new AppError(
+        'usage',
+        '--wait and --chunk-seconds are for an analysis queued on a team database (--database URL); with a library file analyze always runs it here',
+      );
+    const chunkSeconds = parseChunkSeconds(values['chunk-seconds']);
     const store = await openLibraryOption(values);
     const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
     const service = new AnalysisService(store, values.models ?? defaultModelsDir(), (info) => bar?.draw(info), {
       // Another process runs this analysis: say so, and wait for it (this one takes over if it stops).
       onWaiting: (_info, message) => process.stderr.write(`dmlreview analyze: ${message}\n`),
+      chunkSeconds,
     });
     const stop = () => void service.queue.cancelAll();
     process.once('SIGINT', stop);
@@ -42,6 +52,19 @@ export const analyzeCommand: CliCommand = {
       const analysis = values.new
         ? await service.startAnalysis(session.id, request)
         : await service.continueOrStartAnalysis(session.id, request);
+      if (fleet && !values.wait && !['done', 'partial'].includes(analysis.status)) {
+        // Queued for the workers: what was queued, and how to follow it.
+        process.stderr.write(
+          `Session ${session.id}, analysis ${analysis.id}: queued for the workers (dmlreview worker --database URL); add --wait to wait for it\n`,
+        );
+        printJson({
+          session: session.id,
+          analysis: analysis.id,
+          status: analysis.status,
+          framesTotal: analysis.framesTotal,
+        });
+        return;
+      }
       const finished = ['done', 'partial'].includes(analysis.status)
         ? analysis
         : await service.queue.waitFor(analysis.id);
@@ -79,6 +102,14 @@ function parseFps(value: string | undefined): number | null {
   if (!(fps > 0))
     throw new AppError('usage', `--fps must be a positive number of frames per second, or "all", got "${value}"`);
   return fps;
+}
+
+function parseChunkSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = numberFlag('chunk-seconds', value, 0);
+  if (!(seconds >= 1))
+    throw new AppError('usage', `--chunk-seconds must be the footage per chunk in seconds (1 or more), got "${value}"`);
+  return seconds;
 }
 
 function parseImageFps(value: string | undefined): number | undefined {

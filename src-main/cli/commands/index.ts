@@ -12,11 +12,13 @@ import { versionCommand } from './version.js';
 import { fewshotCommand } from './fewshot.js';
 import { openCommand } from './open.js';
 import { pullCommand, pushCommand } from './transfer.js';
+import { workerCommand } from './worker.js';
 
 /** Every subcommand of `dmlreview`, in the order `dmlreview help` lists them. */
 export const commands: CliCommand[] = [
   openCommand,
   serveCommand,
+  workerCommand,
   versionCommand,
   fewshotCommand,
   analyzeCommand,

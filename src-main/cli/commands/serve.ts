@@ -14,7 +14,7 @@ export const serveCommand: CliCommand = {
   name: 'serve',
   summary:
     'Start the review server for the browser UI (127.0.0.1 only unless --host; a team server with --database), with an access token',
-  usage: `serve [--library PATH | --database URL] [--host ADDRESS] [--port N] [--name HOST]... [--token TOKEN (or ${TOKEN_ENV})] [--models DIR]`,
+  usage: `serve [--library PATH | --database URL] [--host ADDRESS] [--port N] [--name HOST[,HOST]]... [--token TOKEN (or ${TOKEN_ENV})] [--models DIR]`,
   async run(args) {
     const { values } = parseCommandArgs(this, args, {
       ...libraryOption,
@@ -32,7 +32,7 @@ export const serveCommand: CliCommand = {
       port: numberFlag('port', values.port, 0),
       host,
       urlHost: wildcard(host) ? hostname() : undefined,
-      names: [...reachedBy(host), ...(values.name ?? [])],
+      names: [...reachedBy(host), ...(values.name ?? []).flatMap((name) => name.split(',').filter(Boolean))],
       desktopClients: values.database !== undefined,
       token,
     }).catch(async (error: unknown) => {

@@ -1,0 +1,49 @@
+import type { Library } from '../../library/index.js';
+
+const UNFINISHED = ['queued', 'running'];
+
+/**
+ * Ends an analysis whose chunks have all ended, once, whichever worker gets here first (the analysis's row
+ * lock orders them; the others find it ended). Its frames, stored per chunk in index ranges of their own, are
+ * numbered contiguously and its timeline packed again in the same transaction, then flags are carried and
+ * events found as at the end of a local run: the analysis then holds what one uninterrupted run stores. A
+ * chunk that failed for good fails the analysis, its frames kept where they are for a resume.
+ */
+export async function endIfLastChunk(store: Library, analysisId: number): Promise<boolean> {
+  return store.transaction(async () => {
+    await store.chunks.lockAnalysis(analysisId);
+    const info = await store.analyses.get(analysisId);
+    if (!UNFINISHED.includes(info.status)) return false;
+    const chunks = await store.chunks.list(analysisId);
+    if (chunks.length === 0 || chunks.some((chunk) => UNFINISHED.includes(chunk.status))) return false;
+    const finishedAt = new Date().toISOString();
+    const failed = chunks.filter((chunk) => chunk.status === 'failed');
+    if (failed.length > 0) {
+      const message = unique(failed.map((chunk) => chunk.message)) ?? 'a chunk failed';
+      await store.analyses.update(analysisId, { status: 'failed', message, etaSeconds: null, finishedAt });
+      return true;
+    }
+    await store.frames.renumber(
+      analysisId,
+      chunks.map((chunk) => chunk.firstIndex),
+    );
+    await store.flags.carry(analysisId);
+    await store.events.finish(analysisId);
+    const message = unique(chunks.map((chunk) => chunk.message));
+    const { framesDone } = await store.analyses.get(analysisId);
+    await store.analyses.update(analysisId, {
+      status: message ? 'partial' : 'done',
+      message,
+      framesTotal: framesDone,
+      etaSeconds: null,
+      finishedAt,
+    });
+    return true;
+  });
+}
+
+/** The chunks' messages in timeline order, each once, as a local run joins its problems. */
+function unique(messages: (string | null)[]): string | null {
+  const kept = [...new Set(messages.filter((message): message is string => Boolean(message)))];
+  return kept.length > 0 ? kept.join('; ') : null;
+}
