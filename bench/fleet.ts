@@ -12,9 +12,11 @@
  * fleet-faults: kill -9 a worker mid-chunk, PostgreSQL stopped for 10 s, a worker's connections cut; each run
  * compared with an uninterrupted one.
  *
- * Sizes: BENCH_FLEET_FRAMES (the workers' clip), BENCH_FLEET_CEILING_FRAMES, BENCH_FLEET_WRITER_FRAMES,
+ * Sizes: BENCH_FLEET_FRAMES (the workers' clip), BENCH_FLEET_CHUNK_SECONDS (its chunks),
+ * BENCH_FLEET_CEILING_FRAMES, BENCH_FLEET_CEILING_CHUNK_SECONDS, BENCH_FLEET_WRITER_FRAMES,
  * BENCH_FLEET_FAULT_FRAMES, BENCH_FLEET_FAULT_MS (the stand-in's pace in the fault runs); BENCH_GPU_FPS is the
- * rate assumed for one GPU worker.
+ * rate assumed for one GPU worker; BENCH_FLEET_BLOB_STORAGE=EXTERNAL tries the writers without PostgreSQL's
+ * compression attempt on the maps and previews.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -42,7 +44,11 @@ const FAULT_MS_PER_FRAME = Number(process.env.BENCH_FLEET_FAULT_MS ?? 40);
 /** Footage per chunk: the val drive is 1 frame a second, so this many frames; 4 chunks of the workers' clip. */
 const CHUNK_SECONDS = Number(process.env.BENCH_FLEET_CHUNK_SECONDS ?? 50);
 /** One chunk per worker at the most workers: each chunk costs its worker an ffmpeg start and a seek. */
-const CEILING_CHUNK_SECONDS = Math.ceil(CEILING_FRAMES / Math.max(...PROCESS_COUNTS));
+const CEILING_CHUNK_SECONDS = Number(
+  process.env.BENCH_FLEET_CEILING_CHUNK_SECONDS ?? Math.ceil(CEILING_FRAMES / Math.max(...PROCESS_COUNTS)),
+);
+/** The writers' frame_maps blob columns' STORAGE (PLAIN, MAIN, EXTERNAL, EXTENDED); default: the schema's. */
+const BLOB_STORAGE = process.env.BENCH_FLEET_BLOB_STORAGE?.match(/^(PLAIN|MAIN|EXTERNAL|EXTENDED)$/i)?.[0];
 /** How long the workers wait with nothing queued while PostgreSQL's CPU is read. */
 const IDLE_SECONDS = 5;
 const GPU_FPS = Number(process.env.BENCH_GPU_FPS ?? 100);
@@ -139,7 +145,13 @@ async function fleetAnalysis(
 async function storeWriters(server: TestPostgres, captureFile: string, count: number): Promise<Throughput> {
   const url = await server.createDatabase();
   // Created once before the writers, so that they do not all migrate the new database at once.
-  await (await openLibrary(url)).close();
+  const store = await openLibrary(url);
+  if (BLOB_STORAGE) {
+    // An experiment on how PostgreSQL stores the maps and previews (EXTERNAL: no compression attempt).
+    for (const column of ['class_map', 'ood_map', 'preview'])
+      await store.executeSql(`ALTER TABLE frame_maps ALTER COLUMN ${column} SET STORAGE ${BLOB_STORAGE}`, []);
+  }
+  await store.close();
   const perWriter = Math.ceil(WRITER_FRAMES / count);
   const writers = Array.from({ length: count }, () =>
     fork(join(import.meta.dirname, 'fleet-writer.ts'), [url, captureFile, String(perWriter)], {
@@ -154,12 +166,14 @@ async function storeWriters(server: TestPostgres, captureFile: string, count: nu
     const frames = reports.reduce((sum, report) => sum + report.frames, 0);
     const fps = frames / ((performance.now() - start) / 1000);
     // Exited and reaped, so that their CPU counts in this process's children's.
-    await Promise.all(
-      writers.map((writer) => writer.exitCode ?? new Promise((resolve) => writer.once('exit', resolve))),
-    );
+    await Promise.all(writers.map(exited));
     return { frames, fps };
   });
   return { processes: count, ...written };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode === null ? child.once('exit', () => resolve()) : resolve()));
 }
 
 function nextMessage(child: ChildProcess): Promise<unknown> {
