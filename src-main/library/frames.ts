@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { FrameRegions, FrameSummary, Timeline } from '../../src-shared/contract/index.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Analyses } from './analyses.js';
+import { CHUNK_INDEX_STRIDE } from './chunks.js';
 import { encodeDescriptors, type StoredDescriptors } from './descriptor-codec.js';
 import { decodeRegions, encodeRegions, type StoredRegions } from './region-codec.js';
 import type { Store } from './store.js';
@@ -274,12 +275,18 @@ export class Frames {
     }
   }
 
+  /**
+   * The time and score of every frame, position = frame index. While a fleet runs an analysis, the frames of
+   * its later chunks sit in index ranges of their own (chunks.ts) and are left out until it ends and they are
+   * numbered in place: what is shown is the start of the drive, each frame at its own index.
+   */
   async timeline(analysisId: number): Promise<Timeline> {
     await this.analyses.get(analysisId);
     const chunks = await this.store.db
       .selectFrom('timeline_chunks')
       .select(['times', 'scores'])
       .where('analysis_id', '=', analysisId)
+      .where('chunk', '<', CHUNK_INDEX_STRIDE / TIMELINE_CHUNK)
       .orderBy('chunk')
       .execute();
     return {
