@@ -11,6 +11,8 @@ import { standInStoredFrames } from './stand-in-engine.js';
 export interface WriterReport {
   frames: number;
   seconds: number;
+  /** This process's CPU seconds while it wrote. */
+  cpuSeconds: number;
 }
 
 const [url, captureFile, frames] = process.argv.slice(2);
@@ -18,12 +20,18 @@ const store = await openLibrary(url!);
 const frame = standInStoredFrames(captureFile!);
 process.send!('ready');
 await new Promise((resolve) => process.once('message', resolve));
+const cpuBefore = process.cpuUsage();
 const { insertSeconds } = await writeSyntheticSession(store, {
   frames: Number(frames),
   frame,
   batch: 16,
   name: `writer ${process.pid}`,
 });
+const cpu = process.cpuUsage(cpuBefore);
 await store.close();
-const report: WriterReport = { frames: Number(frames), seconds: insertSeconds };
+const report: WriterReport = {
+  frames: Number(frames),
+  seconds: insertSeconds,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+};
 process.send!(report, () => process.disconnect());

@@ -159,21 +159,18 @@ async function storeWriters(server: TestPostgres, captureFile: string, count: nu
     }),
   );
   await Promise.all(writers.map((writer) => nextMessage(writer)));
-  const written = await withCpu(server, [], async () => {
-    const start = performance.now();
-    for (const writer of writers) writer.send('go');
-    const reports = (await Promise.all(writers.map((writer) => nextMessage(writer)))) as WriterReport[];
-    const frames = reports.reduce((sum, report) => sum + report.frames, 0);
-    const fps = frames / ((performance.now() - start) / 1000);
-    // Exited and reaped, so that their CPU counts in this process's children's.
-    await Promise.all(writers.map(exited));
-    return { frames, fps };
-  });
-  return { processes: count, ...written };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode === null ? child.once('exit', () => resolve()) : resolve()));
+  const serverBefore = server.cluster?.cpuSeconds();
+  const start = performance.now();
+  for (const writer of writers) writer.send('go');
+  const reports = (await Promise.all(writers.map((writer) => nextMessage(writer)))) as WriterReport[];
+  const seconds = (performance.now() - start) / 1000;
+  const serverAfter = server.cluster?.cpuSeconds();
+  const frames = reports.reduce((sum, report) => sum + report.frames, 0);
+  const perFrame = (cpuSeconds: number) => (cpuSeconds * 1000) / frames;
+  const serverCpuMs =
+    serverBefore === undefined || serverAfter === undefined ? undefined : perFrame(serverAfter - serverBefore);
+  const writersCpuMs = perFrame(reports.reduce((sum, report) => sum + report.cpuSeconds, 0));
+  return { processes: count, fps: frames / seconds, serverCpuMs, totalCpuMs: writersCpuMs + (serverCpuMs ?? 0) };
 }
 
 function nextMessage(child: ChildProcess): Promise<unknown> {
