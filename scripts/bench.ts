@@ -11,6 +11,7 @@ import { serverBench } from '../bench/server.js';
 import { similarBench } from '../bench/similar.js';
 import { storeBench } from '../bench/store.js';
 import { timelineBench } from '../bench/timeline.js';
+import { transferBench } from '../bench/transfer.js';
 
 interface BenchSuite {
   name: string;
@@ -26,6 +27,7 @@ const suites: BenchSuite[] = [
   timelineBench,
   similarBench,
   storeBench,
+  transferBench,
   fleetBench,
   fleetFaultsBench,
 ];
