@@ -484,7 +484,12 @@ class AnalysisRun {
   }
 
   private async report(progress: AnalysisProgress): Promise<AnalysisInfo> {
-    const info = await this.owned(() => this.store.analyses.update(this.plan.id, progress));
+    const info = await this.owned(async () => {
+      // A chunk's analysis may have been cancelled since the run began (the engine loads for seconds): it stays so.
+      if (this.job.chunk && !['queued', 'running'].includes((await this.store.analyses.get(this.plan.id)).status))
+        throw new OwnershipLost();
+      return this.store.analyses.update(this.plan.id, progress);
+    });
     this.lastProgress = performance.now();
     this.hooks.onProgress?.(info);
     return info;

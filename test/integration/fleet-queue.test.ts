@@ -10,7 +10,10 @@ import { copyFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { AnalysisService } from '../../src-main/jobs/index.js';
+import { openLibrary } from '../../src-main/library/index.js';
 import { cliEntry, repoRoot, runCli } from '../helpers/cli.js';
+import { testModelsDir } from '../helpers/models.js';
 import { clip, tempDir } from '../helpers/clips.js';
 import { postgresUnavailable, testPostgres } from '../helpers/postgres.js';
 import { queryLibrary, queryNumber } from '../helpers/store-backends.js';
@@ -293,6 +296,39 @@ test(
     const waited = await runCli([...analyzeArgs(drive), '--database', database, '--wait'], { timeoutMs: 300_000 });
     assert.equal(waited.code, 0, `${waited.stderr}\n${worker.log()}`);
     assertSameAsLocal(await stored(database, lastJson(waited.stdout)));
+    assert.equal(worker.child.exitCode, null, worker.log());
+    await stopWorker(worker);
+  },
+);
+
+test(
+  'an analysis cancelled mid-run stops its worker chunk; the same analyze command resumes it to the local result',
+  { skip },
+  async () => {
+    const database = await (await testPostgres()).createDatabase();
+    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
+    assert.equal(queued.code, 0, queued.stderr);
+    const worker = startWorker(database);
+    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    await until(async () => (await done()) >= 4, 'frames stored');
+    const store = await openLibrary(database);
+    try {
+      const service = new AnalysisService(store, testModelsDir, () => undefined);
+      assert.equal((await service.cancel(1)).status, 'cancelled');
+      await service.close();
+      // The worker stops the chunk within a heartbeat and writes no more.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const stopped = await done();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.equal(await done(), stopped);
+      assert.ok(stopped < reference.frames.length);
+      assert.equal((await store.analyses.get(1)).status, 'cancelled');
+    } finally {
+      await store.close();
+    }
+    const resumed = await runCli([...analyzeArgs(drive), '--database', database, '--wait'], { timeoutMs: 300_000 });
+    assert.equal(resumed.code, 0, `${resumed.stderr}\n${worker.log()}`);
+    assertSameAsLocal(await stored(database, lastJson(resumed.stdout)));
     assert.equal(worker.child.exitCode, null, worker.log());
     await stopWorker(worker);
   },
