@@ -21,11 +21,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 async function measure(name: string, location: string): Promise<void> {
   const store = await openLibrary(location);
   try {
+    const cpuBefore = process.cpuUsage();
     const { analysisId, insertSeconds } = await writeSyntheticSession(store, {
       frames: FRAMES,
       frame: driveLikeFrame,
       batch: BATCH,
     });
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPerFrame = (cpu.user + cpu.system) / FRAMES;
     const runs: number[] = [];
     for (let run = -1; run < RUNS; run++) {
       const start = performance.now();
@@ -34,7 +37,8 @@ async function measure(name: string, location: string): Promise<void> {
       if (run >= 0) runs.push(performance.now() - start);
     }
     console.log(
-      `${name}: writer ${((insertSeconds * 1e6) / FRAMES).toFixed(0)} us a frame (${(FRAMES / insertSeconds).toFixed(0)} frames/s, batches of ${BATCH}); ` +
+      `${name}: writer ${((insertSeconds * 1e6) / FRAMES).toFixed(0)} us a frame (${(FRAMES / insertSeconds).toFixed(0)} frames/s, batches of ${BATCH}), ` +
+        `${cpuPerFrame.toFixed(0)} us of this process's CPU a frame; ` +
         `timeline of ${FRAMES} frames ${median(runs).toFixed(2)} ms (median of ${RUNS})`,
     );
   } finally {

@@ -10,6 +10,7 @@ import { serverBench } from '../bench/server.js';
 import { similarBench } from '../bench/similar.js';
 import { storeBench } from '../bench/store.js';
 import { timelineBench } from '../bench/timeline.js';
+import { transferBench } from '../bench/transfer.js';
 
 interface BenchSuite {
   name: string;
@@ -25,6 +26,7 @@ const suites: BenchSuite[] = [
   timelineBench,
   similarBench,
   storeBench,
+  transferBench,
 ];
 
 const wanted = process.argv.slice(2);

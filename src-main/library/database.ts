@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,7 +68,8 @@ async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<S
   const timeout = options.busyTimeoutMs ?? 5000;
   const readonly = !isNew && !writable(path);
   const db = readonly ? openReadOnlyFile(path, timeout) : openWritableFile(path, timeout);
-  const store = new Store(new Kysely<LibraryTables>({ dialect: new SqliteDialect({ database: db }) }), sqliteDialect, {
+  const dialect = new SqliteDialect({ database: reusingStatements(db) });
+  const store = new Store(new Kysely<LibraryTables>({ dialect }), sqliteDialect, {
     readonly,
     runScript: (script) => db.exec(script),
   });
@@ -82,6 +83,21 @@ async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<S
   }
 }
 
+/**
+ * The page size of new library files. A frame stores about 110 kB of blobs (maps and preview): in 4 kB pages
+ * that is a chain of some 30 overflow pages, each written to the WAL and again at the checkpoint; in 16 kB
+ * pages, 8. With the checkpoint below, the analysis writer's CPU a frame drops by a third (docs/benchmarks.md,
+ * Session 14). Larger pages gained no more, and an empty library (27 tables and indexes, a page each at
+ * least) would grow from 430 kB to 1.7 MB at 64 kB.
+ */
+const NEW_FILE_PAGE_SIZE = 16_384;
+/**
+ * How much the WAL holds before it is copied back into the file (SQLite's default is 1000 pages, 4 MB of 4 kB
+ * pages). 16 MB: fewer checkpoints, each copying a page that several batches changed (an index page, the
+ * timeline, the analysis row) once, cut the writer's CPU a little further than 4 MB; more changes little.
+ */
+const WAL_CHECKPOINT_BYTES = 16 * 2 ** 20;
+
 function openWritableFile(path: string, timeout: number): Database.Database {
   let db: Database.Database;
   try {
@@ -90,15 +106,43 @@ function openWritableFile(path: string, timeout: number): Database.Database {
     throw libraryError(path, error);
   }
   try {
+    // Only a new, empty file takes it: an existing library keeps the page size it was created with.
+    db.pragma(`page_size = ${NEW_FILE_PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     registerFunctions(db);
     return db;
   } catch (error) {
     db.close();
     throw libraryError(path, error);
   }
+}
+
+/** Prepared statements kept: more than the writer and the views run again and again. */
+const MAX_STATEMENTS = 128;
+
+/**
+ * The connection as Kysely's SQLite driver sees it, keeping its prepared statements by SQL text: the driver
+ * prepares every query afresh, and the analysis writer runs the same few statements (insert-cache.ts) for every
+ * batch. A statement still being iterated is busy: a query meanwhile gets one of its own.
+ */
+function reusingStatements(db: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      const kept = statements.get(text);
+      const statement = kept && !kept.busy ? kept : db.prepare(text);
+      // Least recently used first: the map's order is the order of insertion.
+      statements.delete(text);
+      if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value!);
+      statements.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 /** Functions the queries use that SQLite lacks (dialect.ts says what PostgreSQL does instead). */

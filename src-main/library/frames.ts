@@ -96,59 +96,51 @@ export class Frames {
 
   private async insertRows(analysisId: number, frames: StoredFrame[]): Promise<void> {
     if (frames.length === 0) return;
-    const db = this.store.db;
-    await db
-      .insertInto('frames')
-      .values(
-        frames.map((frame) => {
-          const region = frame.largestRegion;
-          return {
-            analysis_id: analysisId,
-            idx: frame.index,
-            source_index: frame.sourceIndex,
-            time_ms: frame.timeMs,
-            score: frame.score,
-            unknown_fraction: frame.unknownFraction,
-            region_area: region?.area ?? null,
-            region_x: region?.x ?? null,
-            region_y: region?.y ?? null,
-            region_w: region?.width ?? null,
-            region_h: region?.height ?? null,
-            class_areas: encodeClassAreas(frame.classAreas),
-          };
-        }),
-      )
-      .execute();
-    await db
-      .insertInto('frame_maps')
-      .values(
-        frames.map((frame) => ({
+    const store = this.store;
+    await store.insert(
+      'frames',
+      frames.map((frame) => {
+        const region = frame.largestRegion;
+        return {
           analysis_id: analysisId,
           idx: frame.index,
-          class_map: frame.classMapPng,
-          ood_map: frame.oodMapPng,
-          preview: frame.previewJpeg,
-        })),
-      )
-      .execute();
-    await db
-      .insertInto('frame_regions')
-      .values(
-        frames.map((frame) => ({ analysis_id: analysisId, idx: frame.index, regions: encodeRegions(frame.regions) })),
-      )
-      .execute();
-    const described = frames.filter((frame) => frame.descriptors);
-    if (described.length === 0) return;
-    await db
-      .insertInto('frame_descriptors')
-      .values(
-        described.map((frame) => ({
+          source_index: frame.sourceIndex,
+          time_ms: frame.timeMs,
+          score: frame.score,
+          unknown_fraction: frame.unknownFraction,
+          region_area: region?.area ?? null,
+          region_x: region?.x ?? null,
+          region_y: region?.y ?? null,
+          region_w: region?.width ?? null,
+          region_h: region?.height ?? null,
+          class_areas: encodeClassAreas(frame.classAreas),
+        };
+      }),
+    );
+    await store.insert(
+      'frame_maps',
+      frames.map((frame) => ({
+        analysis_id: analysisId,
+        idx: frame.index,
+        class_map: frame.classMapPng,
+        ood_map: frame.oodMapPng,
+        preview: frame.previewJpeg,
+      })),
+    );
+    await store.insert(
+      'frame_regions',
+      frames.map((frame) => ({ analysis_id: analysisId, idx: frame.index, regions: encodeRegions(frame.regions) })),
+    );
+    await store.insert(
+      'frame_descriptors',
+      frames
+        .filter((frame) => frame.descriptors)
+        .map((frame) => ({
           analysis_id: analysisId,
           idx: frame.index,
           descriptors: encodeDescriptors(frame.descriptors!),
         })),
-      )
-      .execute();
+    );
   }
 
   /** Frames arrive in index order (batches of a run, a resume continuing at the next index). */

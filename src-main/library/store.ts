@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.js';
+import { InsertCache, type InsertRow, type TableName } from './insert-cache.js';
 import type { LibraryTables } from './tables.js';
 
 export type Db = Kysely<LibraryTables>;
@@ -28,6 +29,7 @@ export interface StoreOptions {
 
 export class Store {
   private readonly scope = new AsyncLocalStorage<Scope>();
+  private readonly inserts: InsertCache;
   readonly readonly: boolean;
 
   constructor(
@@ -36,6 +38,7 @@ export class Store {
     private readonly options: StoreOptions,
   ) {
     this.readonly = options.readonly;
+    this.inserts = new InsertCache(database);
   }
 
   /** Runs a migration's DDL (SQLite's words, dialect.ts turns them into this database's). */
@@ -49,6 +52,14 @@ export class Store {
   get db(): Db {
     const scope = this.scope.getStore();
     return scope?.open ? scope.db : this.database;
+  }
+
+  /**
+   * Inserts rows that all have the same columns in one statement, compiled once for every later batch of the
+   * same shape (insert-cache.ts): the analysis writer's hot path.
+   */
+  async insert<T extends TableName>(table: T, rows: InsertRow<T>[]): Promise<void> {
+    if (rows.length > 0) await this.db.executeQuery(this.inserts.query(table, rows));
   }
 
   /** Runs `work` in one transaction: all of its writes are stored, or none. Nested, it is a savepoint. */

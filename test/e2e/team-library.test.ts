@@ -74,6 +74,8 @@ test('the app shows its own library file, opens a team library with its token, a
   assert.equal(new URL(page.url()).searchParams.get('team'), teamOrigin);
   assert.equal(await indicator.getAttribute('data-kind'), 'team');
   assert.match(await indicator.innerText(), new RegExp(`Team library · ${new URL(teamOrigin).host}`));
+  // Footage is imported by the paths the team server sees, not this machine's.
+  await page.getByPlaceholder(/a path the team server sees/).waitFor();
   const teamSessions = await apiFor(team!.url).call('sessions.list', {});
   assert.deepEqual(
     await page.getByTestId('open-session').allInnerTexts(),

@@ -6,7 +6,7 @@
  * a database of its own.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,12 @@ function postgresBin(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).stdout.trim();
   return found ? join(found, '..') : undefined;
 }
+
+/**
+ * The role the private cluster signs in by password (scram-sha-256), though it trusts every other: tests of
+ * a refused password create it. A server DMLREVIEW_TEST_DATABASE_URL names has rules of its own.
+ */
+export const PASSWORD_ROLE = 'dml_password_role';
 
 export interface TestPostgres {
   /** A new, empty database; its connection string. */
@@ -109,6 +115,8 @@ async function startCluster(bin: string): Promise<Cluster> {
     );
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const hba = join(data, 'pg_hba.conf');
+  writeFileSync(hba, `host all ${PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
   const port = await freePort();
   // Durability off: a test database is thrown away, and fsync on a shared disk is most of its time.
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;

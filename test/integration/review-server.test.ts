@@ -69,6 +69,17 @@ test('requests for another host name are refused (DNS rebinding)', async () => {
   assert.equal(status, 421);
 });
 
+test('a one-machine server lets no other page call it, the desktop app included', async () => {
+  for (const page of ['dmlr://app', 'http://127.0.0.1:1', 'https://evil.example']) {
+    const response = await fetch(`${origin}/api/health`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, origin: page },
+    });
+    assert.equal(response.status, 403, page);
+    assert.equal(response.headers.get('access-control-allow-origin'), null);
+  }
+});
+
 test('the page is served with a Content-Security-Policy', async () => {
   const response = await fetch(`${origin}/`);
   assert.equal(response.status, 200);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { after, before, test } from 'node:test';
 import { openLibrary } from '../../src-main/library/index.js';
-import { runCli, startServeProcess } from '../helpers/cli.js';
+import { cliEntry, repoRoot, runCli, startServeProcess } from '../helpers/cli.js';
+import { clip, tempDir } from '../helpers/clips.js';
 import { postgresUnavailable, testPostgres } from '../helpers/postgres.js';
 import { driveLikeFrame, writeSyntheticSession } from '../helpers/synthetic-library.js';
 
@@ -10,12 +12,14 @@ const skip = process.env.CI === 'true' ? false : (postgresUnavailable() ?? false
 const token = 'team-token-0123456789abcdef';
 let server: Awaited<ReturnType<typeof startServeProcess>> | undefined;
 let port = 0;
+let database = '';
 
 before(async () => {
   if (skip) return;
   const url = new URL(await (await testPostgres()).createDatabase());
   // The throwaway cluster trusts loopback, so this password is not checked: it must only never be shown.
   url.password = 'hunter2-secret';
+  database = url.href;
   const store = await openLibrary(url.href);
   await writeSyntheticSession(store, { name: 'fleet drive', frames: 12, frame: driveLikeFrame }).finally(() =>
     store.close(),
@@ -59,12 +63,18 @@ function send(path: string, options: { method?: string; headers?: Record<string,
   });
 }
 
-const api = (method: string, headers: Record<string, string> = {}) =>
+const api = (method: string, headers: Record<string, string> = {}, body: unknown = {}) =>
   send(`/api/${method}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-    body: '{}',
+    body: JSON.stringify(body),
   });
+
+interface Session {
+  id: number;
+  latestAnalysis: { status: string; framesDone: number } | null;
+}
+const session = async (id: number) => JSON.parse((await api('sessions.get', {}, { sessionId: id })).body) as Session;
 
 test(
   'serve --database serves the team library with the fixed token, never showing the password',
@@ -117,6 +127,39 @@ test('the desktop app may call a team server cross-origin; other pages may not',
   });
   assert.equal(foreign.status, 403);
   assert.equal(foreign.headers['access-control-allow-origin'], undefined);
+});
+
+test('an analysis started through the team server is queued for the fleet and run by a worker', { skip }, async () => {
+  // What the UI's import does: the footage by the path the server sees, analysed right away.
+  const drive = clip(tempDir('dml-team-queue-'), 'queued.mp4', 6, ['-c:v', 'libx264', '-preset', 'ultrafast']);
+  const imported = await api(
+    'sessions.import',
+    {},
+    { paths: [drive], analyse: { model: 'camvid-open', sampleFps: 1 } },
+  );
+  assert.equal(imported.status, 200, imported.body);
+  const { id } = JSON.parse(imported.body) as Session;
+  // The server runs no model itself: without a worker the analysis waits in the queue.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  assert.equal((await session(id)).latestAnalysis?.status, 'queued');
+  const worker = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'worker', '--database', database], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 240_000;
+    while ((await session(id)).latestAnalysis?.status !== 'done' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual((await session(id)).latestAnalysis, {
+      ...(await session(id)).latestAnalysis,
+      status: 'done',
+      framesDone: 6,
+    });
+  } finally {
+    worker.kill('SIGTERM');
+    await exited;
+  }
 });
 
 test('a token too short to give reviewers is a usage error', async () => {

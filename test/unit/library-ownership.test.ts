@@ -12,8 +12,11 @@ import {
 } from '../../src-main/library/index.js';
 import { queryNumber, storeBackends, type StoreBackend } from '../helpers/store-backends.js';
 
-/** A live process that is not this one: the owner another `dmlreview analyze` would be. */
-const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+/**
+ * A live process that is not this one: the owner another `dmlreview analyze` would be. It must outlive the
+ * file's tests, which take over a minute on a loaded machine (killed when they end).
+ */
+const other = spawn('sleep', ['3600'], { stdio: 'ignore' });
 after(() => other.kill('SIGKILL'));
 
 async function libraryWithAnalysis(backend: StoreBackend, options: OpenLibraryOptions = {}) {

@@ -393,6 +393,31 @@ function storeTests(backend: StoreBackend): void {
     await store.close();
   });
 
+  it('batches of one shape, written with one compiled insert, each store their own values; other sizes too', async () => {
+    const { store, analysis } = await analysedLibrary([]);
+    // 16, 16, 3, 16, 1 frames: the second and fourth batches reuse the first one's statement.
+    const sizes = [16, 16, 3, 16, 1];
+    let next = 0;
+    for (const size of sizes) {
+      await store.frames.write(
+        analysis.id,
+        Array.from({ length: size }, (_, i) => storedFrame(next + i, (next + i) / 100)),
+      );
+      next += size;
+    }
+    for (let index = 0; index < next; index++) {
+      const frame = await store.frames.get(analysis.id, index);
+      assert.equal(frame.score, index / 100, `score of frame ${index}`);
+      assert.equal(frame.timeMs, index * 1000);
+      assert.deepEqual(frame.classAreas, [0.75, index % 2 === 0 ? 0.25 : 0]);
+      assert.equal(frame.largestRegion === null, index !== 2);
+      assert.deepEqual(await store.frames.map(analysis.id, index, 'preview'), Buffer.from([3, index]));
+      assert.equal((await store.frames.regions(analysis.id, index)).regions.length, index === 2 ? 2 : 0);
+    }
+    assert.equal((await store.analyses.get(analysis.id)).framesDone, next);
+    await store.close();
+  });
+
   it('the timeline is packed across chunk boundaries in index order', async () => {
     const { store, analysis } = await analysedLibrary([]);
     const scores = Array.from({ length: 2500 }, (_, i) => (i % 97) / 97);

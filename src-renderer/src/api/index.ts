@@ -21,7 +21,9 @@ export function connectApi(): ApiClient {
   return createHttpClient(window.location.origin, token);
 }
 
+/** The desktop app's file dialogs; none on a team library, whose server cannot read this machine's files. */
 export function nativeDialogs(): PreloadBridge['pickPaths'] | undefined {
+  if (savedTeamLibrary()) return undefined;
   return window.dmlreview?.pickPaths.bind(window.dmlreview);
 }
 

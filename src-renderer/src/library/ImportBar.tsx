@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ModelInfo } from '../../../src-shared/contract/index';
-import { nativeDialogs } from '../api/index';
+import { nativeDialogs, savedTeamLibrary } from '../api/index';
 import { useToast } from '../ui/toasts';
 import { droppedPaths } from './drop';
 
@@ -103,7 +103,11 @@ export function ImportBar({
           data-testid="import-path"
           value={pathText}
           onChange={(event) => setPathText(event.target.value)}
-          placeholder="/path/to/drive.mp4 or an image folder"
+          placeholder={
+            savedTeamLibrary()
+              ? 'a path the team server sees (its shared footage folder), e.g. /footage/drive.mp4'
+              : '/path/to/drive.mp4 or an image folder'
+          }
           spellCheck={false}
         />
       </label>
