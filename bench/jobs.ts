@@ -23,6 +23,7 @@ import { ANALYZE_OPTIONS, runAnalysis } from '../src-main/jobs/pipeline.js';
 import type { AnalysisInfo } from '../src-shared/contract/index.js';
 import { cpuAccountingWorks, cpuBetween, cpuSnapshot, type CpuBreakdown, type CpuSnapshot } from './thread-cpu.js';
 import { openLibrary } from '../src-main/library/index.js';
+import { loopedValDrive } from '../test/helpers/clips.js';
 import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
 
 // Long enough that starting ffmpeg and filling the pipeline (a fixed ~0.3 s) weigh on the ratio as little as
@@ -158,22 +159,7 @@ async function engineAlone(frames: RgbFrame[]): Promise<Measured> {
 }
 
 async function endToEndAgainstEngine(dir: string): Promise<void> {
-  const clip = join(dir, 'clip.mp4');
-  // The val drive (101 frames) looped as often as it takes.
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-stream_loop',
-    '-1',
-    '-i',
-    valDrive,
-    '-frames:v',
-    String(FRAMES),
-    '-c',
-    'copy',
-    clip,
-  ]);
+  const clip = loopedValDrive(dir, FRAMES);
   const card = await readModelCard(defaultModelsDir(), MODEL);
   const frames = await decodedFrames(clip, card.input.width, card.input.height);
   const alone: Measured[] = [];

@@ -4,6 +4,7 @@
  */
 import { engineBench } from '../bench/engine.js';
 import { exportsBench } from '../bench/exports.js';
+import { fleetBench, fleetFaultsBench } from '../bench/fleet.js';
 import { jobsBench } from '../bench/jobs.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
@@ -27,6 +28,8 @@ const suites: BenchSuite[] = [
   similarBench,
   storeBench,
   transferBench,
+  fleetBench,
+  fleetFaultsBench,
 ];
 
 const wanted = process.argv.slice(2);

@@ -224,8 +224,12 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     connectionTimeoutMillis: options.busyTimeoutMs ?? 10_000,
     types: { getTypeParser: numbersAsNumbers },
   });
-  // An idle connection the server drops (a restart) must not take the process down; the next query reconnects.
+  // A connection the server drops (a restart, pg_terminate_backend) must not take the process down: pg reports
+  // the loss as an 'error' event, on the pool for an idle connection and on the client for one checked out (a
+  // transaction between two statements), where nobody else listens. The transaction's next statement fails
+  // instead, and the next query gets a new connection.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const store = new Store(new Kysely<LibraryTables>({ dialect: new PostgresDialect({ pool }) }), postgresDialect, {
     readonly: false,
     runScript: null,

@@ -56,3 +56,23 @@ export function probeVideo(path: string) {
   const stream = parsed.streams[0]!;
   return { ...stream, frames: Number(stream.nb_read_frames), duration: Number(parsed.format.duration) };
 }
+
+/** The val drive (101 frames, 1 fps) looped as often as it takes to make `frames` frames, stream-copied. */
+export function loopedValDrive(dir: string, frames: number): string {
+  const out = join(dir, `val-${frames}.mp4`);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-stream_loop',
+    '-1',
+    '-i',
+    valDrive,
+    '-frames:v',
+    String(frames),
+    '-c',
+    'copy',
+    out,
+  ]);
+  return out;
+}

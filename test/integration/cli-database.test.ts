@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openLibrary, type StoredFrame } from '../../src-main/library/index.js';
 import { runCli } from '../helpers/cli.js';
-import { freePort, postgresUnavailable, testPostgres } from '../helpers/postgres.js';
+import { freePort, PASSWORD_ROLE, postgresUnavailable, testPostgres } from '../helpers/postgres.js';
+import { queryLibrary } from '../helpers/store-backends.js';
 import { driveLikeFrame, writeSyntheticSession } from '../helpers/synthetic-library.js';
 
 const skip = process.env.CI === 'true' ? false : (postgresUnavailable() ?? false);
@@ -118,5 +119,27 @@ test(
     const absent = await runCli(['events', '--session', '1', '--database', missing.href]);
     assert.equal(absent.code, 1);
     assert.match(absent.stderr, new RegExp(`${server.host}/no_such_library: the database does not exist`));
+  },
+);
+
+test(
+  'a wrong password is refused, naming the server and the user, never the password',
+  { skip: skip || (process.env.DMLREVIEW_TEST_DATABASE_URL ? 'the server given has its own sign-in rules' : false) },
+  async () => {
+    await queryLibrary(database, `CREATE ROLE ${PASSWORD_ROLE} LOGIN PASSWORD 'the-right-one'`);
+    const url = new URL(database);
+    url.username = PASSWORD_ROLE;
+    url.password = 'a-wrong-one';
+    const refused = await runCli(['frames', '--session', '1', '--database', url.href]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(`${PASSWORD_ROLE}:\\*\\*\\*@${url.host}${url.pathname}: PostgreSQL refused the user name or password`),
+    );
+    assert.doesNotMatch(refused.stderr, /a-wrong-one|the-right-one/);
+    // The right password signs in (the role may read nothing here: the error is another one).
+    url.password = 'the-right-one';
+    const signedIn = await runCli(['frames', '--session', '1', '--database', url.href]);
+    assert.doesNotMatch(signedIn.stderr, /refused the user name or password/);
   },
 );

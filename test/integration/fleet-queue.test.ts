@@ -132,6 +132,16 @@ async function until(condition: () => Promise<boolean> | boolean, what: string, 
   }
 }
 
+/** A fresh database with the drive queued as one chunk per source (a stop lands inside a chunk), a worker on it. */
+async function queueOneChunkPerSource() {
+  const database = await (await testPostgres()).createDatabase();
+  const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
+  assert.equal(queued.code, 0, queued.stderr);
+  const worker = startWorker(database);
+  const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+  return { database, worker, done };
+}
+
 async function stopWorker(worker: WorkerProcess): Promise<void> {
   worker.child.kill('SIGTERM');
   const { code } = await worker.exited;
@@ -189,12 +199,7 @@ test(
   'kill -9 a worker mid-chunk: another worker resumes the chunk from its last stored frame, nothing lost or duplicated',
   { skip },
   async () => {
-    const database = await (await testPostgres()).createDatabase();
-    // One chunk per source: the kill lands inside a chunk with frames stored.
-    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
-    assert.equal(queued.code, 0, queued.stderr);
-    const first = startWorker(database);
-    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    const { database, worker: first, done } = await queueOneChunkPerSource();
     await until(async () => (await done()) >= 6, 'frames stored by the first worker');
     first.child.kill('SIGKILL');
     await first.exited;
@@ -257,11 +262,7 @@ test(
   'SIGTERM stops a worker mid-chunk cleanly: the chunk is queued again at once and another worker finishes it',
   { skip },
   async () => {
-    const database = await (await testPostgres()).createDatabase();
-    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
-    assert.equal(queued.code, 0, queued.stderr);
-    const first = startWorker(database);
-    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    const { database, worker: first, done } = await queueOneChunkPerSource();
     await until(async () => (await done()) >= 6, 'frames stored by the first worker');
     await stopWorker(first);
     assert.match(first.log(), /chunk 0 of analysis 1 stopped here; queued again, to resume from its last stored frame/);
@@ -278,11 +279,7 @@ test(
   'a worker whose database connections are cut reconnects and finishes, nothing lost or duplicated',
   { skip },
   async () => {
-    const database = await (await testPostgres()).createDatabase();
-    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
-    assert.equal(queued.code, 0, queued.stderr);
-    const worker = startWorker(database);
-    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    const { database, worker, done } = await queueOneChunkPerSource();
     // Every connection to the database but the one cutting them, twice while frames are being written.
     const cut = () =>
       queryLibrary(
@@ -305,11 +302,7 @@ test(
   'an analysis cancelled mid-run stops its worker chunk; the same analyze command resumes it to the local result',
   { skip },
   async () => {
-    const database = await (await testPostgres()).createDatabase();
-    const queued = await runCli([...analyzeArgs(drive), '--database', database, '--chunk-seconds', '60']);
-    assert.equal(queued.code, 0, queued.stderr);
-    const worker = startWorker(database);
-    const done = () => queryNumber(database, 'SELECT frames_done FROM analyses');
+    const { database, worker, done } = await queueOneChunkPerSource();
     await until(async () => (await done()) >= 4, 'frames stored');
     const store = await openLibrary(database);
     try {

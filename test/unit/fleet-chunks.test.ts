@@ -13,7 +13,7 @@ import {
   openLibrary,
   STALE_AFTER_MS,
 } from '../../src-main/library/index.js';
-import { driveLikeFrame, syntheticVideo } from '../helpers/synthetic-library.js';
+import { driveLikeFrame, syntheticVideo, writeSyntheticSession } from '../helpers/synthetic-library.js';
 import { storeBackends, type StoreBackend } from '../helpers/store-backends.js';
 
 const source = (position: number, offsetMs: number, seconds: number, kind: FootageSource['kind']): FootageSource => ({
@@ -52,21 +52,9 @@ test('a session is one chunk per source; a long video is cut in ranges, the last
 
 async function libraryWithAnalysis(backend: StoreBackend, now?: () => number) {
   const store = await openLibrary(await backend.newLocation(), now ? { now } : {});
-  const session = await store.sessions.create('drive', [syntheticVideo(20, 500)], null);
-  const analysis = await store.analyses.create({
-    sessionId: session.id,
-    modelName: 'synthetic',
-    modelSha256: '0'.repeat(64),
-    knowledgeVersion: null,
-    sampleFps: 2,
-    inputWidth: 480,
-    inputHeight: 360,
-    classes: [],
-    threshold: 0.5,
-    pixelThreshold: 0.3,
-    framesTotal: 12,
-  });
-  return { store, analysisId: analysis.id };
+  // A session and its analysis, no frames yet: the chunks write them.
+  const { analysisId } = await writeSyntheticSession(store, { frames: 0, frame: driveLikeFrame });
+  return { store, analysisId };
 }
 
 /** Frame `k` of the chunk whose frames start at `first`, at session index `sessionIndex`. */

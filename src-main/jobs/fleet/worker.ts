@@ -14,6 +14,7 @@ import {
 } from '../../library/index.js';
 import { runChunk, type EngineFactory } from '../pipeline.js';
 import { CHUNK_QUEUE, sendChunkJobs, startBoss, type ChunkJobData } from './boss.js';
+import { EngineCache } from './engine-cache.js';
 import { endIfLastChunk } from './finalize.js';
 
 export interface WorkerOptions {
@@ -79,13 +80,16 @@ class ChunkWorker {
   private readonly hashes = new Map<string, string>();
   private lastSweep = 0;
   private databaseLost = false;
+  private readonly engines: EngineCache;
 
   constructor(
     private readonly store: Library,
     private readonly boss: PgBoss,
     private readonly options: WorkerOptions,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.engines = new EngineCache(options.openEngine);
+  }
 
   stop(): void {
     this.stopping.abort();
@@ -109,6 +113,7 @@ class ChunkWorker {
         }
       }
     } finally {
+      await this.engines.close().catch(() => undefined);
       await this.boss.stop({ graceful: false, close: true, wait: true }).catch(() => undefined);
       await this.store.close().catch(() => undefined);
       this.log(`dmlreview worker: process ${process.pid} on ${this.host} stopped`);
@@ -137,6 +142,7 @@ class ChunkWorker {
     try {
       outcome = await this.runJobChunk(analysisId, chunk, label);
     } catch (error) {
+      await this.engines.close().catch(() => undefined); // the engine may be what failed: the next chunk opens it anew
       if (lostConnection(error)) throw error;
       if (!(await this.chunkRecord(analysisId, chunk))) {
         await this.boss.complete(CHUNK_QUEUE, job.id); // its analysis was deleted meanwhile
@@ -151,7 +157,10 @@ class ChunkWorker {
       if (final && (await endIfLastChunk(this.store, analysisId))) this.logEnded(analysisId);
       return;
     }
-    if (outcome === 'interrupted') await this.requeue(analysisId, chunk, label);
+    if (outcome === 'interrupted') {
+      await this.engines.close(); // stopped short, perhaps by its engine: the next chunk opens it anew
+      await this.requeue(analysisId, chunk, label);
+    }
     await this.boss.complete(CHUNK_QUEUE, job.id);
   }
 
@@ -179,7 +188,7 @@ class ChunkWorker {
         },
         {
           interrupt: AbortSignal.any([cancelled.signal, this.stopping.signal]),
-          openEngine: this.options.openEngine,
+          openEngine: this.engines.factory,
           // The first report comes once the chunk is claimed and the engine is open.
           onProgress: () => {
             if (announced) return;
