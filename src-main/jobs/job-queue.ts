@@ -6,6 +6,7 @@ import type { OpenEngineOptions } from '../engine/index.js';
 import { HEARTBEAT_MS, newOwner, type Library, type Owner } from '../library/index.js';
 import type { AnalysisQueue } from './analysis-queue.js';
 import type { AnalysisJob } from './pipeline.js';
+import { AnalysisWaiters, FINISHED_STATUSES, WatchedAnalyses } from './watched-analyses.js';
 
 export type WorkerMessage =
   | { type: 'progress'; info: AnalysisInfo }
@@ -29,8 +30,6 @@ interface Running {
   finished: Promise<void>;
 }
 
-const FINISHED = new Set(['done', 'partial', 'failed', 'cancelled']);
-
 /**
  * Analyses run one after another, each in a worker thread with its own database connection, so neither the
  * UI nor the API ever waits for a frame. Sessions imported while one runs wait their turn. An analysis that
@@ -40,11 +39,11 @@ const FINISHED = new Set(['done', 'partial', 'failed', 'cancelled']);
 export class JobQueue implements AnalysisQueue {
   private readonly waiting: number[] = [];
   private running: Running | undefined;
-  private readonly waiters = new Map<number, ((info: AnalysisInfo) => void)[]>();
+  private readonly waiters = new AnalysisWaiters();
   /** Analyses run by another process, with the frame count last passed on. */
-  private readonly watched = new Map<number, number>();
-  private watchTimer: NodeJS.Timeout | undefined;
-  private checking = false;
+  private readonly watched = new WatchedAnalyses<number>(HEARTBEAT_MS, (analysisId, seen) =>
+    this.checkOne(analysisId, seen),
+  );
   private closed = false;
 
   constructor(private readonly options: JobQueueOptions) {}
@@ -57,7 +56,7 @@ export class JobQueue implements AnalysisQueue {
 
   /** Resolves when the analysis has stopped (done, partial, failed or cancelled), here or in the process running it. */
   waitFor(analysisId: number): Promise<AnalysisInfo> {
-    return new Promise((resolve) => this.waiters.set(analysisId, [...(this.waiters.get(analysisId) ?? []), resolve]));
+    return this.waiters.waitFor(analysisId);
   }
 
   /** Stops an analysis: a queued one never starts; a running one stops after the frames in flight are stored. */
@@ -65,7 +64,7 @@ export class JobQueue implements AnalysisQueue {
     const position = this.waiting.indexOf(analysisId);
     if (position >= 0) {
       this.waiting.splice(position, 1);
-      this.settle(
+      this.waiters.settle(
         await this.options.store.analyses.update(analysisId, {
           status: 'cancelled',
           finishedAt: new Date().toISOString(),
@@ -75,7 +74,7 @@ export class JobQueue implements AnalysisQueue {
       this.running.worker.postMessage('cancel');
     } else if (this.watched.delete(analysisId)) {
       // Run by another process: this one stops waiting for it.
-      this.settle(await this.readInfo(analysisId));
+      this.waiters.settle(await this.readInfo(analysisId));
     }
   }
 
@@ -95,7 +94,7 @@ export class JobQueue implements AnalysisQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
-    this.stopWatching();
+    this.watched.clear();
     const running = this.running;
     if (!running) return;
     await running.worker.terminate();
@@ -153,7 +152,7 @@ export class JobQueue implements AnalysisQueue {
       await this.quietly(() => this.options.store.owners.release(analysisId, owner.token));
       this.running = undefined;
       if (ownedElsewhere !== undefined) await this.watch(analysisId, ownedElsewhere);
-      else this.settle(last ?? (await this.readInfo(analysisId)));
+      else this.waiters.settle(last ?? (await this.readInfo(analysisId)));
       this.startNext();
     });
   }
@@ -161,7 +160,7 @@ export class JobQueue implements AnalysisQueue {
   private async failToStart(analysisId: number, error: unknown): Promise<void> {
     const failed = await this.markFailed(analysisId, `Analysis ${analysisId} could not start: ${errorMessage(error)}`);
     this.options.onProgress(failed);
-    this.settle(failed);
+    this.waiters.settle(failed);
     this.startNext();
   }
 
@@ -180,28 +179,15 @@ export class JobQueue implements AnalysisQueue {
     const info = await this.readInfo(analysisId);
     this.watched.set(analysisId, info.framesDone);
     this.options.onWaiting?.(info, message);
-    this.watchTimer ??= setInterval(() => void this.checkWatched(), HEARTBEAT_MS);
   }
 
   /** Passes on the other process's progress; settles when it ends; queues here what it left unfinished. */
-  private async checkWatched(): Promise<void> {
-    // A check slower than the interval (a busy database) is not overlapped by the next one.
-    if (this.checking) return;
-    this.checking = true;
-    try {
-      for (const [analysisId, seen] of this.watched) await this.checkOne(analysisId, seen);
-    } finally {
-      this.checking = false;
-    }
-    if (this.watched.size === 0) this.stopWatching();
-  }
-
   private async checkOne(analysisId: number, seen: number): Promise<void> {
     const info = await this.quietly(() => this.options.store.analyses.get(analysisId));
-    if (info && FINISHED.has(info.status)) {
+    if (info && FINISHED_STATUSES.has(info.status)) {
       this.watched.delete(analysisId);
       this.options.onProgress(info);
-      this.settle(info);
+      this.waiters.settle(info);
     } else if (!info) {
       this.watched.delete(analysisId); // deleted meanwhile
     } else if (!(await this.quietly(() => this.options.store.owners.live(analysisId)))) {
@@ -211,12 +197,6 @@ export class JobQueue implements AnalysisQueue {
       this.watched.set(analysisId, info.framesDone);
       this.options.onProgress(info);
     }
-  }
-
-  private stopWatching(): void {
-    clearInterval(this.watchTimer);
-    this.watchTimer = undefined;
-    this.watched.clear();
   }
 
   /** The stored record; a minimal one when even reading fails, so a caller waiting for it always gets an answer. */
@@ -251,11 +231,5 @@ export class JobQueue implements AnalysisQueue {
     } catch {
       return undefined;
     }
-  }
-
-  private settle(info: AnalysisInfo): void {
-    const waiters = this.waiters.get(info.id) ?? [];
-    this.waiters.delete(info.id);
-    for (const resolve of waiters) resolve(info);
   }
 }

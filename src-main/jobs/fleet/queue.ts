@@ -5,6 +5,7 @@ import type { AnalysisQueue } from '../analysis-queue.js';
 import { sendChunkJobs, startBoss } from './boss.js';
 import { planChunks, DEFAULT_CHUNK_SECONDS } from './chunks.js';
 import { endIfLastChunk } from './finalize.js';
+import { AnalysisWaiters, FINISHED_STATUSES, WatchedAnalyses } from '../watched-analyses.js';
 
 export interface FleetQueueOptions {
   onProgress(info: AnalysisInfo): void;
@@ -14,7 +15,6 @@ export interface FleetQueueOptions {
   onError?: (error: Error) => void;
 }
 
-const FINISHED = new Set(['done', 'partial', 'failed', 'cancelled']);
 /** How often the analyses waited for are read again: progress from the database, as the workers store it. */
 const POLL_MS = 500;
 
@@ -25,10 +25,10 @@ const POLL_MS = 500;
  */
 export class FleetQueue implements AnalysisQueue {
   /** Analyses queued or waited for here, with the record last passed on. */
-  private readonly watched = new Map<number, AnalysisInfo | undefined>();
-  private readonly waiters = new Map<number, ((info: AnalysisInfo) => void)[]>();
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private readonly watched = new WatchedAnalyses<AnalysisInfo | undefined>(POLL_MS, (analysisId, seen) =>
+    this.check(analysisId, seen),
+  );
+  private readonly waiters = new AnalysisWaiters();
   private closed = false;
 
   /** pg-boss, started on the first enqueue: a process that only reads the library needs none. */
@@ -88,9 +88,7 @@ export class FleetQueue implements AnalysisQueue {
   }
 
   waitFor(analysisId: number): Promise<AnalysisInfo> {
-    const waiting = new Promise<AnalysisInfo>((resolve) =>
-      this.waiters.set(analysisId, [...(this.waiters.get(analysisId) ?? []), resolve]),
-    );
+    const waiting = this.waiters.waitFor(analysisId);
     this.watch(analysisId);
     return waiting;
   }
@@ -98,13 +96,13 @@ export class FleetQueue implements AnalysisQueue {
   /** Marks the analysis cancelled: its workers stop after the frames in flight (they watch its status), its other jobs are passed over. */
   async cancel(analysisId: number): Promise<void> {
     const info = await this.store.analyses.get(analysisId);
-    if (!FINISHED.has(info.status))
+    if (!FINISHED_STATUSES.has(info.status))
       await this.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
-    await this.poll();
+    await this.watched.checkAll();
   }
 
   async cancelAll(): Promise<void> {
-    for (const analysisId of [...this.watched.keys()]) await this.cancel(analysisId);
+    for (const analysisId of this.watched.ids()) await this.cancel(analysisId);
   }
 
   isActive(analysisId: number): boolean {
@@ -114,7 +112,6 @@ export class FleetQueue implements AnalysisQueue {
   /** Stops watching; the queued chunks stay queued for the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
     this.watched.clear();
     const boss = await this.boss?.catch(() => undefined);
     await boss?.stop({ graceful: false, close: true, wait: true });
@@ -123,22 +120,6 @@ export class FleetQueue implements AnalysisQueue {
   private watch(analysisId: number): void {
     if (this.closed) return;
     if (!this.watched.has(analysisId)) this.watched.set(analysisId, undefined);
-    this.timer ??= setInterval(() => void this.poll(), POLL_MS);
-  }
-
-  private async poll(): Promise<void> {
-    // A read slower than the interval (a busy database) is not overlapped by the next one.
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      for (const [analysisId, seen] of this.watched) await this.check(analysisId, seen);
-    } finally {
-      this.polling = false;
-    }
-    if (this.watched.size === 0) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
   }
 
   private async check(analysisId: number, seen: AnalysisInfo | undefined): Promise<void> {
@@ -150,13 +131,11 @@ export class FleetQueue implements AnalysisQueue {
     }
     if (!seen || info.framesDone !== seen.framesDone || info.status !== seen.status || info.message !== seen.message)
       this.options.onProgress(info);
-    if (!FINISHED.has(info.status)) {
+    if (!FINISHED_STATUSES.has(info.status)) {
       this.watched.set(analysisId, info);
       return;
     }
     this.watched.delete(analysisId);
-    const waiters = this.waiters.get(analysisId) ?? [];
-    this.waiters.delete(analysisId);
-    for (const resolve of waiters) resolve(info);
+    this.waiters.settle(info);
   }
 }
