@@ -19,6 +19,7 @@ import {
   storedRun,
   Timeline,
   WORKER_READY,
+  WORKER_WAITING,
   WorkerProcess,
   type StoredRun,
   type WorkerEngine,
@@ -38,8 +39,10 @@ export interface FleetRun {
 
 export interface Fault {
   name: string;
-  /** Frames stored before it strikes. */
-  afterFrames: number;
+  /** Frames stored before it strikes; 'start': as the workers start, before the clip is queued. */
+  when: { afterFrames: number } | 'start';
+  /** Sets the stage before the workers are started (a fault struck at the start). */
+  before?(context: Omit<FaultContext, 'workers'>): Promise<void>;
   strike(context: FaultContext): Promise<void>;
 }
 
@@ -66,7 +69,7 @@ function busyWorker({ workers, timeline }: FaultContext): WorkerProcess {
 /** kill -9 of a worker mid-chunk (frames of it stored, more to come). */
 export const killWorker: Fault = {
   name: 'kill -9 a worker mid-chunk',
-  afterFrames: 20,
+  when: { afterFrames: 20 },
   strike: async (context) => busyWorker(context).kill9(),
 };
 
@@ -74,27 +77,50 @@ export const killWorker: Fault = {
 export function stopPostgres(seconds: number): Fault {
   return {
     name: `PostgreSQL stopped for ${seconds} s`,
-    afterFrames: 20,
+    when: { afterFrames: 20 },
     async strike({ server, timeline }) {
-      const cluster = server.cluster;
-      if (!cluster)
-        throw new Error(
-          'PostgreSQL can be stopped only when the benchmark started it (no DMLREVIEW_TEST_DATABASE_URL)',
-        );
-      timeline.note('bench', 'pg_ctl stop -m fast');
-      await cluster.stopServer();
+      await stopServer(server, timeline);
       timeline.note('bench', `PostgreSQL stopped; starting it again in ${seconds} s`);
       await sleep(seconds * 1000);
-      await cluster.startServer();
-      timeline.note('bench', 'PostgreSQL started');
+      await startServer(server, timeline);
     },
   };
+}
+
+/** The workers started while PostgreSQL is down: they wait for it, and it starts `seconds` after they said so. */
+export function postgresDownAtStart(seconds: number): Fault {
+  return {
+    name: `workers started while PostgreSQL is down, started ${seconds} s later`,
+    when: 'start',
+    before: ({ server, timeline }) => stopServer(server, timeline),
+    async strike({ server, timeline, workers }) {
+      await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_WAITING)));
+      await sleep(seconds * 1000);
+      await startServer(server, timeline);
+    },
+  };
+}
+
+function clusterOf(server: TestPostgres): NonNullable<TestPostgres['cluster']> {
+  if (!server.cluster)
+    throw new Error('PostgreSQL can be stopped only when the benchmark started it (no DMLREVIEW_TEST_DATABASE_URL)');
+  return server.cluster;
+}
+
+async function stopServer(server: TestPostgres, timeline: Timeline): Promise<void> {
+  timeline.note('bench', 'pg_ctl stop -m fast');
+  await clusterOf(server).stopServer();
+}
+
+async function startServer(server: TestPostgres, timeline: Timeline): Promise<void> {
+  await clusterOf(server).startServer();
+  timeline.note('bench', 'PostgreSQL started');
 }
 
 /** Every connection of the first worker ended by the server (pg_terminate_backend). */
 export const cutWorkerConnections: Fault = {
   name: "a worker's connections cut",
-  afterFrames: 20,
+  when: { afterFrames: 20 },
   async strike(context) {
     const { name } = busyWorker(context);
     const cut = await cutConnections(context.databaseUrl, name);
@@ -108,18 +134,21 @@ export async function fleetRun(run: FleetRun, fault?: Fault): Promise<FleetRunRe
   // The tables exist before the workers and the queueing process all open the new database.
   await (await openLibrary(databaseUrl)).close();
   const timeline = new Timeline();
+  const context = { timeline, server: run.server, databaseUrl };
+  await fault?.before?.(context);
   const workers = Array.from(
     { length: run.workers },
     (_, i) => new WorkerProcess(`worker-${i + 1}`, databaseUrl, run.engine, timeline),
   );
   try {
+    if (fault?.when === 'start') await fault.strike({ ...context, workers });
     await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_READY)));
     const start = performance.now();
     const queued = queueAndWait(databaseUrl, run, timeline);
     queued.catch(() => undefined); // awaited below, after the fault
-    if (fault) {
-      await framesStored(databaseUrl, fault.afterFrames, queued);
-      await fault.strike({ timeline, workers, server: run.server, databaseUrl });
+    if (fault && fault.when !== 'start') {
+      await framesStored(databaseUrl, fault.when.afterFrames, queued);
+      await fault.strike({ ...context, workers });
     }
     const analysisId = await queued;
     const seconds = (performance.now() - start) / 1000;

@@ -44,6 +44,8 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** The line a worker logs once it takes jobs (jobs/fleet/worker.ts). */
 export const WORKER_READY = /takes analysis chunks/;
+/** The line a worker logs when it starts before its database answers. */
+export const WORKER_WAITING = /waiting for it, trying again/;
 /** The line a worker logs when it starts running a chunk. */
 export const CHUNK_TAKEN = /chunk \d+ of analysis \d+ .*runs here/;
 
@@ -65,18 +67,22 @@ export class WorkerProcess {
   readonly exited: Promise<number | string | null>;
   private readonly child: ChildProcess;
 
+  /** `core`: the one CPU core it (and its ffmpeg) may run on (taskset -c), as on a machine of its own. */
   constructor(
     readonly name: string,
     databaseUrl: string,
     engine: WorkerEngine,
     private readonly timeline: Timeline,
+    core?: number,
   ) {
     const url = workerUrl(databaseUrl, name);
     const args =
       'real' in engine
         ? [cliEntry, 'worker', '--database', url, '--threads', '1']
         : [join(import.meta.dirname, 'fleet-worker.ts'), url, engine.captureFile, String(engine.msPerFrame ?? 0)];
-    this.child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    const command = [process.execPath, '--import', 'tsx', ...args];
+    if (core !== undefined) command.unshift('taskset', '-c', String(core));
+    this.child = spawn(command[0]!, command.slice(1), {
       cwd: repoRoot,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -4,21 +4,22 @@
  * server DMLREVIEW_TEST_DATABASE_URL names (nothing is stopped then).
  *
  * fleet, by part (BENCH_FLEET_PARTS, comma-separated):
- * - workers: N `dmlreview worker --threads 1` processes (N = 1, 2) on the clip against the same clip analysed
- *   in one process on an SQLite file with N model threads; total fps and the ratios;
+ * - workers: N `dmlreview worker --threads 1` processes (N = 1, 2) on the clip against N times the same clip
+ *   analysed in one process of one model thread on an SQLite file, each bound to a core of its own where the
+ *   machine allows (workersPart); total fps and the ratio;
  * - ceiling: the coordination ceiling, 1, 4 and 16 worker processes on the stand-in engine
  *   (bench/stand-in-engine.ts), frames per second the database and the queue absorb, PostgreSQL's CPU per frame;
  * - writers: the store alone, 1, 4 and 16 processes writing stand-in frames straight through the library.
  * fleet-faults: kill -9 a worker mid-chunk, PostgreSQL stopped for 10 s, a worker's connections cut; each run
  * compared with an uninterrupted one.
  *
- * Sizes: BENCH_FLEET_FRAMES (the workers' clip), BENCH_FLEET_CHUNK_SECONDS (its chunks),
+ * Sizes: BENCH_FLEET_FRAMES (the workers' clip), BENCH_FLEET_CHUNK_SECONDS (its chunks), BENCH_FLEET_ROUNDS,
  * BENCH_FLEET_CEILING_FRAMES, BENCH_FLEET_CEILING_CHUNK_SECONDS, BENCH_FLEET_WRITER_FRAMES,
  * BENCH_FLEET_FAULT_FRAMES, BENCH_FLEET_FAULT_MS (the stand-in's pace in the fault runs); BENCH_GPU_FPS is the
  * rate assumed for one GPU worker; BENCH_FLEET_BLOB_STORAGE=EXTERNAL tries the writers without PostgreSQL's
  * compression attempt on the maps and previews.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ import { AnalysisService } from '../src-main/jobs/index.js';
 import { openLibrary } from '../src-main/library/index.js';
 import { loopedValDrive, valDrive } from '../test/helpers/clips.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
-import { cutWorkerConnections, killWorker, runFaults, stopPostgres } from './fleet-faults.js';
+import { cutWorkerConnections, killWorker, postgresDownAtStart, runFaults, stopPostgres } from './fleet-faults.js';
 import { sleep, Timeline, WORKER_READY, WorkerProcess, type WorkerEngine } from './fleet-harness.js';
 import type { WriterReport } from './fleet-writer.js';
 import { captureStandInFrame } from './stand-in-engine.js';
@@ -43,6 +44,7 @@ const FAULT_FRAMES = Number(process.env.BENCH_FLEET_FAULT_FRAMES ?? 300);
 const FAULT_MS_PER_FRAME = Number(process.env.BENCH_FLEET_FAULT_MS ?? 40);
 /** Footage per chunk: the val drive is 1 frame a second, so this many frames; 4 chunks of the workers' clip. */
 const CHUNK_SECONDS = Number(process.env.BENCH_FLEET_CHUNK_SECONDS ?? 50);
+const WORKER_ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 2);
 /** One chunk per worker at the most workers: each chunk costs its worker an ffmpeg start and a seek. */
 const CEILING_CHUNK_SECONDS = Number(
   process.env.BENCH_FLEET_CEILING_CHUNK_SECONDS ?? Math.ceil(CEILING_FRAMES / Math.max(...PROCESS_COUNTS)),
@@ -61,6 +63,8 @@ interface Throughput {
   serverCpuMs?: number;
   /** Every process's CPU per frame: this one's, the workers' (with their ffmpeg), PostgreSQL's. */
   totalCpuMs?: number;
+  /** Of it, the workers' (with their ffmpeg); undefined where there are none. */
+  workersCpuMs?: number;
   /** PostgreSQL's CPU ms a second while the workers wait with nothing queued (their polling and heartbeats). */
   idleServerCpuMs?: number;
 }
@@ -70,21 +74,23 @@ async function withCpu<T extends { frames: number }>(
   server: TestPostgres | undefined,
   workers: WorkerProcess[],
   work: () => Promise<T>,
-): Promise<T & { serverCpuMs?: number; totalCpuMs: number }> {
+): Promise<T & { serverCpuMs?: number; totalCpuMs: number; workersCpuMs?: number }> {
   const serverCpu = () => server?.cluster?.cpuSeconds();
-  const othersCpu = () =>
-    processCpuSeconds(process.pid, { children: true }) + workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);
+  const thisCpu = () => processCpuSeconds(process.pid, { children: true });
+  const workersCpu = () => workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);
   // Read just before the end, while every worker is still alive.
-  const [serverBefore, othersBefore] = [serverCpu(), othersCpu()];
+  const [serverBefore, thisBefore, workersBefore] = [serverCpu(), thisCpu(), workersCpu()];
   const result = await work();
-  const [serverAfter, othersAfter] = [serverCpu(), othersCpu()];
+  const [serverAfter, thisAfter, workersAfter] = [serverCpu(), thisCpu(), workersCpu()];
   const perFrame = (seconds: number) => (seconds * 1000) / result.frames;
   const serverCpuMs =
     serverBefore === undefined || serverAfter === undefined ? undefined : perFrame(serverAfter - serverBefore);
+  const workersCpuMs = workers.length > 0 ? perFrame(workersAfter - workersBefore) : undefined;
   return {
     ...result,
     serverCpuMs,
-    totalCpuMs: perFrame(othersAfter - othersBefore) + (serverCpuMs ?? 0),
+    workersCpuMs,
+    totalCpuMs: perFrame(thisAfter - thisBefore) + (workersCpuMs ?? 0) + (serverCpuMs ?? 0),
   };
 }
 
@@ -109,25 +115,51 @@ async function analyse(
   }
 }
 
-/** The clip analysed in this process on an SQLite file with `threads` model threads, one lane each. */
-async function localAnalysis(clip: string, threads: number): Promise<Throughput> {
+/**
+ * The clip analysed in this process on an SQLite file with one model thread; with `core`, every thread of the
+ * process (the engine's, started during the analysis, included) bound to that core alone.
+ */
+async function localAnalysis(clip: string, core: number | undefined): Promise<Throughput> {
   const library = join(tempDir(), 'library.sqlite');
-  const local = await withCpu(undefined, [], () => analyse(library, clip, { engine: { threads, lanes: threads } }));
-  return { processes: 1, ...local };
+  if (core !== undefined) bindThisProcess(String(core));
+  try {
+    const local = await withCpu(undefined, [], () => analyse(library, clip, { engine: { threads: 1, lanes: 1 } }));
+    return { processes: 1, ...local };
+  } finally {
+    if (core !== undefined) bindThisProcess(`0-${availableParallelism() - 1}`);
+  }
 }
 
-/** `count` workers started and ready, then the clip queued on their database and waited for. */
+/** Binds every thread of this process to `cores` (a taskset list); threads it starts later inherit it. */
+function bindThisProcess(cores: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** Whether each worker can be given a core of its own here (Linux's taskset, and a core per worker). */
+function canBindCores(workers: number): boolean {
+  if (availableParallelism() < workers) return false;
+  return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * `count` workers started and ready, then the clip queued on their database and waited for. With `bindCores`,
+ * worker i runs on core i alone.
+ */
 async function fleetAnalysis(
   server: TestPostgres,
   clip: string,
   chunkSeconds: number,
   engine: WorkerEngine,
   count: number,
+  bindCores = false,
 ): Promise<Throughput> {
   const url = await server.createDatabase();
   await (await openLibrary(url)).close();
   const timeline = new Timeline();
-  const workers = Array.from({ length: count }, (_, i) => new WorkerProcess(`worker-${i + 1}`, url, engine, timeline));
+  const workers = Array.from(
+    { length: count },
+    (_, i) => new WorkerProcess(`worker-${i + 1}`, url, engine, timeline, bindCores ? i : undefined),
+  );
   try {
     await Promise.all(workers.map((worker) => timeline.waitFor(worker.name, WORKER_READY)));
     const idleBefore = server.cluster?.cpuSeconds();
@@ -214,25 +246,47 @@ function printCeiling(what: string, rows: Throughput[]): void {
   );
 }
 
+/**
+ * N workers of one model thread against N times one process of one model thread on the same clip, in alternating
+ * rounds. A process of one model thread still keeps more than one core busy (the engine's heads, ffmpeg, the
+ * database), so on a machine of few cores each worker and the one process are bound to a core of their own
+ * (taskset) where they can be: "N x one process" is then what N machines of one core each would do alone.
+ */
 async function workersPart(server: TestPostgres, clip: string): Promise<void> {
+  const counts = [1, 2];
+  const bind = canBindCores(Math.max(...counts));
   console.log(
-    `workers: ${CLIP_FRAMES} frames (the val drive looped, chunks of ${CHUNK_SECONDS} s), ${MODEL}; wall time from queueing to done, workers started beforehand; ` +
-      `CPU per frame of every process involved (this one, the workers with their ffmpeg, PostgreSQL)`,
+    `workers: ${CLIP_FRAMES} frames (the val drive looped, chunks of ${CHUNK_SECONDS} s), ${MODEL}, 1 model thread a process, ` +
+      `${bind ? 'each worker and the one process bound to a core of its own (taskset)' : 'not bound to cores (no taskset, or too few cores)'}; ` +
+      `wall time from queueing to done, workers started beforehand; ${WORKER_ROUNDS} alternating rounds, medians; CPU of every process involved`,
   );
-  const oneThread = await localAnalysis(clip, 1);
-  for (const count of [1, 2]) {
-    const local = count === 1 ? oneThread : await localAnalysis(clip, count);
-    const fleet = await fleetAnalysis(server, clip, CHUNK_SECONDS, { real: true }, count);
-    const plural = count > 1 ? 's' : '';
+  const local: Throughput[] = [];
+  const fleet = new Map<number, Throughput[]>(counts.map((count) => [count, []]));
+  for (let round = 0; round < WORKER_ROUNDS; round++) {
+    local.push(await localAnalysis(clip, bind ? 0 : undefined));
+    for (const count of counts)
+      fleet.get(count)!.push(await fleetAnalysis(server, clip, CHUNK_SECONDS, { real: true }, count, bind));
+  }
+  const one = medianRow(local);
+  console.log(`  one process, SQLite: ${describeRun(one)}  [${local.map((row) => row.fps.toFixed(2)).join(', ')} fps]`);
+  for (const count of counts) {
+    const rows = fleet.get(count)!;
+    const row = medianRow(rows);
     console.log(
-      `  N=${count}: ${count} worker${plural} x 1 thread ${fleet.fps.toFixed(2)} fps, ${fleet.totalCpuMs!.toFixed(0)} ms CPU a frame (PostgreSQL ${fleet.serverCpuMs?.toFixed(1) ?? 'n/a'}) | ` +
-        `one process, SQLite, ${count} thread${plural}: ${local.fps.toFixed(2)} fps, ${local.totalCpuMs!.toFixed(0)} ms CPU a frame`,
-    );
-    console.log(
-      `       workers / one process: ${(fleet.fps / local.fps).toFixed(2)} by fps, ${(local.totalCpuMs! / fleet.totalCpuMs!).toFixed(2)} by CPU per frame; ` +
-        `workers / (N x one process at 1 thread): ${(fleet.fps / (count * oneThread.fps)).toFixed(2)} by fps (target >= 0.9)`,
+      `  N=${count}: ${describeRun(row)}: workers ${row.workersCpuMs!.toFixed(0)} ms, PostgreSQL ${row.serverCpuMs?.toFixed(1) ?? 'n/a'} ms  [${rows.map((r) => r.fps.toFixed(2)).join(', ')} fps]` +
+        `; workers / (N x one process): ${(row.fps / (count * one.fps)).toFixed(2)} (target >= 0.9)`,
     );
   }
+}
+
+/** The row of median frame rate. */
+function medianRow(rows: Throughput[]): Throughput {
+  return [...rows].sort((a, b) => a.fps - b.fps)[Math.floor(rows.length / 2)]!;
+}
+
+function describeRun(row: Throughput): string {
+  const cores = (row.totalCpuMs! * row.fps) / 1000;
+  return `${row.fps.toFixed(2)} fps, ${row.totalCpuMs!.toFixed(0)} ms CPU a frame (${cores.toFixed(2)} cores busy)`;
 }
 
 async function ceilingPart(server: TestPostgres, captureFile: string, clip: string): Promise<void> {
@@ -298,6 +352,6 @@ export const fleetFaultsBench = {
         workers: 2,
         chunkSeconds: CHUNK_SECONDS,
       };
-      await runFaults(run, [killWorker, stopPostgres(10), cutWorkerConnections]);
+      await runFaults(run, [killWorker, stopPostgres(10), cutWorkerConnections, postgresDownAtStart(5)]);
     }),
 };

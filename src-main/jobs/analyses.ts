@@ -1,5 +1,10 @@
 import { basename, resolve } from 'node:path';
-import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
+import {
+  isAnalysisFinished,
+  UNFINISHED_ANALYSIS_STATUSES,
+  type AnalysisInfo,
+  type SessionInfo,
+} from '../../src-shared/contract/index.js';
 import { AppError } from '../core/errors.js';
 import { checkModel, DEFAULT_MODEL, regionFrameThreshold, type OpenEngineOptions } from '../engine/index.js';
 import { expectedFrames, makeThumbnail, probeSource, type ProbeOptions, type ProbedSource } from '../footage/index.js';
@@ -29,7 +34,7 @@ export interface AnalysisServiceOptions {
 }
 
 /** Interrupted: by a crash, a closed app or a cancel. */
-const INTERRUPTED = ['queued', 'running', 'cancelled'];
+const INTERRUPTED = [...UNFINISHED_ANALYSIS_STATUSES, 'cancelled'];
 /** What resumes: an interrupted analysis, or one a failure stopped (a full disk, say); its frames are kept. */
 const RESUMABLE = [...INTERRUPTED, 'failed'];
 
@@ -188,7 +193,7 @@ export class AnalysisService {
     const info = await this.store.analyses.get(analysisId);
     await this.store.owners.refuseIfOwnedElsewhere(analysisId, `cancel analysis ${analysisId}`);
     if (this.queue.isActive(analysisId)) await this.queue.cancel(analysisId);
-    else if (['queued', 'running'].includes(info.status))
+    else if (!isAnalysisFinished(info.status))
       await this.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
     return this.store.analyses.get(analysisId);
   }

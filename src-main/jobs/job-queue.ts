@@ -1,4 +1,4 @@
-import type { AnalysisInfo } from '../../src-shared/contract/index.js';
+import { isAnalysisFinished, type AnalysisInfo } from '../../src-shared/contract/index.js';
 import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../core/errors.js';
 import { startWorker } from '../core/workers.js';
@@ -6,7 +6,7 @@ import type { OpenEngineOptions } from '../engine/index.js';
 import { HEARTBEAT_MS, newOwner, type Library, type Owner } from '../library/index.js';
 import type { AnalysisQueue } from './analysis-queue.js';
 import type { AnalysisJob } from './pipeline.js';
-import { AnalysisWaiters, FINISHED_STATUSES, WatchedAnalyses } from './watched-analyses.js';
+import { AnalysisWaiters, WatchedAnalyses } from './watched-analyses.js';
 
 export type WorkerMessage =
   | { type: 'progress'; info: AnalysisInfo }
@@ -184,7 +184,7 @@ export class JobQueue implements AnalysisQueue {
   /** Passes on the other process's progress; settles when it ends; queues here what it left unfinished. */
   private async checkOne(analysisId: number, seen: number): Promise<void> {
     const info = await this.quietly(() => this.options.store.analyses.get(analysisId));
-    if (info && FINISHED_STATUSES.has(info.status)) {
+    if (info && isAnalysisFinished(info.status)) {
       this.watched.delete(analysisId);
       this.options.onProgress(info);
       this.waiters.settle(info);

@@ -1,4 +1,4 @@
-import type { AnalysisInfo } from '../../src-shared/contract/index.js';
+import { isAnalysisFinished, type AnalysisInfo } from '../../src-shared/contract/index.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { openEngine, type OpenEngineOptions } from '../engine/index.js';
 import type { AnalyzeOptions, Engine, FrameResult } from '../engine/types.js';
@@ -486,7 +486,7 @@ class AnalysisRun {
   private async report(progress: AnalysisProgress): Promise<AnalysisInfo> {
     const info = await this.owned(async () => {
       // A chunk's analysis may have been cancelled since the run began (the engine loads for seconds): it stays so.
-      if (this.job.chunk && !['queued', 'running'].includes((await this.store.analyses.get(this.plan.id)).status))
+      if (this.job.chunk && isAnalysisFinished((await this.store.analyses.get(this.plan.id)).status))
         throw new OwnershipLost();
       return this.store.analyses.update(this.plan.id, progress);
     });

@@ -1,8 +1,5 @@
 import type { AnalysisInfo } from '../../src-shared/contract/index.js';
 
-/** The statuses an analysis ends in: nothing runs it any more. */
-export const FINISHED_STATUSES: ReadonlySet<string> = new Set(['done', 'partial', 'failed', 'cancelled']);
-
 /** Callers waiting for analyses to end, each answered once with the analysis's last record. */
 export class AnalysisWaiters {
   private readonly waiting = new Map<number, ((info: AnalysisInfo) => void)[]>();

@@ -1,5 +1,11 @@
 import type { Selectable } from 'kysely';
-import type { AnalysisInfo, AnalysisStatus, ClassInfo, EventSettings } from '../../src-shared/contract/index.js';
+import {
+  UNFINISHED_ANALYSIS_STATUSES,
+  type AnalysisInfo,
+  type AnalysisStatus,
+  type ClassInfo,
+  type EventSettings,
+} from '../../src-shared/contract/index.js';
 import { NotFoundError } from '../core/errors.js';
 import { isoNow } from './database.js';
 import { defaultEventSettings } from './events.js';
@@ -125,7 +131,7 @@ export class Analyses {
     const rows = await this.store.db
       .selectFrom('analyses')
       .select('id')
-      .where('status', 'in', ['queued', 'running'])
+      .where('status', 'in', UNFINISHED_ANALYSIS_STATUSES)
       .orderBy('id')
       .execute();
     return rows.map((row) => Number(row.id));

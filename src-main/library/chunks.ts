@@ -4,6 +4,7 @@
  * analysis has in ownership.ts); a worker that stops beating loses it, and the chunk resumes elsewhere from its
  * last stored frame. The chunk table, not the job queue, says what is done.
  */
+import { UNFINISHED_ANALYSIS_STATUSES } from '../../src-shared/contract/index.js';
 import type { Selectable } from 'kysely';
 import { AppError, NotFoundError } from '../core/errors.js';
 import { holderAlive, STALE_AFTER_MS, type Owner } from './ownership.js';
@@ -17,6 +18,12 @@ import type { AnalysisChunksTable } from './tables.js';
 export const CHUNK_INDEX_STRIDE = 2 ** 30;
 
 export type ChunkStatus = 'queued' | 'running' | 'done' | 'failed';
+/** A chunk waiting for a worker, or held by one. */
+const UNFINISHED_CHUNK_STATUSES = ['queued', 'running'] as const satisfies readonly ChunkStatus[];
+
+export function isChunkFinished(status: ChunkStatus): boolean {
+  return !(UNFINISHED_CHUNK_STATUSES as readonly ChunkStatus[]).includes(status);
+}
 
 /** What a chunk covers: frames of one source between two session times (null: the source's start or end). */
 export interface ChunkPlan {
@@ -193,7 +200,7 @@ export class AnalysisChunks {
       .innerJoin('analyses as a', 'a.id', 'c.analysis_id')
       .selectAll('c')
       .where('c.status', '=', 'running')
-      .where('a.status', 'in', ['queued', 'running'])
+      .where('a.status', 'in', UNFINISHED_ANALYSIS_STATUSES)
       .execute();
     return rows.map(toChunkRecord).filter((record) => !record.holder || !holderAlive(record.holder, this.now()));
   }
@@ -214,7 +221,7 @@ export class AnalysisChunks {
     const rows = await this.store.db
       .selectFrom('analyses as a')
       .select('a.id')
-      .where('a.status', 'in', ['queued', 'running'])
+      .where('a.status', 'in', UNFINISHED_ANALYSIS_STATUSES)
       .where((eb) =>
         eb.exists(eb.selectFrom('analysis_chunks as c').select('c.chunk').whereRef('c.analysis_id', '=', 'a.id')),
       )
@@ -225,7 +232,7 @@ export class AnalysisChunks {
               .selectFrom('analysis_chunks as c')
               .select('c.chunk')
               .whereRef('c.analysis_id', '=', 'a.id')
-              .where('c.status', 'in', ['queued', 'running']),
+              .where('c.status', 'in', UNFINISHED_CHUNK_STATUSES),
           ),
         ),
       )

@@ -34,5 +34,6 @@ export {
   type ChunkPlan,
   type ChunkRecord,
   type ChunkStatus,
+  isChunkFinished,
 } from './chunks.js';
 export { detectEvents, defaultEventSettings, type ScoredFrame, type EventSpan } from './events.js';

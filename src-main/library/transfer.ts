@@ -6,7 +6,13 @@
  * the whole copy is one write transaction on the target: a failure leaves it as it was.
  */
 import type { Selectable } from 'kysely';
-import type { FrameRef, RleMask, Rgb } from '../../src-shared/contract/index.js';
+import {
+  isAnalysisFinished,
+  type AnalysisStatus,
+  type FrameRef,
+  type RleMask,
+  type Rgb,
+} from '../../src-shared/contract/index.js';
 import { NotFoundError } from '../core/errors.js';
 import type { KnowledgeStore, NewTaughtClass } from './knowledge.js';
 import type { Db, Store } from './store.js';
@@ -29,7 +35,6 @@ export interface TransferReport {
 /** Frames per insert: a few maps of tens of kB each, well below either database's parameter limits. */
 const FRAME_BATCH = 100;
 /** An analysis still being written elsewhere is not copied: its frames are not all there yet. */
-const UNFINISHED = new Set(['queued', 'running']);
 
 type AnalysisRow = Selectable<AnalysesTable>;
 
@@ -164,7 +169,7 @@ async function copyAnalyses(copy: Copy, sessionId: number, targetSession: number
       report.analyses.push({ from, to: Number(found.id), copied: false, frames: 0, why: 'already there' });
       continue;
     }
-    if (UNFINISHED.has(analysis.status)) {
+    if (!isAnalysisFinished(analysis.status as AnalysisStatus)) {
       report.analyses.push({ from, to: 0, copied: false, frames: 0, why: `still ${analysis.status}` });
       continue;
     }

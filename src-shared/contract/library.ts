@@ -50,6 +50,13 @@ export type SourceFile = z.infer<typeof SourceFile>;
 export const AnalysisStatus = z.enum(['queued', 'running', 'done', 'partial', 'failed', 'cancelled']);
 export type AnalysisStatus = z.infer<typeof AnalysisStatus>;
 
+/** The statuses of an analysis still to finish: waiting for, or held by, a job. Every other status is an end. */
+export const UNFINISHED_ANALYSIS_STATUSES = ['queued', 'running'] as const satisfies readonly AnalysisStatus[];
+
+export function isAnalysisFinished(status: AnalysisStatus): boolean {
+  return !(UNFINISHED_ANALYSIS_STATUSES as readonly AnalysisStatus[]).includes(status);
+}
+
 /** How an analysis scored its frames: the highest region score, or (before regions) the pixel 90th percentile. */
 export const FrameScoreRule = z.enum(['regions', 'pixel-p90']);
 export type FrameScoreRule = z.infer<typeof FrameScoreRule>;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AnalysisInfo } from '../../src-shared/contract/index.js';
+import { isAnalysisFinished, type AnalysisInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { probeVideo } from '../helpers/clips.js';
 import { e2eModel, openReview, waitForFrame, type Review } from './review-helpers.js';
@@ -26,7 +26,7 @@ async function analysed(sessionId: number): Promise<AnalysisInfo> {
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     const [analysis] = await review!.api.call('analysis.list', { sessionId });
-    if (analysis && !['queued', 'running'].includes(analysis.status)) return analysis;
+    if (analysis && isAnalysisFinished(analysis.status)) return analysis;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('the analysis did not finish in 5 minutes');

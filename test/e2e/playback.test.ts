@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AnalysisInfo, SessionInfo } from '../../src-shared/contract/index.js';
+import { isAnalysisFinished, type AnalysisInfo, type SessionInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { e2eModel, openReview, screenshots, waitForFrame, type Review } from './review-helpers.js';
 
@@ -30,7 +30,7 @@ async function importAnalysed(path: string): Promise<{ session: SessionInfo; ana
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     const [analysis] = await api.call('analysis.list', { sessionId: session.id });
-    if (analysis && !['queued', 'running'].includes(analysis.status)) {
+    if (analysis && isAnalysisFinished(analysis.status)) {
       assert.equal(analysis.status, 'done', analysis.message ?? '');
       return { session, analysis };
     }

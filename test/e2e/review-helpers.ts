@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { Page } from 'playwright-core';
-import { methods, type MethodName, type Request, type Response } from '../../src-shared/contract/index.js';
+import {
+  isAnalysisFinished,
+  methods,
+  type MethodName,
+  type Request,
+  type Response,
+} from '../../src-shared/contract/index.js';
 import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
 import { openBrowser, type BrowserSession } from '../helpers/browser.js';
 import { repoRoot, startServeProcess } from '../helpers/cli.js';
@@ -102,7 +108,7 @@ export async function newestAnalysisDone(
   while (Date.now() < deadline) {
     const analyses = await api.call('analysis.list', { sessionId });
     const newest = analyses.sort((x, y) => y.id - x.id)[0];
-    if (analyses.length >= count && newest && !['queued', 'running'].includes(newest.status)) return newest;
+    if (analyses.length >= count && newest && isAnalysisFinished(newest.status)) return newest;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`analysis ${count} of session ${sessionId} did not finish in 5 minutes`);

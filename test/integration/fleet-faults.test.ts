@@ -8,7 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_MODEL } from '../../src-main/engine/index.js';
-import { cutWorkerConnections, fleetRun, killWorker, stopPostgres, type FleetRun } from '../../bench/fleet-faults.js';
+import {
+  cutWorkerConnections,
+  fleetRun,
+  killWorker,
+  postgresDownAtStart,
+  stopPostgres,
+  type FleetRun,
+} from '../../bench/fleet-faults.js';
 import { differences, type StoredRun } from '../../bench/fleet-harness.js';
 import { captureStandInFrame } from '../../bench/stand-in-engine.js';
 import { loopedValDrive, tempDir, valDrive } from '../helpers/clips.js';
@@ -63,5 +70,12 @@ describe('fleet faults', { skip }, () => {
     const { stored, timeline } = await fleetRun(run, cutWorkerConnections);
     assert.match(timeline.lines().join('\n'), /pg_terminate_backend on [1-9]\d* connections/);
     assert.deepEqual(differences(reference, stored), [], timeline.lines().join('\n'));
+  });
+
+  test('workers started while PostgreSQL is down wait for it, then run the drive: nothing lost or duplicated', async () => {
+    const { stored, timeline } = await fleetRun(run, postgresDownAtStart(2));
+    const lines = timeline.lines().join('\n');
+    assert.match(lines, /worker-1: .*does not answer.*waiting for it, trying again every 2 s/, lines);
+    assert.deepEqual(differences(reference, stored), [], lines);
   });
 });

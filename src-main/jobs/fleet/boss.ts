@@ -16,8 +16,9 @@ export interface ChunkJobData {
 
 /**
  * pg-boss has no job heartbeat in 10.x: a job's worker that dies is only noticed when the job expires. The
- * chunk's lease (HEARTBEAT_MS, stale after STALE_AFTER_MS) notices it in seconds and queues a new job; expiry
- * is the backstop for a worker that died between taking a job and claiming its chunk.
+ * chunk's lease (HEARTBEAT_MS, stale after STALE_AFTER_MS), taken as soon as a worker has fetched the job,
+ * notices it in seconds and queues a new job; expiry is the backstop for a worker that died in the
+ * milliseconds between the fetch and the claim.
  */
 const JOB_OPTIONS = { retryLimit: 2, retryDelay: 2, expireInSeconds: 15 * 60 } as const;
 

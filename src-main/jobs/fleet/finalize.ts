@@ -1,6 +1,5 @@
-import type { Library } from '../../library/index.js';
-
-const UNFINISHED = ['queued', 'running'];
+import { isAnalysisFinished } from '../../../src-shared/contract/index.js';
+import { isChunkFinished, type Library } from '../../library/index.js';
 
 /**
  * Ends an analysis whose chunks have all ended, once, whichever worker gets here first (the analysis's row
@@ -13,9 +12,9 @@ export async function endIfLastChunk(store: Library, analysisId: number): Promis
   return store.transaction(async () => {
     await store.chunks.lockAnalysis(analysisId);
     const info = await store.analyses.get(analysisId);
-    if (!UNFINISHED.includes(info.status)) return false;
+    if (isAnalysisFinished(info.status)) return false;
     const chunks = await store.chunks.list(analysisId);
-    if (chunks.length === 0 || chunks.some((chunk) => UNFINISHED.includes(chunk.status))) return false;
+    if (chunks.length === 0 || chunks.some((chunk) => !isChunkFinished(chunk.status))) return false;
     const finishedAt = new Date().toISOString();
     const failed = chunks.filter((chunk) => chunk.status === 'failed');
     if (failed.length > 0) {

@@ -1,11 +1,11 @@
 import type PgBoss from 'pg-boss';
-import type { AnalysisInfo } from '../../../src-shared/contract/index.js';
+import { isAnalysisFinished, type AnalysisInfo } from '../../../src-shared/contract/index.js';
 import type { Library } from '../../library/index.js';
 import type { AnalysisQueue } from '../analysis-queue.js';
 import { sendChunkJobs, startBoss } from './boss.js';
 import { planChunks, DEFAULT_CHUNK_SECONDS } from './chunks.js';
 import { endIfLastChunk } from './finalize.js';
-import { AnalysisWaiters, FINISHED_STATUSES, WatchedAnalyses } from '../watched-analyses.js';
+import { AnalysisWaiters, WatchedAnalyses } from '../watched-analyses.js';
 
 export interface FleetQueueOptions {
   onProgress(info: AnalysisInfo): void;
@@ -96,7 +96,7 @@ export class FleetQueue implements AnalysisQueue {
   /** Marks the analysis cancelled: its workers stop after the frames in flight (they watch its status), its other jobs are passed over. */
   async cancel(analysisId: number): Promise<void> {
     const info = await this.store.analyses.get(analysisId);
-    if (!FINISHED_STATUSES.has(info.status))
+    if (!isAnalysisFinished(info.status))
       await this.store.analyses.update(analysisId, { status: 'cancelled', finishedAt: new Date().toISOString() });
     await this.watched.checkAll();
   }
@@ -131,7 +131,7 @@ export class FleetQueue implements AnalysisQueue {
     }
     if (!seen || info.framesDone !== seen.framesDone || info.status !== seen.status || info.message !== seen.message)
       this.options.onProgress(info);
-    if (!FINISHED_STATUSES.has(info.status)) {
+    if (!isAnalysisFinished(info.status)) {
       this.watched.set(analysisId, info);
       return;
     }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
+import { isAnalysisFinished } from '../../../src-shared/contract/index.js';
 import { AppError, errorMessage, NotFoundError } from '../../core/errors.js';
 import { defaultModelsDir } from '../../core/paths.js';
 import { hashSource, type FootageSource } from '../../footage/index.js';
@@ -8,9 +9,11 @@ import {
   ChunkOwnedError,
   describeLocation,
   HEARTBEAT_MS,
+  newOwner,
   openLibrary,
   type ChunkRecord,
   type Library,
+  type Owner,
 } from '../../library/index.js';
 import { runChunk, type EngineFactory } from '../pipeline.js';
 import { CHUNK_QUEUE, sendChunkJobs, startBoss, type ChunkJobData } from './boss.js';
@@ -51,17 +54,7 @@ const SWEEP_MS = HEARTBEAT_MS;
  */
 export async function runWorker(options: WorkerOptions): Promise<FleetWorker> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = await openLibrary(options.databaseUrl);
-  let boss: PgBoss;
-  try {
-    boss = await startBoss(options.databaseUrl, {
-      supervise: true,
-      onError: (error) => log(`dmlreview worker: job queue: ${errorMessage(error)}`),
-    });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const { store, boss } = await connectWhenReachable(options.databaseUrl, log);
   const worker = new ChunkWorker(store, boss, options, log);
   const stopped = worker.run();
   return {
@@ -71,6 +64,43 @@ export async function runWorker(options: WorkerOptions): Promise<FleetWorker> {
     },
     stopped,
   };
+}
+
+/**
+ * The library and the job queue on the team database. A server that does not answer yet (a host booting with
+ * its workers, a database restarting) is waited for, trying every RETRY_MS; anything else (a refused password,
+ * a database that does not exist) is thrown, for the operator to mend.
+ */
+async function connectWhenReachable(
+  databaseUrl: string,
+  log: (line: string) => void,
+): Promise<{ store: Library; boss: PgBoss }> {
+  for (let waiting = false; ; waiting = true) {
+    try {
+      return await connect(databaseUrl, log);
+    } catch (error) {
+      if (!lostConnection(error)) throw error;
+      if (!waiting)
+        log(
+          `dmlreview worker: ${errorMessage(error)}; waiting for it, trying again every ${RETRY_MS / 1000} s (Ctrl+C to give up)`,
+        );
+      await sleep(RETRY_MS);
+    }
+  }
+}
+
+async function connect(databaseUrl: string, log: (line: string) => void): Promise<{ store: Library; boss: PgBoss }> {
+  const store = await openLibrary(databaseUrl);
+  try {
+    const boss = await startBoss(databaseUrl, {
+      supervise: true,
+      onError: (error) => log(`dmlreview worker: job queue: ${errorMessage(error)}`),
+    });
+    return { store, boss };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 class ChunkWorker {
@@ -172,12 +202,14 @@ class ChunkWorker {
       return 'skipped';
     }
     const info = await this.store.analyses.get(analysisId);
-    if (!RUNNING.includes(info.status)) return 'skipped'; // cancelled, or ended
-    await this.checkSource(info.sessionId, record);
+    if (isAnalysisFinished(info.status)) return 'skipped'; // cancelled, or ended
+    const owner = newOwner();
     const cancelled = new AbortController();
     let announced = false;
-    const watch = setInterval(() => void this.watchStatus(analysisId, cancelled), HEARTBEAT_MS);
+    let watch: NodeJS.Timeout | undefined;
     try {
+      if (!(await this.holdWhileChecking(analysisId, record, info.sessionId, owner))) return 'skipped';
+      watch = setInterval(() => void this.watchStatus(analysisId, cancelled), HEARTBEAT_MS);
       await runChunk(
         this.store,
         {
@@ -185,6 +217,7 @@ class ChunkWorker {
           analysisId,
           engine: this.options.threads ? { threads: this.options.threads } : undefined,
           chunk: record,
+          owner,
         },
         {
           interrupt: AbortSignal.any([cancelled.signal, this.stopping.signal]),
@@ -209,6 +242,30 @@ class ChunkWorker {
     return 'done';
   }
 
+  /**
+   * Takes the chunk's lease as soon as its job is taken, and beats it while the source is checked (hashing a long
+   * file takes a while): a worker that dies here is noticed by its stale lease within seconds, not when the job
+   * expires. The run goes on under the same lease (the same owner). False: the chunk was done meanwhile.
+   */
+  private async holdWhileChecking(
+    analysisId: number,
+    record: ChunkRecord,
+    sessionId: number,
+    owner: Owner,
+  ): Promise<boolean> {
+    if ((await this.store.chunks.claim(analysisId, record.chunk, owner)).status === 'done') return false;
+    const beat = setInterval(
+      () => void this.store.chunks.beat(analysisId, record.chunk, owner.token).catch(() => undefined),
+      HEARTBEAT_MS,
+    );
+    try {
+      await this.checkSource(sessionId, record);
+      return true;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
   private async chunkRecord(analysisId: number, chunk: number): Promise<ChunkRecord | undefined> {
     try {
       return await this.store.chunks.get(analysisId, chunk);
@@ -221,7 +278,7 @@ class ChunkWorker {
   /** A cancelled (or deleted) analysis stops its chunk here after the frames in flight. */
   private async watchStatus(analysisId: number, cancelled: AbortController): Promise<void> {
     try {
-      if (!RUNNING.includes((await this.store.analyses.get(analysisId)).status)) cancelled.abort();
+      if (isAnalysisFinished((await this.store.analyses.get(analysisId)).status)) cancelled.abort();
     } catch (error) {
       if (error instanceof NotFoundError) cancelled.abort();
     }
@@ -230,7 +287,7 @@ class ChunkWorker {
   /** A chunk this worker stopped (it is stopping) is queued again at once, for another worker. */
   private async requeue(analysisId: number, chunk: number, label: string): Promise<void> {
     const info = await this.store.analyses.get(analysisId).catch(() => undefined);
-    if (!info || !RUNNING.includes(info.status)) return;
+    if (!info || isAnalysisFinished(info.status)) return;
     if (await this.queueAgain(analysisId, chunk, null))
       this.log(`dmlreview worker: ${label} stopped here; queued again, to resume from its last stored frame`);
   }
@@ -298,8 +355,6 @@ class ChunkWorker {
 
 type ChunkOutcome = 'done' | 'interrupted' | 'skipped';
 
-const RUNNING = ['queued', 'running'];
-
 function describeRange(record: ChunkRecord): string {
   const seconds = (ms: number | null) => (ms === null ? null : `${(ms / 1000).toFixed(1)} s`);
   const from = seconds(record.fromMs) ?? 'its start';
@@ -314,26 +369,35 @@ function changedSource(source: FootageSource, sha256: string, host: string): App
   );
 }
 
-/** Errors that mean the database is out of reach, not that the chunk is at fault: the chunk is not failed for them. */
+/**
+ * Errors that mean the database is out of reach, not that the chunk is at fault: the chunk is not failed for
+ * them. The library's own errors (library/database.ts libraryError) keep the driver's error as their cause.
+ */
 function lostConnection(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')))
-    return true;
-  return /Connection terminated|connection (?:is )?(?:closed|ended)|Client has encountered a connection error/i.test(
-    errorMessage(error),
-  );
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')))
+      return true;
+    if (
+      /Connection terminated|connection (?:is )?(?:closed|ended)|Client has encountered a connection error/i.test(
+        cause.message,
+      )
+    )
+      return true;
+  }
+  return false;
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
