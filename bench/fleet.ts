@@ -279,7 +279,7 @@ async function workersPart(server: TestPostgres, clip: string): Promise<void> {
   }
 }
 
-/** The row of median frame rate. */
+/** The row of median frame rate (of an even number, the upper of the middle two). */
 function medianRow(rows: Throughput[]): Throughput {
   return [...rows].sort((a, b) => a.fps - b.fps)[Math.floor(rows.length / 2)]!;
 }

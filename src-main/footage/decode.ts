@@ -6,7 +6,6 @@ import type { RgbFrame } from '../core/rgb-frame.js';
 import type { FootageSource } from './source.js';
 import { ffmpegReason, ffmpegTools } from './ffmpeg.js';
 import type { FrameBuffers } from './frame-buffers.js';
-import { openFramePipe } from './frame-pipe.js';
 
 export interface DecodedFrame {
   sourceIndex: number;
@@ -206,8 +205,7 @@ async function* ffmpegFrames(
     '1',
     'pipe:3',
   ];
-  const pipe = openFramePipe();
-  const child = spawn(ffmpegTools().ffmpeg, args, { stdio: ['ignore', pipe.stdout, 'pipe', 'pipe'] });
+  const child = spawn(ffmpegTools().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   const abort = () => child.kill('SIGKILL');
   options.signal?.addEventListener('abort', abort);
@@ -223,13 +221,7 @@ async function* ffmpegFrames(
   const previews = new ArrivalQueue<Buffer>();
   splitJpegs(child.stdio[3] as Readable, previews);
 
-  const frames = new RawFrames(options.width * options.height * 3, options.buffers);
-  const reader = pipe.read(
-    child.stdout,
-    (chunk) => frames.take(chunk),
-    () => frames.end(),
-  );
-  frames.onRoom = () => reader.resume();
+  const frames = rawFrames(child.stdout!, options.width * options.height * 3, options.buffers);
   try {
     for (let data = await frames.next(); data; data = await frames.next()) {
       const [ptsMs, jpeg] = [await timestamps.next(), await previews.next()];
@@ -240,7 +232,6 @@ async function* ffmpegFrames(
   } finally {
     options.signal?.removeEventListener('abort', abort);
     if (child.exitCode === null) child.kill('SIGKILL');
-    reader.close();
   }
   end.code = await closed;
 }
@@ -257,53 +248,40 @@ const previewScale = `scale=${PREVIEW_LONG_SIDE}:${PREVIEW_LONG_SIDE}:force_orig
 const FRAMES_AHEAD = 4;
 
 /**
- * Cuts ffmpeg's raw output into frames. Reading pauses (take answers false) once FRAMES_AHEAD frames wait, and
- * resumes (onRoom) as they are taken, so ffmpeg is held back (memory stays flat) without ever being stopped
- * before it writes the JPEG being waited for.
+ * Cuts stdout into frames. Reading pauses once FRAMES_AHEAD frames wait, and resumes as they are taken, so
+ * ffmpeg is held back (memory stays flat) without ever being stopped before it writes the JPEG being waited for.
  */
-class RawFrames {
-  onRoom: () => void = () => undefined;
-  private readonly frames = new ArrivalQueue<Uint8Array>();
-  private waiting = 0;
-  private frame: Uint8Array;
-  private filled = 0;
-
-  constructor(
-    private readonly frameBytes: number,
-    private readonly buffers: FrameBuffers | undefined,
-  ) {
-    this.frame = this.newFrame();
-  }
-
-  /** Copies a chunk in (it is the pipe's buffer, read into again); false: enough frames wait, pause reading. */
-  take(chunk: Uint8Array): boolean {
+function rawFrames(
+  stream: Readable,
+  frameBytes: number,
+  buffers: FrameBuffers | undefined,
+): { next(): Promise<Uint8Array | undefined> } {
+  const newFrame = () => buffers?.take(frameBytes) ?? new Uint8Array(frameBytes);
+  const frames = new ArrivalQueue<Uint8Array>();
+  let waiting = 0;
+  let frame = newFrame();
+  let filled = 0;
+  stream.on('data', (chunk: Buffer) => {
     for (let offset = 0; offset < chunk.length;) {
-      const take = Math.min(this.frameBytes - this.filled, chunk.length - offset);
-      this.frame.set(chunk.subarray(offset, offset + take), this.filled);
-      this.filled += take;
+      const take = Math.min(frameBytes - filled, chunk.length - offset);
+      frame.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
       offset += take;
-      if (this.filled < this.frameBytes) continue;
-      this.frames.push(this.frame);
-      this.frame = this.newFrame();
-      this.filled = 0;
-      this.waiting++;
+      if (filled < frameBytes) continue;
+      frames.push(frame);
+      frame = newFrame();
+      filled = 0;
+      if (++waiting >= FRAMES_AHEAD) stream.pause();
     }
-    return this.waiting < FRAMES_AHEAD;
-  }
-
-  end(): void {
-    this.frames.end();
-  }
-
-  async next(): Promise<Uint8Array | undefined> {
-    const next = await this.frames.next();
-    if (next && --this.waiting < FRAMES_AHEAD) this.onRoom();
-    return next;
-  }
-
-  private newFrame(): Uint8Array {
-    return this.buffers?.take(this.frameBytes) ?? new Uint8Array(this.frameBytes);
-  }
+  });
+  stream.on('close', () => frames.end());
+  return {
+    next: async () => {
+      const next = await frames.next();
+      if (next && --waiting < FRAMES_AHEAD) stream.resume();
+      return next;
+    },
+  };
 }
 
 /** Cuts ffmpeg's image2pipe MJPEG stream into JPEG files (start of image FFD8 ... end of image FFD9). */

@@ -196,17 +196,21 @@ export class Frames {
    * `firsts` in timeline order) contiguously from 0, and packs the timeline again: afterwards the analysis is
    * what one run in index order stores. Runs in the caller's transaction.
    *
+   * With `until`, only the listed ranges move, the last ending there: the chunks done so far while later ones
+   * still run (their frames, from `until` on, keep their indices and timeline). Ranges moved before are empty
+   * then, their frames counted in the first range, so numbering again gives the same indices.
+   *
    * Each range moves down by a constant. A frame's new row is inserted before the rows that reference it
    * (maps, regions, descriptors) move to it, and its old row goes last, so no foreign key is ever broken; new
    * indices are below every range but the first, which starts at 0 and stays, so no key collides either.
    */
-  async renumber(analysisId: number, firsts: number[]): Promise<void> {
+  async renumber(analysisId: number, firsts: number[], until?: number): Promise<void> {
     const db = this.store.db;
     let next = 0;
     for (const [position, from] of firsts.entries()) {
-      const until = firsts[position + 1] ?? Number.MAX_SAFE_INTEGER;
+      const rangeEnd = firsts[position + 1] ?? until ?? Number.MAX_SAFE_INTEGER;
       const inRange = (column: 'idx' | 'frame_index') =>
-        sql<boolean>`analysis_id = ${analysisId} AND ${sql.ref(column)} >= ${from} AND ${sql.ref(column)} < ${until}`;
+        sql<boolean>`analysis_id = ${analysisId} AND ${sql.ref(column)} >= ${from} AND ${sql.ref(column)} < ${rangeEnd}`;
       const counted = await db
         .selectFrom('frames')
         .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -240,17 +244,22 @@ export class Frames {
         .execute();
       await db.deleteFrom('frames').where(inRange('idx')).execute();
     }
-    await this.repackTimeline(analysisId);
+    await this.repackTimeline(analysisId, until);
   }
 
-  /** Packs the timeline again from the stored frames, in index order. */
-  private async repackTimeline(analysisId: number): Promise<void> {
+  /** Packs the timeline again from the stored frames in index order: all of it, or the part below `below`. */
+  private async repackTimeline(analysisId: number, below?: number): Promise<void> {
     const db = this.store.db;
-    await db.deleteFrom('timeline_chunks').where('analysis_id', '=', analysisId).execute();
+    await db
+      .deleteFrom('timeline_chunks')
+      .where('analysis_id', '=', analysisId)
+      .$if(below !== undefined, (query) => query.where('chunk', '<', Math.ceil(below! / TIMELINE_CHUNK)))
+      .execute();
     const rows = await db
       .selectFrom('frames')
       .select(['idx', 'time_ms', 'score'])
       .where('analysis_id', '=', analysisId)
+      .$if(below !== undefined, (query) => query.where('idx', '<', below!))
       .orderBy('idx')
       .execute();
     for (let first = 0; first < rows.length; first += TIMELINE_CHUNK) {
@@ -269,8 +278,9 @@ export class Frames {
 
   /**
    * The time and score of every frame, position = frame index. While a fleet runs an analysis, the frames of
-   * its later chunks sit in index ranges of their own (chunks.ts) and are left out until it ends and they are
-   * numbered in place: what is shown is the start of the drive, each frame at its own index.
+   * the chunks after the first one not done sit in index ranges of their own (chunks.ts) and are left out until
+   * the chunks before them are done and they are numbered in place (renumber): what is shown is the drive from
+   * its start, each frame at its own index.
    */
   async timeline(analysisId: number): Promise<Timeline> {
     await this.analyses.get(analysisId);

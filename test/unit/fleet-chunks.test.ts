@@ -118,6 +118,46 @@ for (const backend of storeBackends) {
   );
 
   test(
+    `${backend.name}: while a later chunk runs, the chunks done so far are numbered from the start and the timeline shows them`,
+    { skip: backend.skip },
+    async () => {
+      const { store, analysisId } = await libraryWithAnalysis(backend);
+      try {
+        // Chunks of 5, 3 and 4 frames; the first two done, the last still writing (2 of its frames so far).
+        const firsts = [0, CHUNK_INDEX_STRIDE, 2 * CHUNK_INDEX_STRIDE];
+        const write = (first: number, from: number, count: number, start = 0) =>
+          store.frames.write(
+            analysisId,
+            Array.from({ length: count }, (_, k) => chunkFrame(first, start + k, from + start + k)),
+          );
+        await write(firsts[1]!, 5, 3);
+        await write(firsts[0]!, 0, 5);
+        await write(firsts[2]!, 8, 2);
+        const timesOf = (count: number) => Array.from({ length: count }, (_, i) => driveLikeFrame(i).timeMs);
+        for (let round = 0; round < 2; round++) {
+          await store.transaction(() => store.frames.renumber(analysisId, firsts.slice(0, 2), firsts[2]));
+          assert.deepEqual([...(await store.frames.timeline(analysisId)).timesMs], timesOf(8), `round ${round}`);
+        }
+        assert.equal((await store.frames.get(analysisId, 7)).timeMs, driveLikeFrame(7).timeMs);
+        assert.deepEqual([...(await store.frames.map(analysisId, 6, 'class_map'))!], [6, 1]);
+        // The running chunk's frames kept their range, and it writes on there.
+        assert.equal((await store.frames.get(analysisId, firsts[2]! + 1)).timeMs, driveLikeFrame(9).timeMs);
+        await write(firsts[2]!, 8, 2, 2);
+        await store.transaction(() => store.frames.renumber(analysisId, firsts));
+        const timeline = await store.frames.timeline(analysisId);
+        assert.deepEqual([...timeline.timesMs], timesOf(12));
+        assert.deepEqual(
+          [...timeline.scores],
+          Array.from({ length: 12 }, (_, i) => driveLikeFrame(i).score),
+        );
+        assert.equal((await store.frames.top({ analysisId, offset: 0, limit: 100 })).total, 12);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  test(
     `${backend.name}: a chunk's lease: one live holder; a stale one is taken over and listed as abandoned`,
     { skip: backend.skip },
     async () => {

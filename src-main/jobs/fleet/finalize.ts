@@ -46,3 +46,24 @@ function unique(messages: (string | null)[]): string | null {
   const kept = [...new Set(messages.filter((message): message is string => Boolean(message)))];
   return kept.length > 0 ? kept.join('; ') : null;
 }
+
+/**
+ * Numbers the frames of the chunks done so far from the start of the drive up to the first chunk not done, so
+ * that the timeline of a running analysis (frames.timeline) grows chunk by chunk instead of showing the first
+ * chunk alone until the end. The frames of later chunks keep their ranges; the last chunk's worker numbers
+ * the rest (endIfLastChunk), and a worker that dies before calling this leaves it to the next chunk's.
+ */
+export async function numberDoneChunks(store: Library, analysisId: number): Promise<void> {
+  await store.transaction(async () => {
+    await store.chunks.lockAnalysis(analysisId);
+    if (isAnalysisFinished((await store.analyses.get(analysisId)).status)) return;
+    const chunks = await store.chunks.list(analysisId);
+    const firstNotDone = chunks.findIndex((chunk) => chunk.status !== 'done');
+    if (firstNotDone <= 0) return; // the first chunk is not done yet, or none is left (endIfLastChunk's part)
+    await store.frames.renumber(
+      analysisId,
+      chunks.slice(0, firstNotDone).map((chunk) => chunk.firstIndex),
+      chunks[firstNotDone]!.firstIndex,
+    );
+  });
+}

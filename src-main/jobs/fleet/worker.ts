@@ -18,7 +18,7 @@ import {
 import { runChunk, type EngineFactory } from '../pipeline.js';
 import { CHUNK_QUEUE, sendChunkJobs, startBoss, type ChunkJobData } from './boss.js';
 import { EngineCache } from './engine-cache.js';
-import { endIfLastChunk } from './finalize.js';
+import { endIfLastChunk, numberDoneChunks } from './finalize.js';
 
 export interface WorkerOptions {
   /** The team library: a postgresql:// connection string. */
@@ -239,6 +239,7 @@ class ChunkWorker {
     if ((await this.store.chunks.get(analysisId, chunk)).status !== 'done') return 'interrupted';
     this.log(`dmlreview worker: ${label} done`);
     if (await endIfLastChunk(this.store, analysisId)) this.logEnded(analysisId);
+    else await numberDoneChunks(this.store, analysisId);
     return 'done';
   }
 
