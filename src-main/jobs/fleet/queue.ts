@@ -4,7 +4,7 @@ import type { Library } from '../../library/index.js';
 import type { AnalysisQueue } from '../analysis-queue.js';
 import { sendChunkJobs, startBoss } from './boss.js';
 import { planChunks, DEFAULT_CHUNK_SECONDS } from './chunks.js';
-import { endIfLastChunk } from './finalize.js';
+import { settleChunks } from './finalize.js';
 import { AnalysisWaiters, WatchedAnalyses } from '../watched-analyses.js';
 
 export interface FleetQueueOptions {
@@ -72,7 +72,7 @@ export class FleetQueue implements AnalysisQueue {
       );
     });
     // Every chunk was done already (a crash came between the last one and the end): end it here.
-    await endIfLastChunk(this.store, analysisId);
+    await settleChunks(this.store, analysisId);
     this.watch(analysisId);
   }
 

@@ -18,7 +18,7 @@ import {
 import { runChunk, type EngineFactory } from '../pipeline.js';
 import { CHUNK_QUEUE, sendChunkJobs, startBoss, type ChunkJobData } from './boss.js';
 import { EngineCache } from './engine-cache.js';
-import { endIfLastChunk, numberDoneChunks } from './finalize.js';
+import { settleChunks } from './finalize.js';
 
 export interface WorkerOptions {
   /** The team library: a postgresql:// connection string. */
@@ -184,7 +184,7 @@ class ChunkWorker {
       await this.store.chunks.fail(analysisId, chunk, message, final);
       await this.store.analyses.update(analysisId, { message });
       await this.boss.fail(CHUNK_QUEUE, job.id, { message });
-      if (final && (await endIfLastChunk(this.store, analysisId))) this.logEnded(analysisId);
+      if (final && (await settleChunks(this.store, analysisId))) this.logEnded(analysisId);
       return;
     }
     if (outcome === 'interrupted') {
@@ -198,7 +198,7 @@ class ChunkWorker {
     const record = await this.chunkRecord(analysisId, chunk);
     if (!record) return 'skipped';
     if (record.status === 'done') {
-      if (await endIfLastChunk(this.store, analysisId)) this.logEnded(analysisId);
+      if (await settleChunks(this.store, analysisId)) this.logEnded(analysisId);
       return 'skipped';
     }
     const info = await this.store.analyses.get(analysisId);
@@ -238,8 +238,7 @@ class ChunkWorker {
     }
     if ((await this.store.chunks.get(analysisId, chunk)).status !== 'done') return 'interrupted';
     this.log(`dmlreview worker: ${label} done`);
-    if (await endIfLastChunk(this.store, analysisId)) this.logEnded(analysisId);
-    else await numberDoneChunks(this.store, analysisId);
+    if (await settleChunks(this.store, analysisId)) this.logEnded(analysisId);
     return 'done';
   }
 
@@ -340,7 +339,7 @@ class ChunkWorker {
       );
     }
     for (const analysisId of await this.store.chunks.ended())
-      if (await endIfLastChunk(this.store, analysisId)) this.logEnded(analysisId);
+      if (await settleChunks(this.store, analysisId)) this.logEnded(analysisId);
   }
 
   private logEnded(analysisId: number): void {
