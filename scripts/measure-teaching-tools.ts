@@ -1,0 +1,231 @@
+/**
+ * How well the magic wand and the metric-space view pick out objects, model against model, on the CamVid val
+ * frames (docs/models.md, "The wand and the metric-space view"). Both go through the app's own teaching service,
+ * as the teaching panel calls it, on a throwaway library:
+ * - wand: every ground-truth object (an 8-connected component of one class, at least MIN_OBJECT_PIXELS at the
+ *   model's map size) of the object classes is clicked at its pixel nearest its centre; the figure is the IoU of
+ *   the selection against the object, at the panel's default distance and at the best distance of a grid (a
+ *   user who moves the slider, one best distance per object);
+ * - view: the panel's point cloud (PCA to three axes) with each point labelled by ground truth; per class, the
+ *   share of its points' nearest neighbours in the view that carry the same label (kNN purity): how much of a
+ *   class a lasso round its points would take without taking others.
+ *
+ *   node --import tsx scripts/measure-teaching-tools.ts [--model camvid-open --model camvid-open-imagenet --model road]
+ *     [--every N] [--json]
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeRle } from '../src-shared/contract/index.js';
+import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
+import { decodeLabelPng, readModelCard } from '../src-main/engine/index.js';
+import { componentBoxes, labelComponents } from '../src-main/engine/regions.js';
+import { listCamvidSamples, type Sample } from '../src-main/evaluation/samples.js';
+import { openLibrary } from '../src-main/library/index.js';
+import { createTeachingService, type TeachingService } from '../src-main/teaching/index.js';
+import { resizeNearest } from '../src-main/teaching/images.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', multiple: true, default: ['camvid-open', 'camvid-open-imagenet', 'road'] },
+    every: { type: 'string', default: '1' },
+    json: { type: 'boolean' },
+  },
+});
+const CAMVID = join(packageRoot(), '..', 'shared', 'datasets', 'camvid');
+/** Things a reviewer clicks on; the stuff classes (road, sky, building, ...) are not objects. */
+const OBJECT_CLASSES = ['pedestrian', 'bicyclist', 'car', 'pole', 'sign'];
+const MIN_OBJECT_PIXELS = 200;
+/** The teaching panel's default wand distance (src-renderer/src/teaching/draft.ts). */
+const PANEL_WAND_DISTANCE = 1;
+const WAND_DISTANCES = Array.from({ length: 12 }, (_, i) => (i + 1) * 0.25);
+const CLOUD_POINTS = 5000;
+const NEIGHBOURS = 10;
+
+interface ClassFigures {
+  objects: number;
+  wandIouAtDefault: number[];
+  wandIouBest: number[];
+  viewPurity: number[];
+}
+
+interface ModelFigures {
+  model: string;
+  sha256: string;
+  frames: number;
+  explained: number[];
+  classes: Record<string, ClassFigures>;
+}
+
+/** CamVid's label ids and names: points and objects are labelled by the dataset, whatever classes a model has. */
+function camvidClasses(): Map<number, string> {
+  const { classes, ignoreIndex } = JSON.parse(readFileSync(join(CAMVID, 'classes.json'), 'utf8')) as {
+    classes: { id: number; name: string }[];
+    ignoreIndex: number;
+  };
+  return new Map(classes.filter((cls) => cls.id !== ignoreIndex).map((cls) => [cls.id, cls.name]));
+}
+
+function iou(a: Uint8Array, b: Uint8Array): number {
+  let both = 0;
+  let either = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] || b[i]) either++;
+    if (a[i] && b[i]) both++;
+  }
+  return either ? both / either : 0;
+}
+
+/** The object's pixel nearest its centre: where a user clicks, and inside the object even when it is not convex. */
+function clickPoint(pixels: number[], width: number): { x: number; y: number } {
+  const cx = pixels.reduce((sum, p) => sum + (p % width), 0) / pixels.length;
+  const cy = pixels.reduce((sum, p) => sum + Math.floor(p / width), 0) / pixels.length;
+  let best = pixels[0]!;
+  let bestDistance = Infinity;
+  for (const p of pixels) {
+    const d = ((p % width) - cx) ** 2 + (Math.floor(p / width) - cy) ** 2;
+    if (d < bestDistance) [best, bestDistance] = [p, d];
+  }
+  return { x: best % width, y: Math.floor(best / width) };
+}
+
+function objectsOf(labels: Uint8Array, datasetId: number, width: number, height: number): number[][] {
+  const components = labelComponents(labels, datasetId, width, height);
+  const boxes = componentBoxes(components, width, height);
+  const objects: number[][] = boxes.map(() => []);
+  components.labels.forEach((label, p) => label && objects[label - 1]!.push(p));
+  return objects.filter((pixels) => pixels.length >= MIN_OBJECT_PIXELS);
+}
+
+async function measureWand(
+  service: TeachingService,
+  model: string,
+  sample: Sample,
+  object: number[],
+  width: number,
+  height: number,
+): Promise<{ atDefault: number; best: number }> {
+  const truth = new Uint8Array(width * height);
+  for (const p of object) truth[p] = 1;
+  const click = clickPoint(object, width);
+  const scores = new Map<number, number>();
+  for (const maxDistance of [PANEL_WAND_DISTANCE, ...WAND_DISTANCES]) {
+    if (scores.has(maxDistance)) continue;
+    const answer = await service.wand({ model, frame: { imagePath: sample.image }, ...click, maxDistance });
+    scores.set(maxDistance, iou(decodeRle(answer.mask), truth));
+  }
+  return { atDefault: scores.get(PANEL_WAND_DISTANCE)!, best: Math.max(...scores.values()) };
+}
+
+/** Per class present in the cloud: the mean share of each point's nearest neighbours (in the view) of its class. */
+function viewPurity(positions: Float32Array, classOf: (string | undefined)[]): Map<string, number> {
+  const count = classOf.length;
+  const sums = new Map<string, { total: number; points: number }>();
+  const nearest = new Float64Array(NEIGHBOURS);
+  const nearestIndex = new Int32Array(NEIGHBOURS);
+  for (let i = 0; i < count; i++) {
+    const name = classOf[i];
+    if (!name) continue;
+    nearest.fill(Infinity);
+    for (let j = 0; j < count; j++) {
+      if (j === i || !classOf[j]) continue;
+      const d =
+        (positions[i * 3]! - positions[j * 3]!) ** 2 +
+        (positions[i * 3 + 1]! - positions[j * 3 + 1]!) ** 2 +
+        (positions[i * 3 + 2]! - positions[j * 3 + 2]!) ** 2;
+      if (d >= nearest[NEIGHBOURS - 1]!) continue;
+      let k = NEIGHBOURS - 1;
+      for (; k > 0 && nearest[k - 1]! > d; k--) [nearest[k], nearestIndex[k]] = [nearest[k - 1]!, nearestIndex[k - 1]!];
+      [nearest[k], nearestIndex[k]] = [d, j];
+    }
+    let same = 0;
+    for (const j of nearestIndex) if (classOf[j] === name) same++;
+    const entry = sums.get(name) ?? { total: 0, points: 0 };
+    entry.total += same / NEIGHBOURS;
+    entry.points++;
+    sums.set(name, entry);
+  }
+  return new Map([...sums].map(([name, { total, points }]) => [name, total / points]));
+}
+
+async function measureModel(service: TeachingService, model: string, samples: Sample[]): Promise<ModelFigures> {
+  const { sha256 } = await readModelCard(defaultModelsDir(), model);
+  const names = camvidClasses();
+  const classes: Record<string, ClassFigures> = {};
+  const figuresOf = (name: string) =>
+    (classes[name] ??= { objects: 0, wandIouAtDefault: [], wandIouBest: [], viewPurity: [] });
+  const explained: number[][] = [];
+  for (const [n, sample] of samples.entries()) {
+    const cloud = await service.embeddings({ model, frame: { imagePath: sample.image }, samples: CLOUD_POINTS });
+    const { width, height } = cloud;
+    const label = await decodeLabelPng(sample.label);
+    const labels = resizeNearest(label.data, label.width, label.height, width, height);
+    explained.push(cloud.explained);
+    const classOf = Array.from(cloud.pixels, (p) => names.get(labels[p]!));
+    for (const [name, purity] of viewPurity(cloud.positions, classOf)) figuresOf(name).viewPurity.push(purity);
+    for (const [datasetId, name] of names) {
+      if (!OBJECT_CLASSES.includes(name)) continue;
+      for (const object of objectsOf(labels, datasetId, width, height)) {
+        const { atDefault, best } = await measureWand(service, model, sample, object, width, height);
+        const figures = figuresOf(name);
+        figures.objects++;
+        figures.wandIouAtDefault.push(atDefault);
+        figures.wandIouBest.push(best);
+      }
+    }
+    if (!values.json) process.stderr.write(`\r${model}: ${n + 1}/${samples.length} frames`);
+  }
+  if (!values.json) process.stderr.write('\n');
+  const meanExplained = [0, 1, 2].map((axis) => mean(explained.map((row) => row[axis] ?? NaN)));
+  return { model, sha256, frames: samples.length, explained: meanExplained, classes };
+}
+
+const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : NaN);
+const percent = (value: number) => (Number.isFinite(value) ? (100 * value).toFixed(1) : '-');
+
+function printTable(results: ModelFigures[]): void {
+  const names = [...new Set(results.flatMap((result) => Object.keys(result.classes)))].sort();
+  console.log(`val frames: ${results[0]?.frames}; wand at distance ${PANEL_WAND_DISTANCE} / best of 0.25-3.0;`);
+  console.log(`view: ${CLOUD_POINTS} points, ${NEIGHBOURS} nearest neighbours in the PCA view\n`);
+  for (const result of results) {
+    const share = result.explained.map((value) => percent(value)).join(' / ');
+    console.log(`${result.model} (sha256 ${result.sha256.slice(0, 12)}), PCA axes explain ${share}%`);
+    console.log('class        objects  wand IoU (default)  wand IoU (best)  view kNN purity');
+    for (const name of names) {
+      const figures = result.classes[name];
+      if (!figures) continue;
+      const cells = [
+        name.padEnd(12),
+        (figures.objects ? String(figures.objects) : '-').padStart(7),
+        percent(mean(figures.wandIouAtDefault)).padStart(19),
+        percent(mean(figures.wandIouBest)).padStart(16),
+        percent(mean(figures.viewPurity)).padStart(16),
+      ];
+      console.log(cells.join('  '));
+    }
+    console.log('');
+  }
+}
+
+async function main(): Promise<void> {
+  const every = Number(values.every);
+  if (!Number.isInteger(every) || every < 1)
+    throw new Error(`--every ${values.every}: give a whole number of 1 or more`);
+  const samples = listCamvidSamples(join(CAMVID, 'val'), '--val').filter((_, i) => i % every === 0);
+  const directory = mkdtempSync(join(tmpdir(), 'dmlreview-teaching-tools-'));
+  const library = await openLibrary(join(directory, 'library.sqlite'));
+  const service = createTeachingService(library, defaultModelsDir());
+  try {
+    const results: ModelFigures[] = [];
+    for (const model of values.model) results.push(await measureModel(service, model, samples));
+    if (values.json) console.log(JSON.stringify(results));
+    else printTable(results);
+  } finally {
+    await service.close();
+    await library.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+await main();
