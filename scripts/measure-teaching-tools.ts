@@ -8,7 +8,8 @@
  *   user who moves the slider, one best distance per object);
  * - view: the panel's point cloud (PCA to three axes) with each point labelled by ground truth; per class, the
  *   share of its points' nearest neighbours in the view that carry the same label (kNN purity): how much of a
- *   class a lasso round its points would take without taking others.
+ *   class a lasso round its points would take without taking others. The same in the embedding itself (the
+ *   engine's, for the same points) tells what the three axes lose of it.
  *
  *   node --import tsx scripts/measure-teaching-tools.ts [--model camvid-open --model camvid-open-imagenet --model road]
  *     [--every N] [--json]
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeRle } from '../src-shared/contract/index.js';
 import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
-import { decodeLabelPng, readModelCard } from '../src-main/engine/index.js';
+import { decodeImageFile, decodeLabelPng, openEngine, readModelCard, type Engine } from '../src-main/engine/index.js';
 import { componentBoxes, labelComponents } from '../src-main/engine/regions.js';
 import { listCamvidSamples, type Sample } from '../src-main/evaluation/samples.js';
 import { openLibrary } from '../src-main/library/index.js';
@@ -48,6 +49,7 @@ interface ClassFigures {
   wandIouAtDefault: number[];
   wandIouBest: number[];
   viewPurity: number[];
+  embeddingPurity: number[];
 }
 
 interface ModelFigures {
@@ -118,8 +120,11 @@ async function measureWand(
   return { atDefault: scores.get(PANEL_WAND_DISTANCE)!, best: Math.max(...scores.values()) };
 }
 
-/** Per class present in the cloud: the mean share of each point's nearest neighbours (in the view) of its class. */
-function viewPurity(positions: Float32Array, classOf: (string | undefined)[]): Map<string, number> {
+/**
+ * Per class present: the mean share of each point's nearest neighbours that carry its class. Points are rows of
+ * `dim` numbers: the view's three coordinates, or the embedding itself.
+ */
+function neighbourPurity(points: Float32Array, dim: number, classOf: (string | undefined)[]): Map<string, number> {
   const count = classOf.length;
   const sums = new Map<string, { total: number; points: number }>();
   const nearest = new Float64Array(NEIGHBOURS);
@@ -130,10 +135,8 @@ function viewPurity(positions: Float32Array, classOf: (string | undefined)[]): M
     nearest.fill(Infinity);
     for (let j = 0; j < count; j++) {
       if (j === i || !classOf[j]) continue;
-      const d =
-        (positions[i * 3]! - positions[j * 3]!) ** 2 +
-        (positions[i * 3 + 1]! - positions[j * 3 + 1]!) ** 2 +
-        (positions[i * 3 + 2]! - positions[j * 3 + 2]!) ** 2;
+      let d = 0;
+      for (let c = 0; c < dim; c++) d += (points[i * dim + c]! - points[j * dim + c]!) ** 2;
       if (d >= nearest[NEIGHBOURS - 1]!) continue;
       let k = NEIGHBOURS - 1;
       for (; k > 0 && nearest[k - 1]! > d; k--) [nearest[k], nearestIndex[k]] = [nearest[k - 1]!, nearestIndex[k - 1]!];
@@ -149,12 +152,28 @@ function viewPurity(positions: Float32Array, classOf: (string | undefined)[]): M
   return new Map([...sums].map(([name, { total, points }]) => [name, total / points]));
 }
 
-async function measureModel(service: TeachingService, model: string, samples: Sample[]): Promise<ModelFigures> {
+/** The embedding rows of the cloud's points, as the engine computes them for the same frame. */
+async function embeddingRows(engine: Engine, sample: Sample, pixels: ArrayLike<number>): Promise<Float32Array> {
+  const result = await engine.analyze(await decodeImageFile(sample.image), { keepEmbedding: true });
+  const dim = engine.embeddingDim;
+  const total = result.width * result.height;
+  const rows = new Float32Array(pixels.length * dim);
+  for (let i = 0; i < pixels.length; i++)
+    for (let c = 0; c < dim; c++) rows[i * dim + c] = result.embedding![c * total + pixels[i]!]!;
+  return rows;
+}
+
+async function measureModel(
+  service: TeachingService,
+  engine: Engine,
+  model: string,
+  samples: Sample[],
+): Promise<ModelFigures> {
   const { sha256 } = await readModelCard(defaultModelsDir(), model);
   const names = camvidClasses();
   const classes: Record<string, ClassFigures> = {};
   const figuresOf = (name: string) =>
-    (classes[name] ??= { objects: 0, wandIouAtDefault: [], wandIouBest: [], viewPurity: [] });
+    (classes[name] ??= { objects: 0, wandIouAtDefault: [], wandIouBest: [], viewPurity: [], embeddingPurity: [] });
   const explained: number[][] = [];
   for (const [n, sample] of samples.entries()) {
     const cloud = await service.embeddings({ model, frame: { imagePath: sample.image }, samples: CLOUD_POINTS });
@@ -163,7 +182,10 @@ async function measureModel(service: TeachingService, model: string, samples: Sa
     const labels = resizeNearest(label.data, label.width, label.height, width, height);
     explained.push(cloud.explained);
     const classOf = Array.from(cloud.pixels, (p) => names.get(labels[p]!));
-    for (const [name, purity] of viewPurity(cloud.positions, classOf)) figuresOf(name).viewPurity.push(purity);
+    for (const [name, purity] of neighbourPurity(cloud.positions, 3, classOf)) figuresOf(name).viewPurity.push(purity);
+    const rows = await embeddingRows(engine, sample, cloud.pixels);
+    for (const [name, purity] of neighbourPurity(rows, engine.embeddingDim, classOf))
+      figuresOf(name).embeddingPurity.push(purity);
     for (const [datasetId, name] of names) {
       if (!OBJECT_CLASSES.includes(name)) continue;
       for (const object of objectsOf(labels, datasetId, width, height)) {
@@ -187,11 +209,11 @@ const percent = (value: number) => (Number.isFinite(value) ? (100 * value).toFix
 function printTable(results: ModelFigures[]): void {
   const names = [...new Set(results.flatMap((result) => Object.keys(result.classes)))].sort();
   console.log(`val frames: ${results[0]?.frames}; wand at distance ${PANEL_WAND_DISTANCE} / best of 0.25-3.0;`);
-  console.log(`view: ${CLOUD_POINTS} points, ${NEIGHBOURS} nearest neighbours in the PCA view\n`);
+  console.log(`view: ${CLOUD_POINTS} points, ${NEIGHBOURS} nearest neighbours in the PCA view and in the embedding\n`);
   for (const result of results) {
     const share = result.explained.map((value) => percent(value)).join(' / ');
     console.log(`${result.model} (sha256 ${result.sha256.slice(0, 12)}), PCA axes explain ${share}%`);
-    console.log('class        objects  wand IoU (default)  wand IoU (best)  view kNN purity');
+    console.log('class        objects  wand IoU (default)  wand IoU (best)  view kNN purity  embedding kNN purity');
     for (const name of names) {
       const figures = result.classes[name];
       if (!figures) continue;
@@ -200,7 +222,8 @@ function printTable(results: ModelFigures[]): void {
         (figures.objects ? String(figures.objects) : '-').padStart(7),
         percent(mean(figures.wandIouAtDefault)).padStart(19),
         percent(mean(figures.wandIouBest)).padStart(16),
-        percent(mean(figures.viewPurity)).padStart(16),
+        percent(mean(figures.viewPurity)).padStart(15),
+        percent(mean(figures.embeddingPurity)).padStart(20),
       ];
       console.log(cells.join('  '));
     }
@@ -218,7 +241,14 @@ async function main(): Promise<void> {
   const service = createTeachingService(library, defaultModelsDir());
   try {
     const results: ModelFigures[] = [];
-    for (const model of values.model) results.push(await measureModel(service, model, samples));
+    for (const model of values.model) {
+      const engine = await openEngine(defaultModelsDir(), model);
+      try {
+        results.push(await measureModel(service, engine, model, samples));
+      } finally {
+        await engine.dispose();
+      }
+    }
     if (values.json) console.log(JSON.stringify(results));
     else printTable(results);
   } finally {
