@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { integerFlag } from '../src-main/cli/command.js';
 
 const { values } = parseArgs({
   options: { threads: { type: 'string', default: '1' }, runs: { type: 'string', default: '20' } },
@@ -67,9 +68,7 @@ async function msPerRun(runs: number, work: () => unknown): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const [threads, runs] = [Number(values.threads), Number(values.runs)];
-  if (!Number.isInteger(threads) || threads < 1 || !Number.isInteger(runs) || runs < 1)
-    throw new Error(`--threads ${values.threads} --runs ${values.runs}: give whole numbers of 1 or more`);
+  const [threads, runs] = [integerFlag('threads', values.threads, 1), integerFlag('runs', values.runs, 1)];
   const directory = mkdtempSync(join(tmpdir(), 'dmlreview-upsampling-'));
   try {
     const graph = join(directory, 'resize.onnx');

@@ -19,9 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeRle } from '../src-shared/contract/index.js';
+import { integerFlag } from '../src-main/cli/command.js';
 import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
 import { decodeImageFile, decodeLabelPng, openEngine, readModelCard, type Engine } from '../src-main/engine/index.js';
-import { componentBoxes, labelComponents } from '../src-main/engine/regions.js';
+import { labelComponents } from '../src-main/engine/regions.js';
 import { listCamvidSamples, type Sample } from '../src-main/evaluation/samples.js';
 import { openLibrary } from '../src-main/library/index.js';
 import { createTeachingService, type TeachingService } from '../src-main/teaching/index.js';
@@ -94,8 +95,7 @@ function clickPoint(pixels: number[], width: number): { x: number; y: number } {
 
 function objectsOf(labels: Uint8Array, datasetId: number, width: number, height: number): number[][] {
   const components = labelComponents(labels, datasetId, width, height);
-  const boxes = componentBoxes(components, width, height);
-  const objects: number[][] = boxes.map(() => []);
+  const objects: number[][] = Array.from({ length: components.count }, () => []);
   components.labels.forEach((label, p) => label && objects[label - 1]!.push(p));
   return objects.filter((pixels) => pixels.length >= MIN_OBJECT_PIXELS);
 }
@@ -232,9 +232,7 @@ function printTable(results: ModelFigures[]): void {
 }
 
 async function main(): Promise<void> {
-  const every = Number(values.every);
-  if (!Number.isInteger(every) || every < 1)
-    throw new Error(`--every ${values.every}: give a whole number of 1 or more`);
+  const every = integerFlag('every', values.every, 1);
   const samples = listCamvidSamples(join(CAMVID, 'val'), '--val').filter((_, i) => i % every === 0);
   const directory = mkdtempSync(join(tmpdir(), 'dmlreview-teaching-tools-'));
   const library = await openLibrary(join(directory, 'library.sqlite'));

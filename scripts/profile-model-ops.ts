@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { integerFlag } from '../src-main/cli/command.js';
 import { defaultModelsDir } from '../src-main/core/paths.js';
 import { readModelCard } from '../src-main/engine/index.js';
 
@@ -27,12 +28,6 @@ interface ProfileEvent {
   name: string;
   dur: number;
   args?: { op_name?: string; output_type_shape?: unknown };
-}
-
-function wholeNumber(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} ${text}: give a whole number of 1 or more`);
-  return value;
 }
 
 async function profile(modelPath: string, width: number, height: number, threads: number, runs: number) {
@@ -64,9 +59,9 @@ function sumBy(events: ProfileEvent[], key: (event: ProfileEvent) => string): [s
 
 async function main(): Promise<void> {
   const [threads, runs, top] = [
-    wholeNumber('threads', values.threads),
-    wholeNumber('runs', values.runs),
-    wholeNumber('top', values.top),
+    integerFlag('threads', values.threads, 1),
+    integerFlag('runs', values.runs, 1),
+    integerFlag('top', values.top, 1),
   ];
   const card = await readModelCard(defaultModelsDir(), values.model);
   const modelPath = join(defaultModelsDir(), `${values.model}.onnx`);

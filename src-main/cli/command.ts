@@ -32,6 +32,14 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
   return parsed;
 }
 
+/** An integer flag of at least `min`, refusing text that is not one. */
+export function integerFlag(name: string, value: string, min: number): number {
+  const parsed = numberFlag(name, value, 0);
+  if (!Number.isInteger(parsed) || parsed < min)
+    throw new AppError('usage', `--${name} must be an integer of at least ${min}, got "${value}"`);
+  return parsed;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }

@@ -1,15 +1,12 @@
 import { AppError } from '../../core/errors.js';
 import { SimilarSearch } from '../../similar/index.js';
-import { numberFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
+import { integerFlag, parseCommandArgs, printJson, type CliCommand } from '../command.js';
 import { formatTime, libraryOption, printTable, wantsJson, withLibrary } from './library-common.js';
 
 /** A required integer flag of at least `min`. */
-function integerFlag(name: string, value: string | undefined, usage: string, min: number): number {
+function requiredIntegerFlag(name: string, value: string | undefined, usage: string, min: number): number {
   if (value === undefined) throw new AppError('usage', `--${name} is required. Usage: dmlreview ${usage}`);
-  const parsed = numberFlag(name, value, 0);
-  if (!Number.isInteger(parsed) || parsed < min)
-    throw new AppError('usage', `--${name} must be an integer of at least ${min}, got "${value}"`);
-  return parsed;
+  return integerFlag(name, value, min);
 }
 
 export const similarCommand: CliCommand = {
@@ -26,11 +23,11 @@ export const similarCommand: CliCommand = {
       limit: { type: 'string' },
       json: { type: 'boolean' },
     });
-    const analysisId = integerFlag('analysis', values.analysis, this.usage, 1);
-    const frameIndex = integerFlag('frame', values.frame, this.usage, 0);
-    const x = integerFlag('x', values.x, this.usage, 0);
-    const y = integerFlag('y', values.y, this.usage, 0);
-    const limit = Math.min(1000, integerFlag('limit', values.limit ?? '20', this.usage, 1));
+    const analysisId = requiredIntegerFlag('analysis', values.analysis, this.usage, 1);
+    const frameIndex = requiredIntegerFlag('frame', values.frame, this.usage, 0);
+    const x = requiredIntegerFlag('x', values.x, this.usage, 0);
+    const y = requiredIntegerFlag('y', values.y, this.usage, 0);
+    const limit = Math.min(1000, integerFlag('limit', values.limit ?? '20', 1));
     const answer = await withLibrary(values, (store) =>
       new SimilarSearch(store).find({
         analysisId,
