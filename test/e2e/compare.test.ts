@@ -50,33 +50,39 @@ async function scrub(side: Locator, from: number, to: number): Promise<void> {
 }
 
 /**
- * The time each side's HUD shows and the frame each viewer has loaded, once both have caught up. After an
- * input that moves the playhead, `movedFrom` is the screen time before it: React renders a pointer move's
- * update in a later task, so until the screen time has changed both sides still agree on the old frame.
+ * The time each side's HUD shows and the screen's playhead time, read in one task once the screen has settled:
+ * both viewers have loaded the frame their HUD names, and nothing has changed for a few animation frames. React
+ * renders a pointer move's or a key's update in a later task, so a read straight after an input can catch the
+ * screen between two renders. After an input that moves the playhead, `movedFrom` is the screen time before it.
  */
 async function shownTimes(movedFrom?: number): Promise<{ a: number; b: number; screen: number }> {
-  const { page } = review().browser;
-  await page.waitForFunction(
-    (previous) =>
-      Number(document.querySelector('[data-testid=compare-screen]')?.getAttribute('data-time-ms')) !== previous &&
-      ['a', 'b'].every((side) => {
+  // No named functions inside: the page has no `__name`, which tsx adds to them.
+  return review().browser.page.evaluate(async (previous) => {
+    const settledFrames = 3;
+    const deadline = performance.now() + 30_000;
+    let last = '';
+    let unchanged = 0;
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      const [a, b] = ['a', 'b'].map((side) => {
         const root = document.querySelector(`[data-testid=compare-side-${side}]`);
-        const viewer = root?.querySelector('[data-testid=frame-viewer]');
         const hud = root?.querySelector('[data-testid=compare-hud]');
-        return (
+        const viewer = root?.querySelector('[data-testid=frame-viewer]');
+        const loaded =
           viewer?.getAttribute('data-ready') === 'true' &&
-          viewer.getAttribute('data-frame-index') === hud?.getAttribute('data-frame-index')
-        );
-      }),
-    movedFrom ?? Number.NaN,
-  );
-  const time = async (side: string) =>
-    Number(await page.getByTestId(`compare-side-${side}`).getByTestId('compare-hud').getAttribute('data-time-ms'));
-  return {
-    a: await time('a'),
-    b: await time('b'),
-    screen: Number(await page.getByTestId('compare-screen').getAttribute('data-time-ms')),
-  };
+          viewer.getAttribute('data-frame-index') === hud?.getAttribute('data-frame-index');
+        return { timeMs: Number(hud?.getAttribute('data-time-ms')), loaded };
+      });
+      const screen = Number(document.querySelector('[data-testid=compare-screen]')?.getAttribute('data-time-ms'));
+      const now = { a: a!.timeMs, b: b!.timeMs, screen };
+      const key = JSON.stringify(now);
+      const settled = key === last && a!.loaded && b!.loaded && screen !== previous;
+      unchanged = settled ? unchanged + 1 : 0;
+      last = key;
+      if (unchanged >= settledFrames) return now;
+    }
+    throw new Error(`the compare screen did not settle within 30 s (last seen ${last}, moved from ${previous})`);
+  }, movedFrom ?? Number.NaN);
 }
 
 test('a drive with one analysis says compare needs two', { timeout: 400_000 }, async () => {
