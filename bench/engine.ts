@@ -156,7 +156,14 @@ interface ThreadFigures {
   engineMs: number;
   pipelinedMs: number;
   torch: TorchTimes;
-  stages: { preprocess: number; head: number; headInGraph: number | null; summary: number; maps: number };
+  stages: {
+    preprocess: number;
+    upsample: number | null;
+    head: number;
+    headInGraph: number | null;
+    summary: number;
+    maps: number;
+  };
 }
 
 async function measureThreads(
@@ -183,10 +190,15 @@ async function measureThreads(
   await model.release();
   await engine.dispose();
   const head = new MetricHead(headSettings(card, card.scores.default, card.scores.threshold, card.onnx));
-  const pixels = output.width * output.height;
-  const mapped = head.apply(output.data, pixels);
-  const result = { classMap: mapped.classMap, levels: mapped.oodBytes, width: output.width, height: output.height };
-  const embedding = new ort.Tensor('float32', output.data, [1, output.channels, output.height, output.width]);
+  // A model of output stride > 1 has its output upsampled to the maps' size first, as the engine does.
+  const mapSize = { width: card.input.width, height: card.input.height };
+  const coarse = output.width !== mapSize.width || output.height !== mapSize.height;
+  const upsample = () => head.upsample(output.data, output, mapSize);
+  const full = coarse ? upsample().slice() : output.data;
+  const pixels = mapSize.width * mapSize.height;
+  const mapped = head.apply(full, pixels);
+  const result = { classMap: mapped.classMap, levels: mapped.oodBytes, ...mapSize };
+  const embedding = new ort.Tensor('float32', full, [1, output.channels, mapSize.height, mapSize.width]);
   return {
     threads,
     lanes,
@@ -199,12 +211,12 @@ async function measureThreads(
     },
     stages: {
       preprocess: await msPerFrame(() => preprocessor.run(frame)),
-      head: await msPerFrame(() => head.apply(output.data, pixels)),
+      upsample: coarse ? await msPerFrame(upsample) : null,
+      head: await msPerFrame(() => head.apply(full, pixels)),
       headInGraph: card.output.kind === 'embedding' ? await inGraphHeadMs(card, embedding, threads) : null,
       summary: await msPerFrame(() =>
         summarizeFrame(mapped.classMap, mapped.ood, mapped.tallies, {
-          width: output.width,
-          height: output.height,
+          ...mapSize,
           classCount: card.classes.length,
           places: regionPlaces(card.classes),
         }),
@@ -261,9 +273,10 @@ async function run(): Promise<void> {
   );
   for (const { threads, lanes, modelMs, stages } of figures) {
     const graph = stages.headInGraph === null ? '' : ` (same head as an ONNX graph: ${stages.headInGraph.toFixed(1)})`;
+    const upsampled = stages.upsample === null ? '' : `upsampling to the maps ${stages.upsample.toFixed(1)}, `;
     console.log(
       `stages at ${threads} thread(s), ${lanes} lane(s), ms per frame: preprocess ${stages.preprocess.toFixed(1)}, model ${modelMs.toFixed(1)}, ` +
-        `metric head (WebAssembly) ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
+        `${upsampled}metric head (WebAssembly) ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
     );
   }
   const gflop = (2 * convMacs) / 1e9;

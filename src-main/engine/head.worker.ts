@@ -8,7 +8,7 @@ import { MetricHead } from './metric-head.js';
 import { summarizeFrame } from './summary.js';
 
 const port = parentPort!;
-const { settings, classCount: cardClassCount, places } = workerData as HeadThreadData;
+const { settings, classCount: cardClassCount, places, mapSize } = workerData as HeadThreadData;
 const head = new MetricHead(settings);
 let classCount = cardClassCount;
 // Descriptors are mean embeddings: a logit model (the cross-entropy baseline) has no embedding space to search.
@@ -20,29 +20,29 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     classCount = request.classCount;
     return { reply: { id: request.id, ok: true }, transfer: [] };
   }
-  const { id, data, width, height, encodeMaps } = request;
-  const out = head.apply(data, width * height);
-  const { summary, regions } = summarizeFrame(out.classMap, out.ood, out.tallies, {
-    width,
-    height,
-    classCount,
-    places,
-  });
+  const { id, data, width, height, encodeMaps, keepEmbedding } = request;
+  const coarse = width !== mapSize.width || height !== mapSize.height;
+  const embedding = coarse ? head.upsample(data, { width, height }, mapSize) : data;
+  const out = head.apply(embedding, mapSize.width * mapSize.height);
+  const frame = { ...mapSize, classCount, places };
+  const { summary, regions } = summarizeFrame(out.classMap, out.ood, out.tallies, frame);
   const descriptors =
     scale === undefined
       ? undefined
-      : describeRegions(data, settings.dim, out.classMap, out.ood, { width, height, scale });
+      : describeRegions(embedding, settings.dim, out.classMap, out.ood, { ...mapSize, scale });
   // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
   const mapPngs = encodeMaps
     ? {
-        classMap: encodeClassMapPng({ classMap: out.classMap, width, height }),
-        oodMap: encodeOodMapPng({ levels: out.oodBytes, width, height }),
+        classMap: encodeClassMapPng({ classMap: out.classMap, ...mapSize }),
+        oodMap: encodeOodMapPng({ levels: out.oodBytes, ...mapSize }),
       }
     : undefined;
+  // An upsampled embedding lives in the head's buffer until the next frame: the caller gets a copy.
+  const kept = keepEmbedding ? (coarse ? embedding.slice() : embedding) : undefined;
   const reply: HeadReply = {
     id,
     ok: true,
-    data,
+    ...mapSize,
     classMap: out.classMap,
     oodMap: out.ood,
     nearestKnown: out.nearestKnown,
@@ -50,8 +50,11 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
     regions,
     mapPngs,
     descriptors,
+    ...(kept ? { embedding: kept } : {}),
   };
-  const buffers = [data, out.classMap, out.ood, out.nearestKnown].map((array) => array.buffer as ArrayBuffer);
+  const buffers = [out.classMap, out.ood, out.nearestKnown, ...(kept ? [kept] : [])].map(
+    (array) => array.buffer as ArrayBuffer,
+  );
   return { reply, transfer: buffers };
 }
 

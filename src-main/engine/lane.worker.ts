@@ -11,6 +11,7 @@ import type { FrameResult } from './types.js';
 
 const port = parentPort!;
 const { modelsDir, card, provider, threads, settings, classCount, places } = workerData as LaneData;
+const mapSize = { width: card.input.width, height: card.input.height };
 const preprocessor = new Preprocessor(card.input.width, card.input.height, card.input.mean, card.input.std);
 
 async function analyse(
@@ -20,22 +21,16 @@ async function analyse(
 ): Promise<void> {
   try {
     const { width, height, data } = await modelled;
-    const { keepEmbedding, encodeMaps } = request.options;
-    const { data: embedding, ...result } = await head.apply(data, width, height, encodeMaps);
+    const { keepEmbedding = false, encodeMaps = false } = request.options;
+    const result = await head.apply(data, width, height, { keepEmbedding, encodeMaps });
     // The model has read the frame by now: a lent one goes back with the result.
     const lentFrame = request.options.lendFrame ? request.frame : undefined;
-    const frame: FrameResult = {
-      width,
-      height,
-      ...result,
-      ...(keepEmbedding ? { embedding } : {}),
-      ...(lentFrame ? { lentFrame } : {}),
-    };
+    const frame: FrameResult = { ...result, ...(lentFrame ? { lentFrame } : {}) };
     const arrays = [
       result.classMap,
       result.oodMap,
       result.nearestKnown,
-      ...(keepEmbedding ? [embedding] : []),
+      ...(result.embedding ? [result.embedding] : []),
       ...(lentFrame ? [lentFrame.data] : []),
     ];
     port.postMessage(
@@ -55,7 +50,7 @@ async function main(): Promise<void> {
     port.postMessage(failedReply(READY_ID, error));
     return;
   }
-  const head = new HeadThread(settings, classCount, places);
+  const head = new HeadThread(settings, classCount, places, mapSize);
   port.postMessage({ id: READY_ID, ok: true, provider: model.provider } satisfies LaneReply);
   // Models run one at a time, in order (the session and its input tensor are this thread's); each output goes
   // to the head thread as soon as it is ready, and the head thread takes its requests in order too.

@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import { quantizeScores } from './maps.js';
-import { KERNEL_SCORES, MetricKernel, type HeadOutput } from './metric-kernel.js';
+import { KERNEL_SCORES, MetricKernel, type HeadOutput, type Size } from './metric-kernel.js';
 import { tallyFrame } from './summary.js';
 import type { ModelCard } from './model-card.js';
 import { UNKNOWN_CLASS, type ScoreName, type TaughtPrototype } from './types.js';
@@ -87,6 +87,15 @@ export class MetricHead {
     this.prototypes = Float32Array.from([...this.settings.prototypes.flat(), ...rows.flat()]);
     this.taughtOwner = Uint8Array.from(owner);
     this.taughtRadius = Float32Array.from(radius);
+  }
+
+  /**
+   * A model output coarser than the maps (card output stride > 1) brought to the maps' size: bilinear, corners
+   * aligned. The result lives in the head's own buffer until its next call; `apply` takes it there, uncopied.
+   */
+  upsample(output: Float32Array, from: Size, to: Size): Float32Array {
+    const { dim } = this.settings;
+    return this.kernel.upsample(output, from, to, dim, this.prototypes.length / dim, this.taughtOwner.length);
   }
 
   /** output: D x N channel-major model output (N = pixels). */

@@ -43,6 +43,12 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   scorePixels(...args: number[]): number;
+  upsampleAlignCorners(...args: number[]): void;
+}
+
+export interface Size {
+  width: number;
+  height: number;
 }
 
 const PAGE = 65536;
@@ -91,12 +97,27 @@ interface Layout {
   oodBytes: number;
   histogram: number;
   classCounts: number;
+  /** The model output before upsampling, its size, and the upsampling's scratch (none without a source). */
+  sourceSize: Size | undefined;
+  source: number;
+  rowScratch: number;
+  columnSample: number;
+  columnWeight: number;
 }
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-function planLayout(base: number, pixels: number, dim: number, rows: number, taught: number): Layout & { end: number } {
+function planLayout(
+  base: number,
+  pixels: number,
+  dim: number,
+  rows: number,
+  taught: number,
+  upsampling?: { from: Size; to: Size },
+): Layout & { end: number } {
   const stride = Math.ceil(pixels / 4) * 4;
+  const from = upsampling?.from ?? { width: 0, height: 0 };
+  const toWidth = upsampling?.to.width ?? 0;
   const sizes = {
     embedding: dim * stride * 4,
     termStarts: (dim + 1) * 4,
@@ -112,6 +133,10 @@ function planLayout(base: number, pixels: number, dim: number, rows: number, tau
     oodBytes: stride,
     histogram: HISTOGRAM_BINS * 4,
     classCounts: 256 * 4,
+    source: dim * from.width * from.height * 4,
+    rowScratch: from.height * toWidth * 4,
+    columnSample: toWidth * 4,
+    columnWeight: toWidth * 4,
   };
   let offset = align16(base);
   const at = {} as Record<keyof typeof sizes, number>;
@@ -119,7 +144,7 @@ function planLayout(base: number, pixels: number, dim: number, rows: number, tau
     at[name] = offset;
     offset += align16(size);
   }
-  return { pixels, stride, rows, dim, terms: rows * dim, ...at, end: offset };
+  return { pixels, stride, rows, dim, terms: rows * dim, ...at, sourceSize: upsampling?.from, end: offset };
 }
 
 /**
@@ -193,10 +218,51 @@ export class MetricKernel {
     return { result, badPixel: badPixel < pixels ? badPixel : -1 };
   }
 
-  private prepare(pixels: number, dim: number, rows: number, taught: number): Layout {
+  /**
+   * Upsamples a model output smaller than the maps (card output stride > 1) into the embedding buffer, with
+   * corners aligned as the exported network's own last resize did: a view of D planes of to.width x to.height,
+   * valid until the next call. `score` given this view scores it where it lies, without copying it.
+   */
+  upsample(output: Float32Array, from: Size, to: Size, dim: number, rows: number, taught: number): Float32Array {
+    const pixels = to.width * to.height;
+    const layout = this.prepare(pixels, dim, rows, taught, { from, to });
+    const buffer = this.kernel.memory.buffer;
+    new Float32Array(buffer, layout.source, output.length).set(output);
+    this.kernel.upsampleAlignCorners(
+      layout.source,
+      from.width,
+      from.height,
+      dim,
+      layout.embedding,
+      to.width,
+      to.height,
+      layout.stride,
+      layout.rowScratch,
+      layout.columnSample,
+      layout.columnWeight,
+    );
+    const planes = new Float32Array(buffer, layout.embedding, dim * layout.stride);
+    if (layout.stride === pixels) return planes;
+    const packed = new Float32Array(dim * pixels);
+    for (let c = 0; c < dim; c++)
+      packed.set(planes.subarray(c * layout.stride, c * layout.stride + pixels), c * pixels);
+    return packed;
+  }
+
+  private prepare(
+    pixels: number,
+    dim: number,
+    rows: number,
+    taught: number,
+    upsampling?: { from: Size; to: Size },
+  ): Layout {
     const current = this.layout;
-    if (current && current.pixels === pixels && current.dim === dim && current.rows === rows) return current;
-    const layout = planLayout(this.kernel.heapBase(), pixels, dim, rows, taught);
+    const sameSource =
+      !upsampling ||
+      (current?.sourceSize?.width === upsampling.from.width && current.sourceSize.height === upsampling.from.height);
+    if (current && current.pixels === pixels && current.dim === dim && current.rows === rows && sameSource)
+      return current;
+    const layout = planLayout(this.kernel.heapBase(), pixels, dim, rows, taught, upsampling);
     this.written = undefined;
     const missing = layout.end - this.kernel.memory.buffer.byteLength;
     if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
@@ -208,8 +274,9 @@ export class MetricKernel {
     const buffer = this.kernel.memory.buffer;
     const { pixels, stride, dim } = layout;
     const embedding = new Float32Array(buffer, layout.embedding, dim * stride);
+    const upsampledHere = output.buffer === buffer && output.byteOffset === layout.embedding;
     for (let c = 0; c < dim; c++) {
-      embedding.set(output.subarray(c * pixels, (c + 1) * pixels), c * stride);
+      if (!upsampledHere) embedding.set(output.subarray(c * pixels, (c + 1) * pixels), c * stride);
       // Padding lanes must be finite: the kernel reports the first non-finite pixel.
       embedding.fill(0, c * stride + pixels, (c + 1) * stride);
     }

@@ -31,6 +31,8 @@ export const ModelCard = z.object({
   output: z.object({
     name: z.string().min(1),
     stride: z.number().int().positive(),
+    /** How the engine brings an output of stride > 1 to the input size; the exported network's own rule. */
+    upsample: z.literal('bilinear-align-corners').optional(),
     kind: z.enum(['embedding', 'logits']),
     embeddingDim: z.number().int().positive(),
   }),
@@ -93,7 +95,7 @@ function groupProblems(card: ModelCard, groups: { name: string; classes: string[
   return problems;
 }
 
-/** Rules zod cannot express: class indices in order, prototypes K x D, a usable EDS scale, evaluation groups. */
+/** Rules zod cannot express: class indices in order, an upsampling rule for a coarse output, prototypes K x D, a usable EDS scale, evaluation groups. */
 function consistencyProblems(card: ModelCard): string[] {
   const problems: string[] = [];
   card.classes.forEach((cls, position) => {
@@ -101,6 +103,10 @@ function consistencyProblems(card: ModelCard): string[] {
   });
   const classCount = card.classes.length;
   const dim = card.output.embeddingDim;
+  if (card.output.stride > 1 && !card.output.upsample)
+    problems.push(
+      `output.stride is ${card.output.stride} but output.upsample, how to bring it to the input size, is missing`,
+    );
   if (card.evaluationGroups) problems.push(...groupProblems(card, card.evaluationGroups.groups));
   if (card.output.kind === 'logits') {
     if (dim !== classCount)

@@ -21,7 +21,7 @@ export interface TaughtPrototype {
 }
 
 export interface FrameResult {
-  /** Size of the maps below: the model's output size. */
+  /** Size of the maps below: the card's input size (a coarser model output is upsampled to it). */
   width: number;
   height: number;
   /** Class index per pixel (ClassInfo.index), UNKNOWN_CLASS where the pixel is unknown. */

@@ -166,6 +166,14 @@ test('a card that is inconsistent in itself names the field', async () => {
     readModelCard(dir3, 'scale'),
     /scale\.json is inconsistent: scores\.default is margin but scores\.margin is missing/,
   );
+  const dir4 = modelFolder('coarse', tinyGraph(3, 'height', 'width'), {
+    ...card,
+    output: { ...(card.output as object), stride: 4 },
+  });
+  await assert.rejects(
+    readModelCard(dir4, 'coarse'),
+    /coarse\.json is inconsistent: output\.stride is 4 but output\.upsample, how to bring it to the input size, is missing/,
+  );
 });
 
 test('NaN model output and bad frames are errors naming the problem; the engine keeps working after a bad frame', async () => {

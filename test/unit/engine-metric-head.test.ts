@@ -238,3 +238,68 @@ test('metric head: one head scores frames of changing size, its kernel memory re
     );
   }
 });
+
+/** Bilinear upsampling with corners aligned, one output value at a time (PyTorch's align_corners=True). */
+function upsampledValue(
+  source: Float32Array,
+  from: { width: number; height: number },
+  plane: number,
+  x: number,
+  y: number,
+  to: { width: number; height: number },
+) {
+  const position = (i: number, inputs: number, outputs: number) =>
+    outputs > 1 ? (i * (inputs - 1)) / (outputs - 1) : 0;
+  const sx = position(x, from.width, to.width);
+  const sy = position(y, from.height, to.height);
+  const x0 = Math.min(Math.floor(sx), from.width - 1);
+  const y0 = Math.min(Math.floor(sy), from.height - 1);
+  const x1 = Math.min(x0 + 1, from.width - 1);
+  const y1 = Math.min(y0 + 1, from.height - 1);
+  const at = (px: number, py: number) => source[plane * from.width * from.height + py * from.width + px]!;
+  const fx = sx - x0;
+  const fy = sy - y0;
+  const top = at(x0, y0) * (1 - fx) + at(x1, y0) * fx;
+  const bottom = at(x0, y1) * (1 - fx) + at(x1, y1) * fx;
+  return top * (1 - fy) + bottom * fy;
+}
+
+// 5x3 -> 17x10: a width that is not a multiple of 4 (the kernel's scalar tail) and a pixel count that is not
+// (its padded planes, given back packed).
+for (const [from, to] of [
+  [
+    { width: 5, height: 3 },
+    { width: 17, height: 10 },
+  ],
+  [
+    { width: 4, height: 4 },
+    { width: 16, height: 16 },
+  ],
+] as const) {
+  test(`upsample ${from.width}x${from.height} -> ${to.width}x${to.height}: bilinear with corners aligned, then scored where it lies`, () => {
+    const head = new MetricHead(settings('margin'));
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 6 - 3;
+    const source = Float32Array.from({ length: 2 * from.width * from.height }, random);
+    const upsampled = head.upsample(source, from, to);
+    const pixels = to.width * to.height;
+    assert.equal(upsampled.length, 2 * pixels);
+    let worst = 0;
+    for (let plane = 0; plane < 2; plane++)
+      for (let y = 0; y < to.height; y++)
+        for (let x = 0; x < to.width; x++) {
+          const expected = upsampledValue(source, from, plane, x, y, to);
+          worst = Math.max(worst, Math.abs(upsampled[plane * pixels + y * to.width + x]! - expected));
+        }
+    assert.ok(worst < 1e-5, `max abs difference ${worst}`);
+    // The corners are the source's corners exactly.
+    assert.equal(upsampled[0], source[0]);
+    assert.equal(upsampled[pixels - 1], source[from.width * from.height - 1]);
+    // Scored as given (taken where it lies, or copied in when packed) it gives what a plain copy gives.
+    const copy = upsampled.slice();
+    const inPlace = head.apply(upsampled, pixels);
+    const fromCopy = new MetricHead(settings('margin')).apply(copy, pixels);
+    assert.deepEqual(Array.from(inPlace.ood), Array.from(fromCopy.ood));
+    assert.deepEqual(Array.from(inPlace.classMap), Array.from(fromCopy.classMap));
+  });
+}

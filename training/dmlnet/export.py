@@ -3,7 +3,8 @@
   /usr/bin/python3 -m dmlnet.export runs/camvid-open/last.pt --name camvid-open --out ../models
 
 Writes OUT/NAME.onnx (input `image` [1,3,H,W] normalised RGB, dynamic H/W; output `embedding` or
-`logits` [1,D,H,W], stride 1), OUT/NAME.json (card) and OUT/NAME.reference.json (a 48x64
+`logits` [1,D,H/s,W/s]: output stride s 1, or the network's `export_stride`, which the engine upsamples
+bilinearly with corners aligned), OUT/NAME.json (card) and OUT/NAME.reference.json (a 48x64
 pseudo-random input and the PyTorch eval-mode output). The export is checked against PyTorch with
 dmlnet.onnx_run at the reference size and at a second odd size.
 """
@@ -24,6 +25,7 @@ from .checkpoint import load_checkpoint, restore
 from .config import DEFAULT_DATA, REPO_ROOT, data_root, embed_dim, open_split, repo_path
 from .data import DataError
 from .evaluation import calibrate_and_evaluate
+from .model import exported_network
 from .onnx_run import run as onnx_run
 
 OPSET = 13
@@ -53,6 +55,15 @@ def export_onnx(net, path, out_name, opset=OPSET):
     with open(path, "wb") as f:
         f.write(data)
     return data
+
+
+def check_output_stride(graph, stride, size):
+    """The card promises an output of input / stride at its input size: the engine checks it when it loads."""
+    w, h = size
+    with torch.no_grad():
+        got = tuple(graph(torch.zeros(1, 3, h, w)).shape[-2:])
+    if got != (-(-h // stride), -(-w // stride)):
+        raise SystemExit(f"output {got[1]}x{got[0]} at input {w}x{h} is not the input / {stride}")
 
 
 def reference_input(h=48, w=64, seed=20260127):
@@ -175,7 +186,8 @@ def build_card(ck, name, onnx_file, sha, kind, dim, default_score, description, 
         "input": {"name": "image", "width": int(w), "height": int(h), "resize": "stretch",
                   "mean": [float(v) for v in cfg["normalize"]["mean"]],
                   "std": [float(v) for v in cfg["normalize"]["std"]]},
-        "output": {"name": kind, "stride": stride, "kind": kind, "embeddingDim": int(dim)},
+        "output": {"name": kind, "stride": stride, "kind": kind, "embeddingDim": int(dim),
+                   **({"upsample": "bilinear-align-corners"} if stride > 1 else {})},
         "head": head,
         "classes": [{"index": i, "name": c["name"], "datasetId": int(c["id"]), "color": list(c["color"])}
                     for i, c in enumerate(ck["known"])],
@@ -225,14 +237,16 @@ def main(argv=None):
     default = a.default_score or cfg.get("scores", {}).get("default") or ("msp" if head.type == "linear" else "eds")
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, a.name + ".onnx")
-    data = export_onnx(net, onnx_path, kind, a.opset)
+    graph, stride = exported_network(net)
+    check_output_stride(graph, stride, cfg["dataset"]["size"])
+    data = export_onnx(graph, onnx_path, kind, a.opset)
     size_mb = len(data) / 1e6
     if size_mb > 15:
         raise SystemExit(f"{onnx_path}: {size_mb:.1f} MB exceeds the 15 MB limit")
     sha = hashlib.sha256(data).hexdigest()
     diff = None
     if not a.skip_check:
-        diff = check_onnx(onnx_path, net)
+        diff = check_onnx(onnx_path, graph)
         print(f"ONNX vs PyTorch max abs diff {diff:.2e}")
     # reference tensors (keep the file < 1 MB)
     h, w = 48, 64
@@ -240,7 +254,7 @@ def main(argv=None):
         h, w = h - 8, w - 8
     x = reference_input(h, w)
     with torch.no_grad():
-        y = net(x)
+        y = graph(x)
     ref = {"input": {"shape": list(x.shape), "data": [_r(v, 8) for v in x.flatten().tolist()]},
            "output": {"name": kind, "shape": list(y.shape), "data": [_r(v, 8) for v in y.flatten().tolist()]},
            "note": "PyTorch eval-mode output for this input; values rounded to 8 significant digits"}
@@ -248,7 +262,8 @@ def main(argv=None):
         json.dump(ref, f, separators=(",", ":"))
     desc = a.description or cfg.get("description") or ""
     spec, _ = open_split(cfg, "train")
-    card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc, ignore_index=spec.ignore_index)
+    card = build_card(ck, a.name, a.name + ".onnx", sha, kind, dim, default, desc, stride=stride,
+                      ignore_index=spec.ignore_index)
     card["training"]["data"] = training_data(cfg)
     card["training"]["onnxCheckMaxAbsDiff"] = diff
     card["training"]["onnxOpset"] = a.opset

@@ -17,6 +17,7 @@ import torch.nn as nn
 from onnx import numpy_helper
 
 from .checkpoint import build
+from .model import exported_network
 
 
 def _execution_order(net, modules_of, height, width):
@@ -78,7 +79,7 @@ def check_reference(net, models_dir, name, tol=1e-4):
         ref = json.load(f)
     x = torch.tensor(ref["input"]["data"], dtype=torch.float32).view(ref["input"]["shape"])
     with torch.no_grad():
-        y = net(x).numpy().ravel()
+        y = exported_network(net)[0](x).numpy().ravel()
     worst = float(np.abs(y - np.asarray(ref["output"]["data"], dtype=np.float32)).max())
     if worst > tol:
         raise SystemExit(f"{name}: PyTorch rebuilt from ONNX differs from {name}.reference.json by {worst:.2e}")

@@ -7,7 +7,7 @@ import torch
 
 from dmlnet.data import ClassInfo
 from dmlnet.heads import FixedPrototypes
-from dmlnet.model import DeepLabEmbedding, ESPNetv2Embedding
+from dmlnet.model import DeepLabEmbedding, ESPNetv2Embedding, exported_network
 from dmlnet.road_labels import CITYSCAPES, PRETRAINED, TEACHER, VOID, merge, merge_tables
 from dmlnet.tflite_graph import DEEPLAB_CITYSCAPES, DeepLabCityscapes
 
@@ -72,3 +72,25 @@ def test_the_deeplab_embedding_starts_as_exactly_the_cityscapes_deeplab():
         got = FixedPrototypes(19).logits(net(x)).softmax(1)
     assert torch.allclose(got, want, atol=1e-4)
     assert not torch.allclose(FixedPrototypes(19).logits(net(x) * 6).softmax(1), want, atol=1e-2)
+
+
+@pytest.mark.skipif(not os.path.isfile(DEEPLAB), reason=f"{DEEPLAB} (shared pretrained weights) absent")
+def test_the_refined_deeplab_exports_its_quarter_embedding_which_upsamples_to_its_output():
+    """The exported graph stops at 1/4 (the engine upsamples, corners aligned); that upsampling of the exported
+    output is the whole network's output, so the engine and PyTorch see the same embedding."""
+    torch.manual_seed(0)
+    net = DeepLabEmbedding(DEEPLAB, 19, T=3.0, refine=8).eval()
+    torch.nn.init.normal_(net.refine[2].weight, std=0.1)  # a trained refinement, not the zero start
+    graph, stride = exported_network(net)
+    assert stride == 4
+    x = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        quarter = graph(x)
+        whole = net(x)
+    assert tuple(quarter.shape) == (1, 19, 24, 32)
+    upsampled = torch.nn.functional.interpolate(quarter, size=(96, 128), mode="bilinear", align_corners=True)
+    assert torch.allclose(upsampled, whole, atol=1e-6)
+    assert not torch.allclose(
+        torch.nn.functional.interpolate(quarter, size=(96, 128), mode="bilinear", align_corners=False), whole,
+        atol=1e-3)
+    assert exported_network(DeepLabEmbedding(DEEPLAB, 19, T=3.0))[1] == 1

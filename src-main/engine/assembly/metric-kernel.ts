@@ -203,3 +203,70 @@ export function scorePixels(
   }
   return -1;
 }
+
+/** Where output position `i` of `outputs` falls among `inputs` samples when the first and last of each line up. */
+function alignCorners(i: i32, inputs: i32, outputs: i32): f32 {
+  return outputs > 1 ? (<f32>i * <f32>(inputs - 1)) / <f32>(outputs - 1) : 0;
+}
+
+/**
+ * Bilinear upsampling with corners aligned (PyTorch's align_corners=True, ONNX Resize's align_corners), `planes`
+ * planes of sourceWidth x sourceHeight float32 at `source` to width x height at `target`, plane c starting at
+ * target + c * planeStride values. Rows first, into `rowScratch` (sourceHeight x width values; the columns'
+ * sample and weight in `columnSample` (int32) and `columnWeight`, width each), then columns, 4 pixels at a time.
+ */
+export function upsampleAlignCorners(
+  source: usize,
+  sourceWidth: i32,
+  sourceHeight: i32,
+  planes: i32,
+  target: usize,
+  width: i32,
+  height: i32,
+  planeStride: i32,
+  rowScratch: usize,
+  columnSample: usize,
+  columnWeight: usize,
+): void {
+  for (let x = 0; x < width; x++) {
+    const position = alignCorners(x, sourceWidth, width);
+    const before = min(<i32>position, sourceWidth - 1);
+    store<i32>(columnSample + ((<usize>x) << 2), before);
+    store<f32>(columnWeight + ((<usize>x) << 2), position - <f32>before);
+  }
+  const last = sourceWidth - 1;
+  for (let c = 0; c < planes; c++) {
+    const plane = source + ((<usize>c * sourceWidth * sourceHeight) << 2);
+    for (let row = 0; row < sourceHeight; row++) {
+      const from = plane + ((<usize>row * sourceWidth) << 2);
+      const to = rowScratch + ((<usize>row * width) << 2);
+      for (let x = 0; x < width; x++) {
+        const before = load<i32>(columnSample + ((<usize>x) << 2));
+        const a = load<f32>(from + ((<usize>before) << 2));
+        const b = load<f32>(from + ((<usize>min(before + 1, last)) << 2));
+        store<f32>(to + ((<usize>x) << 2), a + (b - a) * load<f32>(columnWeight + ((<usize>x) << 2)));
+      }
+    }
+    const out = target + ((<usize>c * planeStride) << 2);
+    for (let y = 0; y < height; y++) {
+      const position = alignCorners(y, sourceHeight, height);
+      const before = min(<i32>position, sourceHeight - 1);
+      const weight = position - <f32>before;
+      const rowA = rowScratch + ((<usize>before * width) << 2);
+      const rowB = rowScratch + ((<usize>min(before + 1, sourceHeight - 1) * width) << 2);
+      const outRow = out + ((<usize>y * width) << 2);
+      const w = f32x4.splat(weight);
+      let x = 0;
+      for (; x + 4 <= width; x += 4) {
+        const a = v128.load(rowA + ((<usize>x) << 2));
+        const b = v128.load(rowB + ((<usize>x) << 2));
+        v128.store(outRow + ((<usize>x) << 2), f32x4.add(a, f32x4.mul(f32x4.sub(b, a), w)));
+      }
+      for (; x < width; x++) {
+        const a = load<f32>(rowA + ((<usize>x) << 2));
+        const b = load<f32>(rowB + ((<usize>x) << 2));
+        store<f32>(outRow + ((<usize>x) << 2), a + (b - a) * weight);
+      }
+    }
+  }
+}
