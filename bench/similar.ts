@@ -20,6 +20,7 @@ import {
   readModelCard,
 } from '../src-main/engine/index.js';
 import { UNKNOWN_CLASS } from '../src-main/engine/index.js';
+import { MetricKernel } from '../src-main/engine/metric-kernel.js';
 import { openLibrary, type StoredFrame } from '../src-main/library/index.js';
 import { SimilarSearch } from '../src-main/similar/index.js';
 import { driveLikeFrame, writeSyntheticSession } from '../test/helpers/synthetic-library.js';
@@ -146,6 +147,7 @@ async function descriptorCost(): Promise<void> {
     .sort()
     .filter((_, i) => i % 10 === 0);
   const describe: number[] = [];
+  const kernel = new MetricKernel();
   const whole: number[] = [];
   let described = 0;
   for (const name of names) {
@@ -154,11 +156,18 @@ async function descriptorCost(): Promise<void> {
     const result = await engine.analyze(image, { keepEmbedding: true, encodeMaps: true });
     whole.push(cpuMs() - start);
     const at = cpuMs();
-    const { regions } = describeRegions(result.embedding!, engine.embeddingDim, result.classMap, result.oodMap, {
-      width: result.width,
-      height: result.height,
-      scale: prototypeSpacing(card.head.prototypes ?? []),
-    });
+    const { regions } = describeRegions(
+      result.embedding!,
+      engine.embeddingDim,
+      result.classMap,
+      result.oodMap,
+      {
+        width: result.width,
+        height: result.height,
+        scale: prototypeSpacing(card.head.prototypes ?? []),
+      },
+      kernel,
+    );
     describe.push(cpuMs() - at);
     described += regions.length;
   }

@@ -9,6 +9,7 @@
  * classes, and a reviewer cannot see what they would find.
  */
 import { componentRuns, runBoxes, type ComponentRuns, type RegionBox } from './regions.js';
+import type { MetricKernel } from './metric-kernel.js';
 import { minRegionPixels } from './unknown-regions.js';
 
 export interface RegionDescriptor extends RegionBox {
@@ -86,9 +87,9 @@ export function describeRegions(
   classMap: Uint8Array,
   ood: Float32Array,
   size: { width: number; height: number; scale: number },
+  kernel: Pick<MetricKernel, 'sumRuns'>,
 ): FrameDescriptors {
   const { width, height, scale } = size;
-  const pixels = width * height;
   const runs = componentRuns(classMap, width, height);
   const boxes = runBoxes(runs);
   const floor = minRegionPixels(width, height);
@@ -102,31 +103,26 @@ export function describeRegions(
     regions.push({ ...box, classIndex, regionIndex, meanScore: 0, spread: 0 });
   });
   const count = regions.length;
-  const sums = new Float64Array(count * dim);
-  const squares = new Float64Array(count);
+  const pixelRuns = {
+    first: new Int32Array(runs.runs),
+    last: new Int32Array(runs.runs),
+    slot: new Int32Array(runs.runs),
+  };
   const scores = new Float64Array(count);
-  // Run by run: each run is a contiguous slice of every channel plane (the output is channel-major).
   for (let r = 0; r < runs.runs; r++) {
     const slot = slotOf[runs.label[r]!]!;
-    if (slot < 0) continue;
     const first = runs.row[r]! * width + runs.start[r]!;
     const last = runs.row[r]! * width + runs.end[r]!;
+    pixelRuns.first[r] = first;
+    pixelRuns.last[r] = last;
+    pixelRuns.slot[r] = slot;
+    if (slot < 0) continue;
     let score = 0;
     for (let p = first; p < last; p++) score += ood[p]!;
     scores[slot]! += score;
-    let square = 0;
-    for (let d = 0; d < dim; d++) {
-      const plane = d * pixels;
-      let sum = 0;
-      for (let p = plane + first; p < plane + last; p++) {
-        const value = embedding[p]!;
-        sum += value;
-        square += value * value;
-      }
-      sums[slot * dim + d]! += sum;
-    }
-    squares[slot]! += square;
   }
+  // Each run is a contiguous slice of every embedding plane: the kernel sums them 4 pixels at a time.
+  const { sums, squares } = kernel.sumRuns(embedding, dim, pixelRuns, count);
   const means = new Float32Array(count * dim);
   regions.forEach((region, slot) => {
     const n = region.pixels;

@@ -29,7 +29,7 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
   const descriptors =
     scale === undefined
       ? undefined
-      : describeRegions(embedding, settings.dim, out.classMap, out.ood, { ...mapSize, scale });
+      : describeRegions(embedding, settings.dim, out.classMap, out.ood, { ...mapSize, scale }, head.kernel);
   // PNGs are copied back, not transferred: small Buffers can share one pooled ArrayBuffer.
   const mapPngs = encodeMaps
     ? {

@@ -60,7 +60,8 @@ export function scoresFor(kind: HeadSettings['kind']): ScoreName[] {
  * Embedding models run it in float32 WebAssembly SIMD (metric-kernel.ts); logit models (the baseline) here.
  */
 export class MetricHead {
-  private readonly kernel = new MetricKernel();
+  /** Also sums region descriptors (describeRegions) over the embedding it has just scored, where it lies. */
+  readonly kernel = new MetricKernel();
   private prototypes: Float32Array;
   private taughtOwner = new Uint8Array(0);
   private taughtRadius = new Float32Array(0);

@@ -44,6 +44,14 @@ interface KernelExports {
   heapBase(): number;
   scorePixels(...args: number[]): number;
   upsampleAlignCorners(...args: number[]): void;
+  sumRuns(...args: number[]): void;
+}
+
+/** Runs of pixels (pixel indices first up to last) and the slot each adds to (negative: none). */
+export interface PixelRuns {
+  first: Int32Array;
+  last: Int32Array;
+  slot: Int32Array;
 }
 
 export interface Size {
@@ -103,6 +111,8 @@ interface Layout {
   rowScratch: number;
   columnSample: number;
   columnWeight: number;
+  /** Where the frame's buffers end: per-call buffers (sumRuns) go after it. */
+  end: number;
 }
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
@@ -114,7 +124,7 @@ function planLayout(
   rows: number,
   taught: number,
   upsampling?: { from: Size; to: Size },
-): Layout & { end: number } {
+): Layout {
   const stride = Math.ceil(pixels / 4) * 4;
   const from = upsampling?.from ?? { width: 0, height: 0 };
   const toWidth = upsampling?.to.width ?? 0;
@@ -155,6 +165,8 @@ function planLayout(
 export class MetricKernel {
   private readonly kernel = instantiate();
   private layout: Layout | undefined;
+  /** The array whose values the embedding buffer holds (what `score` last scored, or a view of the buffer). */
+  private embeddingFrom: Float32Array | undefined;
   /** The prototype arrays now in kernel memory: they change only when classes are taught, not per frame. */
   private written: Pick<KernelParameters, 'prototypes' | 'taughtOwner' | 'taughtRadius'> | undefined;
 
@@ -272,14 +284,7 @@ export class MetricKernel {
 
   private write(layout: Layout, output: Float32Array, parameters: KernelParameters): void {
     const buffer = this.kernel.memory.buffer;
-    const { pixels, stride, dim } = layout;
-    const embedding = new Float32Array(buffer, layout.embedding, dim * stride);
-    const upsampledHere = output.buffer === buffer && output.byteOffset === layout.embedding;
-    for (let c = 0; c < dim; c++) {
-      if (!upsampledHere) embedding.set(output.subarray(c * pixels, (c + 1) * pixels), c * stride);
-      // Padding lanes must be finite: the kernel reports the first non-finite pixel.
-      embedding.fill(0, c * stride + pixels, (c + 1) * stride);
-    }
+    this.writeEmbedding(layout, output);
     new Uint32Array(buffer, layout.histogram, HISTOGRAM_BINS).fill(0);
     new Uint32Array(buffer, layout.classCounts, 256).fill(0);
     const { prototypes, taughtOwner, taughtRadius } = parameters;
@@ -294,6 +299,53 @@ export class MetricKernel {
     new Uint8Array(buffer, layout.owners, taughtOwner.length).set(taughtOwner);
     new Float32Array(buffer, layout.radii, taughtRadius.length).set(taughtRadius);
     this.written = { prototypes, taughtOwner, taughtRadius };
+  }
+
+  private writeEmbedding(layout: Layout, output: Float32Array): void {
+    const { pixels, stride, dim } = layout;
+    const buffer = this.kernel.memory.buffer;
+    const embedding = new Float32Array(buffer, layout.embedding, dim * stride);
+    const upsampledHere = output.buffer === buffer && output.byteOffset === layout.embedding;
+    for (let c = 0; c < dim; c++) {
+      if (!upsampledHere) embedding.set(output.subarray(c * pixels, (c + 1) * pixels), c * stride);
+      // Padding lanes must be finite: the kernel reports the first non-finite pixel.
+      embedding.fill(0, c * stride + pixels, (c + 1) * stride);
+    }
+    this.embeddingFrom = output;
+  }
+
+  /**
+   * For each slot, the sum of every embedding plane over its runs' pixels (slots x dim) and of those pixels'
+   * squared norms: the sums behind region descriptors. `embedding` is D x pixels; the one just scored is read
+   * where it lies.
+   */
+  sumRuns(
+    embedding: Float32Array,
+    dim: number,
+    runs: PixelRuns,
+    slots: number,
+  ): { sums: Float64Array; squares: Float64Array } {
+    const pixels = embedding.length / dim;
+    let layout = this.layout;
+    if (!layout || layout.pixels !== pixels || layout.dim !== dim) layout = this.prepare(pixels, dim, 0, 0);
+    if (embedding !== this.embeddingFrom) this.writeEmbedding(layout, embedding);
+    const count = runs.slot.length;
+    const at = { first: layout.end, last: 0, slot: 0, sums: 0, squares: 0, end: 0 };
+    at.last = at.first + align16(count * 4);
+    at.slot = at.last + align16(count * 4);
+    at.sums = at.slot + align16(count * 4);
+    at.squares = at.sums + align16(slots * dim * 8);
+    at.end = at.squares + align16(slots * 8);
+    const missing = at.end - this.kernel.memory.buffer.byteLength;
+    if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
+    const buffer = this.kernel.memory.buffer;
+    new Int32Array(buffer, at.first, count).set(runs.first);
+    new Int32Array(buffer, at.last, count).set(runs.last);
+    new Int32Array(buffer, at.slot, count).set(runs.slot);
+    const sums = new Float64Array(buffer, at.sums, slots * dim).fill(0);
+    const squares = new Float64Array(buffer, at.squares, slots).fill(0);
+    this.kernel.sumRuns(layout.embedding, layout.stride, dim, at.first, at.last, at.slot, count, at.sums, at.squares);
+    return { sums: sums.slice(), squares: squares.slice() };
   }
 
   /** The prototypes' non-zero entries grouped by plane, and their squared norms (see the kernel's layout). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeRegions, numberComponents, prototypeSpacing } from '../../src-main/engine/descriptors.js';
+import { MetricKernel } from '../../src-main/engine/metric-kernel.js';
 import {
   componentBoxes,
   componentRuns,
@@ -11,6 +12,9 @@ import {
 import { seededRandom } from '../../src-main/teaching/prototypes.js';
 import { UNKNOWN_CLASS } from '../../src-main/engine/types.js';
 import { decodeDescriptors, encodeDescriptors, unpackDescriptors } from '../../src-main/library/descriptor-codec.js';
+
+/** Sums the descriptors' embedding planes (the head thread's own kernel, in the app). */
+const kernel = new MetricKernel();
 
 const U = UNKNOWN_CLASS;
 const R = 3; // road
@@ -76,7 +80,14 @@ test('labelling every value at once by runs gives the components and boxes label
 });
 
 test('descriptors: mean embedding, spread (RMS distance to the mean), size, box and mean score per region', () => {
-  const { dim, scale, regions, means } = describeRegions(embedding, 2, map, ood, { width: 4, height: 3, scale: 7 });
+  const { dim, scale, regions, means } = describeRegions(
+    embedding,
+    2,
+    map,
+    ood,
+    { width: 4, height: 3, scale: 7 },
+    kernel,
+  );
   assert.equal(dim, 2);
   assert.equal(scale, 7);
   const rows = regions.map((region, i) => ({
@@ -130,7 +141,14 @@ test('regions under the size floor get no descriptor, and keep their numbering f
   for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) big[y * width + x] = U;
   for (let y = 100; y < 125; y++) for (let x = 100; x < 125; x++) big[y * width + x] = U;
   const flat = new Float32Array(width * height * 3).fill(1);
-  const { regions } = describeRegions(flat, 3, big, new Float32Array(width * height), { width, height, scale: 1 });
+  const { regions } = describeRegions(
+    flat,
+    3,
+    big,
+    new Float32Array(width * height),
+    { width, height, scale: 1 },
+    kernel,
+  );
   assert.deepEqual(
     regions.map((region) => [region.classIndex, region.regionIndex, region.pixels]),
     [
@@ -163,7 +181,7 @@ test('prototype spacing: the median squared distance from each prototype to its 
 });
 
 test('the stored blob gives back every field, the means within half an int8 step of their largest component', () => {
-  const described = describeRegions(embedding, 2, map, ood, { width: 4, height: 3, scale: 7 });
+  const described = describeRegions(embedding, 2, map, ood, { width: 4, height: 3, scale: 7 }, kernel);
   const decoded = decodeDescriptors(encodeDescriptors(described), 'a test frame');
   assert.equal(decoded.dim, 2);
   assert.equal(decoded.scale, 7);
@@ -177,7 +195,7 @@ test('the stored blob gives back every field, the means within half an int8 step
 });
 
 test('a search unpacks a blob into columns from any row, the same values as decoding it', () => {
-  const described = describeRegions(embedding, 2, map, ood, { width: 4, height: 3, scale: 7 });
+  const described = describeRegions(embedding, 2, map, ood, { width: 4, height: 3, scale: 7 }, kernel);
   const blob = encodeDescriptors(described);
   const decoded = decodeDescriptors(blob, 'a test frame');
   const rows = 2 + decoded.regions.length;

@@ -270,3 +270,61 @@ export function upsampleAlignCorners(
     }
   }
 }
+
+/** The four lanes' sum. */
+function laneSum(lanes: v128): f64 {
+  return (
+    <f64>f32x4.extract_lane(lanes, 0) +
+    <f64>f32x4.extract_lane(lanes, 1) +
+    <f64>f32x4.extract_lane(lanes, 2) +
+    <f64>f32x4.extract_lane(lanes, 3)
+  );
+}
+
+/**
+ * Region sums for descriptors: for each of `runs` runs of pixels (run r covers pixels runFirst[r] up to
+ * runLast[r], int32, and belongs to slot runSlot[r], none when negative), adds the run's sum of every embedding
+ * plane to sums[slot * dim + c] and of its pixels' squared norms to squares[slot] (float64). The embedding is laid
+ * out as for scorePixels.
+ */
+export function sumRuns(
+  embedding: usize,
+  stride: i32,
+  dim: i32,
+  runFirst: usize,
+  runLast: usize,
+  runSlot: usize,
+  runs: i32,
+  sums: usize,
+  squares: usize,
+): void {
+  for (let r = 0; r < runs; r++) {
+    const slot = load<i32>(runSlot + ((<usize>r) << 2));
+    if (slot < 0) continue;
+    const first = load<i32>(runFirst + ((<usize>r) << 2));
+    const last = load<i32>(runLast + ((<usize>r) << 2));
+    let square: f64 = 0;
+    for (let c = 0; c < dim; c++) {
+      const plane = embedding + ((<usize>c * stride) << 2);
+      let sum4 = f32x4.splat(0);
+      let square4 = f32x4.splat(0);
+      let p = first;
+      for (; p + 4 <= last; p += 4) {
+        const value = v128.load(plane + ((<usize>p) << 2));
+        sum4 = f32x4.add(sum4, value);
+        square4 = f32x4.add(square4, f32x4.mul(value, value));
+      }
+      let sum = laneSum(sum4);
+      square += laneSum(square4);
+      for (; p < last; p++) {
+        const value = <f64>load<f32>(plane + ((<usize>p) << 2));
+        sum += value;
+        square += value * value;
+      }
+      const at = sums + ((<usize>(slot * dim + c)) << 3);
+      store<f64>(at, load<f64>(at) + sum);
+    }
+    const at = squares + ((<usize>slot) << 3);
+    store<f64>(at, load<f64>(at) + square);
+  }
+}
