@@ -26,6 +26,7 @@ import {
 import { headSettings, MetricHead } from '../src-main/engine/metric-head.js';
 import { OnnxModel } from '../src-main/engine/onnx-model.js';
 import { Preprocessor } from '../src-main/engine/preprocess.js';
+import { describeRegions, prototypeSpacing } from '../src-main/engine/descriptors.js';
 import { summarizeFrame } from '../src-main/engine/summary.js';
 import { regionPlaces } from '../src-main/engine/unknown-regions.js';
 
@@ -162,6 +163,7 @@ interface ThreadFigures {
     head: number;
     headInGraph: number | null;
     summary: number;
+    descriptors: number | null;
     maps: number;
   };
 }
@@ -221,6 +223,20 @@ async function measureThreads(
           places: regionPlaces(card.classes),
         }),
       ),
+      // Right after the head's runs, as in the head thread: the kernel reads the embedding it has just scored.
+      descriptors:
+        card.output.kind === 'embedding'
+          ? await msPerFrame(() =>
+              describeRegions(
+                full,
+                output.channels,
+                mapped.classMap,
+                mapped.ood,
+                { ...mapSize, scale: prototypeSpacing(card.head.prototypes ?? []) },
+                head.kernel,
+              ),
+            )
+          : null,
       maps: await msPerFrame(() => {
         encodeClassMapPng(result);
         encodeOodMapPng(result);
@@ -273,10 +289,11 @@ async function run(): Promise<void> {
   );
   for (const { threads, lanes, modelMs, stages } of figures) {
     const graph = stages.headInGraph === null ? '' : ` (same head as an ONNX graph: ${stages.headInGraph.toFixed(1)})`;
+    const described = stages.descriptors === null ? '' : `region descriptors ${stages.descriptors.toFixed(1)}, `;
     const upsampled = stages.upsample === null ? '' : `upsampling to the maps ${stages.upsample.toFixed(1)}, `;
     console.log(
       `stages at ${threads} thread(s), ${lanes} lane(s), ms per frame: preprocess ${stages.preprocess.toFixed(1)}, model ${modelMs.toFixed(1)}, ` +
-        `${upsampled}metric head (WebAssembly) ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, PNG maps ${stages.maps.toFixed(1)}`,
+        `${upsampled}metric head (WebAssembly) ${stages.head.toFixed(1)}${graph}, summary ${stages.summary.toFixed(1)}, ${described}PNG maps ${stages.maps.toFixed(1)}`,
     );
   }
   const gflop = (2 * convMacs) / 1e9;
