@@ -24,6 +24,9 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
   const coarse = width !== mapSize.width || height !== mapSize.height;
   const embedding = coarse ? head.upsample(data, { width, height }, mapSize) : data;
   const out = head.apply(embedding, mapSize.width * mapSize.height);
+  // An upsampled embedding is a view of the head's buffers, which describing regions may grow and so move: the
+  // caller's copy is taken first.
+  const kept = keepEmbedding ? (coarse ? embedding.slice() : embedding) : undefined;
   const frame = { ...mapSize, classCount, places };
   const { summary, regions } = summarizeFrame(out.classMap, out.ood, out.tallies, frame);
   const descriptors =
@@ -37,8 +40,6 @@ function answer(request: HeadRequest): { reply: HeadReply; transfer: ArrayBuffer
         oodMap: encodeOodMapPng({ levels: out.oodBytes, ...mapSize }),
       }
     : undefined;
-  // An upsampled embedding lives in the head's buffer until the next frame: the caller gets a copy.
-  const kept = keepEmbedding ? (coarse ? embedding.slice() : embedding) : undefined;
   const reply: HeadReply = {
     id,
     ok: true,

@@ -233,7 +233,8 @@ export class MetricKernel {
   /**
    * Upsamples a model output smaller than the maps (card output stride > 1) into the embedding buffer, with
    * corners aligned as the exported network's own last resize did: a view of D planes of to.width x to.height,
-   * valid until the next call. `score` given this view scores it where it lies, without copying it.
+   * valid until the next call (which may grow the memory it views). `score` given this view scores it where it
+   * lies, without copying it.
    */
   upsample(output: Float32Array, from: Size, to: Size, dim: number, rows: number, taught: number): Float32Array {
     const pixels = to.width * to.height;
@@ -317,7 +318,8 @@ export class MetricKernel {
   /**
    * For each slot, the sum of every embedding plane over its runs' pixels (slots x dim) and of those pixels'
    * squared norms: the sums behind region descriptors. `embedding` is D x pixels; the one just scored is read
-   * where it lies.
+   * where it lies. The kernel's memory may grow for the runs, which detaches every view of it (an `upsample`
+   * result): read those before.
    */
   sumRuns(
     embedding: Float32Array,

@@ -39,6 +39,21 @@ for (const name of modelsWithReference()) {
     }
   });
 
+  test(`${name}: a first frame of noise, cut into many regions, comes back with its whole embedding`, async () => {
+    // Many small regions make the head's buffers grow on the engine's first frame: the embedding kept for the
+    // caller must be whole after that (an upsampled one lives in those buffers).
+    const engine = await openEngine(testModelsDir, name, { provider: 'cpu', threads: 1, lanes: 1 });
+    try {
+      let seed = 11;
+      const data = Uint8Array.from({ length: 480 * 360 * 3 }, () => (seed = (seed * 16807) % 2147483647) & 255);
+      const result = await engine.analyze({ width: 480, height: 360, data }, { keepEmbedding: true });
+      assert.equal(result.embedding?.length, engine.embeddingDim * result.width * result.height);
+      assert.ok(result.embedding.every(Number.isFinite));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   test(`${name}: analysing a CamVid frame gives maps at the output size and a consistent summary`, async () => {
     const engine = await openEngine(testModelsDir, name, { provider: 'cpu', threads: 2 });
     try {
