@@ -117,13 +117,30 @@ interface Layout {
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
+/** A model output of `from` to be upsampled to the maps' size `to`. */
+type Upsampling = { from: Size; to: Size };
+
+/** Byte offsets for buffers of these sizes laid out one after another from `base`, each 16-byte aligned. */
+function placeBuffers<Name extends string>(
+  base: number,
+  sizes: Record<Name, number>,
+): Record<Name, number> & { end: number } {
+  let offset = align16(base);
+  const at = {} as Record<Name, number>;
+  for (const [name, size] of Object.entries(sizes) as [Name, number][]) {
+    at[name] = offset;
+    offset += align16(size);
+  }
+  return { ...at, end: offset };
+}
+
 function planLayout(
   base: number,
   pixels: number,
   dim: number,
   rows: number,
   taught: number,
-  upsampling?: { from: Size; to: Size },
+  upsampling?: Upsampling,
 ): Layout {
   const stride = Math.ceil(pixels / 4) * 4;
   const from = upsampling?.from ?? { width: 0, height: 0 };
@@ -148,13 +165,7 @@ function planLayout(
     columnSample: toWidth * 4,
     columnWeight: toWidth * 4,
   };
-  let offset = align16(base);
-  const at = {} as Record<keyof typeof sizes, number>;
-  for (const [name, size] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
-    at[name] = offset;
-    offset += align16(size);
-  }
-  return { pixels, stride, rows, dim, terms: rows * dim, ...at, sourceSize: upsampling?.from, end: offset };
+  return { pixels, stride, rows, dim, terms: rows * dim, ...placeBuffers(base, sizes), sourceSize: upsampling?.from };
 }
 
 /**
@@ -262,13 +273,7 @@ export class MetricKernel {
     return packed;
   }
 
-  private prepare(
-    pixels: number,
-    dim: number,
-    rows: number,
-    taught: number,
-    upsampling?: { from: Size; to: Size },
-  ): Layout {
+  private prepare(pixels: number, dim: number, rows: number, taught: number, upsampling?: Upsampling): Layout {
     const current = this.layout;
     const sameSource =
       !upsampling ||
@@ -277,10 +282,15 @@ export class MetricKernel {
       return current;
     const layout = planLayout(this.kernel.heapBase(), pixels, dim, rows, taught, upsampling);
     this.written = undefined;
-    const missing = layout.end - this.kernel.memory.buffer.byteLength;
-    if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
+    this.reserve(layout.end);
     this.layout = layout;
     return layout;
+  }
+
+  /** Grows the kernel's memory to at least `end` bytes (which detaches every view of it). */
+  private reserve(end: number): void {
+    const missing = end - this.kernel.memory.buffer.byteLength;
+    if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
   }
 
   private write(layout: Layout, output: Float32Array, parameters: KernelParameters): void {
@@ -332,14 +342,14 @@ export class MetricKernel {
     if (!layout || layout.pixels !== pixels || layout.dim !== dim) layout = this.prepare(pixels, dim, 0, 0);
     if (embedding !== this.embeddingFrom) this.writeEmbedding(layout, embedding);
     const count = runs.slot.length;
-    const at = { first: layout.end, last: 0, slot: 0, sums: 0, squares: 0, end: 0 };
-    at.last = at.first + align16(count * 4);
-    at.slot = at.last + align16(count * 4);
-    at.sums = at.slot + align16(count * 4);
-    at.squares = at.sums + align16(slots * dim * 8);
-    at.end = at.squares + align16(slots * 8);
-    const missing = at.end - this.kernel.memory.buffer.byteLength;
-    if (missing > 0) this.kernel.memory.grow(Math.ceil(missing / PAGE));
+    const at = placeBuffers(layout.end, {
+      first: count * 4,
+      last: count * 4,
+      slot: count * 4,
+      sums: slots * dim * 8,
+      squares: slots * 8,
+    });
+    this.reserve(at.end);
     const buffer = this.kernel.memory.buffer;
     new Int32Array(buffer, at.first, count).set(runs.first);
     new Int32Array(buffer, at.last, count).set(runs.last);
