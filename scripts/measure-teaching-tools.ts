@@ -6,14 +6,15 @@
  *   model's map size) of the object classes is clicked at its pixel nearest its centre; the figure is the IoU of
  *   the selection against the object, at the panel's default distance and at the best distance of a grid (a
  *   user who moves the slider, one best distance per object);
- * - view: the panel's point cloud (PCA to three axes) with each point labelled by ground truth; per class, the
- *   share of its points' nearest neighbours in the view that carry the same label (kNN purity): how much of a
- *   class a lasso round its points would take without taking others. The same in the embedding itself (the
- *   engine's, for the same points) tells what the three axes lose of it.
+ * - view: the panel's point cloud (PCA to three axes, and the neighbours layout of the same points) with each
+ *   point labelled by ground truth; per class, the share of its points' nearest neighbours in the view that carry
+ *   the same label (kNN purity): how much of a class a lasso round its points would take without taking others.
+ *   The same in the embedding itself (the engine's, for the same points) tells what the view loses of it.
  *
  *   node --import tsx scripts/measure-teaching-tools.ts [--model camvid-open --model camvid-open-imagenet --model road]
  *     [--every N] [--json]
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,7 @@ interface ClassFigures {
   wandIouAtDefault: number[];
   wandIouBest: number[];
   viewPurity: number[];
+  layoutPurity: number[];
   embeddingPurity: number[];
 }
 
@@ -58,6 +60,8 @@ interface ModelFigures {
   sha256: string;
   frames: number;
   explained: number[];
+  /** The neighbours layout's share of each point's nearest neighbours kept, mean over frames. */
+  neighboursKept: number;
   classes: Record<string, ClassFigures>;
 }
 
@@ -173,16 +177,40 @@ async function measureModel(
   const names = camvidClasses();
   const classes: Record<string, ClassFigures> = {};
   const figuresOf = (name: string) =>
-    (classes[name] ??= { objects: 0, wandIouAtDefault: [], wandIouBest: [], viewPurity: [], embeddingPurity: [] });
+    (classes[name] ??= {
+      objects: 0,
+      wandIouAtDefault: [],
+      wandIouBest: [],
+      viewPurity: [],
+      layoutPurity: [],
+      embeddingPurity: [],
+    });
   const explained: number[][] = [];
+  const kept: number[] = [];
   for (const [n, sample] of samples.entries()) {
-    const cloud = await service.embeddings({ model, frame: { imagePath: sample.image }, samples: CLOUD_POINTS });
+    const cloud = await service.embeddings({
+      model,
+      frame: { imagePath: sample.image },
+      samples: CLOUD_POINTS,
+      axes: 'pca',
+    });
     const { width, height } = cloud;
     const label = await decodeLabelPng(sample.label);
     const labels = resizeNearest(label.data, label.width, label.height, width, height);
     explained.push(cloud.explained);
     const classOf = Array.from(cloud.pixels, (p) => names.get(labels[p]!));
     for (const [name, purity] of neighbourPurity(cloud.positions, 3, classOf)) figuresOf(name).viewPurity.push(purity);
+    // The same points (the sample is seeded by the frame), laid out by their neighbours.
+    const layout = await service.embeddings({
+      model,
+      frame: { imagePath: sample.image },
+      samples: CLOUD_POINTS,
+      axes: 'neighbours',
+    });
+    assert.deepEqual(layout.pixels, cloud.pixels);
+    kept.push(layout.neighboursKept!);
+    for (const [name, purity] of neighbourPurity(layout.positions, 3, classOf))
+      figuresOf(name).layoutPurity.push(purity);
     const rows = await embeddingRows(engine, sample, cloud.pixels);
     for (const [name, purity] of neighbourPurity(rows, engine.embeddingDim, classOf))
       figuresOf(name).embeddingPurity.push(purity);
@@ -200,7 +228,7 @@ async function measureModel(
   }
   if (!values.json) process.stderr.write('\n');
   const meanExplained = [0, 1, 2].map((axis) => mean(explained.map((row) => row[axis] ?? NaN)));
-  return { model, sha256, frames: samples.length, explained: meanExplained, classes };
+  return { model, sha256, frames: samples.length, explained: meanExplained, neighboursKept: mean(kept), classes };
 }
 
 const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : NaN);
@@ -209,11 +237,18 @@ const percent = (value: number) => (Number.isFinite(value) ? (100 * value).toFix
 function printTable(results: ModelFigures[]): void {
   const names = [...new Set(results.flatMap((result) => Object.keys(result.classes)))].sort();
   console.log(`val frames: ${results[0]?.frames}; wand at distance ${PANEL_WAND_DISTANCE} / best of 0.25-3.0;`);
-  console.log(`view: ${CLOUD_POINTS} points, ${NEIGHBOURS} nearest neighbours in the PCA view and in the embedding\n`);
+  console.log(
+    `view: ${CLOUD_POINTS} points, ${NEIGHBOURS} nearest neighbours in the PCA view, the neighbours layout and the embedding\n`,
+  );
   for (const result of results) {
     const share = result.explained.map((value) => percent(value)).join(' / ');
-    console.log(`${result.model} (sha256 ${result.sha256.slice(0, 12)}), PCA axes explain ${share}%`);
-    console.log('class        objects  wand IoU (default)  wand IoU (best)  view kNN purity  embedding kNN purity');
+    console.log(
+      `${result.model} (sha256 ${result.sha256.slice(0, 12)}), PCA axes explain ${share}%, ` +
+        `the neighbours layout keeps ${percent(result.neighboursKept)}% of neighbours`,
+    );
+    console.log(
+      'class        objects  wand IoU (default)  wand IoU (best)  kNN purity: PCA view  neighbours layout  embedding',
+    );
     for (const name of names) {
       const figures = result.classes[name];
       if (!figures) continue;
@@ -222,8 +257,9 @@ function printTable(results: ModelFigures[]): void {
         (figures.objects ? String(figures.objects) : '-').padStart(7),
         percent(mean(figures.wandIouAtDefault)).padStart(19),
         percent(mean(figures.wandIouBest)).padStart(16),
-        percent(mean(figures.viewPurity)).padStart(15),
-        percent(mean(figures.embeddingPurity)).padStart(20),
+        percent(mean(figures.viewPurity)).padStart(20),
+        percent(mean(figures.layoutPurity)).padStart(17),
+        percent(mean(figures.embeddingPurity)).padStart(9),
       ];
       console.log(cells.join('  '));
     }

@@ -7,6 +7,8 @@ import { userInfo } from 'node:os';
 import {
   decodeRle,
   encodeRle,
+  NEIGHBOURS_LAYOUT_MAX_POINTS,
+  type CloudAxes,
   type EmbeddingCloud,
   type FrameRef,
   type RleMask,
@@ -20,6 +22,8 @@ import type { ModelCard } from '../engine/model-card.js';
 import { UNKNOWN_CLASS, type Engine, type FrameResult, type RgbFrame } from '../engine/types.js';
 import { exportKnowledge, importKnowledge, type ModelIdentity } from './knowledge-file.js';
 import { refuseTooManyClasses, type KnowledgeCheck, type KnowledgeStore } from '../library/index.js';
+import { layoutOffThread } from './layout-thread.js';
+import { DEFAULT_LAYOUT, meanPositionNear } from './neighbour-layout.js';
 import { channelProjection, fitPca, project } from './pca.js';
 import {
   classifyMap,
@@ -59,6 +63,8 @@ type Request<M extends keyof Methods> = z.output<Methods[M]['request']>;
 type TeachRequest = Request<'teaching.preview'>;
 
 const CACHE_SIZE = 8;
+/** Points the metric-space view draws unless asked otherwise (the neighbours layout draws fewer). */
+const DEFAULT_CLOUD_POINTS = 20_000;
 
 export class TeachingService {
   /** The UI calls the wand and previews repeatedly on the same few frames: keep their embeddings. */
@@ -330,14 +336,15 @@ export class TeachingService {
   async embeddings(request: Request<'teaching.embeddings'>): Promise<Response<'teaching.embeddings'>> {
     const { engine, card, active, basePrototypes } = await this.model(request.model);
     const frame = await this.embed(engine, request.frame, active.version);
-    const channels = request.channels;
-    if (channels?.some((channel) => channel >= engine.embeddingDim)) {
+    const { axes } = request;
+    if (Array.isArray(axes) && axes.some((channel) => channel >= engine.embeddingDim)) {
       throw new AppError(
         'invalid_request',
-        `Channels ${channels.join(', ')}: the embedding of ${engine.modelName} has channels 0 to ${engine.embeddingDim - 1}`,
+        `Channels ${axes.join(', ')}: the embedding of ${engine.modelName} has channels 0 to ${engine.embeddingDim - 1}`,
       );
     }
-    return embeddingCloud(frame, engine, request.samples, channels, [
+    const samples = request.samples ?? (axes === 'neighbours' ? NEIGHBOURS_LAYOUT_MAX_POINTS : DEFAULT_CLOUD_POINTS);
+    return embeddingCloud(frame, engine, samples, axes, [
       ...card.classes.map((cls, i) => ({
         name: cls.name,
         color: cls.color,
@@ -413,13 +420,13 @@ export class TeachingService {
   }
 }
 
-function embeddingCloud(
+async function embeddingCloud(
   frame: EmbeddedFrame,
   engine: Engine,
   samples: number,
-  channels: readonly number[] | undefined,
+  axes: CloudAxes,
   prototypes: { name: string; color: [number, number, number]; taught: boolean; prototypes: number[][] }[],
-): EmbeddingCloud {
+): Promise<EmbeddingCloud> {
   const { width, height, classMap } = frame.result;
   const { dim, pixels, data } = frame.embedding;
   const count = Math.min(samples, pixels);
@@ -431,30 +438,79 @@ function embeddingCloud(
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   const chosen = order.slice(0, count);
-  const rows = Array.from(chosen, (p) => Float32Array.from({ length: dim }, (_, c) => data[c * pixels + p]!));
-  const pca = channels ? channelProjection(rows, dim, channels) : fitPca(rows, dim);
-  const positions = new Float32Array(count * 3);
-  rows.forEach((row, i) => positions.set(project(row, pca), i * 3));
+  const rows = new Float32Array(count * dim);
+  chosen.forEach((p, i) => {
+    for (let c = 0; c < dim; c++) rows[i * dim + c] = data[c * pixels + p]!;
+  });
+  const placed = await placePoints(
+    rows,
+    dim,
+    axes,
+    prototypes.flatMap((cls) => cls.prototypes),
+  );
   const classes = Uint8Array.from(chosen, (p) => classMap[p]!);
+  let next = 0;
   return {
     width,
     height,
-    positions,
+    positions: placed.positions,
     pixels: chosen,
     classes,
     count,
     dim,
-    explained: pca.explained,
+    explained: placed.explained,
+    neighboursKept: placed.neighboursKept,
     prototypes: prototypes.flatMap((cls) =>
-      cls.prototypes.map((prototype) => ({
+      cls.prototypes.map(() => ({
         name: cls.name,
         color: cls.color,
         taught: cls.taught,
-        position: project(prototype, pca),
+        position: placed.prototypePositions[next++]!,
       })),
     ),
     classColors: engine.classes.map((cls) => cls.color),
     classNames: engine.classes.map((cls) => cls.name),
+  };
+}
+
+interface PlacedPoints {
+  positions: Float32Array<ArrayBuffer>;
+  prototypePositions: [number, number, number][];
+  explained: number[];
+  neighboursKept: number | null;
+}
+
+/**
+ * Positions for the points (rows of `dim` values) and the prototypes. A linear projection places prototypes as it
+ * places points; the neighbours layout has no formula for a new point, so a prototype sits at the mean position of
+ * the points nearest it in the embedding.
+ */
+async function placePoints(
+  rows: Float32Array,
+  dim: number,
+  axes: CloudAxes,
+  prototypes: number[][],
+): Promise<PlacedPoints> {
+  const count = rows.length / dim;
+  if (axes === 'neighbours') {
+    if (count <= DEFAULT_LAYOUT.neighbours)
+      throw new AppError(
+        'invalid_request',
+        `The neighbours layout needs more than ${DEFAULT_LAYOUT.neighbours} points and this frame gives ${count}: use PCA`,
+      );
+    const { positions, neighboursKept } = await layoutOffThread(rows.slice(), dim);
+    const prototypePositions = prototypes.map((prototype) => meanPositionNear(prototype, rows, dim, positions));
+    return { positions, prototypePositions, explained: [], neighboursKept };
+  }
+  const vectors = Array.from({ length: count }, (_, i) => rows.subarray(i * dim, (i + 1) * dim));
+  const projection = Array.isArray(axes) ? channelProjection(vectors, dim, axes) : fitPca(vectors, dim);
+  const positions = new Float32Array(count * 3);
+  vectors.forEach((row, i) => positions.set(project(row, projection), i * 3));
+  return {
+    positions,
+    prototypePositions: prototypes.map((prototype) => project(prototype, projection)),
+    explained: projection.explained,
+    neighboursKept: null,
   };
 }
 

@@ -169,11 +169,20 @@ const ClassRef = z.object({ classId: Id }).strict();
 const Channel = z.number().int().min(0).max(4095);
 const ModelRef = z.object({ model: ModelName.optional() }).strict();
 
+/**
+ * How the metric-space view places points: PCA's three axes; three embedding channels as x, y, z; or the
+ * neighbours layout (UMAP), which keeps each pixel's nearest neighbours in the embedding near it in the view.
+ */
+export const CloudAxes = z.union([z.enum(['pca', 'neighbours']), z.tuple([Channel, Channel, Channel])]);
+export type CloudAxes = z.infer<typeof CloudAxes>;
+/** The neighbours layout's cost grows with the square of the points: it draws at most this many. */
+export const NEIGHBOURS_LAYOUT_MAX_POINTS = 5_000;
+
 export const EmbeddingCloud = z
   .object({
     width: z.number().int(),
     height: z.number().int(),
-    /** x, y, z per point (PCA of the sampled pixel embeddings). */
+    /** x, y, z per point, placed as the request's axes say. */
     positions: packed(Float32Array),
     /** Pixel indices (row-major at width x height), one per point. */
     pixels: packed(Uint32Array),
@@ -182,8 +191,13 @@ export const EmbeddingCloud = z
     count: z.number().int(),
     /** Embedding size D: the channels a caller may choose as axes. */
     dim: z.number().int(),
-    /** Share of the variance each of the three axes explains. */
+    /** Share of the variance each of the three axes explains; empty for the neighbours layout. */
     explained: z.array(z.number()),
+    /**
+     * The neighbours layout's mean share of each point's 10 nearest points in the embedding that are also among
+     * its 10 nearest in the view; null for the linear axes, where it is not computed.
+     */
+    neighboursKept: z.number().nullable(),
     prototypes: z.array(
       z.object({
         name: z.string(),
@@ -269,11 +283,15 @@ export const teachingMethods = {
       .object({
         model: ModelName.optional(),
         frame: FrameRef,
-        samples: z.number().int().min(100).max(100_000).default(20_000),
-        /** Three embedding channels to use as x, y, z instead of PCA. */
-        channels: z.tuple([Channel, Channel, Channel]).optional(),
+        /** Points drawn: by default 20,000, or NEIGHBOURS_LAYOUT_MAX_POINTS for the neighbours layout. */
+        samples: z.number().int().min(100).max(100_000).optional(),
+        axes: CloudAxes.default('pca'),
       })
-      .strict(),
+      .strict()
+      .refine((request) => request.axes !== 'neighbours' || (request.samples ?? 0) <= NEIGHBOURS_LAYOUT_MAX_POINTS, {
+        message: `The neighbours layout draws at most ${NEIGHBOURS_LAYOUT_MAX_POINTS.toLocaleString('en')} points: ask for fewer samples`,
+        path: ['samples'],
+      }),
     response: EmbeddingCloud,
   },
   'teaching.reanalyse': {

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import type { AnalysisInfo, Flag, SessionInfo } from '../../src-shared/contract/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { e2eModel, newestAnalysisDone, openReview, type Review, screenshots, waitForFrame } from './review-helpers.js';
+import type { Page } from 'playwright-core';
 
 // The review screens on a 16:9 drive (1280x720, 25 fps, every frame analysed), as a reviewer meets them:
 // the frame's shape, re-analysis after teaching, switching analyses, playback, the threshold, the report.
@@ -270,8 +271,25 @@ test('the threshold moves finely, takes a typed value, and counts events while i
   assert.deepEqual(browser.consoleErrors, []);
 });
 
+/** At least three prototype labels are shown and no two overlap. */
+async function assertLabelsApart(page: Page): Promise<void> {
+  const labels = await page.locator('.metric-label').evaluateAll((elements) =>
+    elements
+      .filter((element) => (element as HTMLElement).style.display !== 'none')
+      .map((element) => element.getBoundingClientRect())
+      .map(({ left, top, right, bottom }) => ({ left, top, right, bottom })),
+  );
+  assert.ok(labels.length >= 3, `${labels.length} labels shown`);
+  for (const [i, a] of labels.entries())
+    for (const b of labels.slice(i + 1))
+      assert.ok(
+        a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top,
+        'no two prototype labels overlap',
+      );
+}
+
 test(
-  'the metric space draws its first points soon, fills the window, and keeps labels apart',
+  'the metric space draws its first points soon, fills the window, keeps labels apart, and lays out by neighbours',
   { timeout: 120_000 },
   async () => {
     const { page } = browser;
@@ -285,20 +303,25 @@ test(
     await page.waitForTimeout(1500);
     const stage = (await page.locator('.metric-stage').boundingBox())!;
     assert.ok(stage.width > 1200, `the full view is ${stage.width} px wide`);
-    const labels = await page.locator('.metric-label').evaluateAll((elements) =>
-      elements
-        .filter((element) => (element as HTMLElement).style.display !== 'none')
-        .map((element) => element.getBoundingClientRect())
-        .map(({ left, top, right, bottom }) => ({ left, top, right, bottom })),
-    );
-    assert.ok(labels.length >= 3, `${labels.length} labels shown`);
-    for (const [i, a] of labels.entries())
-      for (const b of labels.slice(i + 1))
-        assert.ok(
-          a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top,
-          'no two prototype labels overlap',
-        );
+    await assertLabelsApart(page);
     await shot('wide-metric-space');
+    // The neighbours layout: fewer points, the share of neighbours it keeps instead of the variance.
+    await page.getByTestId('metric-axes').selectOption('neighbours');
+    await page.getByTestId('metric-progress').filter({ hasText: 'Arranging' }).waitFor({ timeout: 30_000 });
+    const arranged = page
+      .getByTestId('metric-count')
+      .filter({ hasText: /5,000 pixels · neighbours layout keeps \d+%/ });
+    await arranged.waitFor({ timeout: 60_000 });
+    const kept = Number(/keeps (\d+)%/.exec((await arranged.textContent())!)![1]);
+    assert.ok(kept > 40 && kept <= 100, `the neighbours layout keeps ${kept}%`);
+    await page.waitForTimeout(1500);
+    await assertLabelsApart(page);
+    await shot('wide-metric-space-neighbours');
+    await page.getByTestId('metric-axes').selectOption('pca');
+    await page
+      .getByTestId('metric-count')
+      .filter({ hasText: /20,000 pixels · PCA explains/ })
+      .waitFor({ timeout: 60_000 });
     await page.keyboard.press('Escape');
     assert.deepEqual(browser.consoleErrors, []);
   },

@@ -77,6 +77,7 @@ test('an embedding cloud must hold count points in each of its packed arrays', (
     count: 2,
     dim: 8,
     explained: [0.5, 0.3, 0.1],
+    neighboursKept: null,
     prototypes: [],
     classColors: [],
     classNames: [],

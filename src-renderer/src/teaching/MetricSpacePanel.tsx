@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { encodeRle } from '../../../src-shared/contract/index';
+import { encodeRle, NEIGHBOURS_LAYOUT_MAX_POINTS, type CloudAxes } from '../../../src-shared/contract/index';
 import { useSessionView } from '../session/context';
 import { useGuarded, useToast } from '../ui/toasts';
 import { draftFor } from './draft';
@@ -19,12 +19,14 @@ const UNKNOWN_COLOR = srgb(255, 43, 214);
 const LOAD_DELAY_MS = 250;
 /**
  * Points asked for in turn: a small sample draws within a moment of the frame's embedding being there, the
- * full one follows (the main side keeps the embedding, so the second answer costs little).
+ * full one follows (the main side keeps the embedding, so the second answer costs little). The neighbours
+ * layout's cost grows with the square of the points: it stops at fewer.
  */
-const SAMPLE_STEPS = [2_000, 20_000];
+const sampleSteps = (axes: CloudAxes) => [2_000, axes === 'neighbours' ? NEIGHBOURS_LAYOUT_MAX_POINTS : 20_000];
 
 /**
- * The frame's pixel embeddings in 3D (PCA of ~20,000 sampled pixels, computed on the main side): coloured by
+ * The frame's pixel embeddings in 3D (~20,000 sampled pixels by PCA or chosen channels, or 5,000 laid out by
+ * their nearest neighbours; placed on the main side): coloured by
  * predicted class, unknown pixels in magenta and larger, prototypes as labelled spheres. Drag to orbit,
  * wheel to zoom, hover a point to see its pixel on the frame, Shift+drag a lasso to start a teaching mask from the points.
  */
@@ -39,10 +41,9 @@ export function MetricSpacePanel() {
   const stageRef = useRef<HTMLDivElement>(null);
   const lassoRef = useRef<HTMLCanvasElement>(null);
   const [loadedFrame, setLoadedFrame] = useState<number>();
-  /** Undefined: PCA; else three embedding channels as x, y, z. */
-  const [channels, setChannels] = useState<[number, number, number]>();
+  const [axes, setAxes] = useState<CloudAxes>('pca');
 
-  const [loading, setLoading] = useState<{ frameIndex: number; since: number; samples: number }>();
+  const [loading, setLoading] = useState<{ frameIndex: number; since: number; samples: number; axes: CloudAxes }>();
   const [fullscreen, setFullscreen] = useState(false);
   useEffect(() => {
     if (!fullscreen) return;
@@ -55,16 +56,16 @@ export function MetricSpacePanel() {
     let alive = true;
     const timer = setTimeout(() => {
       void guarded(async () => {
-        for (const samples of SAMPLE_STEPS) {
-          setLoading((current) => ({ frameIndex, since: current?.since ?? performance.now(), samples }));
+        for (const samples of sampleSteps(axes)) {
+          setLoading((current) => ({ frameIndex, since: current?.since ?? performance.now(), samples, axes }));
           const result = await api.call('teaching.embeddings', {
             model: analysis.modelName,
             frame: { analysisId: analysis.id, frameIndex },
             samples,
-            channels,
+            axes,
           });
           if (!alive) return;
-          setCloud(scaleCloud(result));
+          setCloud(scaleCloud(result, axes));
           setLoadedFrame(frameIndex);
           setSelection(undefined);
         }
@@ -74,7 +75,7 @@ export function MetricSpacePanel() {
       alive = false;
       clearTimeout(timer);
     };
-  }, [api, guarded, analysis.id, analysis.modelName, frameIndex, channels]);
+  }, [api, guarded, analysis.id, analysis.modelName, frameIndex, axes]);
 
   useEffect(() => {
     const stage = stageRef.current;
@@ -117,14 +118,13 @@ export function MetricSpacePanel() {
       <div className="teach-row muted">
         {cloud ? (
           <span data-testid="metric-count">
-            frame {loadedFrame}: {cloud.count.toLocaleString()} pixels · {channels ? 'channels' : 'PCA'} explain
-            {channels ? '' : 's'} {(cloud.explained.reduce((a, b) => a + b, 0) * 100).toFixed(0)}%
+            frame {loadedFrame}: {cloud.count.toLocaleString()} pixels · {layoutQuality(cloud)}
           </span>
         ) : (
           <span>Embedding the frame…</span>
         )}
         <span className="spacer" />
-        {cloud && <AxisPicker dim={cloud.dim} channels={channels} onChange={setChannels} />}
+        {cloud && <AxisPicker dim={cloud.dim} axes={axes} onChange={setAxes} />}
         <span data-testid="metric-fps">{fps} fps</span>
         <button
           onClick={() => setFullscreen((on) => !on)}
@@ -174,7 +174,17 @@ export function MetricSpacePanel() {
 }
 
 /** What is being fetched and for how long, so a slow first embedding (a busy engine) is not a blank box. */
-function LoadingNote({ frameIndex, since, samples }: { frameIndex: number; since: number; samples: number }) {
+function LoadingNote({
+  frameIndex,
+  since,
+  samples,
+  axes,
+}: {
+  frameIndex: number;
+  since: number;
+  samples: number;
+  axes: CloudAxes;
+}) {
   const [now, setNow] = useState(() => performance.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(performance.now()), 200);
@@ -183,46 +193,62 @@ function LoadingNote({ frameIndex, since, samples }: { frameIndex: number; since
   return (
     <div className="metric-progress" data-testid="metric-progress">
       <div className="metric-progress-bar" />
-      Embedding frame {frameIndex}: {samples.toLocaleString()} points · {((now - since) / 1000).toFixed(1)} s
+      {axes === 'neighbours' ? 'Arranging' : 'Embedding'} frame {frameIndex}: {samples.toLocaleString()} points ·{' '}
+      {((now - since) / 1000).toFixed(1)} s
     </div>
   );
 }
 
-/** PCA, or three chosen embedding channels as the axes. */
-function AxisPicker({
-  dim,
-  channels,
-  onChange,
-}: {
-  dim: number;
-  channels: [number, number, number] | undefined;
-  onChange: (next: [number, number, number] | undefined) => void;
-}) {
+/** What the view keeps of the embedding: the variance its axes explain, or the neighbours it keeps. */
+function layoutQuality(cloud: ScaledCloud): string {
+  const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+  if (cloud.neighboursKept !== null)
+    return `neighbours layout keeps ${percent(cloud.neighboursKept)} of each point's 10 nearest`;
+  const explained = percent(cloud.explained.reduce((a, b) => a + b, 0));
+  return cloud.axes === 'pca' ? `PCA explains ${explained}` : `channels explain ${explained}`;
+}
+
+const AXES_HELP: Record<'pca' | 'neighbours' | 'channels', string> = {
+  pca: 'The three directions of largest variance: distances read straight, but small classes crowd together',
+  neighbours:
+    'Pixels near each other in the embedding stay near (UMAP, 5,000 points): clusters to lasso; the axes and distances between clusters mean nothing',
+  channels: 'Three embedding channels as x, y, z: each built-in prototype sits on its own axis',
+};
+
+/** PCA, the neighbours layout, or three chosen embedding channels as the axes. */
+function AxisPicker({ dim, axes, onChange }: { dim: number; axes: CloudAxes; onChange: (next: CloudAxes) => void }) {
   const options = Array.from({ length: dim }, (_, c) => c);
+  const kind = Array.isArray(axes) ? 'channels' : axes;
   return (
     <span className="teach-row">
       <select
-        value={channels ? 'channels' : 'pca'}
-        onChange={(event) => onChange(event.target.value === 'pca' ? undefined : [0, 1, Math.min(2, dim - 1)])}
+        value={kind}
+        title={AXES_HELP[kind]}
+        onChange={(event) => {
+          const value = event.target.value;
+          onChange(value === 'channels' ? [0, 1, Math.min(2, dim - 1)] : (value as 'pca' | 'neighbours'));
+        }}
         data-testid="metric-axes"
       >
         <option value="pca">PCA</option>
+        <option value="neighbours">neighbours</option>
         <option value="channels">channels</option>
       </select>
-      {channels?.map((channel, axis) => (
-        <select
-          key={axis}
-          value={channel}
-          title={`${'xyz'[axis]} axis`}
-          onChange={(event) =>
-            onChange(channels.map((c, i) => (i === axis ? Number(event.target.value) : c)) as [number, number, number])
-          }
-        >
-          {options.map((c) => (
-            <option key={c}>{c}</option>
-          ))}
-        </select>
-      ))}
+      {Array.isArray(axes) &&
+        axes.map((channel, axis) => (
+          <select
+            key={axis}
+            value={channel}
+            title={`${'xyz'[axis]} axis`}
+            onChange={(event) =>
+              onChange(axes.map((c, i) => (i === axis ? Number(event.target.value) : c)) as [number, number, number])
+            }
+          >
+            {options.map((c) => (
+              <option key={c}>{c}</option>
+            ))}
+          </select>
+        ))}
     </span>
   );
 }

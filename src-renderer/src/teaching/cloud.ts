@@ -1,4 +1,4 @@
-import type { EmbeddingCloud } from '../../../src-shared/contract/index';
+import type { CloudAxes, EmbeddingCloud } from '../../../src-shared/contract/index';
 
 export interface ScaledCloud {
   width: number;
@@ -9,14 +9,17 @@ export interface ScaledCloud {
   scaled: Float32Array;
   pixels: Uint32Array;
   classes: Uint8Array;
+  /** How the points were placed, as asked. */
+  axes: CloudAxes;
   explained: number[];
+  neighboursKept: number | null;
   classColors: [number, number, number][];
   classNames: string[];
   prototypes: (EmbeddingCloud['prototypes'][number] & { scaled: [number, number, number] })[];
 }
 
 /** Scales points and prototypes by one factor so the cloud fits the view. */
-export function scaleCloud(cloud: EmbeddingCloud): ScaledCloud {
+export function scaleCloud(cloud: EmbeddingCloud, axes: CloudAxes): ScaledCloud {
   const { positions } = cloud;
   let extent = 1e-9;
   for (const value of positions) extent = Math.max(extent, Math.abs(value));
@@ -31,7 +34,9 @@ export function scaleCloud(cloud: EmbeddingCloud): ScaledCloud {
     scaled: positions.map((value) => value * scale),
     pixels: cloud.pixels,
     classes: cloud.classes,
+    axes,
     explained: cloud.explained,
+    neighboursKept: cloud.neighboursKept,
     classColors: cloud.classColors,
     classNames: cloud.classNames,
     prototypes: cloud.prototypes.map((prototype) => ({
