@@ -6,6 +6,7 @@ import { engineBench } from '../bench/engine.js';
 import { exportsBench } from '../bench/exports.js';
 import { fleetBench, fleetFaultsBench } from '../bench/fleet.js';
 import { jobsBench } from '../bench/jobs.js';
+import { metricSpaceBench } from '../bench/metric-space.js';
 import { modelsBench } from '../bench/models.js';
 import { serverBench } from '../bench/server.js';
 import { similarBench } from '../bench/similar.js';
@@ -26,6 +27,7 @@ const suites: BenchSuite[] = [
   exportsBench,
   timelineBench,
   similarBench,
+  metricSpaceBench,
   storeBench,
   transferBench,
   fleetBench,
