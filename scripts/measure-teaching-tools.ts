@@ -28,6 +28,7 @@ import { listCamvidSamples, type Sample } from '../src-main/evaluation/samples.j
 import { openLibrary } from '../src-main/library/index.js';
 import { createTeachingService, type TeachingService } from '../src-main/teaching/index.js';
 import { resizeNearest } from '../src-main/teaching/images.js';
+import { nearestNeighbours, neighboursKept } from '../src-main/teaching/neighbour-layout.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,8 +61,8 @@ interface ModelFigures {
   sha256: string;
   frames: number;
   explained: number[];
-  /** The neighbours layout's share of each point's nearest neighbours kept, mean over frames. */
-  neighboursKept: number;
+  /** The share of each point's 10 nearest neighbours in the embedding kept in the view, mean over frames. */
+  neighboursKept: { pca: number; layout: number };
   classes: Record<string, ClassFigures>;
 }
 
@@ -186,7 +187,7 @@ async function measureModel(
       embeddingPurity: [],
     });
   const explained: number[][] = [];
-  const kept: number[] = [];
+  const kept = { pca: [] as number[], layout: [] as number[] };
   for (const [n, sample] of samples.entries()) {
     const cloud = await service.embeddings({
       model,
@@ -208,10 +209,11 @@ async function measureModel(
       axes: 'neighbours',
     });
     assert.deepEqual(layout.pixels, cloud.pixels);
-    kept.push(layout.neighboursKept!);
+    kept.layout.push(layout.neighboursKept!);
     for (const [name, purity] of neighbourPurity(layout.positions, 3, classOf))
       figuresOf(name).layoutPurity.push(purity);
     const rows = await embeddingRows(engine, sample, cloud.pixels);
+    kept.pca.push(neighboursKept(nearestNeighbours(rows, engine.embeddingDim, NEIGHBOURS), cloud.positions));
     for (const [name, purity] of neighbourPurity(rows, engine.embeddingDim, classOf))
       figuresOf(name).embeddingPurity.push(purity);
     for (const [datasetId, name] of names) {
@@ -228,7 +230,14 @@ async function measureModel(
   }
   if (!values.json) process.stderr.write('\n');
   const meanExplained = [0, 1, 2].map((axis) => mean(explained.map((row) => row[axis] ?? NaN)));
-  return { model, sha256, frames: samples.length, explained: meanExplained, neighboursKept: mean(kept), classes };
+  return {
+    model,
+    sha256,
+    frames: samples.length,
+    explained: meanExplained,
+    neighboursKept: { pca: mean(kept.pca), layout: mean(kept.layout) },
+    classes,
+  };
 }
 
 const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : NaN);
@@ -244,7 +253,7 @@ function printTable(results: ModelFigures[]): void {
     const share = result.explained.map((value) => percent(value)).join(' / ');
     console.log(
       `${result.model} (sha256 ${result.sha256.slice(0, 12)}), PCA axes explain ${share}%, ` +
-        `the neighbours layout keeps ${percent(result.neighboursKept)}% of neighbours`,
+        `neighbours kept: PCA ${percent(result.neighboursKept.pca)}%, neighbours layout ${percent(result.neighboursKept.layout)}%`,
     );
     console.log(
       'class        objects  wand IoU (default)  wand IoU (best)  kNN purity: PCA view  neighbours layout  embedding',
