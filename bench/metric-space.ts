@@ -2,7 +2,9 @@
  * `npm run bench -- metric-space`: what the metric-space view waits for once a frame is embedded, through the
  * teaching service as the panel calls it (the frame's embedding is cached by a first call, so the figures are the
  * placing alone): PCA of 20,000 points, and the neighbours layout of 2,000 and 5,000 (its own thread included),
- * with the share of neighbours the layout keeps. Val frames spread over the drive, `camvid-open`.
+ * with the share of neighbours the layout keeps; then the layout alone on this thread, which tells the thread's
+ * start (under tsx, as here, it loads the TypeScript loader first; the app's bundled worker starts faster).
+ * Val frames spread over the drive, `camvid-open`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,10 @@ import type { CloudAxes } from '../src-shared/contract/index.js';
 import { defaultModelsDir, packageRoot } from '../src-main/core/paths.js';
 import { listCamvidSamples } from '../src-main/evaluation/samples.js';
 import { openLibrary } from '../src-main/library/index.js';
+import { decodeImageFile, openEngine } from '../src-main/engine/index.js';
 import { createTeachingService } from '../src-main/teaching/index.js';
+import { layoutByNeighbours } from '../src-main/teaching/neighbour-layout.js';
+import { seededRandom } from '../src-main/teaching/prototypes.js';
 
 const MODEL = process.env.BENCH_METRIC_MODEL ?? 'camvid-open';
 const FRAMES = Number(process.env.BENCH_METRIC_FRAMES ?? 5);
@@ -47,12 +52,14 @@ export const metricSpaceBench = {
       console.log(`${MODEL}, ${FRAMES} val frames, median (min-max) per frame, the frame already embedded:`);
       for (const [n, { axes, samples }] of CASES.entries()) {
         const ms = times[n]!;
+
         const share = kept[n]!.length ? `, keeps ${(100 * median(kept[n]!)).toFixed(0)}% of 10 nearest` : '';
         console.log(
           `  ${axes.toString().padEnd(10)} ${samples.toLocaleString('en').padStart(6)} points: ` +
             `${median(ms).toFixed(0)} ms (${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)})${share}`,
         );
       }
+      await layoutAlone(frames.map((sample) => sample.image));
     } finally {
       await service.close();
       await library.close();
@@ -60,3 +67,30 @@ export const metricSpaceBench = {
     }
   },
 };
+
+/** layoutByNeighbours on this thread, on pixels sampled from each frame's embedding as the service samples them. */
+async function layoutAlone(images: string[]): Promise<void> {
+  const engine = await openEngine(defaultModelsDir(), MODEL);
+  try {
+    for (const count of [2_000, 5_000]) {
+      const ms: number[] = [];
+      for (const image of images) {
+        const result = await engine.analyze(await decodeImageFile(image), { keepEmbedding: true });
+        const pixels = result.width * result.height;
+        const dim = engine.embeddingDim;
+        const random = seededRandom(pixels);
+        const rows = new Float32Array(count * dim);
+        for (let i = 0; i < count; i++) {
+          const pixel = Math.floor(random() * pixels);
+          for (let c = 0; c < dim; c++) rows[i * dim + c] = result.embedding![c * pixels + pixel]!;
+        }
+        const started = performance.now();
+        layoutByNeighbours(rows, dim);
+        ms.push(performance.now() - started);
+      }
+      console.log(`  the layout alone, ${count.toLocaleString('en').padStart(5)} points: ${median(ms).toFixed(0)} ms`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
