@@ -168,9 +168,11 @@ test('two analyses side by side share one playhead and list the events each foun
   // Swapping puts B on the left.
   await page.getByTestId('compare-swap').click();
   await page.locator(`[data-testid=compare-side-a][data-analysis-id="${second.id}"]`).waitFor();
-  assert.equal(
-    await rowsOfKind('only-a').then((rows) => rows.length),
-    eventsB.filter((e) => !overlapsAny(e, eventsA)).length,
-  );
+  // The list is withdrawn while both sides read their events again; its summary comes back with the counts swapped.
+  await page
+    .getByTestId('difference-summary')
+    .filter({ hasText: new RegExp(`A has ${eventsB.length} events?, B ${eventsA.length} events?`) })
+    .waitFor();
+  assert.deepEqual(await rowsOfKind('only-a'), spans(eventsB.filter((event) => !overlapsAny(event, eventsA))));
   assert.deepEqual(consoleErrors, []);
 });
