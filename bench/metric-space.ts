@@ -16,7 +16,7 @@ import { openLibrary } from '../src-main/library/index.js';
 import { decodeImageFile, openEngine } from '../src-main/engine/index.js';
 import { createTeachingService } from '../src-main/teaching/index.js';
 import { layoutByNeighbours } from '../src-main/teaching/neighbour-layout.js';
-import { seededRandom } from '../src-main/teaching/prototypes.js';
+import { sampledRows } from '../src-main/teaching/prototypes.js';
 
 const MODEL = process.env.BENCH_METRIC_MODEL ?? 'camvid-open';
 const FRAMES = Number(process.env.BENCH_METRIC_FRAMES ?? 5);
@@ -52,7 +52,6 @@ export const metricSpaceBench = {
       console.log(`${MODEL}, ${FRAMES} val frames, median (min-max) per frame, the frame already embedded:`);
       for (const [n, { axes, samples }] of CASES.entries()) {
         const ms = times[n]!;
-
         const share = kept[n]!.length ? `, keeps ${(100 * median(kept[n]!)).toFixed(0)}% of 10 nearest` : '';
         console.log(
           `  ${axes.toString().padEnd(10)} ${samples.toLocaleString('en').padStart(6)} points: ` +
@@ -68,29 +67,27 @@ export const metricSpaceBench = {
   },
 };
 
-/** layoutByNeighbours on this thread, on pixels sampled from each frame's embedding as the service samples them. */
+/** layoutByNeighbours on this thread, on the pixels the service samples from each frame's embedding. */
 async function layoutAlone(images: string[]): Promise<void> {
+  const counts = [2_000, 5_000];
+  const ms = counts.map(() => [] as number[]);
   const engine = await openEngine(defaultModelsDir(), MODEL);
   try {
-    for (const count of [2_000, 5_000]) {
-      const ms: number[] = [];
-      for (const image of images) {
-        const result = await engine.analyze(await decodeImageFile(image), { keepEmbedding: true });
-        const pixels = result.width * result.height;
-        const dim = engine.embeddingDim;
-        const random = seededRandom(pixels);
-        const rows = new Float32Array(count * dim);
-        for (let i = 0; i < count; i++) {
-          const pixel = Math.floor(random() * pixels);
-          for (let c = 0; c < dim; c++) rows[i * dim + c] = result.embedding![c * pixels + pixel]!;
-        }
+    for (const image of images) {
+      const result = await engine.analyze(await decodeImageFile(image), { keepEmbedding: true });
+      const embedding = { dim: engine.embeddingDim, pixels: result.width * result.height, data: result.embedding! };
+      for (const [n, count] of counts.entries()) {
+        const { rows } = sampledRows(embedding, count);
         const started = performance.now();
-        layoutByNeighbours(rows, dim);
-        ms.push(performance.now() - started);
+        layoutByNeighbours(rows, embedding.dim);
+        ms[n]!.push(performance.now() - started);
       }
-      console.log(`  the layout alone, ${count.toLocaleString('en').padStart(5)} points: ${median(ms).toFixed(0)} ms`);
     }
   } finally {
     await engine.dispose();
   }
+  for (const [n, count] of counts.entries())
+    console.log(
+      `  the layout alone, ${count.toLocaleString('en').padStart(5)} points: ${median(ms[n]!).toFixed(0)} ms`,
+    );
 }

@@ -5,8 +5,8 @@
  * neighbours in the embedding near it in the view, so a lasso round a cluster takes what the embedding groups.
  * Exact neighbours (no approximate search) and a PCA start: the same rows always give the same layout.
  */
-import { fitPca, project } from './pca.js';
-import { seededRandom } from './prototypes.js';
+import { fitPca, projectAll, rowsOf } from './pca.js';
+import { seededRandom, squaredDistance } from './prototypes.js';
 
 /** Each point's k nearest other points, nearest first: indices and distances, point i at [i * k, (i + 1) * k). */
 export interface NeighbourLists {
@@ -147,11 +147,8 @@ export function layoutByNeighbours(
 }
 
 function startingLayout(rows: Float32Array, dim: number, random: () => number): Float32Array<ArrayBuffer> {
-  const count = rows.length / dim;
-  const vectors = Array.from({ length: count }, (_, i) => rows.subarray(i * dim, (i + 1) * dim));
-  const pca = fitPca(vectors, dim);
-  const positions = new Float32Array(count * 3);
-  vectors.forEach((row, i) => positions.set(project(row, pca), i * 3));
+  const vectors = rowsOf(rows, dim);
+  const positions = projectAll(vectors, fitPca(vectors, dim));
   let extent = 1e-12;
   for (const value of positions) extent = Math.max(extent, Math.abs(value));
   // A little noise parts points with equal embeddings, whose zero distance gives no gradient to move them.
@@ -241,11 +238,7 @@ export function meanPositionNear(
   const kept = Math.min(KEPT_NEIGHBOURS, count);
   const indices = new Int32Array(kept).fill(-1);
   const squared = new Float32Array(kept).fill(Infinity);
-  for (let i = 0; i < count; i++) {
-    let d = 0;
-    for (let c = 0; c < dim; c++) d += (rows[i * dim + c]! - (vector[c] as number)) ** 2;
-    offer(indices, squared, 0, kept, i, d);
-  }
+  rowsOf(rows, dim).forEach((row, i) => offer(indices, squared, 0, kept, i, squaredDistance(row, vector)));
   const mean: [number, number, number] = [0, 0, 0];
   for (const i of indices) for (let axis = 0; axis < 3; axis++) mean[axis]! += positions[i * 3 + axis]! / kept;
   return mean;

@@ -98,6 +98,18 @@ export function channelProjection(rows: ArrayLike<number>[], dim: number, channe
   };
 }
 
+/** Rows of `dim` values laid end to end, as views (no copy). */
+export function rowsOf(flat: Float32Array, dim: number): Float32Array[] {
+  return Array.from({ length: flat.length / dim }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
+}
+
+/** x, y, z of every row, one after another. */
+export function projectAll(rows: ArrayLike<number>[], projection: Projection): Float32Array<ArrayBuffer> {
+  const positions = new Float32Array(rows.length * 3);
+  rows.forEach((row, i) => positions.set(project(row, projection), i * 3));
+  return positions;
+}
+
 export function project(row: ArrayLike<number>, projection: Projection): [number, number, number] {
   const out: [number, number, number] = [0, 0, 0];
   projection.axes.forEach((axis, k) => {

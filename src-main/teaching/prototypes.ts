@@ -63,6 +63,31 @@ export function markedVectors(shot: Shot): Float32Array[] {
   return rows;
 }
 
+/**
+ * `count` pixels of the map chosen at random without repeats (partial Fisher-Yates, seeded by the map's size, so
+ * a frame always gives the same sample and a smaller sample is the start of a larger one), and their embeddings
+ * as rows of `dim` values laid end to end.
+ */
+export function sampledRows(
+  embedding: EmbeddingMap,
+  count: number,
+): { pixels: Uint32Array<ArrayBuffer>; rows: Float32Array<ArrayBuffer> } {
+  const { dim, pixels, data } = embedding;
+  const chosen = Math.min(count, pixels);
+  const random = seededRandom(pixels);
+  const order = Uint32Array.from({ length: pixels }, (_, i) => i);
+  for (let i = 0; i < chosen; i++) {
+    const j = i + Math.floor(random() * (pixels - i));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const picked = order.slice(0, chosen);
+  const rows = new Float32Array(chosen * dim);
+  picked.forEach((p, i) => {
+    for (let c = 0; c < dim; c++) rows[i * dim + c] = data[c * pixels + p]!;
+  });
+  return { pixels: picked, rows };
+}
+
 export function meanVector(rows: ArrayLike<number>[], dim: number): number[] {
   const mean = new Array<number>(dim).fill(0);
   for (const row of rows) for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) + (row[c] as number);

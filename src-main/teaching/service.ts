@@ -24,13 +24,13 @@ import { exportKnowledge, importKnowledge, type ModelIdentity } from './knowledg
 import { refuseTooManyClasses, type KnowledgeCheck, type KnowledgeStore } from '../library/index.js';
 import { layoutOffThread } from './layout-thread.js';
 import { DEFAULT_LAYOUT, meanPositionNear } from './neighbour-layout.js';
-import { channelProjection, fitPca, project } from './pca.js';
+import { channelProjection, fitPca, project, projectAll, rowsOf } from './pca.js';
 import {
   classifyMap,
   markedVectors,
   meanVector,
   nearestExisting,
-  seededRandom,
+  sampledRows,
   teachClass,
   type EmbeddingMap,
   type TaughtModel,
@@ -428,46 +428,31 @@ async function embeddingCloud(
   prototypes: { name: string; color: [number, number, number]; taught: boolean; prototypes: number[][] }[],
 ): Promise<EmbeddingCloud> {
   const { width, height, classMap } = frame.result;
-  const { dim, pixels, data } = frame.embedding;
-  const count = Math.min(samples, pixels);
-  const random = seededRandom(pixels);
-  // A random subset without repeats (partial Fisher-Yates over pixel indices).
-  const order = Uint32Array.from({ length: pixels }, (_, i) => i);
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(random() * (pixels - i));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const chosen = order.slice(0, count);
-  const rows = new Float32Array(count * dim);
-  chosen.forEach((p, i) => {
-    for (let c = 0; c < dim; c++) rows[i * dim + c] = data[c * pixels + p]!;
-  });
+  const { dim } = frame.embedding;
+  const { pixels, rows } = sampledRows(frame.embedding, samples);
+  const shown = prototypes.flatMap((cls) => cls.prototypes.map((vector) => ({ cls, vector })));
   const placed = await placePoints(
     rows,
     dim,
     axes,
-    prototypes.flatMap((cls) => cls.prototypes),
+    shown.map(({ vector }) => vector),
   );
-  const classes = Uint8Array.from(chosen, (p) => classMap[p]!);
-  let next = 0;
   return {
     width,
     height,
     positions: placed.positions,
-    pixels: chosen,
-    classes,
-    count,
+    pixels,
+    classes: Uint8Array.from(pixels, (p) => classMap[p]!),
+    count: pixels.length,
     dim,
     explained: placed.explained,
     neighboursKept: placed.neighboursKept,
-    prototypes: prototypes.flatMap((cls) =>
-      cls.prototypes.map(() => ({
-        name: cls.name,
-        color: cls.color,
-        taught: cls.taught,
-        position: placed.prototypePositions[next++]!,
-      })),
-    ),
+    prototypes: shown.map(({ cls }, i) => ({
+      name: cls.name,
+      color: cls.color,
+      taught: cls.taught,
+      position: placed.prototypePositions[i]!,
+    })),
     classColors: engine.classes.map((cls) => cls.color),
     classNames: engine.classes.map((cls) => cls.name),
   };
@@ -502,12 +487,10 @@ async function placePoints(
     const prototypePositions = prototypes.map((prototype) => meanPositionNear(prototype, rows, dim, positions));
     return { positions, prototypePositions, explained: [], neighboursKept };
   }
-  const vectors = Array.from({ length: count }, (_, i) => rows.subarray(i * dim, (i + 1) * dim));
+  const vectors = rowsOf(rows, dim);
   const projection = Array.isArray(axes) ? channelProjection(vectors, dim, axes) : fitPca(vectors, dim);
-  const positions = new Float32Array(count * 3);
-  vectors.forEach((row, i) => positions.set(project(row, projection), i * 3));
   return {
-    positions,
+    positions: projectAll(vectors, projection),
     prototypePositions: prototypes.map((prototype) => project(prototype, projection)),
     explained: projection.explained,
     neighboursKept: null,
