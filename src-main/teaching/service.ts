@@ -346,12 +346,19 @@ export class TeachingService {
     const samples = request.samples ?? (axes === 'neighbours' ? NEIGHBOURS_LAYOUT_MAX_POINTS : DEFAULT_CLOUD_POINTS);
     return embeddingCloud(frame, engine, samples, axes, [
       ...card.classes.map((cls, i) => ({
+        index: i,
         name: cls.name,
         color: cls.color,
         taught: false,
         prototypes: [basePrototypes[i]!],
       })),
-      ...active.classes.map((cls) => ({ name: cls.name, color: cls.color, taught: true, prototypes: cls.prototypes })),
+      ...active.classes.map((cls, i) => ({
+        index: card.classes.length + i,
+        name: cls.name,
+        color: cls.color,
+        taught: true,
+        prototypes: cls.prototypes,
+      })),
     ]);
   }
 
@@ -425,12 +432,24 @@ async function embeddingCloud(
   engine: Engine,
   samples: number,
   axes: CloudAxes,
-  prototypes: { name: string; color: [number, number, number]; taught: boolean; prototypes: number[][] }[],
+  prototypes: {
+    index: number;
+    name: string;
+    color: [number, number, number];
+    taught: boolean;
+    prototypes: number[][];
+  }[],
 ): Promise<EmbeddingCloud> {
   const { width, height, classMap } = frame.result;
   const { dim } = frame.embedding;
   const { pixels, rows } = sampledRows(frame.embedding, samples);
-  const shown = prototypes.flatMap((cls) => cls.prototypes.map((vector) => ({ cls, vector })));
+  const classes = Uint8Array.from(pixels, (p) => classMap[p]!);
+  const sampled = new Set(classes);
+  // The neighbours layout places a prototype among the points nearest it; with no point of its class in the
+  // sample those are another class's points, and a label there would name the wrong cluster.
+  const shown = prototypes
+    .filter((cls) => axes !== 'neighbours' || sampled.has(cls.index))
+    .flatMap((cls) => cls.prototypes.map((vector) => ({ cls, vector })));
   const placed = await placePoints(
     rows,
     dim,
@@ -442,7 +461,7 @@ async function embeddingCloud(
     height,
     positions: placed.positions,
     pixels,
-    classes: Uint8Array.from(pixels, (p) => classMap[p]!),
+    classes,
     count: pixels.length,
     dim,
     explained: placed.explained,

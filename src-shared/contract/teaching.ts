@@ -198,6 +198,10 @@ export const EmbeddingCloud = z
      * its 10 nearest in the view; null for the linear axes, where it is not computed.
      */
     neighboursKept: z.number().nullable(),
+    /**
+     * Every class's prototypes, placed as the points are; the neighbours layout leaves out those of classes with
+     * no point in the sample, for which it has no place.
+     */
     prototypes: z.array(
       z.object({
         name: z.string(),

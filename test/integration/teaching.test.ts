@@ -248,6 +248,23 @@ test('the neighbours layout keeps more of the embedding than PCA on a real frame
   assert.ok(!tooMany.ok && /at most 5,000 points/.test(tooMany.error.message), JSON.stringify(tooMany));
 });
 
+test('the neighbours layout places the prototypes of the classes in its sample, and only those', async () => {
+  const pair = listCamvidSamples(join(camvid, 'val'), '--val')[0]!;
+  type Cloud = { classes: string; classNames: string[]; prototypes: { name: string }[] };
+  const request = { model: 'road', frame: { imagePath: pair.image } };
+  const layout = await call<Cloud>('teaching.embeddings', { ...request, axes: 'neighbours' });
+  const sampled = new Set(Buffer.from(layout.classes, 'base64'));
+  const inSample = layout.classNames.filter((_, index) => sampled.has(index));
+  assert.deepEqual(
+    layout.prototypes.map((prototype) => prototype.name),
+    inSample,
+  );
+  // A CamVid street holds few of the 19 Cityscapes classes (no train on this frame).
+  assert.ok(inSample.includes('road') && !inSample.includes('train'), inSample.join(', '));
+  const pca = await call<Cloud>('teaching.embeddings', { ...request, samples: 5_000 });
+  assert.equal(pca.prototypes.length, 19, 'PCA places every prototype: its projection is defined for any vector');
+});
+
 test('a knowledge base exported for camvid-open is refused by the camvid model', async () => {
   const document = await call<object>('teaching.export', { model: MODEL });
   const result = await dispatch('teaching.import', { model: 'camvid', document: JSON.stringify(document) });

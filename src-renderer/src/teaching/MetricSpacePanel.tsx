@@ -117,7 +117,7 @@ export function MetricSpacePanel() {
     <div className={`metric-space${fullscreen ? ' fullscreen' : ''}`} data-testid="metric-space">
       <div className="teach-row muted">
         {cloud ? (
-          <span data-testid="metric-count">
+          <span data-testid="metric-count" title={unplacedNote(cloud)}>
             frame {loadedFrame}: {cloud.count.toLocaleString()} pixels · {layoutQuality(cloud)}
           </span>
         ) : (
@@ -202,10 +202,25 @@ function LoadingNote({
 /** What the view keeps of the embedding: the variance its axes explain, or the neighbours it keeps. */
 function layoutQuality(cloud: ScaledCloud): string {
   const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
-  if (cloud.neighboursKept !== null)
-    return `neighbours layout keeps ${percent(cloud.neighboursKept)} of each point's 10 nearest`;
+  if (cloud.neighboursKept !== null) {
+    const unplaced = classesWithoutPrototype(cloud).length;
+    const absent = unplaced > 0 ? ` · ${unplaced} ${unplaced === 1 ? 'class' : 'classes'} not in this sample` : '';
+    return `neighbours layout keeps ${percent(cloud.neighboursKept)} of each point's 10 nearest${absent}`;
+  }
   const explained = percent(cloud.explained.reduce((a, b) => a + b, 0));
   return cloud.axes === 'pca' ? `PCA explains ${explained}` : `channels explain ${explained}`;
+}
+
+function unplacedNote(cloud: ScaledCloud): string | undefined {
+  const names = classesWithoutPrototype(cloud);
+  return names.length > 0
+    ? `No pixel of these classes is in the sample, so the layout has no place for their prototypes: ${names.join(', ')}`
+    : undefined;
+}
+
+/** The classes the view shows no prototype for (the neighbours layout leaves out classes absent from the sample). */
+function classesWithoutPrototype(cloud: ScaledCloud): string[] {
+  return cloud.classNames.filter((name) => !cloud.prototypes.some((prototype) => prototype.name === name));
 }
 
 const AXES_HELP: Record<'pca' | 'neighbours' | 'channels', string> = {
