@@ -8,6 +8,7 @@ import {
   decodeRle,
   encodeRle,
   NEIGHBOURS_LAYOUT_MAX_POINTS,
+  type ClassInfo,
   type CloudAxes,
   type EmbeddingCloud,
   type FrameRef,
@@ -344,22 +345,18 @@ export class TeachingService {
       );
     }
     const samples = request.samples ?? (axes === 'neighbours' ? NEIGHBOURS_LAYOUT_MAX_POINTS : DEFAULT_CLOUD_POINTS);
-    return embeddingCloud(frame, engine, samples, axes, [
-      ...card.classes.map((cls, i) => ({
-        index: i,
-        name: cls.name,
-        color: cls.color,
-        taught: false,
-        prototypes: [basePrototypes[i]!],
-      })),
-      ...active.classes.map((cls, i) => ({
-        index: card.classes.length + i,
-        name: cls.name,
-        color: cls.color,
-        taught: true,
-        prototypes: cls.prototypes,
-      })),
-    ]);
+    // engine.classes lists the card's classes, then the taught ones model() just set, as their prototypes are here.
+    const prototypes = [
+      ...card.classes.map((_, i) => [basePrototypes[i]!]),
+      ...active.classes.map((cls) => cls.prototypes),
+    ];
+    return embeddingCloud(
+      frame,
+      engine,
+      samples,
+      axes,
+      engine.classes.map((cls, i) => ({ ...cls, prototypes: prototypes[i]! })),
+    );
   }
 
   /**
@@ -432,13 +429,7 @@ async function embeddingCloud(
   engine: Engine,
   samples: number,
   axes: CloudAxes,
-  prototypes: {
-    index: number;
-    name: string;
-    color: [number, number, number];
-    taught: boolean;
-    prototypes: number[][];
-  }[],
+  prototypes: (ClassInfo & { prototypes: number[][] })[],
 ): Promise<EmbeddingCloud> {
   const { width, height, classMap } = frame.result;
   const { dim } = frame.embedding;
