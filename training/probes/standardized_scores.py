@@ -120,44 +120,43 @@ def drive_statistics(distance_maps, classes):
     return stats.result()
 
 
-def candidates(d, cal, sfloor, mu, sigma):
+def standardised_margin(g, pred, statistics):
+    mu, sigma = statistics
+    return -(g - mu[pred, 1]) / sigma[pred, 1]
+
+
+def candidates(d, gmax, train, drive):
+    """Every score of the probe, from squared distances d [K,H,W], statistics of the train frames and the drive."""
     pred, dmin, g = d.argmin(0), d.min(0).values, S.margin_gap(d[None])[0]
+    mu, sigma = train
     base = {
-        "margin": S.margin(d[None], cal["gMax"])[0],
+        "margin": S.margin(d[None], gmax)[0],
         "mmsp": S.mmsp(d[None])[0],
         "mindist": dmin,
         "std_mindist": (dmin - mu[pred, 0]) / sigma[pred, 0],
-        "std_margin": -(g - mu[pred, 1]) / sigma[pred, 1],
+        "std_margin": standardised_margin(g, pred, train),
     }
     out = dict(base)
     for name, score in base.items():
         out[name + "+smooth"] = dilated_smooth(score)
         out[name + "+bs"] = suppress_boundaries(score, pred)
         out[name + "+bs+smooth"] = dilated_smooth(out[name + "+bs"])
+    out["drive_std_margin"] = standardised_margin(g, pred, drive)
+    out["drive_std_margin+smooth"] = dilated_smooth(out["drive_std_margin"])
     return out
 
 
-def drive_candidates(d, drive_mu, drive_sigma):
-    pred, g = d.argmin(0), S.margin_gap(d[None])[0]
-    score = -(g - drive_mu[pred, 1]) / drive_sigma[pred, 1]
-    return {"drive_std_margin": score, "drive_std_margin+smooth": dilated_smooth(score)}
-
-
-def all_candidates(d, cal, sfloor, mu, sigma, drive):
-    return {**candidates(d, cal, sfloor, mu, sigma), **drive_candidates(d, *drive)}
-
-
 @torch.no_grad()
-def split_metrics(net, head, cfg, cal, sfloor, mu, sigma, split, frames):
+def split_metrics(net, head, cfg, gmax, train, split, frames):
     spec, lm = open_split(cfg, split)
     data = SegData(spec, lm)
     scored = [(distances(net, head, cfg, img), lab.numpy()) for img, lab in list(zip(data.images, data.labels))[frames]]
-    drive = drive_statistics([d for d, _ in scored], len(mu))
+    drive = drive_statistics([d for d, _ in scored], len(train[0]))
     accs = {}
     for d, lab_np in scored:
         if not (lab_np == OOD).any():
             continue
-        for k, v in all_candidates(d, cal, sfloor, mu, sigma, drive).items():
+        for k, v in candidates(d, gmax, train, drive).items():
             accs.setdefault(k, OODAccumulator()).add(v.numpy(), lab_np == OOD, lab_np != IGNORE)
     return accs
 
@@ -169,7 +168,7 @@ def recall95_threshold(acc):
 
 
 @torch.no_grad()
-def footage_shares(net, head, cfg, cal, sfloor, mu, sigma, thresholds):
+def footage_shares(net, head, cfg, gmax, train, thresholds):
     """Per score: the mean share of a footage frame at or above its threshold (every frame, native size)."""
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(["ffmpeg", "-loglevel", "error", "-i", FOOTAGE, os.path.join(folder, "%04d.png")], check=True)
@@ -178,10 +177,10 @@ def footage_shares(net, head, cfg, cal, sfloor, mu, sigma, thresholds):
         for frame in frames:
             rgb = np.asarray(Image.open(os.path.join(folder, frame)).convert("RGB"))
             maps.append(distances(net, head, cfg, torch.from_numpy(rgb.copy()).permute(2, 0, 1)))
-    drive = drive_statistics(maps, len(mu))
+    drive = drive_statistics(maps, len(train[0]))
     shares = {k: 0.0 for k in thresholds}
     for d in maps:
-        for k, v in all_candidates(d, cal, sfloor, mu, sigma, drive).items():
+        for k, v in candidates(d, gmax, train, drive).items():
             shares[k] += float((v >= thresholds[k]).float().mean()) / len(maps)
     return shares, len(maps)
 
@@ -189,13 +188,13 @@ def footage_shares(net, head, cfg, cal, sfloor, mu, sigma, thresholds):
 def main(name):
     torch.set_num_threads(2)
     net, head, cfg, card = load(MODELS, name)
-    cal = {"gMax": card["scores"]["margin"]["gMax"], "sMax": card["scores"]["eds"]["sMax"]}
-    sfloor = S.eds_floor(head.prototypes())
-    mu, sigma = class_statistics(net, head, cfg, len(card["classes"]))
+    gmax = card["scores"]["margin"]["gMax"]
+    train = class_statistics(net, head, cfg, len(card["classes"]))
+    mu, sigma = train
     print("d_min mean / std per class:", [f"{a:.2f}/{b:.2f}" for a, b in zip(mu[:, 0].tolist(), sigma[:, 0].tolist())])
     # the statistics come from the even train frames; the train split is scored on the odd ones
     for split, frames in (("train", slice(1, None, 2)), ("val", slice(None))):
-        accs = split_metrics(net, head, cfg, cal, sfloor, mu, sigma, split, frames)
+        accs = split_metrics(net, head, cfg, gmax, train, split, frames)
         res = {k: a.result() for k, a in accs.items()}
         for k, r in res.items():
             print(f"{name} {split:5s} {k:24s} AUROC {r['auroc']:6.2f} AUPR {r['aupr']:6.2f} FPR95 {r['fpr95']:6.2f} "
@@ -203,7 +202,7 @@ def main(name):
                   f"F1 {r.get('mean_f1', float('nan')):5.1f}", flush=True)
         print(json.dumps({"model": name, "split": split, "ood": res}), flush=True)
     thresholds = {k: recall95_threshold(a) for k, a in accs.items()}
-    shares, count = footage_shares(net, head, cfg, cal, sfloor, mu, sigma, thresholds)
+    shares, count = footage_shares(net, head, cfg, gmax, train, thresholds)
     for k, share in shares.items():
         print(f"{name} highway {k:24s} share of a frame at or above val's 95%-recall threshold "
               f"{100 * share:5.1f}% ({count} frames)", flush=True)
